@@ -1,0 +1,6 @@
+// @disco/core: runs unchanged in browsers and in Node. Nothing here may import `node:*`;
+// Node-only helpers live behind the `@disco/core/node` entry (src/node.ts).
+export * from './task/schema.js';
+export * from './weights/index.js';
+export type { Dataset } from './data/dataset.js';
+export type { TrainingEvent, TrainingEventType, EpochMetrics } from './training/events.js';

@@ -1,0 +1,2 @@
+// @disco/core/node: Node-only helpers (file system, Node WebRTC). Re-exports the isomorphic entry.
+export * from './index.js';

@@ -1,0 +1,219 @@
+import { z } from 'zod';
+
+/**
+ * The task definition: the single source of truth for the API, the elements and the CLI.
+ * Every other package validates tasks with {@link parseTask} / {@link validateTask}.
+ */
+
+const slug = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'must be 2-63 lowercase letters, digits or dashes, starting with a letter or digit');
+
+/** Markdown or plain text. Raw HTML is refused so that no embedder ever renders a task's script. */
+const markdown = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .refine((s) => !/<\s*\/?\s*[a-zA-Z!?][^>]*>/.test(s), 'raw HTML is not allowed; use markdown');
+
+export const dataTypes = ['tabular', 'image', 'text'] as const;
+export type DataType = (typeof dataTypes)[number];
+
+export const schemes = ['local', 'federated', 'decentralized'] as const;
+export type Scheme = (typeof schemes)[number];
+
+export const builtinArchitectures = ['tabular-mlp', 'mnist-cnn', 'cifar10-cnn', 'image-mlp'] as const;
+export type BuiltinArchitecture = (typeof builtinArchitectures)[number];
+
+export const aggregationStrategies = ['fedavg', 'median', 'trimmed-mean', 'krum', 'centered-clipping'] as const;
+export type AggregationStrategyName = (typeof aggregationStrategies)[number];
+
+export const quantizations = ['float32', 'float16', 'int8'] as const;
+export type Quantization = (typeof quantizations)[number];
+
+const tabularSpec = z.object({
+  /** Columns the model reads, in order. Each must be present in the CSV header. */
+  inputColumns: z.array(z.string().min(1)).min(1),
+  /** The column holding the label. Required for training and evaluation, absent for prediction. */
+  outputColumn: z.string().min(1),
+  /** The label values as they appear in the CSV, in class-index order. */
+  labels: z.array(z.string()).min(2),
+});
+
+const imageSpec = z.object({
+  width: z.number().int().min(1).max(4096),
+  height: z.number().int().min(1).max(4096),
+  channels: z.union([z.literal(1), z.literal(3)]),
+  labels: z.array(z.string().min(1)).min(2),
+});
+
+const textSpec = z.object({
+  /** Tokens per training sequence. */
+  sequenceLength: z.number().int().min(2).max(4096),
+  vocabularySize: z.number().int().min(2).optional(),
+});
+
+/** Preprocessing steps, applied in order. Statistics are constants of the task so that every participant encodes alike. */
+export const preprocessingStep = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('fill-missing'), column: z.string(), value: z.union([z.number(), z.string()]) }),
+  z.object({ type: z.literal('one-hot'), column: z.string(), categories: z.array(z.string()).min(1) }),
+  z.object({ type: z.literal('standardize'), column: z.string(), mean: z.number(), std: z.number().positive() }),
+  z.object({
+    type: z.literal('min-max'),
+    column: z.string(),
+    min: z.number(),
+    max: z.number(),
+  }),
+  z.object({ type: z.literal('log1p'), column: z.string() }),
+  /** Image: resize every image to the task's width and height instead of refusing other sizes. */
+  z.object({ type: z.literal('resize') }),
+  /** Image: scale pixel values (0-255) to [0, 1]. */
+  z.object({ type: z.literal('scale-pixels') }),
+]);
+export type PreprocessingStep = z.infer<typeof preprocessingStep>;
+
+export const modelSource = z.discriminatedUnion('source', [
+  z.object({
+    source: z.literal('builtin'),
+    architecture: z.enum(builtinArchitectures),
+    /** Hidden layer sizes for the MLP architectures. */
+    hiddenUnits: z.array(z.number().int().min(1).max(4096)).max(8).optional(),
+  }),
+  /** A TF.js LayersModel (model.json + weights.bin) uploaded with the task and stored by the server. */
+  z.object({ source: z.literal('tfjs') }),
+]);
+export type ModelSource = z.infer<typeof modelSource>;
+
+export const trainingSettings = z.object({
+  epochsPerRound: z.number().int().min(1).max(1000).default(1),
+  rounds: z.number().int().min(1).max(10000).default(5),
+  batchSize: z.number().int().min(1).max(4096).default(32),
+  validationSplit: z.number().min(0).max(0.9).default(0.2),
+  optimizer: z.enum(['adam', 'sgd', 'rmsprop']).default('adam'),
+  learningRate: z.number().positive().max(10).default(0.001),
+  /** Seed for the train/validation split and weight initialisation. */
+  seed: z.number().int().default(42),
+});
+export type TrainingSettings = z.infer<typeof trainingSettings>;
+
+export const privacySettings = z.object({
+  secureAggregation: z.boolean().default(false),
+  /** L2 norm each update is clipped to before leaving the device. */
+  clippingNorm: z.number().positive().optional(),
+  /** Gaussian noise standard deviation, as a multiple of the clipping norm. */
+  noiseMultiplier: z.number().min(0).optional(),
+  /** The (epsilon, delta) budget after which a participant stops contributing. */
+  budget: z.object({ epsilon: z.number().positive(), delta: z.number().positive().max(1) }).optional(),
+});
+export type PrivacySettings = z.infer<typeof privacySettings>;
+
+export const taskSchema = z
+  .object({
+    id: slug,
+    title: z.string().trim().min(1).max(120),
+    description: markdown(20_000),
+    /** What a data owner must provide, for a non-specialist (markdown). */
+    dataFormat: markdown(20_000).default(''),
+    /** A few lines of example data (CSV text) or an example file name. */
+    sample: z.string().max(20_000).optional(),
+    dataType: z.enum(dataTypes),
+    tabular: tabularSpec.optional(),
+    image: imageSpec.optional(),
+    text: textSpec.optional(),
+    preprocessing: z.array(preprocessingStep).default([]),
+    model: modelSource,
+    training: trainingSettings.prefault({}),
+    scheme: z.enum(schemes).default('federated'),
+    minParticipants: z.number().int().min(1).max(10_000).default(2),
+    /** Seconds after its opening at which a round closes with whoever submitted. */
+    roundDeadlineSeconds: z.number().int().min(1).max(7 * 24 * 3600).default(120),
+    aggregation: z
+      .object({
+        strategy: z.enum(aggregationStrategies).default('fedavg'),
+        /** Fraction trimmed at each end (trimmed-mean) or the number of Byzantine clients tolerated (krum). */
+        parameter: z.number().min(0).optional(),
+      })
+      .prefault({}),
+    privacy: privacySettings.prefault({}),
+    /** Encoding of model updates on the wire. */
+    quantization: z.enum(quantizations).default('float32'),
+  })
+  .superRefine((task, ctx) => {
+    const need = (key: 'tabular' | 'image' | 'text') => {
+      if (task.dataType === key && !task[key])
+        ctx.addIssue({ code: 'custom', path: [key], message: `required when dataType is "${key}"` });
+    };
+    need('tabular');
+    need('image');
+    need('text');
+
+    const columns = new Set(task.tabular?.inputColumns ?? []);
+    task.preprocessing.forEach((step, i) => {
+      const imageStep = step.type === 'resize' || step.type === 'scale-pixels';
+      if (imageStep && task.dataType !== 'image')
+        ctx.addIssue({ code: 'custom', path: ['preprocessing', i, 'type'], message: `"${step.type}" applies to image tasks only` });
+      if (!imageStep && task.dataType !== 'tabular')
+        ctx.addIssue({ code: 'custom', path: ['preprocessing', i, 'type'], message: `"${step.type}" applies to tabular tasks only` });
+      if ('column' in step && task.tabular && !columns.has(step.column))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['preprocessing', i, 'column'],
+          message: `"${step.column}" is not one of the input columns (${[...columns].join(', ')})`,
+        });
+      if (step.type === 'min-max' && step.max <= step.min)
+        ctx.addIssue({ code: 'custom', path: ['preprocessing', i, 'max'], message: 'must be greater than min' });
+    });
+
+    if (task.model.source === 'builtin') {
+      const arch = task.model.architecture;
+      const expected: Record<BuiltinArchitecture, DataType> = {
+        'tabular-mlp': 'tabular',
+        'mnist-cnn': 'image',
+        'cifar10-cnn': 'image',
+        'image-mlp': 'image',
+      };
+      if (expected[arch] !== task.dataType)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['model', 'architecture'],
+          message: `"${arch}" is built for ${expected[arch]} data, not ${task.dataType}`,
+        });
+    }
+    if (task.scheme !== 'local' && task.minParticipants < 1)
+      ctx.addIssue({ code: 'custom', path: ['minParticipants'], message: 'must be at least 1' });
+    if (task.privacy.noiseMultiplier && task.privacy.noiseMultiplier > 0 && task.privacy.clippingNorm === undefined)
+      ctx.addIssue({ code: 'custom', path: ['privacy', 'clippingNorm'], message: 'required when noiseMultiplier is set' });
+  });
+
+/** A validated task, defaults applied. */
+export type Task = z.infer<typeof taskSchema>;
+/** A task as an author writes it: defaults may be left out. */
+export type TaskInput = z.input<typeof taskSchema>;
+
+/** Thrown by {@link parseTask}; `issues` lists every problem as `path: reason`. */
+export class TaskValidationError extends Error {
+  readonly issues: string[];
+  constructor(issues: string[]) {
+    super(`Invalid task:\n${issues.map((i) => `  - ${i}`).join('\n')}`);
+    this.name = 'TaskValidationError';
+    this.issues = issues;
+  }
+}
+
+/** Formats zod issues as `path: reason` lines, e.g. `training.batchSize: Too small: expected number to be >=1`. */
+export function formatIssues(issues: readonly { path: readonly PropertyKey[]; message: string }[]): string[] {
+  return issues.map((issue) => `${issue.path.length ? issue.path.map(String).join('.') : '(task)'}: ${issue.message}`);
+}
+
+/** Validates without throwing: `{ ok: true, task }` or `{ ok: false, errors }` with every problem at once. */
+export function validateTask(input: unknown): { ok: true; task: Task } | { ok: false; errors: string[] } {
+  const result = taskSchema.safeParse(input);
+  return result.success ? { ok: true, task: result.data } : { ok: false, errors: formatIssues(result.error.issues) };
+}
+
+/** Validates a task and applies its defaults, or throws a {@link TaskValidationError} listing every problem. */
+export function parseTask(input: unknown): Task {
+  const result = validateTask(input);
+  if (!result.ok) throw new TaskValidationError(result.errors);
+  return result.task;
+}

@@ -1,0 +1,7 @@
+import { fileURLToPath } from 'node:url';
+import { wtrConfig } from '../../tools/wtr-config.mjs';
+
+export default wtrConfig({
+  packageDir: fileURLToPath(new URL('.', import.meta.url)),
+  files: 'src/**/*.browser.test.ts',
+});

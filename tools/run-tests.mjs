@@ -1,0 +1,66 @@
+#!/usr/bin/env node
+// `npm test`: every suite of the repository, one after the other, then one closing
+// `N passed, N failed` line. Browser suites need Chromium; without it this fails loudly.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const chrome = process.env.CHROME_PATH ?? '/usr/bin/chromium';
+if (!existsSync(chrome)) {
+  console.error(
+    `Chromium was not found at ${chrome}. The browser tests need it: install it with ` +
+      '`apt-get install -y chromium` (Debian) or set CHROME_PATH to a Chromium/Chrome binary.',
+  );
+  process.exit(1);
+}
+
+const scratch = mkdtempSync(path.join(tmpdir(), 'disco-tests-'));
+const suites = [
+  { name: 'core (node)', cwd: 'packages/core', cmd: ['node', '../../tools/node-test.mjs', 'src'], kind: 'node' },
+  { name: 'api (node)', cwd: 'packages/api', cmd: ['node', '../../tools/node-test.mjs', 'src', 'test'], kind: 'node' },
+  { name: 'core (chromium)', cwd: 'packages/core', cmd: ['npx', 'web-test-runner'], kind: 'wtr' },
+  { name: 'elements (chromium)', cwd: 'packages/elements', cmd: ['npx', 'web-test-runner'], kind: 'wtr' },
+  { name: 'end to end (chromium + server)', cwd: 'e2e', cmd: ['node', '../tools/node-test.mjs', '.'], kind: 'node' },
+].filter((s) => existsSync(path.join(root, s.cwd)) && (!process.env.DISCO_SUITES || process.env.DISCO_SUITES.split(',').some((n) => s.name.startsWith(n))));
+
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+const failures = [];
+for (const suite of suites) {
+  console.log(`\n=== ${suite.name} ===`);
+  const countsFile = path.join(scratch, `${suite.name.replace(/\W+/g, '_')}.json`);
+  const started = Date.now();
+  const result = spawnSync(suite.cmd[0], suite.cmd.slice(1), {
+    cwd: path.join(root, suite.cwd),
+    env: { ...process.env, CHROME_PATH: chrome, DISCO_WTR_COUNTS: countsFile },
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  process.stdout.write(result.stdout ?? '');
+  let p = 0;
+  let f = 0;
+  let s = 0;
+  if (suite.kind === 'node') {
+    // node:test's spec reporter closes with "ℹ pass N", "ℹ fail N", "ℹ skipped N".
+    p = Number(/ℹ pass (\d+)/.exec(result.stdout)?.[1] ?? 0);
+    f = Number(/ℹ fail (\d+)/.exec(result.stdout)?.[1] ?? 0);
+    s = Number(/ℹ skipped (\d+)/.exec(result.stdout)?.[1] ?? 0);
+  } else if (existsSync(countsFile)) {
+    ({ passed: p, failed: f, skipped: s } = JSON.parse(readFileSync(countsFile, 'utf8')));
+  }
+  if (result.status !== 0 && f === 0) f = 1; // a suite that crashed counts as a failure
+  passed += p;
+  failed += f;
+  skipped += s;
+  if (result.status !== 0) failures.push(suite.name);
+  console.log(`--- ${suite.name}: ${p} passed, ${f} failed (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+}
+rmSync(scratch, { recursive: true, force: true });
+if (failures.length) console.log(`\nfailed suites: ${failures.join(', ')}`);
+console.log(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+process.exit(failures.length ? 1 : 0);
