@@ -4,3 +4,4 @@ export * from './task/schema.js';
 export * from './weights/index.js';
 export type { Dataset } from './data/dataset.js';
 export type { TrainingEvent, TrainingEventType, EpochMetrics } from './training/events.js';
+export * from './backend/index.js';

@@ -1,0 +1,73 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from './init-backend.js';
+
+type Case = { name: string; x: number[]; filter: number[]; strides: number | [number, number]; pad: 'valid' | 'same' };
+
+// The built-in models use 3×3 (mnist, cifar) filters at stride 1 with valid and same padding; stride 2 and
+// uneven shapes check the window arithmetic that a naive delegation got wrong.
+const cases: Case[] = [
+  { name: '3x3 stride 1 valid', x: [4, 12, 12, 1], filter: [3, 3, 1, 8], strides: 1, pad: 'valid' },
+  { name: '3x3 stride 1 same', x: [4, 11, 11, 3], filter: [3, 3, 3, 8], strides: 1, pad: 'same' },
+  { name: '3x3 stride 2 valid', x: [3, 13, 13, 4], filter: [3, 3, 4, 6], strides: 2, pad: 'valid' },
+  { name: '3x3 stride 2 same', x: [3, 12, 12, 4], filter: [3, 3, 4, 6], strides: 2, pad: 'same' },
+  { name: '5x5 stride 2 same, odd size', x: [2, 15, 9, 2], filter: [5, 5, 2, 3], strides: 2, pad: 'same' },
+  { name: '2x4 stride [2,1] same', x: [2, 10, 7, 3], filter: [2, 4, 3, 5], strides: [2, 1], pad: 'same' },
+];
+
+/** Deterministic values in [-1, 1). */
+function values(shape: number[], seed: number): Float32Array {
+  const size = shape.reduce((a, b) => a * b, 1);
+  return Float32Array.from({ length: size }, (_, i) => Math.sin(seed * 1000 + i * 12.9898) % 1);
+}
+
+/** dLoss/dFilter through the layers' path (fused conv2d + bias + relu) and the plain conv2d op. */
+function filterGradients(c: Case): Float32Array[] {
+  return tf.tidy(() => {
+    const x = tf.tensor4d(values(c.x, 1), c.x as [number, number, number, number]);
+    const filter = tf.tensor4d(values(c.filter, 2), c.filter as [number, number, number, number]);
+    const bias = tf.tensor1d(values([c.filter[3]], 3));
+    const plain = tf.grad((f) => tf.conv2d(x, f as tf.Tensor4D, c.strides, c.pad).square().sum())(filter);
+    const fused = tf.grad((f) =>
+      tf.fused.conv2d({ x, filter: f as tf.Tensor4D, strides: c.strides, pad: c.pad, bias, activation: 'relu' }).square().sum(),
+    )(filter);
+    return [plain.dataSync() as Float32Array, fused.dataSync() as Float32Array];
+  });
+}
+
+function maxRelativeError(actual: Float32Array, expected: Float32Array): number {
+  let worst = 0;
+  for (let i = 0; i < expected.length; i++)
+    worst = Math.max(worst, Math.abs(actual[i] - expected[i]) / Math.max(1, Math.abs(expected[i])));
+  return worst;
+}
+
+for (const c of cases) {
+  test(`wasm Conv2DBackpropFilter matches cpu to 1e-4: ${c.name}`, async () => {
+    await initBackend({ backend: 'cpu' });
+    const expected = filterGradients(c);
+    assert.equal(await initBackend(), 'wasm');
+    const actual = filterGradients(c);
+    for (let k = 0; k < expected.length; k++) {
+      assert.equal(actual[k].length, expected[k].length);
+      const error = maxRelativeError(actual[k], expected[k]);
+      assert.ok(error <= 1e-4, `${k === 0 ? 'conv2d' : 'fused conv2d'}: max relative error ${error}`);
+    }
+  });
+}
+
+test('the wasm filter gradient leaks no tensor', async () => {
+  await initBackend();
+  const c = cases[3];
+  filterGradients(c); // warm-up: the first call may allocate backend state
+  const before = tf.memory().numTensors;
+  filterGradients(c);
+  assert.equal(tf.memory().numTensors, before);
+});
+
+test('initBackend selects wasm by default and the requested backend when asked', async () => {
+  assert.equal(await initBackend({ backend: 'cpu' }), 'cpu');
+  assert.equal(await initBackend(), 'wasm');
+  assert.equal(tf.getBackend(), 'wasm');
+});
