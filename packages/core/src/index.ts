@@ -5,3 +5,4 @@ export * from './weights/index.js';
 export type { Dataset } from './data/dataset.js';
 export type { TrainingEvent, TrainingEventType, EpochMetrics } from './training/events.js';
 export * from './backend/index.js';
+export * from './aggregation/index.js';

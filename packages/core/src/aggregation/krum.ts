@@ -1,0 +1,36 @@
+import { BufferedAggregator } from './buffered.js';
+import { AggregationError, type Strategy } from './strategy.js';
+
+/**
+ * Krum (Blanchard et al., 2017): picks the update whose `n − f − 2` nearest neighbours are closest (sum of
+ * squared L2 distances), tolerating `f` Byzantine clients. Needs n ≥ f + 3; with fewer updates it falls
+ * back to the one with the smallest total distance to all others.
+ */
+export function krum(updates: readonly Float32Array[], f: number): Float32Array {
+  const n = updates.length;
+  if (n === 0) throw new AggregationError('no update to aggregate');
+  if (!(Number.isInteger(f) && f >= 0)) throw new AggregationError(`krum needs a whole number of Byzantine clients, got ${f}`);
+  const distances = Array.from({ length: n }, () => new Float64Array(n));
+  for (let a = 0; a < n; a++)
+    for (let b = a + 1; b < n; b++) {
+      let d = 0;
+      for (let i = 0; i < updates[a].length; i++) {
+        const diff = updates[a][i] - updates[b][i];
+        d += diff * diff;
+      }
+      distances[a][b] = distances[b][a] = d;
+    }
+  const neighbours = Math.max(1, n - f - 2);
+  let best = 0;
+  let bestScore = Infinity;
+  for (let a = 0; a < n; a++) {
+    const others = Array.from(distances[a]).filter((_, b) => b !== a).sort((x, y) => x - y);
+    const score = others.slice(0, neighbours).reduce((s, d) => s + d, 0);
+    if (score < bestScore) (bestScore = score), (best = a);
+  }
+  return Float32Array.from(updates[best]);
+}
+
+export function krumStrategy(f = 0): Strategy {
+  return { name: 'krum', streaming: false, createAggregator: (size) => new BufferedAggregator(size, (updates) => krum(updates, f)) };
+}

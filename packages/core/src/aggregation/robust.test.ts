@@ -1,0 +1,51 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createStrategy } from './index.js';
+import { coordinateMedian } from './median.js';
+import { trimmedMean } from './trimmed-mean.js';
+import { krum } from './krum.js';
+
+const f32 = (...values: number[]) => Float32Array.from(values);
+
+test('median takes the middle value of each coordinate, ignoring one outlier', () => {
+  const result = coordinateMedian([f32(1, 10), f32(2, -5), f32(1000, 0)]);
+  assert.deepEqual(Array.from(result), [2, 0]);
+});
+
+test('median of an even number of updates averages the two middle values', () => {
+  assert.deepEqual(Array.from(coordinateMedian([f32(1), f32(2), f32(4), f32(100)])), [3]);
+});
+
+test('trimmed mean drops the extremes of each coordinate', () => {
+  const updates = [f32(-100, 1), f32(1, 2), f32(2, 3), f32(3, 4), f32(100, 5)];
+  assert.deepEqual(Array.from(trimmedMean(updates, 0.2)), [2, 3]);
+});
+
+test('trimmed mean with fraction 0 is the plain mean', () => {
+  assert.deepEqual(Array.from(trimmedMean([f32(1), f32(2), f32(6)], 0)), [3]);
+});
+
+test('krum picks the update closest to its neighbours', () => {
+  const updates = [f32(0, 0), f32(0.1, 0), f32(0, 0.1), f32(50, 50)];
+  assert.deepEqual(Array.from(krum(updates, 1)), [0, 0]);
+});
+
+test('robust strategies keep every update and ignore sample weights', () => {
+  const aggregator = createStrategy({ strategy: 'median' }).createAggregator(1);
+  aggregator.add(f32(1), 1000);
+  aggregator.add(f32(2), 1);
+  aggregator.add(f32(3), 1);
+  assert.deepEqual(Array.from(aggregator.result()), [2]);
+  assert.equal(createStrategy({ strategy: 'median' }).streaming, false);
+});
+
+test('createStrategy reads the trimmed fraction and refuses what is not implemented', () => {
+  const strategy = createStrategy({ strategy: 'trimmed-mean', parameter: 0.25 });
+  const aggregator = strategy.createAggregator(1);
+  [-50, 1, 2, 3].forEach((v) => aggregator.add(f32(v), 1));
+  assert.deepEqual(Array.from(aggregator.result()), [1.5]);
+  assert.throws(() => createStrategy({ strategy: 'trimmed-mean', parameter: 0.5 }), { message: 'trim fraction must be in [0, 0.5), got 0.5' });
+  assert.throws(() => createStrategy({ strategy: 'centered-clipping' }), {
+    message: 'aggregation strategy "centered-clipping" is not implemented yet (available: fedavg, median, trimmed-mean, krum)',
+  });
+});
