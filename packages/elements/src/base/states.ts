@@ -1,0 +1,38 @@
+import { html, nothing, type TemplateResult } from 'lit';
+import { DiscoApiError } from '../api/disco-api.js';
+
+/** The message of any error, for people. */
+export function errorMessage(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return typeof error === 'string' ? error : 'Something went wrong.';
+}
+
+/** The `disco-error` code of any error. */
+export function errorCode(error: unknown, fallback = 'api'): string {
+  if (error instanceof DiscoApiError) return error.code === 'not-found' ? 'not-found' : error.code === 'unauthorized' ? 'unauthorized' : 'api';
+  if (error && typeof error === 'object' && 'code' in error && typeof error.code === 'string') return error.code;
+  return fallback;
+}
+
+/** A polite, announced loading line. */
+export function renderLoading(label: string): TemplateResult {
+  return html`<p role="status" part="loading" class="muted">${label}</p>`;
+}
+
+/** An announced error box with an optional retry button. */
+export function renderError(error: unknown, retry?: () => void): TemplateResult {
+  return html`<div role="alert" part="error" class="error-box">
+    ${errorMessage(error)}
+    ${retry ? html`<div><button type="button" class="secondary" @click=${retry}>Try again</button></div>` : nothing}
+  </div>`;
+}
+
+/** Formats a metric in [0, 1] as a percentage, or a dash. */
+export function percent(value: number | undefined, digits = 1): string {
+  return value === undefined || Number.isNaN(value) ? '–' : `${(value * 100).toFixed(digits)} %`;
+}
+
+/** Formats a loss-like number, or a dash. */
+export function decimal(value: number | undefined, digits = 3): string {
+  return value === undefined || Number.isNaN(value) ? '–' : value.toFixed(digits);
+}

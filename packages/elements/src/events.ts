@@ -1,0 +1,62 @@
+import type { EpochMetrics, Scheme, Task } from '@disco/core';
+
+/**
+ * The `disco-*` events of the elements, by name, with their `detail`. Every one bubbles and is composed,
+ * so a host page can listen anywhere above the element, even across shadow roots:
+ *
+ * ```ts
+ * document.addEventListener('disco-train-end', (event) => console.log(event.detail.metrics.accuracy));
+ * ```
+ */
+export interface DiscoEventDetails {
+  /** A task was chosen in `<disco-task-list>`. */
+  'disco-task-select': { taskId: string };
+  /** `<disco-train>` started a training session (after its data was validated). */
+  'disco-train-start': { taskId: string; scheme: Scheme; files: number };
+  /** One local epoch finished. `round` is set in collaborative training. */
+  'disco-epoch-end': { epoch: number; epochs: number; round?: number; metrics: EpochMetrics };
+  /** A collaborative round closed; `metrics` are this participant's, with the aggregate when known. */
+  'disco-round-end': { round: number; rounds: number; metrics: EpochMetrics & { aggregated?: EpochMetrics }; participants: number };
+  /** Training finished (or was stopped) and the model was saved to the model library under `modelId`. */
+  'disco-train-end': { metrics: Partial<EpochMetrics>; modelId: string; stopped: boolean };
+  /** Something went wrong; `message` is for people, `code` for programs. */
+  'disco-error': { code: string; message: string };
+  /** A model of the library should be opened (in `<disco-evaluate>`). */
+  'disco-model-open': { modelId: string };
+  /** A model was deleted from the library. */
+  'disco-model-delete': { modelId: string };
+  /** `<disco-task-form>` created a task on the server. */
+  'disco-task-create': { task: Task };
+  /** `<disco-train>`'s data changed and was validated; `valid` tells whether training may start. */
+  'disco-data-change': { files: number; valid: boolean };
+  /** `<disco-evaluate>` finished testing a model. */
+  'disco-evaluate-end': { accuracy: number; samples: number };
+}
+
+/** The name of a `disco-*` event. */
+export type DiscoEventName = keyof DiscoEventDetails;
+
+/** The typed event object of a `disco-*` event. */
+export type DiscoEvent<K extends DiscoEventName> = CustomEvent<DiscoEventDetails[K]>;
+
+/** Every `disco-*` event name mapped to its event type, as `addEventListener` sees it. */
+export type DiscoEventMap = { [K in DiscoEventName]: DiscoEvent<K> };
+
+declare global {
+  // Typed `addEventListener('disco-…', (event) => event.detail…)` everywhere.
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type
+  interface GlobalEventHandlersEventMap extends DiscoEventMap {}
+}
+
+/** Error codes carried by `disco-error`. Stable: pages may switch on them. */
+export type DiscoErrorCode =
+  | 'api'
+  | 'not-found'
+  | 'invalid-data'
+  | 'invalid-task'
+  | 'unauthorized'
+  | 'training'
+  | 'worker'
+  | 'storage'
+  | 'model'
+  | (string & {});

@@ -1,0 +1,186 @@
+import { html, type PropertyValues } from 'lit';
+import { property, state } from 'lit/decorators.js';
+import { dataTypes, type DataType } from '@disco/core';
+import type { DiscoApi, TaskSummary } from '../api/disco-api.js';
+import { DiscoElement } from '../base/disco-element.js';
+import { dataTypeLabels, schemeLabels } from '../base/labels.js';
+import { errorCode, errorMessage, renderError, renderLoading } from '../base/states.js';
+import { ApiController } from '../controllers/api-controller.js';
+import { ResourceController } from '../controllers/resource-controller.js';
+import { taskListStyles } from './task-list.styles.js';
+
+/**
+ * @summary The tasks of a Disco server, to choose one: title, data type, scheme, participants now and
+ * rounds so far, filterable by data type.
+ *
+ * Keyboard: Tab reaches the list; ↑/↓, Home and End move between tasks; Enter or Space chooses one.
+ *
+ * @slot empty - Shown when the server has no task (of the chosen data type).
+ * @slot header - Above the filter, e.g. a heading.
+ *
+ * @event disco-task-select - A task was chosen. Detail: `{ taskId }`.
+ * @event disco-error - The tasks could not be loaded. Detail: `{ code, message }`.
+ *
+ * @csspart filter - The data-type `<select>`.
+ * @csspart list - The list of tasks (`role="listbox"`).
+ * @csspart task - One task (`role="option"`); also `task selected` for the chosen one.
+ * @csspart task-title - The title of a task.
+ * @csspart loading - The loading message.
+ * @csspart error - The error box.
+ * @csspart empty - The empty-list message.
+ *
+ * @cssproperty --disco-color-primary - The selection marker.
+ */
+export class DiscoTaskList extends DiscoElement {
+  static override styles = taskListStyles;
+
+  /** Base URL of the Disco server. */
+  @property({ reflect: true }) server?: string;
+
+  /** An injected API (e.g. `FakeDiscoApi`); wins over `server`. */
+  @property({ attribute: false }) api?: DiscoApi;
+
+  /** Shows only the tasks of this data type (`tabular`, `image`, `text`); empty for all. */
+  @property({ attribute: 'data-type', reflect: true }) dataType: DataType | '' = '';
+
+  /** The id of the chosen task. */
+  @property({ reflect: true }) selected = '';
+
+  /** Reloads the list every this many seconds (participants and rounds change); 0 to never. */
+  @property({ type: Number, attribute: 'poll-interval' }) pollInterval = 0;
+
+  /** Forces the light or dark palette; follows the user's preference when absent. */
+  @property({ reflect: true }) theme?: 'light' | 'dark';
+
+  @state() private activeId = '';
+
+  private readonly apiController = new ApiController(this);
+  private pollTimer: ReturnType<typeof setInterval> | undefined;
+
+  private readonly tasks = new ResourceController(this, {
+    args: () => [this.apiController.api] as const,
+    ready: ([api]) => api !== undefined,
+    load: ([api]) => api!.listTasks(),
+    onError: (error) => this.emit('disco-error', { code: errorCode(error), message: errorMessage(error) }),
+  });
+
+  /** Loads the tasks again. Resolves once they are shown. */
+  async reload(): Promise<void> {
+    await this.tasks.reload();
+    await this.updateComplete;
+  }
+
+  /** Resolves once the current load has settled and rendered (tests, embedders). */
+  get loaded(): Promise<void> {
+    return this.tasks.complete.then(() => this.updateComplete).then(() => undefined);
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    clearInterval(this.pollTimer);
+    this.pollTimer = undefined;
+  }
+
+  protected override updated(changed: PropertyValues<this>): void {
+    if (changed.has('pollInterval') || (this.isConnected && !this.pollTimer && this.pollInterval > 0)) {
+      clearInterval(this.pollTimer);
+      this.pollTimer = this.pollInterval > 0 ? setInterval(() => void this.tasks.reload(), this.pollInterval * 1000) : undefined;
+    }
+  }
+
+  private get visibleTasks(): TaskSummary[] {
+    const all = this.tasks.value ?? [];
+    return this.dataType ? all.filter((t) => t.dataType === this.dataType) : all;
+  }
+
+  private select(taskId: string): void {
+    this.selected = taskId;
+    this.activeId = taskId;
+    this.emit('disco-task-select', { taskId });
+  }
+
+  private focusTask(taskId: string): void {
+    this.activeId = taskId;
+    void this.updateComplete.then(() => this.renderRoot.querySelector<HTMLElement>(`[data-id="${CSS.escape(taskId)}"]`)?.focus());
+  }
+
+  private handleFilter(event: Event): void {
+    this.dataType = (event.target as HTMLSelectElement).value as DataType | '';
+  }
+
+  private handleClick(event: Event): void {
+    const option = (event.target as HTMLElement).closest<HTMLElement>('[role="option"]');
+    if (option?.dataset.id) this.select(option.dataset.id);
+  }
+
+  private handleKeydown(event: KeyboardEvent): void {
+    const tasks = this.visibleTasks;
+    if (tasks.length === 0) return;
+    const option = (event.target as HTMLElement).closest<HTMLElement>('[role="option"]');
+    const index = Math.max(0, tasks.findIndex((t) => t.id === option?.dataset.id));
+    const move = (to: number) => {
+      event.preventDefault();
+      this.focusTask(tasks[Math.min(tasks.length - 1, Math.max(0, to))]!.id);
+    };
+    switch (event.key) {
+      case 'ArrowDown':
+        return move(index + 1);
+      case 'ArrowUp':
+        return move(index - 1);
+      case 'Home':
+        return move(0);
+      case 'End':
+        return move(tasks.length - 1);
+      case 'Enter':
+      case ' ':
+        event.preventDefault();
+        if (option?.dataset.id) this.select(option.dataset.id);
+    }
+  }
+
+  protected override render() {
+    return html`
+      <slot name="header"></slot>
+      <div class="toolbar">
+        <label for="filter">Data type</label>
+        <select id="filter" part="filter" .value=${this.dataType} @change=${this.handleFilter}>
+          <option value="" ?selected=${this.dataType === ''}>All</option>
+          ${dataTypes.map((t) => html`<option value=${t} ?selected=${this.dataType === t}>${dataTypeLabels[t]}</option>`)}
+        </select>
+      </div>
+      ${this.renderBody()}
+    `;
+  }
+
+  private renderBody() {
+    if (!this.apiController.api) return html`<p class="muted" part="empty">Set the <code>server</code> attribute to list its tasks.</p>`;
+    if (this.tasks.status === 'error') return renderError(this.tasks.error, () => void this.tasks.reload());
+    if (this.tasks.status !== 'ready') return renderLoading('Loading tasks…');
+    const tasks = this.visibleTasks;
+    if (tasks.length === 0)
+      return html`<div part="empty"><slot name="empty"><p class="muted">${this.dataType ? `No ${dataTypeLabels[this.dataType].toLowerCase()} task on this server.` : 'No task on this server yet.'}</p></slot></div>`;
+    const active = tasks.some((t) => t.id === this.activeId) ? this.activeId : tasks.some((t) => t.id === this.selected) ? this.selected : tasks[0]!.id;
+    return html`
+      <ul role="listbox" aria-label="Tasks" part="list" @click=${this.handleClick} @keydown=${this.handleKeydown}>
+        ${tasks.map((task) => {
+          const selected = task.id === this.selected;
+          return html`<li
+            role="option"
+            part=${selected ? 'task selected' : 'task'}
+            data-id=${task.id}
+            aria-selected=${selected ? 'true' : 'false'}
+            tabindex=${task.id === active ? 0 : -1}
+          >
+            <span class="title" part="task-title">${task.title}</span>
+            <span class="badge">${schemeLabels[task.scheme]}</span>
+            <span class="facts">
+              <span>Data: ${dataTypeLabels[task.dataType]}</span>
+              <span>${task.participants} ${task.participants === 1 ? 'participant' : 'participants'} now</span>
+              <span>${task.rounds} ${task.rounds === 1 ? 'round' : 'rounds'} so far</span>
+            </span>
+          </li>`;
+        })}
+      </ul>
+    `;
+  }
+}

@@ -1,0 +1,92 @@
+import { expect, fixture, html, oneEvent } from '@open-wc/testing';
+import { DiscoApiError } from '../api/disco-api.js';
+import { FakeDiscoApi } from '../api/fake-api.js';
+import { imageTask, tabularTask } from '../testing/fixtures.js';
+import type { DiscoTaskList } from './task-list.element.js';
+import './task-list.js';
+
+const fakeApi = () =>
+  new FakeDiscoApi({
+    tasks: [tabularTask, imageTask],
+    participants: { 'titanic-test': 3 },
+    rounds: { 'titanic-test': [1, 2].map((round) => ({ round, state: 'closed' as const, participants: 2 })) },
+  });
+
+async function render(api = fakeApi()): Promise<DiscoTaskList> {
+  const el = await fixture<DiscoTaskList>(html`<disco-task-list .api=${api}></disco-task-list>`);
+  await el.loaded;
+  return el;
+}
+
+const options = (el: DiscoTaskList) => [...el.shadowRoot!.querySelectorAll<HTMLElement>('[role="option"]')];
+
+describe('<disco-task-list>', () => {
+  it('lists the tasks with data type, scheme, participants and rounds', async () => {
+    const el = await render();
+    const [titanic, digits] = options(el);
+    expect(options(el)).to.have.length(2);
+    expect(titanic!.textContent).to.contain('Titanic survival').and.contain('Table (CSV)').and.contain('Federated');
+    expect(titanic!.textContent).to.contain('3 participants now').and.contain('2 rounds so far');
+    expect(digits!.textContent).to.contain('Images').and.contain('Local only').and.contain('0 rounds so far');
+  });
+
+  it('filters by data type', async () => {
+    const el = await render();
+    el.dataType = 'image';
+    await el.updateComplete;
+    expect(options(el).map((o) => o.dataset.id)).to.deep.equal(['digits-test']);
+  });
+
+  it('fires disco-task-select with the task id on click', async () => {
+    const el = await render();
+    setTimeout(() => options(el)[1]!.click());
+    const event = await oneEvent(el, 'disco-task-select');
+    expect(event.detail).to.deep.equal({ taskId: 'digits-test' });
+    expect(event.bubbles && event.composed).to.equal(true);
+    expect(el.selected).to.equal('digits-test');
+  });
+
+  it('is operable with the keyboard', async () => {
+    const el = await render();
+    const [first] = options(el);
+    first!.focus();
+    first!.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowDown', bubbles: true, composed: true }));
+    await el.updateComplete;
+    const second = options(el)[1]!;
+    expect(el.shadowRoot!.activeElement).to.equal(second);
+    setTimeout(() => second.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true, composed: true })));
+    const event = await oneEvent(el, 'disco-task-select');
+    expect(event.detail.taskId).to.equal('digits-test');
+    expect(second.getAttribute('aria-selected')).to.equal('true');
+  });
+
+  it('shows the error and fires disco-error when the server fails', async () => {
+    const api = fakeApi();
+    api.failWith = new DiscoApiError('network', 'Cannot reach the Disco server.');
+    const el = document.createElement('disco-task-list');
+    const errorEvent = oneEvent(el, 'disco-error');
+    el.api = api;
+    document.body.append(el);
+    expect((await errorEvent).detail).to.deep.equal({ code: 'api', message: 'Cannot reach the Disco server.' });
+    await el.updateComplete;
+    expect(el.shadowRoot!.querySelector('[role="alert"]')!.textContent).to.contain('Cannot reach the Disco server.');
+    api.failWith = undefined;
+    el.shadowRoot!.querySelector<HTMLButtonElement>('[role="alert"] button')!.click();
+    await el.loaded;
+    expect(options(el)).to.have.length(2);
+    el.remove();
+  });
+
+  it('shows the empty state', async () => {
+    const el = await render(new FakeDiscoApi());
+    expect(el.shadowRoot!.querySelector('[part="empty"]')!.textContent).to.contain('No task on this server yet.');
+  });
+
+  it('passes an axe accessibility check, in light and dark themes', async () => {
+    const el = await render();
+    await expect(el).to.be.accessible();
+    el.theme = 'dark';
+    await el.updateComplete;
+    await expect(el).to.be.accessible();
+  });
+});
