@@ -1,0 +1,1 @@
+export { fileSystemHandler, loadModelFromDir, saveModelToDir } from './file-system.js';

@@ -1,0 +1,31 @@
+import { parseTask, type Task, type TaskInput } from '../task/schema.js';
+
+/**
+ * Small literal tasks for the model, training and evaluation tests (not the built-in tasks, whose
+ * definitions belong to the task module): 3 numeric columns plus a one-hot column of 3 categories.
+ */
+export function tabularTask(overrides: Partial<TaskInput> = {}): Task {
+  return parseTask({
+    id: 'toy-table',
+    title: 'Toy table',
+    description: 'A literal task for tests.',
+    dataType: 'tabular',
+    tabular: { inputColumns: ['a', 'b', 'c', 'colour'], outputColumn: 'y', labels: ['no', 'yes'] },
+    preprocessing: [{ type: 'one-hot', column: 'colour', categories: ['red', 'green', 'blue'] }],
+    model: { source: 'builtin', architecture: 'tabular-mlp' },
+    ...overrides,
+  });
+}
+
+/** A 28×28 grey-scale digit task with the built-in CNN. */
+export function imageTask(overrides: Partial<TaskInput> = {}): Task {
+  return parseTask({
+    id: 'toy-digits',
+    title: 'Toy digits',
+    description: 'A literal task for tests.',
+    dataType: 'image',
+    image: { width: 28, height: 28, channels: 1, labels: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'] },
+    model: { source: 'builtin', architecture: 'mnist-cnn' },
+    ...overrides,
+  });
+}
