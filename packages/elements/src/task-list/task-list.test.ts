@@ -1,15 +1,15 @@
 import { expect, fixture, html, oneEvent } from '@open-wc/testing';
 import { DiscoApiError } from '../api/disco-api.js';
 import { FakeDiscoApi } from '../api/fake-api.js';
-import { imageTask, tabularTask } from '../testing/fixtures.js';
+import { mnist, titanic } from '@disco/core';
 import type { DiscoTaskList } from './task-list.element.js';
 import './task-list.js';
 
 const fakeApi = () =>
   new FakeDiscoApi({
-    tasks: [tabularTask, imageTask],
-    participants: { 'titanic-test': 3 },
-    rounds: { 'titanic-test': [1, 2].map((round) => ({ round, state: 'closed' as const, participants: 2 })) },
+    tasks: [titanic, { ...mnist, scheme: 'local' }],
+    participants: { titanic: 3 },
+    rounds: { titanic: [1, 2].map((round) => ({ round, state: 'closed' as const, participants: 2 })) },
   });
 
 async function render(api = fakeApi()): Promise<DiscoTaskList> {
@@ -23,10 +23,10 @@ const options = (el: DiscoTaskList) => [...el.shadowRoot!.querySelectorAll<HTMLE
 describe('<disco-task-list>', () => {
   it('lists the tasks with data type, scheme, participants and rounds', async () => {
     const el = await render();
-    const [titanic, digits] = options(el);
+    const [first, digits] = options(el);
     expect(options(el)).to.have.length(2);
-    expect(titanic!.textContent).to.contain('Titanic survival').and.contain('Table (CSV)').and.contain('Federated');
-    expect(titanic!.textContent).to.contain('3 participants now').and.contain('2 rounds so far');
+    expect(first!.textContent).to.contain('Titanic: who survived?').and.contain('Table (CSV)').and.contain('Federated');
+    expect(first!.textContent).to.contain('3 participants now').and.contain('2 rounds so far');
     expect(digits!.textContent).to.contain('Images').and.contain('Local only').and.contain('0 rounds so far');
   });
 
@@ -34,16 +34,16 @@ describe('<disco-task-list>', () => {
     const el = await render();
     el.dataType = 'image';
     await el.updateComplete;
-    expect(options(el).map((o) => o.dataset.id)).to.deep.equal(['digits-test']);
+    expect(options(el).map((o) => o.dataset.id)).to.deep.equal(['mnist']);
   });
 
   it('fires disco-task-select with the task id on click', async () => {
     const el = await render();
     setTimeout(() => options(el)[1]!.click());
     const event = await oneEvent(el, 'disco-task-select');
-    expect(event.detail).to.deep.equal({ taskId: 'digits-test' });
+    expect(event.detail).to.deep.equal({ taskId: 'mnist' });
     expect(event.bubbles && event.composed).to.equal(true);
-    expect(el.selected).to.equal('digits-test');
+    expect(el.selected).to.equal('mnist');
   });
 
   it('is operable with the keyboard', async () => {
@@ -56,7 +56,7 @@ describe('<disco-task-list>', () => {
     expect(el.shadowRoot!.activeElement).to.equal(second);
     setTimeout(() => second.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true, composed: true })));
     const event = await oneEvent(el, 'disco-task-select');
-    expect(event.detail.taskId).to.equal('digits-test');
+    expect(event.detail.taskId).to.equal('mnist');
     expect(second.getAttribute('aria-selected')).to.equal('true');
   });
 

@@ -1,0 +1,148 @@
+import { html, nothing } from 'lit';
+import { property } from 'lit/decorators.js';
+import { unsafeHTML } from 'lit/directives/unsafe-html.js';
+import type { Task } from '@disco/core';
+import type { DiscoApi } from '../api/disco-api.js';
+import { DiscoElement } from '../base/disco-element.js';
+import { dataTypeLabels, schemeExplanations, schemeLabels } from '../base/labels.js';
+import { errorCode, errorMessage, renderError, renderLoading } from '../base/states.js';
+import { ApiController } from '../controllers/api-controller.js';
+import { ResourceController } from '../controllers/resource-controller.js';
+import { renderMarkdown } from '../markdown.js';
+import { describePrivacy } from './privacy-statement.js';
+import { taskStyles } from './task.styles.js';
+
+/**
+ * @summary A task explained for a non-specialist: what is learned, which data is expected (with an
+ * example), how the training is organised, and what happens to the participant's data.
+ *
+ * The task's markdown is rendered with marked and sanitized with DOMPurify.
+ *
+ * @slot actions - Beside the title, e.g. a "Join" button.
+ * @slot footer - After the privacy statement.
+ *
+ * @event disco-error - The task could not be loaded. Detail: `{ code, message }`.
+ *
+ * @csspart header - The title row.
+ * @csspart title - The task's title (`<h2>`).
+ * @csspart description - The rendered description.
+ * @csspart data - The "Your data" section.
+ * @csspart sample - The example data.
+ * @csspart scheme - The "How training works" section.
+ * @csspart privacy - The privacy statement.
+ * @csspart loading - The loading message.
+ * @csspart error - The error box.
+ *
+ * @cssproperty --disco-color-surface - Background of the example data.
+ */
+export class DiscoTask extends DiscoElement {
+  static override styles = taskStyles;
+
+  /** Base URL of the Disco server. */
+  @property({ reflect: true }) server?: string;
+
+  /** An injected API (e.g. `FakeDiscoApi`); wins over `server`. */
+  @property({ attribute: false }) api?: DiscoApi;
+
+  /** The id of the task to show. */
+  @property({ attribute: 'task-id', reflect: true }) taskId = '';
+
+  /** A task object to show without asking a server (wins over `task-id`). */
+  @property({ attribute: false }) task?: Task;
+
+  /** Forces the light or dark palette; follows the user's preference when absent. */
+  @property({ reflect: true }) theme?: 'light' | 'dark';
+
+  private readonly apiController = new ApiController(this);
+
+  private readonly resource = new ResourceController(this, {
+    args: () => [this.task, this.apiController.api, this.taskId] as const,
+    ready: ([task, api, id]) => task !== undefined || (api !== undefined && id !== ''),
+    load: ([task, api, id]) => (task ? Promise.resolve(task) : api!.getTask(id)),
+    onError: (error) => this.emit('disco-error', { code: errorCode(error), message: errorMessage(error) }),
+  });
+
+  /** Resolves once the current load has settled and rendered. */
+  get loaded(): Promise<void> {
+    return this.resource.complete.then(() => this.updateComplete).then(() => undefined);
+  }
+
+  protected override render() {
+    if (this.resource.status === 'idle') return html`<p class="muted">Set <code>task-id</code> and <code>server</code> to show a task.</p>`;
+    if (this.resource.status === 'error') return renderError(this.resource.error, () => void this.resource.reload());
+    const task = this.resource.value;
+    if (this.resource.status === 'pending' || !task) return renderLoading('Loading the task…');
+    return html`
+      <article aria-labelledby="title">
+        <header class="row" part="header">
+          <h2 id="title" part="title">${task.title}</h2>
+          <slot name="actions"></slot>
+        </header>
+        <section aria-labelledby="learned">
+          <h3 id="learned">What is learned</h3>
+          <div class="description" part="description">${unsafeHTML(renderMarkdown(task.description))}</div>
+        </section>
+        ${this.renderData(task)} ${this.renderScheme(task)} ${this.renderPrivacy(task)}
+        <slot name="footer"></slot>
+      </article>
+    `;
+  }
+
+  private renderData(task: Task) {
+    return html`<section aria-labelledby="data" part="data">
+      <h3 id="data">Your data</h3>
+      <dl>
+        <dt>Kind</dt>
+        <dd>${dataTypeLabels[task.dataType]}</dd>
+        ${task.tabular
+          ? html`<dt>Columns used</dt>
+              <dd>${task.tabular.inputColumns.map((c, i) => html`${i ? ', ' : ''}<code>${c}</code>`)}</dd>
+              <dt>Predicted column</dt>
+              <dd><code>${task.tabular.outputColumn}</code> (values: ${task.tabular.labels.join(', ')})</dd>`
+          : nothing}
+        ${task.image
+          ? html`<dt>Image size</dt>
+              <dd>${task.image.width} × ${task.image.height} pixels, ${task.image.channels === 1 ? 'grayscale' : 'colour'}</dd>
+              <dt>Labels</dt>
+              <dd><ul class="labels" aria-label="Labels">${task.image.labels.map((l) => html`<li>${l}</li>`)}</ul></dd>`
+          : nothing}
+        ${task.text
+          ? html`<dt>Sequence length</dt>
+              <dd>${task.text.sequenceLength} tokens</dd>`
+          : nothing}
+      </dl>
+      ${task.dataFormat ? html`<div class="format">${unsafeHTML(renderMarkdown(task.dataFormat))}</div>` : nothing}
+      ${task.sample
+        ? html`<figure part="sample">
+            <figcaption id="sample-caption">Example</figcaption>
+            <pre tabindex="0" aria-labelledby="sample-caption"><code>${task.sample}</code></pre>
+          </figure>`
+        : nothing}
+    </section>`;
+  }
+
+  private renderScheme(task: Task) {
+    const { rounds, epochsPerRound } = task.training;
+    return html`<section aria-labelledby="scheme" part="scheme">
+      <h3 id="scheme">How training works: ${schemeLabels[task.scheme]}</h3>
+      <p>${schemeExplanations[task.scheme]}</p>
+      <p class="muted">
+        ${task.scheme === 'local'
+          ? `${epochsPerRound * rounds} passes over your data.`
+          : `${rounds} rounds of ${epochsPerRound} ${epochsPerRound === 1 ? 'pass' : 'passes'} over your data; a round needs at least ${task.minParticipants} ${task.minParticipants === 1 ? 'participant' : 'participants'}.`}
+      </p>
+    </section>`;
+  }
+
+  private renderPrivacy(task: Task) {
+    const privacy = describePrivacy(task);
+    return html`<section aria-labelledby="privacy" part="privacy">
+      <h3 id="privacy">Your privacy</h3>
+      <ul class="privacy">
+        <li>${privacy.leavesDevice}</li>
+        ${privacy.secureAggregation ? html`<li>${privacy.secureAggregation}</li>` : nothing}
+        ${privacy.differentialPrivacy ? html`<li>${privacy.differentialPrivacy}</li>` : nothing}
+      </ul>
+    </section>`;
+  }
+}

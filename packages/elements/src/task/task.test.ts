@@ -1,0 +1,77 @@
+import { expect, fixture, html, oneEvent } from '@open-wc/testing';
+import { mnist, parseTask, titanic, type Task } from '@disco/core';
+import { FakeDiscoApi } from '../api/fake-api.js';
+import type { DiscoTask } from './task.element.js';
+import { describePrivacy } from './privacy-statement.js';
+import './task.js';
+
+const privateTitanic: Task = parseTask({
+  ...titanic,
+  id: 'titanic-private',
+  privacy: { secureAggregation: true, clippingNorm: 1, noiseMultiplier: 0.8, budget: { epsilon: 3, delta: 1e-5 } },
+});
+
+async function render(taskId: string, api = new FakeDiscoApi({ tasks: [titanic, mnist, privateTitanic] })): Promise<DiscoTask> {
+  const el = await fixture<DiscoTask>(html`<disco-task .api=${api} task-id=${taskId}></disco-task>`);
+  await el.loaded;
+  return el;
+}
+
+const text = (el: DiscoTask, part: string) => el.shadowRoot!.querySelector(`[part~="${part}"]`)!.textContent!.replace(/\s+/g, ' ');
+
+describe('<disco-task>', () => {
+  it('explains a tabular task: columns, predicted column, example, scheme', async () => {
+    const el = await render('titanic');
+    expect(text(el, 'title')).to.equal('Titanic: who survived?');
+    expect(text(el, 'description')).to.contain('Predict whether a passenger');
+    expect(text(el, 'data')).to.contain('Pclass, Sex, Age').and.contain('Survived (values: 0, 1)');
+    expect(text(el, 'sample')).to.contain('PassengerId,Survived');
+    expect(text(el, 'scheme')).to.contain('Federated').and.contain('6 rounds of 5 passes');
+  });
+
+  it('renders markdown, sanitized', async () => {
+    const el = await render('titanic');
+    expect(el.shadowRoot!.querySelectorAll('.format table th')).to.have.length(3);
+    const evil = await fixture<DiscoTask>(
+      html`<disco-task .task=${{ ...titanic, description: '[click](javascript:alert(1)) **bold**' }}></disco-task>`,
+    );
+    await evil.loaded;
+    const description = evil.shadowRoot!.querySelector('[part="description"]')!;
+    expect(description.querySelector('strong')!.textContent).to.equal('bold');
+    expect(description.querySelector('a')?.getAttribute('href') ?? '').not.to.contain('javascript');
+  });
+
+  it('explains an image task: size and labels', async () => {
+    const el = await render('mnist');
+    expect(text(el, 'data')).to.contain('28 × 28 pixels, grayscale');
+    expect(el.shadowRoot!.querySelectorAll('.labels li')).to.have.length(10);
+  });
+
+  it('states what leaves the device, secure aggregation and the DP budget', async () => {
+    const plain = await render('titanic');
+    expect(text(plain, 'privacy')).to.contain('Your files never leave your device').and.contain('Secure aggregation is off');
+    const strict = await render('titanic-private');
+    expect(text(strict, 'privacy')).to.contain('Secure aggregation is on').and.contain('ε = 3, δ = 0.00001').and.contain('clipped to a norm of 1');
+    expect(describePrivacy({ ...titanic, scheme: 'local' }).leavesDevice).to.contain('Nothing leaves your device');
+  });
+
+  it('shows the error and fires disco-error for an unknown task', async () => {
+    const el = document.createElement('disco-task');
+    const event = oneEvent(el, 'disco-error');
+    el.api = new FakeDiscoApi();
+    el.taskId = 'nope';
+    document.body.append(el);
+    expect((await event).detail).to.deep.equal({ code: 'not-found', message: 'No task "nope" on this server.' });
+    await el.updateComplete;
+    expect(el.shadowRoot!.querySelector('[role="alert"]')!.textContent).to.contain('No task "nope" on this server.');
+    el.remove();
+  });
+
+  it('passes an axe accessibility check, in light and dark themes', async () => {
+    const el = await render('titanic-private');
+    await expect(el).to.be.accessible();
+    el.theme = 'dark';
+    await el.updateComplete;
+    await expect(el).to.be.accessible();
+  });
+});
