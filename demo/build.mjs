@@ -1,0 +1,23 @@
+#!/usr/bin/env node
+// Assembles the portal in demo/dist/: the pages of site/ plus the kit (disco.js, its worker and TF.js's
+// wasm binaries) from packages/elements/dist/, so that one static folder serves both, as `npm start` does.
+// Run `npm run build -w @disco/elements` first.
+import { cpSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const kit = path.join(here, '..', 'packages', 'elements', 'dist');
+const out = path.join(here, 'dist');
+
+if (!existsSync(path.join(kit, 'disco.js'))) {
+  console.error('packages/elements/dist/disco.js is missing: run `npm run build -w @disco/elements` first.');
+  process.exit(1);
+}
+rmSync(out, { recursive: true, force: true });
+mkdirSync(out, { recursive: true });
+cpSync(path.join(here, 'site'), out, { recursive: true });
+// The bundle's files only, not tsc's dist/index.js and .d.ts for bundler users.
+const files = readdirSync(kit).filter((f) => /^disco(-[\w.-]+)?\.js(\.map)?$|\.wasm$/.test(f));
+for (const file of files) cpSync(path.join(kit, file), path.join(out, file));
+console.log(`demo/dist: the portal's pages and ${files.join(', ')}`);

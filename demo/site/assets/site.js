@@ -1,0 +1,80 @@
+// The portal's own glue, a few lines per page: the kit (disco.js) brings the elements, this file only
+// wires their `disco-*` events to the site's pages. Every page loads it after disco.js.
+
+// The API is served from the same origin as the portal.
+const server = location.origin;
+for (const element of document.querySelectorAll('disco-task-list, disco-task, disco-train, disco-evaluate, disco-task-form, disco-model-library')) {
+  if (!element.hasAttribute('server')) element.setAttribute('server', server);
+}
+
+// Theme: follows the system unless the visitor chose; the choice is kept for the next visit.
+const themeButton = document.querySelector('.theme-toggle');
+const themes = ['auto', 'light', 'dark'];
+function applyTheme(theme) {
+  if (theme === 'auto') delete document.documentElement.dataset.theme;
+  else document.documentElement.dataset.theme = theme;
+  if (themeButton) themeButton.textContent = `Theme: ${theme}`;
+}
+applyTheme(localStorage.getItem('lumen-theme') ?? 'auto');
+themeButton?.addEventListener('click', () => {
+  const current = document.documentElement.dataset.theme ?? 'auto';
+  const next = themes[(themes.indexOf(current) + 1) % themes.length];
+  localStorage.setItem('lumen-theme', next);
+  applyTheme(next);
+});
+
+const params = new URLSearchParams(location.search);
+const page = document.body.dataset.page;
+
+// Projects: choosing a task opens its page.
+document.addEventListener('disco-task-select', (event) => {
+  location.href = `task.html?task=${encodeURIComponent(event.detail.taskId)}`;
+});
+
+if (page === 'task') {
+  const taskId = params.get('task');
+  if (!taskId) {
+    location.replace('index.html');
+  } else {
+    for (const element of document.querySelectorAll('disco-task, disco-train, disco-evaluate')) element.setAttribute('task-id', taskId);
+    document.querySelector('[data-task-id]').textContent = taskId;
+    const trained = document.querySelector('#trained');
+    document.addEventListener('disco-train-end', (event) => {
+      const { metrics, modelId } = event.detail;
+      trained.querySelector('[data-accuracy]').textContent =
+        metrics.accuracy === undefined ? '' : ` It reached ${(metrics.accuracy * 100).toFixed(1)} % accuracy.`;
+      trained.hidden = false;
+      document.querySelector('disco-evaluate')?.setAttribute('model-id', modelId);
+    });
+  }
+}
+
+if (page === 'models') {
+  const evaluate = document.querySelector('disco-evaluate');
+  document.addEventListener('disco-model-open', (event) => {
+    evaluate.setAttribute('model-id', event.detail.modelId);
+    document.querySelector('#evaluate').hidden = false;
+    document.querySelector('#evaluate h2').focus();
+  });
+}
+
+if (page === 'create') {
+  const form = document.querySelector('disco-task-form');
+  const token = document.querySelector('#admin-token');
+  // The token stays in this tab only (sessionStorage), never in the page's URL.
+  token.value = sessionStorage.getItem('lumen-admin-token') ?? '';
+  const useToken = () => {
+    sessionStorage.setItem('lumen-admin-token', token.value);
+    form.setAttribute('admin-token', token.value);
+  };
+  useToken();
+  token.addEventListener('input', useToken);
+  document.addEventListener('disco-task-create', (event) => {
+    const created = document.querySelector('#created');
+    const link = created.querySelector('a');
+    link.href = `task.html?task=${encodeURIComponent(event.detail.task.id)}`;
+    link.textContent = event.detail.task.title;
+    created.hidden = false;
+    created.focus();
+  });
+}
