@@ -1,0 +1,109 @@
+import type { TrainingEvent } from '../training/events.js';
+
+/**
+ * Plumbing shared by the clients: an event channel that turns pushes from timers and callbacks into an
+ * async stream, abortable sleeps, and the exponential back-off used to reconnect.
+ */
+
+/**
+ * A push-to-pull queue: producers `push` events (from timers, subscriptions, the training loop) and one
+ * consumer iterates them. `end()` finishes the stream after the queued events; `fail()` rethrows in the
+ * consumer after them.
+ */
+export class EventChannel<T> implements AsyncIterable<T> {
+  private readonly queue: T[] = [];
+  private wake: (() => void) | null = null;
+  private ended = false;
+  private failure: { error: unknown } | null = null;
+
+  push(value: T): void {
+    if (this.ended) return;
+    this.queue.push(value);
+    this.notify();
+  }
+
+  end(): void {
+    this.ended = true;
+    this.notify();
+  }
+
+  fail(error: unknown): void {
+    this.failure = { error };
+    this.end();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<T> {
+    for (;;) {
+      while (this.queue.length) yield this.queue.shift() as T;
+      if (this.ended) {
+        if (this.failure) throw this.failure.error;
+        return;
+      }
+      await new Promise<void>((resolve) => (this.wake = resolve));
+    }
+  }
+
+  private notify(): void {
+    const wake = this.wake;
+    this.wake = null;
+    wake?.();
+  }
+}
+
+/** The error a stopped session throws internally; never surfaces to the consumer. */
+export class SessionStopped extends Error {
+  constructor() {
+    super('the session was stopped');
+    this.name = 'AbortError';
+  }
+}
+
+/** Throws {@link SessionStopped} when `signal` is aborted. */
+export function throwIfStopped(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new SessionStopped();
+}
+
+/** Resolves after `ms`, or rejects with {@link SessionStopped} as soon as `signal` aborts. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new SessionStopped());
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new SessionStopped());
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Exponential back-off settings for reconnecting. */
+export interface BackoffOptions {
+  /** First delay (default 250 ms). */
+  initialDelayMs?: number;
+  /** Longest delay between two attempts (default 10 s). */
+  maxDelayMs?: number;
+  /** Growth factor per attempt (default 2). */
+  factor?: number;
+  /** Give up after this long without success (default 10 minutes). */
+  giveUpAfterMs?: number;
+}
+
+/** The delay before attempt `attempt` (0-based): `initial × factor^attempt`, capped, with ±20 % jitter. */
+export function backoffDelay(attempt: number, options: BackoffOptions = {}, random: () => number = Math.random): number {
+  const { initialDelayMs = 250, maxDelayMs = 10_000, factor = 2 } = options;
+  const base = Math.min(maxDelayMs, initialDelayMs * factor ** attempt);
+  // Jitter keeps many clients that lost the same server from reconnecting in lock-step.
+  return Math.round(base * (0.8 + 0.4 * random()));
+}
+
+/** Final metrics of a run of epochs: the last epoch event's numbers. */
+export function lastEpochMetrics(events: readonly TrainingEvent[]): { loss?: number; accuracy?: number; valLoss?: number; valAccuracy?: number } {
+  for (let i = events.length - 1; i >= 0; i--) {
+    const e = events[i];
+    if (e.type === 'epoch') return { loss: e.loss, accuracy: e.accuracy, valLoss: e.valLoss, valAccuracy: e.valAccuracy };
+  }
+  return {};
+}
