@@ -1,0 +1,192 @@
+import { html } from 'lit';
+import { property, state } from 'lit/decorators.js';
+import { DiscoElement } from '../base/disco-element.js';
+import { decimal, errorMessage, percent, renderError, renderLoading } from '../base/states.js';
+import { ResourceController } from '../controllers/resource-controller.js';
+import { defaultModelStore, downloadModelFiles, type ModelStore, type StoredModelInfo } from '../library/model-store.js';
+import { modelLibraryStyles } from './model-library.styles.js';
+
+/**
+ * @summary The models trained in this browser, kept in IndexedDB: task, date and metrics; download as a
+ * standard TF.js model (`model.json` + `weights.bin`), delete, or open in `<disco-evaluate>`.
+ *
+ * The list follows changes made by other elements and other tabs (e.g. `<disco-train>` saving a model).
+ *
+ * @slot empty - Shown when the library is empty.
+ * @slot header - Above the table, e.g. a heading.
+ *
+ * @event disco-model-open - "Open" was chosen. Detail: `{ modelId }`. When `for` names a `<disco-evaluate>`,
+ * its `model-id` is set too (unless the event is cancelled).
+ * @event disco-model-delete - A model was deleted. Detail: `{ modelId }`.
+ * @event disco-error - The library could not be read or changed. Detail: `{ code: 'storage', message }`.
+ *
+ * @csspart table - The table of models.
+ * @csspart model - One row.
+ * @csspart open-button - The "Open" button of a row.
+ * @csspart download-button - The "Download" button of a row.
+ * @csspart delete-button - The "Delete" button of a row.
+ * @csspart empty - The empty message.
+ * @csspart status - The live region announcing downloads and deletions.
+ * @csspart error - The error box.
+ *
+ * @cssproperty --disco-color-danger - The delete button.
+ */
+export class DiscoModelLibrary extends DiscoElement {
+  static override styles = modelLibraryStyles;
+
+  /** Shows only the models of this task. */
+  @property({ attribute: 'task-id', reflect: true }) taskId = '';
+
+  /** The id of a `<disco-evaluate>` element that "Open" sends the model to. */
+  @property({ attribute: 'for' }) for = '';
+
+  /** The library to show; the page-wide default library unless set. */
+  @property({ attribute: false }) store: ModelStore = defaultModelStore;
+
+  /** Forces the light or dark palette; follows the user's preference when absent. */
+  @property({ reflect: true }) theme?: 'light' | 'dark';
+
+  @state() private announcement = '';
+
+  private unsubscribe: (() => void) | undefined;
+
+  private readonly models = new ResourceController(this, {
+    args: () => [this.store] as const,
+    load: ([store]) => store.list(),
+    onError: (error) => this.emit('disco-error', { code: 'storage', message: errorMessage(error) }),
+  });
+
+  /** Resolves once the list has been read and rendered. */
+  get loaded(): Promise<void> {
+    return this.models.complete.then(() => this.updateComplete).then(() => undefined);
+  }
+
+  /** Reads the library again. */
+  async reload(): Promise<void> {
+    await this.models.reload();
+    await this.updateComplete;
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    this.subscribeToStore();
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+  }
+
+  protected override willUpdate(changed: Map<PropertyKey, unknown>): void {
+    if (changed.has('store') && this.isConnected) this.subscribeToStore();
+  }
+
+  private subscribeToStore(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = this.store.subscribe(() => void this.models.reload());
+  }
+
+  private get visibleModels(): StoredModelInfo[] {
+    const all = this.models.value ?? [];
+    return this.taskId ? all.filter((m) => m.taskId === this.taskId) : all;
+  }
+
+  private handleOpen(model: StoredModelInfo): void {
+    const event = this.emit('disco-model-open', { modelId: model.id }, { cancelable: true });
+    if (event.defaultPrevented || !this.for) return;
+    const target = (this.getRootNode() as Document | ShadowRoot).getElementById?.(this.for) ?? document.getElementById(this.for);
+    if (target && 'modelId' in target) (target as HTMLElement & { modelId: string }).modelId = model.id;
+  }
+
+  private async handleDownload(model: StoredModelInfo): Promise<void> {
+    try {
+      const stored = await this.store.get(model.id);
+      if (!stored) throw new Error(`The model "${model.id}" is no longer in the library.`);
+      downloadModelFiles(stored.files);
+      this.announcement = `Downloading model.json and weights.bin of ${model.taskTitle}.`;
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  private async handleDelete(model: StoredModelInfo): Promise<void> {
+    try {
+      await this.store.delete(model.id);
+      this.announcement = `Deleted the model of ${model.taskTitle} from ${formatDate(model.createdAt)}.`;
+      this.emit('disco-model-delete', { modelId: model.id });
+      await this.reload();
+      this.renderRoot.querySelector<HTMLElement>('button')?.focus();
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  private fail(error: unknown): void {
+    this.announcement = errorMessage(error);
+    this.emit('disco-error', { code: 'storage', message: errorMessage(error) });
+  }
+
+  protected override render() {
+    return html`
+      <slot name="header"></slot>
+      ${this.renderBody()}
+      <p role="status" part="status" class="muted">${this.announcement}</p>
+    `;
+  }
+
+  private renderBody() {
+    if (this.models.status === 'error') return renderError(this.models.error, () => void this.models.reload());
+    if (this.models.status !== 'ready') return renderLoading('Reading the model library…');
+    const models = this.visibleModels;
+    if (models.length === 0)
+      return html`<div part="empty"><slot name="empty"><p class="muted">No trained model yet. Models you train here are kept in this browser.</p></slot></div>`;
+    return html`<div class="table-wrap">
+      <table part="table">
+        <caption>Trained models in this browser</caption>
+        <thead>
+          <tr>
+            <th scope="col">Task</th>
+            <th scope="col">Trained</th>
+            <th scope="col" class="number">Accuracy</th>
+            <th scope="col" class="number">Validation accuracy</th>
+            <th scope="col" class="number">Loss</th>
+            <th scope="col" class="number">Size</th>
+            <th scope="col"><span class="visually-hidden">Actions</span></th>
+          </tr>
+        </thead>
+        <tbody>
+          ${models.map(
+            (m) => html`<tr part="model" data-id=${m.id}>
+              <th scope="row">${m.taskTitle}</th>
+              <td><time datetime=${new Date(m.createdAt).toISOString()}>${formatDate(m.createdAt)}</time></td>
+              <td class="number">${percent(m.metrics.accuracy)}</td>
+              <td class="number">${percent(m.metrics.valAccuracy)}</td>
+              <td class="number">${decimal(m.metrics.loss)}</td>
+              <td class="number">${formatBytes(m.sizeBytes)}</td>
+              <td class="actions">
+                <button type="button" part="open-button" aria-label="Open the model of ${m.taskTitle} from ${formatDate(m.createdAt)}" @click=${() => this.handleOpen(m)}>Open</button>
+                <button type="button" class="secondary" part="download-button" aria-label="Download the model of ${m.taskTitle} from ${formatDate(m.createdAt)}" @click=${() => this.handleDownload(m)}>
+                  Download
+                </button>
+                <button type="button" class="danger" part="delete-button" aria-label="Delete the model of ${m.taskTitle} from ${formatDate(m.createdAt)}" @click=${() => this.handleDelete(m)}>
+                  Delete
+                </button>
+              </td>
+            </tr>`,
+          )}
+        </tbody>
+      </table>
+    </div>`;
+  }
+}
+
+function formatDate(ms: number): string {
+  return new Date(ms).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+}
+
+function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
