@@ -9,4 +9,4 @@ export * from './aggregation/index.js';
 export * from './data/index.js';
 export * from './task/builtin/index.js';
 export * from './model/index.js';
-export type { FederationApi, JoinResult, RoundPhase, RoundState, TransferStats } from './client/federation-api.js';
+export * from './client/index.js';

@@ -1,5 +1,3 @@
-import type { TrainingEvent } from '../training/events.js';
-
 /**
  * Plumbing shared by the clients: an event channel that turns pushes from timers and callbacks into an
  * async stream, abortable sleeps, and the exponential back-off used to reconnect.
@@ -97,13 +95,4 @@ export function backoffDelay(attempt: number, options: BackoffOptions = {}, rand
   const base = Math.min(maxDelayMs, initialDelayMs * factor ** attempt);
   // Jitter keeps many clients that lost the same server from reconnecting in lock-step.
   return Math.round(base * (0.8 + 0.4 * random()));
-}
-
-/** Final metrics of a run of epochs: the last epoch event's numbers. */
-export function lastEpochMetrics(events: readonly TrainingEvent[]): { loss?: number; accuracy?: number; valLoss?: number; valAccuracy?: number } {
-  for (let i = events.length - 1; i >= 0; i--) {
-    const e = events[i];
-    if (e.type === 'epoch') return { loss: e.loss, accuracy: e.accuracy, valLoss: e.valLoss, valAccuracy: e.valAccuracy };
-  }
-  return {};
 }

@@ -1,0 +1,397 @@
+import type * as tf from '@tensorflow/tfjs';
+import type { Dataset } from '../data/dataset.js';
+import { evaluateModel } from '../evaluation/index.js';
+import { buildModel, getFlatWeights, setFlatWeights } from '../model/index.js';
+import type { Task } from '../task/schema.js';
+import type { EpochMetrics, TrainingEvent } from '../training/events.js';
+import { Trainer } from '../training/index.js';
+import { decodeWeights, encodeWeights } from '../weights/codec.js';
+import { describeShapeMismatch, subtract, type FlatWeights } from '../weights/flat.js';
+import type { FederationApi, RoundState } from './federation-api.js';
+import { holdOut } from './local.js';
+import { backoffDelay, EventChannel, SessionStopped, sleep, throwIfStopped, type BackoffOptions } from './session.js';
+
+/** Options of a {@link FederatedClient}. */
+export interface FederatedClientOptions {
+  /** The server, through the {@link FederationApi} port (e.g. `createFederationApi(url)` from `@disco/api/client`). */
+  api: FederationApi;
+  taskId: string;
+  /**
+   * This participant's labelled data (it never leaves the client), or a function that loads it once the
+   * server has said what the task is (e.g. to check a CSV against the server's task).
+   */
+  dataset: Dataset | ((task: Task) => Dataset | Promise<Dataset>);
+  /** A token kept from an earlier session, to rejoin as the same participant. */
+  token?: string;
+  /** Stop once the global model reaches this version (default: the task's `training.rounds`). */
+  rounds?: number;
+  /**
+   * Held-out data for the validation metrics, or the fraction of `dataset` to hold out (default: the
+   * task's `training.validationSplit`, split with the task's seed).
+   */
+  validation?: Dataset | number;
+  /** A model to train instead of the task's built-in architecture (it must match the server's weights). */
+  model?: tf.LayersModel;
+  /** Heartbeat period (default: what the server asks for on join, else 5 s). */
+  heartbeatIntervalMs?: number;
+  /** While waiting for a round to close, poll with a heartbeat this often in case the subscription is silent (default 2 s). */
+  pollIntervalMs?: number;
+  /** Reconnection back-off. */
+  backoff?: BackoffOptions;
+  /** Leave the task when the session ends (default true). */
+  leaveWhenDone?: boolean;
+  /** Stops the session, like {@link FederatedClient.stop}. */
+  signal?: AbortSignal;
+  /** Called with every event, before the stream yields it. */
+  onEvent?: (event: TrainingEvent) => void;
+}
+
+/** What the session ends with, besides the `done` event. */
+export interface FederatedResult {
+  /** The global model version the session ended with. */
+  modelVersion: number;
+  /** Rounds this participant submitted an update to. */
+  roundsTrained: number;
+  accuracy?: number;
+  loss?: number;
+}
+
+/**
+ * A participant of a federated task. {@link run} joins the task (or rejoins with a kept token), downloads
+ * the global model, and for each round trains the task's local epochs, sends the difference to the global
+ * weights (in the task's quantization) and waits for the next global model; until the global model
+ * reaches the last round. Heartbeats keep the participant active; lost connections are retried with
+ * exponential back-off, rejoining with the same token (a restarted server resumes from its database).
+ *
+ * The session is one async stream of events: the {@link Trainer}'s `batch` and `epoch` events, then
+ * `round` and `participants` events, and a closing `done` with the final metrics of the global model.
+ * Works unchanged in Node and in browsers.
+ *
+ * @example
+ * ```ts
+ * const client = new FederatedClient({ api: createFederationApi(url), taskId: 'titanic', dataset });
+ * for await (const event of client.run()) console.log(event);
+ * await saveModelToDir(client.model!, './out');
+ * ```
+ */
+export class FederatedClient {
+  private readonly options: FederatedClientOptions;
+  private readonly api: FederationApi;
+  private readonly abort = new AbortController();
+  private state: RoundState | null = null;
+  private stateWaiters: (() => void)[] = [];
+  private lastParticipants = -1;
+  private unsubscribe: (() => void) | null = null;
+  private subscriptionBroken = false;
+  private emit: (event: TrainingEvent) => void = () => {};
+  private global: FlatWeights | null = null;
+  private running = false;
+  private serverHeartbeatMs: number | undefined;
+
+  /** The participant token, once joined: keep it to rejoin later with `options.token`. */
+  token: string | undefined;
+  /** The task as the server describes it, once joined. */
+  task: Task | undefined;
+  /** The model being trained; after the session, it holds the final global weights. */
+  model: tf.LayersModel | undefined;
+  /** The global model version held now (-1 before the first download). */
+  modelVersion = -1;
+
+  constructor(options: FederatedClientOptions) {
+    this.options = options;
+    this.api = options.api;
+    this.token = options.token;
+    this.model = options.model;
+    options.signal?.addEventListener('abort', () => this.stop(), { once: true });
+  }
+
+  /** Bytes exchanged with the server so far (from the API's transfer statistics). */
+  get stats(): { bytesSent: number; bytesReceived: number } {
+    return { bytesSent: this.api.stats.bytesSent, bytesReceived: this.api.stats.bytesReceived };
+  }
+
+  /** Stops the session: training stops at the next batch, the participant leaves, and the stream ends with `done` (`stopped: true`). */
+  stop(): void {
+    this.abort.abort();
+  }
+
+  /** Runs the session; see the class description. Can be iterated once. */
+  async *run(): AsyncGenerator<TrainingEvent, FederatedResult | undefined> {
+    if (this.running) throw new Error('a FederatedClient runs one session at a time');
+    this.running = true;
+    const channel = new EventChannel<TrainingEvent>();
+    this.emit = (event) => {
+      this.options.onEvent?.(event);
+      channel.push(event);
+    };
+    let result: FederatedResult | undefined;
+    const work = this.session().then(
+      (r) => {
+        result = r;
+        channel.end();
+      },
+      (error: unknown) => {
+        if (error instanceof SessionStopped || this.abort.signal.aborted) {
+          this.emit({ type: 'done', stopped: true, modelVersion: this.modelVersion, ...this.stats });
+          channel.end();
+        } else channel.fail(error);
+      },
+    );
+    try {
+      yield* channel;
+    } finally {
+      // Also reached when the consumer breaks out of the loop early: stop and clean up.
+      if (!result) this.stop();
+      await work;
+      await this.cleanup();
+    }
+    return result;
+  }
+
+  private async session(): Promise<FederatedResult> {
+    const signal = this.abort.signal;
+    await this.connect();
+    const task = this.task as Task;
+    const target = this.options.rounds ?? task.training.rounds;
+    const model = (this.model ??= buildModel(task));
+    const { dataset } = this.options;
+    const data = typeof dataset === 'function' ? await dataset(task) : dataset;
+    const { train, validation } = holdOut(data, this.options.validation ?? task.training.validationSplit, task.training.seed);
+    const trainer = new Trainer(model, task.training);
+    const heartbeat = setInterval(() => void this.beat(), this.options.heartbeatIntervalMs ?? this.serverHeartbeatMs ?? 5_000);
+    try {
+      let lastTrained = 0;
+      let local: EpochMetrics | null = null;
+      for (;;) {
+        throwIfStopped(signal);
+        const state = this.state as RoundState;
+        if (state.modelVersion > this.modelVersion) {
+          const previous = this.modelVersion;
+          await this.download(state.modelVersion);
+          // A round event for each round this participant trained in; rounds it missed are only logged.
+          if (previous >= 0 && local && lastTrained > previous)
+            this.emit({
+              type: 'round',
+              round: lastTrained,
+              rounds: target,
+              metrics: { ...local, ...(state.metrics && { aggregated: { loss: state.metrics.loss ?? NaN, ...state.metrics } }) },
+              participants: state.participants,
+              modelVersion: this.modelVersion,
+            });
+          else if (previous >= 0) this.emit({ type: 'log', level: 'info', message: `global model v${this.modelVersion} received` });
+          local = null;
+        }
+        if (this.modelVersion >= target) break;
+        if (state.phase === 'open' && state.round > lastTrained && state.modelVersion === this.modelVersion) {
+          lastTrained = state.round;
+          local = await this.trainRound(trainer, train, validation, state.round, task);
+        }
+        await this.waitForState((s) => s.modelVersion > this.modelVersion || (s.phase === 'open' && s.round > lastTrained));
+      }
+      const metrics = await evaluateModel(model, validation ?? train);
+      const result: FederatedResult = { modelVersion: this.modelVersion, roundsTrained: lastTrained, accuracy: metrics.accuracy, loss: metrics.loss };
+      this.emit({ type: 'done', accuracy: metrics.accuracy, loss: metrics.loss, rounds: this.modelVersion, modelVersion: this.modelVersion, ...this.stats });
+      return result;
+    } finally {
+      clearInterval(heartbeat);
+    }
+  }
+
+  /** One round: local epochs from the global weights, then the update. Returns this participant's metrics, or null when the round closed without its update. */
+  private async trainRound(trainer: Trainer, train: Dataset, validation: Dataset | undefined, round: number, task: Task): Promise<EpochMetrics | null> {
+    const signal = this.abort.signal;
+    let metrics: EpochMetrics = { loss: NaN };
+    for await (const event of trainer.train(train, { epochs: task.training.epochsPerRound, validation, round, signal })) {
+      // The trainer's own `done` closes a round, not the session.
+      if (event.type === 'done') continue;
+      if (event.type === 'epoch') metrics = { loss: event.loss, accuracy: event.accuracy, valLoss: event.valLoss, valAccuracy: event.valAccuracy };
+      this.emit(event);
+    }
+    throwIfStopped(signal);
+    const global = this.global as FlatWeights;
+    const local = getFlatWeights(this.model as tf.LayersModel);
+    const update = encodeWeights(
+      { values: subtract(local.values, global.values), shapes: global.shapes },
+      { taskId: task.id, modelVersion: this.modelVersion, dtype: task.quantization, meta: updateMeta(train.count, metrics) },
+    );
+    return (await this.submit(round, update)) ? metrics : null;
+  }
+
+  /** Submits, moving on (false) when the server says the round closed meanwhile (e.g. its deadline passed). */
+  private async submit(round: number, update: Uint8Array): Promise<boolean> {
+    try {
+      await this.call(() => this.api.submitUpdate(this.token as string, round, update));
+      return true;
+    } catch (error) {
+      if (error instanceof SessionStopped) throw error;
+      // A retried submission whose first attempt did arrive.
+      if (errorCode(error) === 'DUPLICATE_UPDATE') return true;
+      const state = await this.call(() => this.api.heartbeat(this.token as string));
+      this.updateState(state);
+      if (state.round === round && state.phase === 'open') throw error; // refused for another reason: report it
+      this.emit({ type: 'log', level: 'warn', message: `round ${round} closed before the update arrived (${(error as Error).message}); moving on to round ${state.round}` });
+      return false;
+    }
+  }
+
+  private async download(version: number): Promise<void> {
+    const bytes = await this.call(() => this.api.downloadWeights(this.options.taskId, version));
+    const { header, weights } = decodeWeights(bytes);
+    const model = this.model as tf.LayersModel;
+    const expected = getFlatWeights(model).shapes;
+    const mismatch = describeShapeMismatch(expected, weights.shapes);
+    if (mismatch) throw new Error(`the server's model does not fit this client's: ${mismatch}`);
+    setFlatWeights(model, weights);
+    this.global = weights;
+    this.modelVersion = header.modelVersion;
+  }
+
+  /** Joins (or rejoins with the kept token) and subscribes to round changes. */
+  private async connect(): Promise<void> {
+    const joined = await this.call(() => this.api.join(this.options.taskId, this.token ? { token: this.token } : undefined), false);
+    this.token = joined.token;
+    this.task = joined.task;
+    // The server may say how often it wants heartbeats (an extension of the port's JoinResult).
+    const hinted = (joined as { heartbeatIntervalMs?: unknown }).heartbeatIntervalMs;
+    if (typeof hinted === 'number' && hinted > 0) this.serverHeartbeatMs = hinted;
+    this.updateState(joined.state);
+    this.subscribe();
+  }
+
+  private subscribe(): void {
+    this.unsubscribe?.();
+    this.subscriptionBroken = false;
+    this.unsubscribe = this.api.watchRounds(
+      this.options.taskId,
+      this.token as string,
+      (state) => this.updateState(state),
+      () => {
+        // Polling carries on meanwhile; the next reconnection resubscribes.
+        this.subscriptionBroken = true;
+        this.notifyState();
+      },
+    );
+  }
+
+  private async beat(): Promise<void> {
+    if (!this.token || this.abort.signal.aborted) return;
+    try {
+      this.updateState(await this.api.heartbeat(this.token));
+    } catch {
+      // The main loop notices lost connections on its next call and reconnects there.
+    }
+  }
+
+  /**
+   * Calls the server, retrying transient failures (network errors, 5xx, a restarting server) with
+   * exponential back-off. After a failure it rejoins with the token before retrying, since the server
+   * may have restarted. Refusals (4xx) are thrown at once.
+   */
+  private async call<T>(fn: () => Promise<T>, rejoin = true): Promise<T> {
+    const signal = this.abort.signal;
+    const started = Date.now();
+    const giveUpAfter = this.options.backoff?.giveUpAfterMs ?? 10 * 60_000;
+    for (let attempt = 0; ; attempt++) {
+      throwIfStopped(signal);
+      try {
+        if (attempt > 0 && rejoin) await this.rejoin();
+        return await fn();
+      } catch (error) {
+        if (error instanceof SessionStopped || signal.aborted) throw new SessionStopped();
+        if (!isTransientError(error) || Date.now() - started > giveUpAfter) throw error;
+        if (attempt === 0) this.emit({ type: 'log', level: 'warn', message: `connection to the server lost (${(error as Error).message}); retrying` });
+        await sleep(backoffDelay(attempt, this.options.backoff), signal);
+      }
+    }
+  }
+
+  private async rejoin(): Promise<void> {
+    const joined = await this.api.join(this.options.taskId, { token: this.token });
+    this.token = joined.token;
+    this.updateState(joined.state);
+    this.subscribe();
+    this.emit({ type: 'log', level: 'info', message: `reconnected (round ${joined.state.round}, model v${joined.state.modelVersion})` });
+  }
+
+  /** Resolves when the latest state satisfies `ready`, polling with heartbeats when the subscription is silent. */
+  private async waitForState(ready: (state: RoundState) => boolean): Promise<void> {
+    const signal = this.abort.signal;
+    const poll = this.options.pollIntervalMs ?? 2_000;
+    while (!ready(this.state as RoundState)) {
+      const changed = new Promise<boolean>((resolve) => this.stateWaiters.push(() => resolve(true)));
+      const woke = await Promise.race([changed, sleep(poll, signal).then(() => false)]);
+      throwIfStopped(signal);
+      if (ready(this.state as RoundState)) return;
+      if (!woke || this.subscriptionBroken) {
+        this.updateState(await this.call(() => this.api.heartbeat(this.token as string)));
+        if (this.subscriptionBroken) this.subscribe();
+      }
+    }
+  }
+
+  /** Keeps the newest state: rounds and versions never go back, so a late message is ignored. */
+  private updateState(state: RoundState): void {
+    const current = this.state;
+    if (current && (state.modelVersion < current.modelVersion || state.round < current.round)) return;
+    this.state = state;
+    if (state.participants !== this.lastParticipants) {
+      this.lastParticipants = state.participants;
+      this.emit({ type: 'participants', count: state.participants, round: state.round });
+    }
+    this.notifyState();
+  }
+
+  private notifyState(): void {
+    const waiters = this.stateWaiters;
+    this.stateWaiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  private async cleanup(): Promise<void> {
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    this.notifyState();
+    if (this.token && (this.options.leaveWhenDone ?? true)) {
+      try {
+        await this.api.leave(this.token);
+      } catch {
+        // Leaving is a courtesy: the server drops silent participants anyway.
+      }
+    }
+  }
+}
+
+/** The header numbers of an update: the FedAvg weight and the local metrics (finite ones only). */
+function updateMeta(samples: number, metrics: EpochMetrics): Record<string, number> {
+  const meta: Record<string, number> = { samples };
+  for (const key of ['loss', 'accuracy', 'valLoss', 'valAccuracy'] as const) {
+    const value = metrics[key];
+    if (typeof value === 'number' && Number.isFinite(value)) meta[key] = value;
+  }
+  return meta;
+}
+
+/** The server's precise error code (e.g. `WRONG_ROUND`), when the error carries one. */
+export function errorCode(error: unknown): string | undefined {
+  const e = error as { code?: unknown; data?: { apiCode?: unknown; code?: unknown } } | null;
+  const code = e?.data?.apiCode ?? e?.code ?? e?.data?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+const TRANSIENT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'ABORT_ERR_TIMEOUT']);
+const TRANSIENT_STATUS = new Set([408, 429, 500, 502, 503, 504]);
+
+/**
+ * Whether an error from the {@link FederationApi} is worth retrying: the server could not be reached or
+ * answered with a temporary failure. A refusal (wrong round, bad token, bad update) is not.
+ */
+export function isTransientError(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const x = e as { code?: unknown; status?: unknown; data?: { httpStatus?: unknown; code?: unknown }; message?: unknown; name?: unknown };
+    const status = typeof x.status === 'number' ? x.status : typeof x.data?.httpStatus === 'number' ? x.data.httpStatus : undefined;
+    if (status !== undefined) return TRANSIENT_STATUS.has(status);
+    if (typeof x.code === 'string' && TRANSIENT_CODES.has(x.code)) return true;
+    if (typeof x.message === 'string' && /fetch failed|network|socket hang up|ECONNREFUSED|ECONNRESET|websocket|connection (closed|lost|refused)/i.test(x.message)) return true;
+  }
+  return false;
+}

@@ -1,0 +1,4 @@
+export type { FederationApi, JoinResult, RoundPhase, RoundState, TransferStats } from './federation-api.js';
+export { FederatedClient, isTransientError, errorCode, type FederatedClientOptions, type FederatedResult } from './federated.js';
+export { LocalClient, trainLocally, holdOut, type LocalTrainingOptions } from './local.js';
+export { EventChannel, backoffDelay, sleep, type BackoffOptions } from './session.js';

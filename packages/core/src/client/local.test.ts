@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict';
+import { before, describe, test } from 'node:test';
+import { initBackend } from '../backend/index.js';
+import type { Dataset } from '../data/dataset.js';
+import { loadBuiltinDataset } from '../data/node/index.js';
+import { getBuiltinTask } from '../task/builtin/index.js';
+import type { Task } from '../task/schema.js';
+import type { TrainingEvent } from '../training/events.js';
+import { holdOut, LocalClient, trainLocally } from './local.js';
+
+let task: Task;
+let titanic: Dataset;
+before(async () => {
+  await initBackend();
+  task = getBuiltinTask('titanic') as Task;
+  titanic = await loadBuiltinDataset('titanic', { split: 'train' });
+});
+
+describe('LocalClient', () => {
+  test('trains the epochs asked for and ends with the validation metrics', async () => {
+    const events: TrainingEvent[] = [];
+    for await (const event of trainLocally(task, titanic, { epochs: 3 })) events.push(event);
+
+    assert.deepEqual(events.filter((e) => e.type === 'epoch').map((e) => e.epoch), [1, 2, 3]);
+    const done = events.at(-1) as Extract<TrainingEvent, { type: 'done' }>;
+    assert.equal(done.type, 'done');
+    assert.equal(done.epochs, 3);
+    assert.equal(done.validationExamples, Math.round(titanic.count * task.training.validationSplit));
+    const lastEpoch = events.findLast((e) => e.type === 'epoch') as Extract<TrainingEvent, { type: 'epoch' }>;
+    assert.equal(done.accuracy, lastEpoch.valAccuracy);
+    assert.ok((done.accuracy ?? 0) > 0.7, `accuracy ${done.accuracy}`);
+  });
+
+  test('stop() ends the stream with done (stopped)', async () => {
+    const client = new LocalClient(task, titanic, { epochs: 1000 });
+    const events: TrainingEvent[] = [];
+    for await (const event of client.run()) {
+      events.push(event);
+      if (event.type === 'epoch') client.stop();
+    }
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ['epoch', 'done'],
+    );
+    assert.equal(events.at(-1)?.stopped, true);
+    client.model.dispose();
+  });
+});
+
+describe('holdOut', () => {
+  test('holds out the fraction with the seed, or nothing for 0', () => {
+    const { train, validation } = holdOut(titanic, 0.25, 1);
+    assert.equal(validation?.count, Math.round(titanic.count * 0.25));
+    assert.equal(train.count + (validation?.count ?? 0), titanic.count);
+    assert.equal(holdOut(titanic, 0, 1).validation, undefined);
+  });
+});
