@@ -9,6 +9,7 @@ export type DataErrorCode =
   | 'unreadable-image'
   | 'wrong-format'
   | 'empty'
+  | 'not-found'
   | 'unsupported-file'
   | 'unsupported-task'
   | 'not-bundled';

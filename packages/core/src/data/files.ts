@@ -80,7 +80,7 @@ function idxLabelsName(imagesName: string): string {
 
 async function analyzeImages(entries: DataEntry[], task: Task, options: LoadDataOptions): Promise<Analysis> {
   const { decode, requireLabels = true } = options;
-  imageGeometry(task);
+  const geometry = imageGeometry(task); // also refuses a task that is not an image task, before any work
   const results: EntryResult[] = entries.map(({ name }) => ({ file: name, issues: [], examples: 0 }));
   const parts: Analysis['parts'] = [];
   const fail = (at: number, issues: DataIssue[]) => results[at].issues.push(...issues);
@@ -140,7 +140,6 @@ async function analyzeImages(entries: DataEntry[], task: Task, options: LoadData
     if (!decode) throw new Error('an image decoder is needed to load images (browserImageDecoder or nodeImageDecoder)');
     const files = images.map((at) => ({ ...entries[at], label: findLabel(labels, entries[at].name) }));
     const batch = await readImages(files, task, { decode, requireLabels });
-    const geometry = imageGeometry(task);
     const size = geometry.width * geometry.height * geometry.channels;
     images.forEach((at, i) => {
       const issue = batch.issues[i];

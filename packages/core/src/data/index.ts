@@ -4,6 +4,7 @@ export * from './errors.js';
 export * from './random.js';
 export * from './operations.js';
 export * from './tabular.js';
+export * from './feature-shape.js';
 export * from './pixels.js';
 export * from './image.js';
 export * from './image-decode-browser.js';

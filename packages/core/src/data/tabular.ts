@@ -200,8 +200,8 @@ export function parseTabular(csvText: string, task: Task, options: ParseTabularO
   const labels = outputIndex >= 0 ? new Int32Array(rows.length) : null;
   let unlabelled = false;
 
+  const needed = Math.max(...inputIndex, outputIndex) + 1;
   rows.forEach(({ values, line }, r) => {
-    const needed = Math.max(...inputIndex, outputIndex) + 1;
     if (values.length < needed) {
       issues.push({
         code: 'malformed',

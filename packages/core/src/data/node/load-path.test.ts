@@ -56,5 +56,5 @@ test('a folder of CIFAR-10 batches loads every batch; a wrong-size image names t
 });
 
 test('a missing path is reported', async () => {
-  await assert.rejects(loadDataFromPath(path.join(root, 'nope'), mnist), { code: 'empty', message: /nope: no such file or folder/ });
+  await assert.rejects(loadDataFromPath(path.join(root, 'nope'), mnist), { code: 'not-found', message: /nope: no such file or folder/ });
 });

@@ -33,7 +33,7 @@ async function walk(folder: string, base = folder): Promise<string[]> {
  */
 export async function loadDataFromPath(target: string, task: Task, options: LoadDataOptions = {}): Promise<Dataset> {
   const info = await stat(target).catch(() => undefined);
-  if (!info) throw new DataError({ code: 'empty', file: target, message: `${target}: no such file or folder` });
+  if (!info) throw new DataError({ code: 'not-found', file: target, message: `${target}: no such file or folder` });
   const folder = info.isDirectory() ? target : path.dirname(target);
   const files = info.isDirectory() ? (await walk(target)).sort() : [target];
   if (files.length === 0) throw new DataError({ code: 'empty', file: target, message: `${target}: the folder holds no data files` });
