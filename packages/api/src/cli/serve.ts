@@ -1,0 +1,100 @@
+import { startServer, type ServerOptions } from '../server.js';
+import { CliError, integerOption, optionalString, parseCommand, UsageError } from './args.js';
+import { processIo, type CliIo } from './output.js';
+
+export const serveUsage = `Usage: disco serve [options]
+
+Starts the Disco API (tRPC at /trpc, binary weight routes at /v1, GET /healthz).
+
+Options:
+  --host <host>           interface to listen on (default 127.0.0.1)
+  --port <port>           port, 0 for any free one (default 8080, env DISCO_PORT)
+  --db <file>             SQLite database file (default ./.disco/disco.sqlite, env DISCO_DB)
+  --admin-token <token>   token for creating and deleting tasks (env DISCO_ADMIN_TOKEN);
+                          generated and printed once when not given
+  --cors <origin,...>     origins allowed to call the API from a browser (env DISCO_CORS;
+                          default: same origin only; "*" for any)
+  --static <dir>          serve this folder at / from the same origin (env DISCO_STATIC)
+  -h, --help              show this help`;
+
+const options = {
+  host: { type: 'string' },
+  port: { type: 'string' },
+  db: { type: 'string' },
+  'admin-token': { type: 'string' },
+  cors: { type: 'string' },
+  static: { type: 'string' },
+} as const;
+
+/** `disco serve` options from the command line, then the environment, then the defaults. */
+export function serveOptions(argv: string[], env: NodeJS.ProcessEnv = process.env): { help: true } | { help: false; options: ServerOptions } {
+  const { values, help } = parseCommand(argv, options, serveUsage);
+  if (help) return { help: true };
+  const portValues = { port: optionalString(values, 'port') ?? env.DISCO_PORT };
+  const port = integerOption(portValues, 'port', serveUsage, { min: 0, fallback: 8080 })!;
+  if (port > 65535) throw new UsageError(`--port must be at most 65535, got ${port}`, serveUsage);
+  const cors = (optionalString(values, 'cors') ?? env.DISCO_CORS ?? '')
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
+  for (const origin of cors)
+    if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin))
+      throw new UsageError(`--cors: "${origin}" is not an origin (scheme://host[:port], no path) or "*"`, serveUsage);
+  return {
+    help: false,
+    options: {
+      host: optionalString(values, 'host') ?? env.DISCO_HOST ?? '127.0.0.1',
+      port,
+      dbPath: optionalString(values, 'db') ?? env.DISCO_DB ?? './.disco/disco.sqlite',
+      adminToken: optionalString(values, 'admin-token') ?? (env.DISCO_ADMIN_TOKEN || undefined),
+      cors,
+      staticDir: optionalString(values, 'static') ?? (env.DISCO_STATIC || undefined),
+    },
+  };
+}
+
+/**
+ * `disco serve`: starts the API, prints `Disco API listening on <url>` once it accepts connections, and
+ * runs until SIGINT/SIGTERM (or `signal`), then closes cleanly. Resolves to the exit code.
+ */
+export async function serveCommand(argv: string[], io: CliIo = processIo, signal?: AbortSignal): Promise<number> {
+  let parsed;
+  try {
+    parsed = serveOptions(argv);
+  } catch (error) {
+    io.err(`disco: ${(error as Error).message}`);
+    if (error instanceof UsageError) io.err(`\n${error.usage}`);
+    return error instanceof CliError ? error.exitCode : 2;
+  }
+  if (parsed.help) {
+    io.out(serveUsage);
+    return 0;
+  }
+  let server;
+  try {
+    server = await startServer(parsed.options);
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    const message =
+      code === 'EADDRINUSE'
+        ? `port ${parsed.options.port} is already in use (choose another with --port, or 0 for any free one)`
+        : (error as Error).message;
+    io.err(`disco: cannot start the server: ${message}`);
+    return 1;
+  }
+  if (server.seeded.length) io.out(`Seeded the built-in tasks: ${server.seeded.join(', ')}`);
+  if (!parsed.options.adminToken) io.out(`Admin token (generated for this run, shown once): ${server.adminToken}`);
+  io.out(`Disco API listening on ${server.url}`);
+
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    signal?.addEventListener('abort', stop, { once: true });
+    if (signal?.aborted) stop();
+  });
+  io.out('Disco API stopping…');
+  await server.close();
+  io.out('Disco API stopped');
+  return 0;
+}

@@ -1,0 +1,125 @@
+import { sql } from 'drizzle-orm';
+import { blob, index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+
+/**
+ * The database of the hosted API. Everything that must survive a restart is here: tasks, every model
+ * version, rounds (open, closed or failed) and participants. The only state outside it is the in-memory
+ * accumulator of the round being aggregated (see `services/rounds.ts`).
+ *
+ * Times are epoch milliseconds (`integer` with `mode: 'number'`), JSON columns hold zod-validated objects.
+ */
+
+const now = sql`(CAST(unixepoch('subsec') * 1000 AS INTEGER))`;
+
+export const tasks = sqliteTable('tasks', {
+  id: text('id').primaryKey(),
+  /** The validated task (defaults applied), as JSON. */
+  definition: text('definition', { mode: 'json' }).notNull(),
+  createdAt: integer('created_at', { mode: 'number' }).notNull().default(now),
+  builtin: integer('builtin', { mode: 'boolean' }).notNull().default(false),
+  /** The TF.js model topology (`model.json` without its weights manifest), built or uploaded. */
+  modelTopology: text('model_topology', { mode: 'json' }),
+  /** True when the model was uploaded with the task (model.json + weights.bin) rather than built. */
+  uploadedModel: integer('uploaded_model', { mode: 'boolean' }).notNull().default(false),
+  /** The named weight shapes every update and version of this task must have, as JSON. */
+  shapes: text('shapes', { mode: 'json' }).notNull(),
+  /** Number of scalars in the model (the sum of the shapes' sizes). */
+  parameterCount: integer('parameter_count').notNull(),
+});
+
+export const modelVersions = sqliteTable(
+  'model_versions',
+  {
+    taskId: text('task_id')
+      .notNull()
+      .references(() => tasks.id, { onDelete: 'cascade' }),
+    version: integer('version').notNull(),
+    /** The global weights in the `@disco/core` codec (float32). */
+    weights: blob('weights', { mode: 'buffer' }).notNull(),
+    bytes: integer('bytes').notNull(),
+    createdAt: integer('created_at', { mode: 'number' }).notNull().default(now),
+    /** The round that produced it; null for version 0 (the initial model). */
+    round: integer('round'),
+  },
+  (t) => [primaryKey({ columns: [t.taskId, t.version] })],
+);
+
+export const roundPhases = ['open', 'aggregating', 'closed', 'failed'] as const;
+export type RoundPhaseName = (typeof roundPhases)[number];
+
+export const rounds = sqliteTable(
+  'rounds',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    taskId: text('task_id')
+      .notNull()
+      .references(() => tasks.id, { onDelete: 'cascade' }),
+    number: integer('number').notNull(),
+    phase: text('phase', { enum: roundPhases }).notNull(),
+    /** The model version the round trains from (its updates are deltas against it). */
+    baseVersion: integer('base_version').notNull(),
+    /** The version it produced, once closed. */
+    modelVersion: integer('model_version'),
+    openedAt: integer('opened_at', { mode: 'number' }).notNull(),
+    /** When the round closes with whoever submitted; null while nobody takes part (waiting). */
+    deadlineAt: integer('deadline_at', { mode: 'number' }),
+    closedAt: integer('closed_at', { mode: 'number' }),
+    /** Active participants expected in the round, as counted when it closed or failed. */
+    participants: integer('participants').notNull().default(0),
+    submitted: integer('submitted').notNull().default(0),
+    samples: real('samples').notNull().default(0),
+    /** Sample-weighted mean of the clients' metrics (loss, accuracy, valLoss, valAccuracy). */
+    metrics: text('metrics', { mode: 'json' }),
+    strategy: text('strategy').notNull(),
+    /** Times the deadline was pushed back because too few had submitted. */
+    extensions: integer('extensions').notNull().default(0),
+    failureReason: text('failure_reason'),
+    /** Data of later phases (key exchange, unmasking), as JSON. */
+    state: text('state', { mode: 'json' }),
+  },
+  (t) => [uniqueIndex('rounds_task_number').on(t.taskId, t.number), index('rounds_phase').on(t.phase)],
+);
+
+export const participants = sqliteTable(
+  'participants',
+  {
+    id: text('id').primaryKey(),
+    taskId: text('task_id')
+      .notNull()
+      .references(() => tasks.id, { onDelete: 'cascade' }),
+    /** SHA-256 (hex) of the bearer token; the token itself is never stored. */
+    tokenHash: text('token_hash').notNull(),
+    joinedAt: integer('joined_at', { mode: 'number' }).notNull(),
+    /** The first round this participant is waited for in. */
+    firstRound: integer('first_round').notNull(),
+    lastHeartbeatAt: integer('last_heartbeat_at', { mode: 'number' }).notNull(),
+    leftAt: integer('left_at', { mode: 'number' }),
+    address: text('address'),
+  },
+  (t) => [uniqueIndex('participants_token').on(t.tokenHash), index('participants_task').on(t.taskId)],
+);
+
+/** One row per accepted update: who sent what for which round (the weights themselves are not kept). */
+export const updates = sqliteTable(
+  'updates',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    roundId: integer('round_id')
+      .notNull()
+      .references(() => rounds.id, { onDelete: 'cascade' }),
+    participantId: text('participant_id')
+      .notNull()
+      .references(() => participants.id, { onDelete: 'cascade' }),
+    samples: real('samples').notNull(),
+    metrics: text('metrics', { mode: 'json' }),
+    bytes: integer('bytes').notNull(),
+    receivedAt: integer('received_at', { mode: 'number' }).notNull(),
+  },
+  (t) => [uniqueIndex('updates_round_participant').on(t.roundId, t.participantId)],
+);
+
+/** Server-wide settings, e.g. the built-in tasks already seeded once. */
+export const settings = sqliteTable('settings', {
+  key: text('key').primaryKey(),
+  value: text('value', { mode: 'json' }).notNull(),
+});

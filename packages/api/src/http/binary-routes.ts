@@ -1,0 +1,105 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readWeightsHeader } from '@disco/core';
+import { ApiError } from '../services/errors.js';
+import { getEncodedVersion } from '../services/models.js';
+import { loadTask } from '../services/tasks.js';
+import { bearerToken } from '../services/tokens.js';
+import { maxUpdateBytes, precheckUpdate, submitUpdate } from '../services/updates.js';
+import type { AppDeps } from '../trpc.js';
+import { discardBody, readBody } from './body.js';
+import { sendError, sendJson } from './respond.js';
+
+/**
+ * Binary routes beside tRPC: weights never travel as JSON numbers.
+ *
+ * - `PUT  /v1/tasks/:taskId/rounds/:round/update`: an update (our codec), `Authorization: Bearer <participant token>`,
+ *   `Content-Type: application/octet-stream` → `200 { accepted: true, round, submitted }`.
+ * - `GET  /v1/tasks/:taskId/models/:version|latest/weights`: a global model version (our codec, float32),
+ *   with `X-Disco-Model-Version`.
+ * - `GET  /v1/tasks/:taskId/models/:version|latest/model.json` and `.../weights.bin`: a standard TF.js
+ *   LayersModel (`tf.loadLayersModel(url + '/model.json')` works).
+ *
+ * Errors are JSON `{ code, message }` with the HTTP status of the code (see `services/errors.ts`).
+ */
+const ROUTE = /^\/v1\/tasks\/([^/]+)\/(?:rounds\/([^/]+)\/update|models\/([^/]+)\/(weights|model\.json|weights\.bin))$/;
+
+export function isBinaryRoute(pathname: string): boolean {
+  return pathname.startsWith('/v1/');
+}
+
+export async function handleBinaryRoute(deps: AppDeps, req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> {
+  try {
+    const match = ROUTE.exec(pathname);
+    if (!match) throw new ApiError('NOT_FOUND', `no route ${req.method} ${pathname}`);
+    const taskId = decodeURIComponent(match[1]);
+    if (match[2] !== undefined) return await putUpdate(deps, req, res, taskId, match[2]);
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      discardBody(req);
+      return sendError(res, new ApiError('METHOD_NOT_ALLOWED', `${req.method} is not allowed here: use GET`), { allow: 'GET, HEAD' });
+    }
+    getModel(deps, req, res, taskId, match[3], match[4] as 'weights' | 'model.json' | 'weights.bin');
+  } catch (error) {
+    discardBody(req);
+    sendError(res, error);
+  }
+}
+
+function parseRound(text: string): number {
+  const round = Number(text);
+  if (!Number.isInteger(round) || round < 1 || !/^\d+$/.test(text))
+    throw new ApiError('BAD_REQUEST', `"${text}" is not a round number (a whole number from 1)`);
+  return round;
+}
+
+async function putUpdate(deps: AppDeps, req: IncomingMessage, res: ServerResponse, taskId: string, roundText: string): Promise<void> {
+  if (req.method !== 'PUT' && req.method !== 'POST') {
+    discardBody(req);
+    return sendError(res, new ApiError('METHOD_NOT_ALLOWED', `${req.method} is not allowed here: use PUT`), { allow: 'PUT, POST' });
+  }
+  const round = parseRound(roundText);
+  const token = bearerToken(req.headers.authorization);
+  // Refuse what will fail anyway before reading megabytes: task, token, scheme, round, duplicate.
+  const { stored } = precheckUpdate(deps.db, deps.coordinator, { taskId, round, token });
+  const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  if (type !== 'application/octet-stream')
+    throw new ApiError('UNSUPPORTED_MEDIA_TYPE', `an update must be sent as application/octet-stream (the Disco weights codec), not "${type || 'no content type'}"`);
+  const limit = maxUpdateBytes(stored);
+  const body = await readBody(req, limit, `an update of task "${taskId}" (${stored.parameterCount} parameters)`);
+  const result = submitUpdate(deps.db, deps.coordinator, { taskId, round, token, body });
+  sendJson(res, 200, { accepted: true, ...result });
+}
+
+function getModel(
+  deps: AppDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  taskId: string,
+  versionText: string,
+  file: 'weights' | 'model.json' | 'weights.bin',
+): void {
+  const stored = loadTask(deps.db, taskId);
+  let version: number | undefined;
+  if (versionText !== 'latest') {
+    version = Number(versionText);
+    if (!/^\d+$/.test(versionText) || !Number.isSafeInteger(version))
+      throw new ApiError('BAD_REQUEST', `"${versionText}" is not a model version (a whole number, or "latest")`);
+  }
+  const encoded = getEncodedVersion(deps.db, taskId, version);
+  const headers = {
+    'x-disco-model-version': String(encoded.version),
+    // A numbered version never changes; "latest" does.
+    'cache-control': version === undefined ? 'no-store' : 'public, max-age=31536000, immutable',
+  };
+  if (file === 'model.json') {
+    if (!stored.modelTopology) throw new ApiError('NOT_FOUND', `task "${taskId}" has no TF.js model topology`);
+    const modelJson = {
+      ...stored.modelTopology,
+      weightsManifest: [{ paths: ['weights.bin'], weights: stored.shapes.map((s) => ({ name: s.name, shape: s.shape, dtype: 'float32' })) }],
+    };
+    return sendJson(res, 200, modelJson, headers);
+  }
+  let bytes = encoded.bytes;
+  if (file === 'weights.bin') bytes = bytes.subarray(readWeightsHeader(bytes).payloadStart); // stored as float32: the payload is weights.bin
+  res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': bytes.byteLength, ...headers });
+  res.end(req.method === 'HEAD' ? undefined : bytes);
+}

@@ -1,0 +1,16 @@
+// @disco/api: the hosted API (Node only). Browser code imports `@disco/api/client` instead.
+export { startServer, type ServerOptions, type RunningServer } from './server.js';
+export { appRouter, createCaller, type AppRouter } from './router.js';
+export type { AppDeps, Context, IceServer } from './trpc.js';
+export { openDb, type Db, type OpenDb } from './db/client.js';
+export { RoundCoordinator, defaultTimings, transitions, type RoundTimings } from './services/rounds.js';
+export { RoundEvents } from './services/events.js';
+export { ApiError, apiErrorStatus, type ApiErrorCode } from './services/errors.js';
+export { coreModelToolkit, parseUploadedModel, type ModelToolkit, type InitialModel } from './services/model-toolkit.js';
+export { maxUpdateBytes } from './services/updates.js';
+export type { TaskSummary } from './services/tasks.js';
+export type { ModelVersionInfo } from './services/models.js';
+export type { RoundInfo } from './routers/rounds.js';
+export type { JoinResponse } from './routers/federation.js';
+export type { ModelVersionListing } from './routers/models.js';
+export { serveCommand } from './cli/serve.js';

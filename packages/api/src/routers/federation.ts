@@ -1,0 +1,71 @@
+import { z } from 'zod';
+import type { JoinResult, RoundState } from '@disco/core';
+import { ApiError } from '../services/errors.js';
+import { authenticate, heartbeat, join, leave } from '../services/participants.js';
+import { loadTask } from '../services/tasks.js';
+import { maxUpdateBytes } from '../services/updates.js';
+import { participantProcedure, publicProcedure, router } from '../trpc.js';
+
+/** What `join` returns: core's `JoinResult` plus the timings and limits a client should follow. */
+export interface JoinResponse extends JoinResult {
+  /** Send `federation.heartbeat` this often. */
+  heartbeatIntervalMs: number;
+  /** Without a heartbeat for this long, a participant is dropped from the round. */
+  heartbeatTimeoutMs: number;
+  /** The largest update body the server accepts for this task. */
+  maxUpdateBytes: number;
+  /** The first round this participant is waited for in. */
+  firstRound: number;
+}
+
+export const federationRouter = router({
+  /**
+   * Joins a task (or rejoins with the token of an earlier session) and returns the participant token, the
+   * task and the current round state. Rate-limited per client address.
+   */
+  join: publicProcedure
+    .input(z.object({ taskId: z.string().min(1).max(64), token: z.string().min(1).max(200).optional() }))
+    .mutation(({ ctx, input }): JoinResponse => {
+      const wait = ctx.deps.joinLimiter.hit(ctx.address);
+      if (wait > 0) throw new ApiError('TOO_MANY_REQUESTS', `too many joins from ${ctx.address}: try again in ${Math.ceil(wait / 1000)} s`);
+      const { coordinator, db } = ctx.deps;
+      const joined = join(db, coordinator, { taskId: input.taskId, token: input.token, address: ctx.address });
+      return {
+        participantId: joined.participant.id,
+        token: joined.token,
+        task: joined.stored.task,
+        state: coordinator.state(input.taskId),
+        heartbeatIntervalMs: coordinator.timings.heartbeatIntervalMs,
+        heartbeatTimeoutMs: coordinator.timings.heartbeatTimeoutMs,
+        maxUpdateBytes: maxUpdateBytes(joined.stored),
+        firstRound: joined.participant.firstRound,
+      };
+    }),
+
+  /** Keeps the participant active; returns the current round state. */
+  heartbeat: participantProcedure.mutation(({ ctx }): RoundState => {
+    heartbeat(ctx.deps.db, ctx.deps.coordinator, ctx.participant);
+    return ctx.deps.coordinator.state(ctx.participant.taskId);
+  }),
+
+  /** Leaves the task: the token stops working and the round stops waiting for this participant. */
+  leave: participantProcedure.mutation(({ ctx }): { left: true } => {
+    leave(ctx.deps.db, ctx.deps.coordinator, ctx.participant);
+    return { left: true };
+  }),
+
+  /**
+   * The task's round state now, then at every change (opened, update received, aggregating, closed, failed,
+   * deadline extended, participants changed). `token`, when given, must be a participant of this task.
+   */
+  onRound: publicProcedure
+    .input(z.object({ taskId: z.string().min(1).max(64), token: z.string().optional() }))
+    .subscription(async function* ({ ctx, input, signal }): AsyncGenerator<RoundState> {
+      loadTask(ctx.deps.db, input.taskId);
+      if (input.token) authenticate(ctx.deps.db, input.token, input.taskId);
+      // Subscribe before reading the current state, so that no change falls in between.
+      const changes = ctx.deps.events.watch(input.taskId, signal);
+      yield ctx.deps.coordinator.state(input.taskId);
+      yield* changes;
+    }),
+});

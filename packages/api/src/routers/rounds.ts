@@ -1,0 +1,67 @@
+import { and, desc, eq, lt } from 'drizzle-orm';
+import { z } from 'zod';
+import type { RoundState } from '@disco/core';
+import { rounds } from '../db/schema.js';
+import type { ClientMetrics } from '../services/rounds.js';
+import { loadTask } from '../services/tasks.js';
+import { publicProcedure, router } from '../trpc.js';
+
+/** One round as the history shows it. */
+export interface RoundInfo {
+  number: number;
+  phase: 'open' | 'aggregating' | 'closed' | 'failed';
+  /** Version trained from, and version produced (closed rounds). */
+  baseVersion: number;
+  modelVersion: number | null;
+  participants: number;
+  submitted: number;
+  samples: number;
+  /** Sample-weighted mean of the clients' metrics. */
+  metrics: ClientMetrics | null;
+  strategy: string;
+  openedAt: number;
+  deadline: number | null;
+  closedAt: number | null;
+  durationMs: number | null;
+  extensions: number;
+  failureReason: string | null;
+}
+
+export const roundsRouter = router({
+  /** History of a task's rounds, newest first (`before`: a round number, for paging). */
+  list: publicProcedure
+    .input(z.object({ taskId: z.string(), limit: z.number().int().min(1).max(1000).default(100), before: z.number().int().optional() }))
+    .query(({ ctx, input }): RoundInfo[] => {
+      loadTask(ctx.deps.db, input.taskId);
+      const rows = ctx.deps.db
+        .select()
+        .from(rounds)
+        .where(input.before === undefined ? eq(rounds.taskId, input.taskId) : and(eq(rounds.taskId, input.taskId), lt(rounds.number, input.before)))
+        .orderBy(desc(rounds.number))
+        .limit(input.limit)
+        .all();
+      return rows.map((r) => ({
+        number: r.number,
+        phase: r.phase,
+        baseVersion: r.baseVersion,
+        modelVersion: r.modelVersion,
+        participants: r.participants,
+        submitted: r.submitted,
+        samples: r.samples,
+        metrics: (r.metrics as ClientMetrics | null) ?? null,
+        strategy: r.strategy,
+        openedAt: r.openedAt,
+        deadline: r.deadlineAt,
+        closedAt: r.closedAt,
+        durationMs: r.closedAt === null ? null : r.closedAt - r.openedAt,
+        extensions: r.extensions,
+        failureReason: r.failureReason,
+      }));
+    }),
+
+  /** The task's current round state (what `federation.onRound` announces). */
+  current: publicProcedure.input(z.object({ taskId: z.string() })).query(({ ctx, input }): RoundState => {
+    loadTask(ctx.deps.db, input.taskId);
+    return ctx.deps.coordinator.state(input.taskId);
+  }),
+});

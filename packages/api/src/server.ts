@@ -1,0 +1,215 @@
+import http, { type IncomingMessage } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { applyWSSHandler } from '@trpc/server/adapters/ws';
+import { createHTTPHandler } from '@trpc/server/adapters/standalone';
+import { WebSocketServer } from 'ws';
+import { builtinTasks as coreBuiltinTasks, initBackend, type Task } from '@disco/core';
+import { openDb } from './db/client.js';
+import { createCors } from './http/cors.js';
+import { handleBinaryRoute, isBinaryRoute } from './http/binary-routes.js';
+import { sendJson } from './http/respond.js';
+import { serveStatic } from './http/static.js';
+import { appRouter } from './router.js';
+import { RoundEvents } from './services/events.js';
+import { coreModelToolkit, type ModelToolkit } from './services/model-toolkit.js';
+import { RateLimiter } from './services/rate-limit.js';
+import { defaultTimings, RoundCoordinator, type RoundTimings } from './services/rounds.js';
+import { seedBuiltinTasks } from './services/tasks.js';
+import { bearerToken, newToken } from './services/tokens.js';
+import type { AppDeps, Context, IceServer } from './trpc.js';
+
+export interface ServerOptions {
+  /** Interface to listen on (default `127.0.0.1`: only this machine). */
+  host?: string;
+  /** Port (default 8080; 0 picks a free one). */
+  port?: number;
+  /** SQLite file (default `./.disco/disco.sqlite`), created with its folder; `:memory:` for a throw-away one. */
+  dbPath?: string;
+  /** Token for creating and deleting tasks; one is generated when omitted (read it from the result). */
+  adminToken?: string;
+  /** Origins allowed to call the API from a browser (CORS allow-list); `['*']` for any. Default: same origin only. */
+  cors?: string[];
+  /** A folder served at `/` from the same origin (the demo portal). */
+  staticDir?: string;
+  /** STUN/TURN servers handed to peers of decentralized tasks (none by default). */
+  iceServers?: IceServer[];
+  /** Round timings (heartbeats, deadlines, scheduler); tests shorten them. */
+  timings?: Partial<RoundTimings>;
+  limits?: {
+    /** Joins allowed per client address per minute (default 120). */
+    joinsPerMinute?: number;
+    /** Largest tRPC request (default 1 MiB), except task creation. */
+    maxRequestBytes?: number;
+    /** Largest task creation request, uploaded model included (default 256 MiB). */
+    maxTaskUploadBytes?: number;
+    /** Largest WebSocket message (default 1 MiB). */
+    maxWsPayloadBytes?: number;
+  };
+  /** Built-in tasks seeded on first start (default: `@disco/core`'s); `false` seeds none. */
+  builtinTasks?: readonly Task[] | false;
+  /** Where models are built and uploaded models loaded (default: `@disco/core` with TF.js). */
+  modelToolkit?: ModelToolkit;
+  /** Take the client address from `X-Forwarded-For` (behind a reverse proxy). Default false. */
+  trustProxy?: boolean;
+}
+
+export interface RunningServer {
+  /** `http://host:port` */
+  url: string;
+  port: number;
+  /** The admin token (the one given, or the generated one). */
+  adminToken: string;
+  /** The built-in tasks seeded by this start (empty after the first start). */
+  seeded: string[];
+  deps: AppDeps;
+  /** Stops accepting, closes every connection and the database. */
+  close(): Promise<void>;
+}
+
+function clientAddress(req: IncomingMessage, trustProxy: boolean): string {
+  if (trustProxy) {
+    const forwarded = req.headers['x-forwarded-for'];
+    const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();
+    if (first) return first;
+  }
+  return req.socket.remoteAddress ?? 'unknown';
+}
+
+/**
+ * Starts the Disco API: tRPC at `/trpc` (HTTP, and WebSocket on the same port for subscriptions), the
+ * binary weight routes under `/v1/`, `GET /healthz`, and the static portal when `staticDir` is given.
+ * Applies the database migrations, recovers interrupted rounds and seeds the built-in tasks first.
+ *
+ * @example
+ * ```ts
+ * const server = await startServer({ port: 0, dbPath: ':memory:', adminToken: 'secret' });
+ * console.log(server.url); // http://127.0.0.1:41234
+ * await server.close();
+ * ```
+ */
+export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
+  const host = options.host ?? '127.0.0.1';
+  const adminToken = options.adminToken ?? newToken();
+  const timings: RoundTimings = { ...defaultTimings, ...options.timings };
+  const limits = {
+    joinsPerMinute: 120,
+    maxRequestBytes: 1024 * 1024,
+    maxTaskUploadBytes: 256 * 1024 * 1024,
+    maxWsPayloadBytes: 1024 * 1024,
+    ...options.limits,
+  };
+  const toolkit = options.modelToolkit ?? coreModelToolkit;
+  if (!options.modelToolkit) await initBackend();
+
+  const database = openDb(options.dbPath ?? './.disco/disco.sqlite');
+  const events = new RoundEvents();
+  const coordinator = new RoundCoordinator(database.db, events, timings);
+  const deps: AppDeps = {
+    db: database.db,
+    coordinator,
+    events,
+    toolkit,
+    adminToken,
+    joinLimiter: new RateLimiter(limits.joinsPerMinute, 60_000),
+    iceServers: options.iceServers ?? [],
+  };
+  let seeded: string[] = [];
+  try {
+    coordinator.start();
+    const builtins = options.builtinTasks === false ? [] : (options.builtinTasks ?? coreBuiltinTasks);
+    seeded = await seedBuiltinTasks(database.db, deps, builtins);
+  } catch (error) {
+    coordinator.stop();
+    database.close();
+    throw error;
+  }
+
+  const trustProxy = !!options.trustProxy;
+  const createContext = ({ req, info }: { req: IncomingMessage; info?: { connectionParams?: Record<string, string | undefined> | null } }): Context => ({
+    deps,
+    token: bearerToken(req.headers.authorization) ?? info?.connectionParams?.token ?? null,
+    address: clientAddress(req, trustProxy),
+  });
+  const trpc = createHTTPHandler({ router: appRouter, basePath: '/trpc/', createContext, maxBodySize: limits.maxRequestBytes });
+  const trpcUpload = createHTTPHandler({ router: appRouter, basePath: '/trpc/', createContext, maxBodySize: limits.maxTaskUploadBytes });
+  const cors = createCors(options.cors ?? []);
+
+  const server = http.createServer((req, res) => {
+    let pathname: string;
+    try {
+      pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
+    } catch {
+      return sendJson(res, 400, { code: 'BAD_REQUEST', message: 'malformed request URL' });
+    }
+    try {
+      if (!cors(req, res)) return;
+      if (pathname === '/healthz') {
+        try {
+          database.sqlite.prepare('SELECT 1').get();
+          return sendJson(res, 200, { ok: true });
+        } catch (error) {
+          return sendJson(res, 503, { code: 'SERVICE_UNAVAILABLE', message: `database unreachable: ${(error as Error).message}` });
+        }
+      }
+      if (pathname.startsWith('/trpc/')) {
+        // Only task creation may carry a model upload; every other call is small.
+        const procedures = pathname.slice('/trpc/'.length).split(',');
+        return (procedures.length === 1 && procedures[0] === 'tasks.create' ? trpcUpload : trpc)(req, res);
+      }
+      if (isBinaryRoute(pathname)) return void handleBinaryRoute(deps, req, res, pathname);
+      if (options.staticDir && serveStatic(options.staticDir, req, res, pathname)) return;
+      sendJson(res, 404, { code: 'NOT_FOUND', message: `no route ${req.method} ${pathname}` });
+    } catch (error) {
+      console.error('disco: request failed', error);
+      sendJson(res, 500, { code: 'INTERNAL_SERVER_ERROR', message: 'internal server error' });
+    }
+  });
+  server.on('clientError', (_error, socket: Socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxWsPayloadBytes });
+  const wsHandler = applyWSSHandler({ wss, router: appRouter, createContext, keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 5_000 } });
+  server.on('upgrade', (req, socket, head) => {
+    const pathname = (req.url ?? '/').split('?')[0];
+    if (!(pathname === '/trpc' || pathname.startsWith('/trpc/')) || !cors.allowsUpgrade(req)) {
+      socket.end(`HTTP/1.1 ${pathname.startsWith('/trpc') ? '403 Forbidden' : '404 Not Found'}\r\nconnection: close\r\n\r\n`);
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 8080, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    port,
+    adminToken,
+    seeded,
+    deps,
+    close() {
+      closing ??= (async () => {
+        coordinator.stop();
+        wsHandler.broadcastReconnectNotification();
+        for (const client of wss.clients) client.terminate();
+        await new Promise<void>((resolve) => wss.close(() => resolve()));
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+        database.close();
+      })();
+      return closing;
+    },
+  };
+}

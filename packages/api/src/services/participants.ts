@@ -1,0 +1,82 @@
+import { eq } from 'drizzle-orm';
+import type { Db } from '../db/client.js';
+import { participants } from '../db/schema.js';
+import { ApiError } from './errors.js';
+import type { RoundCoordinator } from './rounds.js';
+import { loadTask, type StoredTask } from './tasks.js';
+import { hashToken, newId, newToken } from './tokens.js';
+
+export type ParticipantRow = typeof participants.$inferSelect;
+
+/**
+ * The participant a bearer token belongs to. Unknown token: UNAUTHORIZED; token of a participant who left:
+ * UNAUTHORIZED; token of another task than `taskId` (when given): FORBIDDEN.
+ */
+export function authenticate(db: Db, token: string | null, taskId?: string): ParticipantRow {
+  if (!token) throw new ApiError('UNAUTHORIZED', 'a participant token is required (Authorization: Bearer <token> from federation.join)');
+  const row = db.select().from(participants).where(eq(participants.tokenHash, hashToken(token))).get();
+  if (!row) throw new ApiError('UNAUTHORIZED', 'unknown participant token: join the task again');
+  if (taskId !== undefined && row.taskId !== taskId)
+    throw new ApiError('FORBIDDEN', `this participant token belongs to another task, not to "${taskId}"`);
+  if (row.leftAt !== null) throw new ApiError('UNAUTHORIZED', 'this participant has left the task: join it again');
+  return row;
+}
+
+export interface Joined {
+  participant: ParticipantRow;
+  token: string;
+  stored: StoredTask;
+}
+
+/**
+ * Joins a task, or rejoins with a token from an earlier session (the same participant, e.g. after a
+ * server restart or a network loss; a token whose participant left gives a new participant).
+ */
+export function join(db: Db, coordinator: RoundCoordinator, input: { taskId: string; token?: string; address?: string }, now = Date.now()): Joined {
+  const stored = loadTask(db, input.taskId);
+  if (stored.task.scheme === 'local')
+    throw new ApiError('SCHEME_MISMATCH', `task "${input.taskId}" is a local task: it trains on each device alone and has nothing to join`);
+  if (input.token) {
+    const row = db.select().from(participants).where(eq(participants.tokenHash, hashToken(input.token))).get();
+    if (!row) throw new ApiError('UNAUTHORIZED', 'unknown participant token: join without a token to get a new one');
+    if (row.taskId !== input.taskId) throw new ApiError('FORBIDDEN', `this participant token belongs to another task, not to "${input.taskId}"`);
+    if (row.leftAt === null) {
+      const participant = db
+        .update(participants)
+        .set({ lastHeartbeatAt: now, address: input.address ?? row.address })
+        .where(eq(participants.id, row.id))
+        .returning()
+        .get();
+      coordinator.participantsChanged(input.taskId);
+      return { participant, token: input.token, stored };
+    }
+  }
+  const token = newToken();
+  const participant = db
+    .insert(participants)
+    .values({
+      id: newId('p'),
+      taskId: input.taskId,
+      tokenHash: hashToken(token),
+      joinedAt: now,
+      firstRound: coordinator.firstRoundForJoiner(input.taskId),
+      lastHeartbeatAt: now,
+      address: input.address ?? null,
+    })
+    .returning()
+    .get();
+  coordinator.participantsChanged(input.taskId);
+  return { participant, token, stored };
+}
+
+export function heartbeat(db: Db, coordinator: RoundCoordinator, participant: ParticipantRow, now = Date.now()): void {
+  const timedOut = now - participant.lastHeartbeatAt > coordinator.timings.heartbeatTimeoutMs;
+  db.update(participants).set({ lastHeartbeatAt: now }).where(eq(participants.id, participant.id)).run();
+  // A participant that had been dropped is back: announce it (and let a waiting round start its clock).
+  if (timedOut) coordinator.participantsChanged(participant.taskId);
+}
+
+export function leave(db: Db, coordinator: RoundCoordinator, participant: ParticipantRow, now = Date.now()): void {
+  db.update(participants).set({ leftAt: now }).where(eq(participants.id, participant.id)).run();
+  coordinator.participantsChanged(participant.taskId);
+}

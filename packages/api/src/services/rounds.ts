@@ -1,0 +1,421 @@
+import { and, asc, desc, eq, gte, inArray, isNull, lte, sql } from 'drizzle-orm';
+import { createStrategy, type Aggregator, type RoundPhase, type RoundState, type Task } from '@disco/core';
+import type { Db } from '../db/client.js';
+import { participants, rounds, updates, type RoundPhaseName } from '../db/schema.js';
+import { ApiError } from './errors.js';
+import type { RoundEvents } from './events.js';
+import { getVersionWeights, latestVersion, storeVersion } from './models.js';
+import { loadTask } from './tasks.js';
+
+/**
+ * Rounds of federated training: a small state machine, one row per round.
+ *
+ * ```
+ *   open ──(enough updates, and every expected participant or the deadline)──▶ aggregating ──▶ closed
+ *     │                                                                            │
+ *     └──(deadline, too few updates, extensions used up)──▶ failed ◀──(error)──────┘
+ * ```
+ * Round r trains from `baseVersion` (the latest global model when it opened) and, once closed, produced
+ * `baseVersion + 1`; without failures round r trains from version r − 1 and produces version r. A failed
+ * round is followed by a new one from the same version. Later phases (key exchange, masked submission,
+ * unmasking of drop-outs for secure aggregation) slot in before `aggregating` through {@link transitions}.
+ *
+ * **State.** Everything lives in the database except the streaming accumulator of each open round, which
+ * sums the updates as they arrive (O(model) memory) and is kept in this process only. A restart therefore
+ * loses the updates of the round in progress (never a closed round): on start-up, an open round that had
+ * received updates is marked failed and the next one opens from the same version; an open round with no
+ * update carries on. With several instances, the updates of one task must reach the instance that holds its
+ * accumulator (sticky routing by task id), or the partial sums move to a shared store.
+ *
+ * **Joining mid-training.** A participant that joins while the open round has received no update yet is
+ * waited for in that round; one that joins later is waited for from the next round on (an update it sends
+ * for the current round is still accepted if it arrives before the round closes).
+ */
+export interface RoundTimings {
+  /** How often clients should send a heartbeat (a hint returned on join). */
+  heartbeatIntervalMs: number;
+  /** A participant without a heartbeat for this long is no longer active (dropped from the round). */
+  heartbeatTimeoutMs: number;
+  /** How often deadlines and dropped participants are checked. */
+  tickMs: number;
+  /** Deadline extensions granted to a round below the task's minimum before it is marked failed. */
+  maxExtensions: number;
+  /** Overrides every task's `roundDeadlineSeconds` (tests, simulations). */
+  roundDeadlineMs?: number;
+}
+
+export const defaultTimings: RoundTimings = {
+  heartbeatIntervalMs: 5_000,
+  heartbeatTimeoutMs: 15_000,
+  tickMs: 1_000,
+  maxExtensions: 2,
+};
+
+/** The allowed phase transitions; new phases (e.g. `keys`, `unmasking`) are added here. */
+export const transitions: Record<RoundPhaseName, readonly RoundPhaseName[]> = {
+  open: ['aggregating', 'failed'],
+  aggregating: ['closed', 'failed'],
+  closed: [],
+  failed: [],
+};
+
+export type RoundRow = typeof rounds.$inferSelect;
+
+export interface ClientMetrics {
+  loss?: number;
+  accuracy?: number;
+  valLoss?: number;
+  valAccuracy?: number;
+  samples?: number;
+}
+
+const METRIC_KEYS = ['loss', 'accuracy', 'valLoss', 'valAccuracy'] as const;
+
+interface Accumulator {
+  roundId: number;
+  aggregator: Aggregator;
+}
+
+export class RoundCoordinator {
+  /** The only in-memory state: the running aggregate of each open round (lost on restart, by design). */
+  private readonly accumulators = new Map<number, Accumulator>();
+  /** Last participant count announced per task (to announce drops once); derived, not state. */
+  private readonly announcedParticipants = new Map<string, number>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly db: Db,
+    private readonly events: RoundEvents,
+    readonly timings: RoundTimings = defaultTimings,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  /** Recovers rounds interrupted by a restart and starts the deadline scheduler. */
+  start(): void {
+    this.recover();
+    this.timer = setInterval(() => this.tick(), this.timings.tickMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Deadline of a round opened now for this task. */
+  private deadlineMs(task: Task): number {
+    return this.timings.roundDeadlineMs ?? task.roundDeadlineSeconds * 1000;
+  }
+
+  /** Opens round 1 of a new federated task (in the caller's transaction). */
+  openFirstRound(tx: Db, task: Task): void {
+    if (task.scheme !== 'federated') return;
+    this.insertRound(tx, task, 1, 0, this.clock());
+  }
+
+  private insertRound(tx: Db, task: Task, number: number, baseVersion: number, now: number): RoundRow {
+    const active = this.activeCount(tx, task.id, now);
+    return tx
+      .insert(rounds)
+      .values({
+        taskId: task.id,
+        number,
+        phase: 'open',
+        baseVersion,
+        openedAt: now,
+        deadlineAt: active > 0 ? now + this.deadlineMs(task) : null,
+        strategy: task.aggregation.strategy,
+      })
+      .returning()
+      .get();
+  }
+
+  /** The task's latest round (the open one while training goes on), if any. */
+  currentRound(taskId: string): RoundRow | undefined {
+    return this.db.select().from(rounds).where(eq(rounds.taskId, taskId)).orderBy(desc(rounds.number)).limit(1).get();
+  }
+
+  /** Participants whose heartbeat is recent and who have not left. */
+  activeCount(db: Db, taskId: string, now = this.clock()): number {
+    return (
+      db
+        .select({ n: sql<number>`count(*)` })
+        .from(participants)
+        .where(and(eq(participants.taskId, taskId), isNull(participants.leftAt), gte(participants.lastHeartbeatAt, now - this.timings.heartbeatTimeoutMs)))
+        .get()?.n ?? 0
+    );
+  }
+
+  /** Active participants waited for in `round` that have not submitted yet. */
+  private pendingCount(round: RoundRow, now: number): number {
+    return (
+      this.db
+        .select({ n: sql<number>`count(*)` })
+        .from(participants)
+        .where(
+          and(
+            eq(participants.taskId, round.taskId),
+            isNull(participants.leftAt),
+            gte(participants.lastHeartbeatAt, now - this.timings.heartbeatTimeoutMs),
+            lte(participants.firstRound, round.number),
+            sql`NOT EXISTS (SELECT 1 FROM ${updates} WHERE ${updates.roundId} = ${round.id} AND ${updates.participantId} = ${participants.id})`,
+          ),
+        )
+        .get()?.n ?? 0
+    );
+  }
+
+  /** Active participants waited for in `round` (submitted or not). */
+  private expectedCount(round: RoundRow, now: number): number {
+    const pending = this.pendingCount(round, now);
+    return pending + round.submitted;
+  }
+
+  /** The state a client sees: current round, latest version, participants, last closed round's metrics. */
+  state(taskId: string): RoundState {
+    const now = this.clock();
+    const round = this.currentRound(taskId);
+    const latest = latestVersion(this.db, taskId);
+    const lastClosed = this.db
+      .select({ metrics: rounds.metrics, samples: rounds.samples })
+      .from(rounds)
+      .where(and(eq(rounds.taskId, taskId), eq(rounds.phase, 'closed')))
+      .orderBy(desc(rounds.number))
+      .limit(1)
+      .get();
+    const state: RoundState = {
+      taskId,
+      round: round?.number ?? 0,
+      phase: (round?.phase ?? 'closed') as RoundPhase,
+      modelVersion: latest?.version ?? 0,
+      participants: this.activeCount(this.db, taskId, now),
+      submitted: round?.submitted ?? 0,
+      deadline: round?.phase === 'open' ? (round.deadlineAt ?? null) : null,
+    };
+    if (lastClosed) state.metrics = { ...((lastClosed.metrics as ClientMetrics | null) ?? {}), samples: lastClosed.samples };
+    return state;
+  }
+
+  publish(taskId: string): void {
+    const state = this.state(taskId);
+    this.announcedParticipants.set(taskId, state.participants);
+    this.events.publish(state);
+  }
+
+  /** The round a participant joining now is first waited for in (see the class comment). */
+  firstRoundForJoiner(taskId: string): number {
+    const round = this.currentRound(taskId);
+    if (!round) return 1;
+    return round.phase === 'open' && round.submitted === 0 ? round.number : round.number + 1;
+  }
+
+  /** A participant joined, came back or left: start a waiting round's clock, re-check closing, announce. */
+  participantsChanged(taskId: string): void {
+    const round = this.currentRound(taskId);
+    if (round?.phase === 'open') this.evaluate(round);
+    this.publish(taskId);
+  }
+
+  /** Checks that `round` of the task is the open one, with a message naming the current round otherwise. */
+  requireOpenRound(taskId: string, roundNumber: number): RoundRow {
+    const round = this.currentRound(taskId);
+    if (!round) throw new ApiError('WRONG_ROUND', `task "${taskId}" has no round (it is not a federated task)`);
+    if (round.number !== roundNumber) {
+      const which = roundNumber < round.number ? `round ${roundNumber} is closed` : `round ${roundNumber} has not started`;
+      throw new ApiError('WRONG_ROUND', `${which}; the current round is ${round.number} (${round.phase})`);
+    }
+    if (round.phase !== 'open') throw new ApiError('ROUND_NOT_OPEN', `round ${round.number} is ${round.phase} and takes no more updates`);
+    return round;
+  }
+
+  hasSubmitted(roundId: number, participantId: string): boolean {
+    return !!this.db
+      .select({ id: updates.id })
+      .from(updates)
+      .where(and(eq(updates.roundId, roundId), eq(updates.participantId, participantId)))
+      .get();
+  }
+
+  /**
+   * Records a checked update (`delta` against the round's base version) and adds it to the round's
+   * accumulator; closes the round when that was the last one expected. Synchronous from the checks to the
+   * accumulator, so that no other update or close interleaves.
+   */
+  submit(round: RoundRow, participantId: string, delta: Float32Array, samples: number, metrics: ClientMetrics, bytes: number): RoundRow {
+    const task = loadTask(this.db, round.taskId).task;
+    let accumulator = this.accumulators.get(round.id);
+    if (!accumulator) {
+      accumulator = { roundId: round.id, aggregator: createStrategy(task.aggregation).createAggregator(delta.length) };
+      this.accumulators.set(round.id, accumulator);
+    }
+    const now = this.clock();
+    const updated = this.db.transaction((tx) => {
+      tx.insert(updates).values({ roundId: round.id, participantId, samples, metrics, bytes, receivedAt: now }).run();
+      return tx
+        .update(rounds)
+        .set({ submitted: sql`${rounds.submitted} + 1`, samples: sql`${rounds.samples} + ${samples}` })
+        .where(eq(rounds.id, round.id))
+        .returning()
+        .get();
+    });
+    // After the rows are written: adding to the accumulator cannot fail (sizes were checked).
+    accumulator.aggregator.add(delta, samples);
+    this.publish(round.taskId);
+    this.evaluate(updated);
+    return updated;
+  }
+
+  /** Runs every deadline and drop check (the scheduler calls it every `tickMs`). */
+  tick(): void {
+    try {
+      const open = this.db.select().from(rounds).where(eq(rounds.phase, 'open')).orderBy(asc(rounds.id)).all();
+      for (const round of open) {
+        this.evaluate(round);
+        const count = this.activeCount(this.db, round.taskId);
+        if (this.announcedParticipants.get(round.taskId) !== count) this.publish(round.taskId);
+      }
+    } catch (error) {
+      // A scheduler error must never take the server down; the next tick tries again.
+      console.error('disco: round scheduler error', error);
+    }
+  }
+
+  /** Decides what an open round does now: wait, start its clock, close, extend, idle or fail. */
+  evaluate(round: RoundRow): void {
+    if (round.phase !== 'open') return;
+    const now = this.clock();
+    const task = loadTask(this.db, round.taskId).task;
+    const active = this.activeCount(this.db, round.taskId, now);
+    if (round.deadlineAt === null) {
+      if (active === 0) return; // waiting for participants: no clock runs
+      round = this.setDeadline(round, now + this.deadlineMs(task), round.extensions);
+    }
+    const deadlinePassed = now >= (round.deadlineAt ?? Infinity);
+    const enough = round.submitted >= task.minParticipants;
+    if (enough && (deadlinePassed || this.pendingCount(round, now) === 0)) return this.aggregate(round, task);
+    if (!deadlinePassed) return;
+    if (round.submitted === 0 && active === 0) {
+      // Nobody is left and nothing was sent: wait for participants instead of failing rounds in a loop.
+      this.setDeadline(round, null, 0);
+      return this.publish(round.taskId);
+    }
+    if (round.extensions < this.timings.maxExtensions) {
+      this.setDeadline(round, now + this.deadlineMs(task), round.extensions + 1);
+      return this.publish(round.taskId);
+    }
+    this.fail(
+      round,
+      `only ${round.submitted} of the ${task.minParticipants} updates needed arrived before the deadline (extended ${round.extensions} times)`,
+    );
+  }
+
+  private setDeadline(round: RoundRow, deadlineAt: number | null, extensions: number): RoundRow {
+    return this.db.update(rounds).set({ deadlineAt, extensions }).where(eq(rounds.id, round.id)).returning().get();
+  }
+
+  private transition(tx: Db, round: RoundRow, to: RoundPhaseName, values: Partial<RoundRow> = {}): RoundRow {
+    if (!transitions[round.phase].includes(to)) throw new Error(`round ${round.number} cannot go from ${round.phase} to ${to}`);
+    const next = tx
+      .update(rounds)
+      .set({ ...values, phase: to })
+      .where(and(eq(rounds.id, round.id), eq(rounds.phase, round.phase)))
+      .returning()
+      .get();
+    if (!next) throw new Error(`round ${round.number} changed phase concurrently`);
+    return next;
+  }
+
+  /** open → aggregating → closed: new global = base + aggregate of the deltas; opens the next round. */
+  private aggregate(round: RoundRow, task: Task): void {
+    const accumulator = this.accumulators.get(round.id);
+    if (!accumulator || accumulator.aggregator.count === 0) {
+      return this.fail(round, 'the updates of this round were lost (server restart)');
+    }
+    const now = this.clock();
+    const aggregating = this.transition(this.db, round, 'aggregating');
+    this.publish(task.id);
+    try {
+      const base = getVersionWeights(this.db, task.id, round.baseVersion);
+      const delta = accumulator.aggregator.result();
+      const values = new Float32Array(base.values.length);
+      for (let i = 0; i < values.length; i++) values[i] = base.values[i] + delta[i];
+      const metrics = this.roundMetrics(round.id);
+      const participantsCount = this.expectedCount(aggregating, now);
+      this.db.transaction((tx) => {
+        const version = (latestVersion(tx, task.id)?.version ?? -1) + 1;
+        storeVersion(tx, task.id, version, { values, shapes: base.shapes }, round.number, now);
+        this.transition(tx, aggregating, 'closed', { closedAt: now, modelVersion: version, metrics, participants: participantsCount, deadlineAt: null });
+        this.insertRound(tx, task, round.number + 1, version, now);
+      });
+    } catch (error) {
+      console.error(`disco: aggregation of round ${round.number} of ${task.id} failed`, error);
+      this.accumulators.delete(round.id);
+      this.failTransaction(aggregating, task, `aggregation failed: ${(error as Error).message}`);
+      return;
+    }
+    this.accumulators.delete(round.id);
+    this.publishClosed(task.id, round.number);
+  }
+
+  /** Announces the closed (or failed) round itself, then the newly opened one. */
+  private publishClosed(taskId: string, number: number): void {
+    const closed = this.state(taskId);
+    const row = this.db.select().from(rounds).where(and(eq(rounds.taskId, taskId), eq(rounds.number, number))).get();
+    if (row) this.events.publish({ ...closed, round: row.number, phase: row.phase as RoundPhase, submitted: row.submitted, deadline: null });
+    this.publish(taskId);
+  }
+
+  /** open/aggregating → failed; the next round opens from the same version. */
+  fail(round: RoundRow, reason: string): void {
+    const task = loadTask(this.db, round.taskId).task;
+    this.accumulators.delete(round.id);
+    this.failTransaction(round, task, reason);
+  }
+
+  private failTransaction(round: RoundRow, task: Task, reason: string): void {
+    const now = this.clock();
+    const participantsCount = this.expectedCount(round, now);
+    this.db.transaction((tx) => {
+      this.transition(tx, round, 'failed', { closedAt: now, failureReason: reason, participants: participantsCount, metrics: this.roundMetrics(round.id), deadlineAt: null });
+      this.insertRound(tx, task, round.number + 1, round.baseVersion, now);
+    });
+    this.publishClosed(task.id, round.number);
+  }
+
+  /** Sample-weighted mean of the metrics the clients sent with their updates. */
+  private roundMetrics(roundId: number): ClientMetrics {
+    const rows = this.db.select({ samples: updates.samples, metrics: updates.metrics }).from(updates).where(eq(updates.roundId, roundId)).all();
+    const out: ClientMetrics = {};
+    for (const key of METRIC_KEYS) {
+      let sum = 0;
+      let weight = 0;
+      for (const row of rows) {
+        const value = (row.metrics as ClientMetrics | null)?.[key];
+        if (typeof value === 'number' && Number.isFinite(value)) (sum += value * row.samples), (weight += row.samples);
+      }
+      if (weight > 0) out[key] = sum / weight;
+    }
+    return out;
+  }
+
+  /** Rounds interrupted by a restart: the ones whose updates were lost fail, the next ones open. */
+  recover(): void {
+    const interrupted = this.db.select().from(rounds).where(inArray(rounds.phase, ['open', 'aggregating'])).all();
+    for (const round of interrupted) {
+      if (this.accumulators.has(round.id)) continue;
+      if (round.phase === 'aggregating' || round.submitted > 0)
+        this.fail(round, `the server restarted during the round: its ${round.submitted} update(s) were lost; the next round starts from version ${round.baseVersion}`);
+    }
+  }
+
+  /** Forgets a deleted task's accumulators. */
+  forgetTask(taskId: string, roundIds: number[]): void {
+    for (const id of roundIds) this.accumulators.delete(id);
+    this.announcedParticipants.delete(taskId);
+  }
+
+  /** Number of rounds held in memory (for tests and /healthz). */
+  get accumulatorCount(): number {
+    return this.accumulators.size;
+  }
+}

@@ -1,0 +1,96 @@
+import { initTRPC, TRPCError, type TRPC_ERROR_CODE_KEY } from '@trpc/server';
+import { z, ZodError } from 'zod';
+import type { Db } from './db/client.js';
+import { ApiError } from './services/errors.js';
+import type { RoundEvents } from './services/events.js';
+import type { ModelToolkit } from './services/model-toolkit.js';
+import { authenticate, type ParticipantRow } from './services/participants.js';
+import type { RateLimiter } from './services/rate-limit.js';
+import type { RoundCoordinator } from './services/rounds.js';
+import { sameSecret } from './services/tokens.js';
+
+/** A STUN/TURN server handed to peers (decentralized tasks). */
+export interface IceServer {
+  urls: string | string[];
+  username?: string;
+  credential?: string;
+}
+
+/** What the procedures work with; built once by `startServer` (or by a test). */
+export interface AppDeps {
+  db: Db;
+  coordinator: RoundCoordinator;
+  events: RoundEvents;
+  toolkit: ModelToolkit;
+  adminToken: string;
+  joinLimiter: RateLimiter;
+  iceServers: IceServer[];
+}
+
+/** Per-request context: the dependencies, the bearer token if any, and the client's address. */
+export interface Context {
+  deps: AppDeps;
+  /** From `Authorization: Bearer <token>` (HTTP) or the WebSocket's `connectionParams.token`. */
+  token: string | null;
+  address: string;
+}
+
+const t = initTRPC.context<Context>().create({
+  errorFormatter({ shape, error }) {
+    const cause = error.cause;
+    return {
+      ...shape,
+      data: {
+        ...shape.data,
+        // Every field's problem at once, for forms: { formErrors, fieldErrors }.
+        zodError: cause instanceof ZodError ? z.flattenError(cause) : null,
+        /** The service's precise code (e.g. WRONG_ROUND, INVALID_TASK), beside tRPC's generic one. */
+        apiCode: cause instanceof ApiError ? cause.code : null,
+        issues: cause instanceof ApiError ? (cause.issues ?? null) : null,
+      },
+    };
+  },
+});
+
+const trpcCodes: Record<number, TRPC_ERROR_CODE_KEY> = {
+  400: 'BAD_REQUEST',
+  401: 'UNAUTHORIZED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  405: 'METHOD_NOT_SUPPORTED',
+  409: 'CONFLICT',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  429: 'TOO_MANY_REQUESTS',
+  503: 'SERVICE_UNAVAILABLE',
+};
+
+/** Maps a service error onto the tRPC error of the same HTTP status, keeping it as the cause. */
+export function toTRPCError(error: ApiError): TRPCError {
+  return new TRPCError({ code: trpcCodes[error.status] ?? 'INTERNAL_SERVER_ERROR', message: error.message, cause: error });
+}
+
+const serviceErrors = t.middleware(async ({ next }) => {
+  const result = await next();
+  if (!result.ok && result.error.cause instanceof ApiError) throw toTRPCError(result.error.cause);
+  return result;
+});
+
+export const router = t.router;
+export const createCallerFactory = t.createCallerFactory;
+
+/** Anyone may call it. */
+export const publicProcedure = t.procedure.use(serviceErrors);
+
+/** Needs a participant's bearer token; adds `ctx.participant`. */
+export const participantProcedure = publicProcedure.use(({ ctx, next }) => {
+  const participant: ParticipantRow = authenticate(ctx.deps.db, ctx.token);
+  return next({ ctx: { participant } });
+});
+
+/** Needs the server's admin token (`Authorization: Bearer <admin token>`). */
+export const adminProcedure = publicProcedure.use(({ ctx, next }) => {
+  if (!ctx.token) throw new ApiError('UNAUTHORIZED', 'this needs the admin token (Authorization: Bearer <admin token>)');
+  if (!sameSecret(ctx.token, ctx.deps.adminToken)) throw new ApiError('FORBIDDEN', 'wrong admin token');
+  return next();
+});

@@ -1,0 +1,119 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import WebSocket from 'ws';
+import { encodeWeights, parseTask, type FlatWeights, type Task, type TaskInput } from '@disco/core';
+import { startServer, type RunningServer, type ServerOptions } from '../src/server.js';
+import type { ModelToolkit } from '../src/services/model-toolkit.js';
+import { parseUploadedModel } from '../src/services/model-toolkit.js';
+
+/** A fresh temporary folder, removed by the returned function. */
+export function tempDir(): { dir: string; remove(): void } {
+  const dir = mkdtempSync(path.join(tmpdir(), 'disco-api-test-'));
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Shapes of the fake model every test task has: 2×3 kernel + 3 bias = 9 parameters. */
+export const SHAPES = [
+  { name: 'dense/kernel', shape: [2, 3] },
+  { name: 'dense/bias', shape: [3] },
+];
+export const INITIAL = Float32Array.from([0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8]);
+
+/** A model toolkit without TF.js: every built model is {@link INITIAL}; uploads keep their parsed weights. */
+export const fakeToolkit: ModelToolkit = {
+  async build() {
+    return {
+      topology: { format: 'layers-model', modelTopology: { class_name: 'Sequential', config: { name: 'fake' } } },
+      weights: { values: INITIAL.slice(), shapes: SHAPES.map((s) => ({ ...s, shape: [...s.shape] })) },
+    };
+  },
+  async loadUpload(_task, modelJson, weightsBin) {
+    const parsed = parseUploadedModel(modelJson, weightsBin);
+    return parsed.ok ? { ok: true, model: parsed.model } : parsed;
+  },
+};
+
+/** A small valid tabular task, federated, with `overrides` applied. */
+export function testTask(overrides: Partial<TaskInput> = {}): Task {
+  return parseTask({
+    id: 'test-task',
+    title: 'A test task',
+    description: 'For tests.',
+    dataType: 'tabular',
+    tabular: { inputColumns: ['a', 'b'], outputColumn: 'y', labels: ['no', 'yes'] },
+    model: { source: 'builtin', architecture: 'tabular-mlp' },
+    minParticipants: 2,
+    roundDeadlineSeconds: 30,
+    ...overrides,
+  });
+}
+
+export const ADMIN = 'admin-secret';
+
+/** A server on 127.0.0.1:0 with a fresh SQLite file, the fake toolkit, `tasks` seeded as built-ins. */
+export async function testServer(
+  options: Partial<ServerOptions> & { tasks?: Task[] } = {},
+): Promise<RunningServer & { dbPath: string; cleanup(): Promise<void> }> {
+  const tmp = tempDir();
+  const dbPath = options.dbPath ?? path.join(tmp.dir, 'disco.sqlite');
+  const server = await startServer({
+    port: 0,
+    dbPath,
+    adminToken: ADMIN,
+    modelToolkit: fakeToolkit,
+    builtinTasks: options.tasks ?? [testTask()],
+    ...options,
+    timings: { tickMs: 50, ...options.timings },
+  });
+  return {
+    ...server,
+    dbPath,
+    async cleanup() {
+      await server.close();
+      tmp.remove();
+    },
+  };
+}
+
+/** Encodes a delta as a client would send it. */
+export function encodeUpdate(
+  values: number[] | Float32Array,
+  options: { taskId?: string; modelVersion?: number; samples?: number; meta?: Record<string, number>; shapes?: FlatWeights['shapes'] } = {},
+): Uint8Array {
+  const weights: FlatWeights = { values: Float32Array.from(values), shapes: options.shapes ?? SHAPES };
+  return encodeWeights(weights, {
+    taskId: options.taskId ?? 'test-task',
+    modelVersion: options.modelVersion ?? 0,
+    meta: { samples: options.samples ?? 10, ...options.meta },
+  });
+}
+
+/** PUTs an update through the binary route; returns the status and the JSON body. */
+export async function putUpdate(
+  url: string,
+  token: string | null,
+  round: number,
+  body: Uint8Array,
+  options: { taskId?: string; contentType?: string } = {},
+): Promise<{ status: number; body: { code?: string; message?: string; accepted?: boolean; round?: number; submitted?: number } }> {
+  const response = await fetch(`${url}/v1/tasks/${options.taskId ?? 'test-task'}/rounds/${round}/update`, {
+    method: 'PUT',
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), 'content-type': options.contentType ?? 'application/octet-stream' },
+    body: body as Uint8Array<ArrayBuffer>,
+  });
+  return { status: response.status, body: (await response.json()) as never };
+}
+
+/** Waits until `predicate` holds (polling), or fails after `timeoutMs`. */
+export async function waitFor<T>(what: string, get: () => T | Promise<T>, predicate: (value: T) => boolean, timeoutMs = 5000): Promise<T> {
+  const started = Date.now();
+  for (;;) {
+    const value = await get();
+    if (predicate(value)) return value;
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(value)}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+export { WebSocket };
