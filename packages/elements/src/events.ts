@@ -1,6 +1,17 @@
 import type { EpochMetrics, Scheme, Task } from '@disco/core';
 
 /**
+ * The final figures of a training: `accuracy` and `loss` of the final model on the data held out for
+ * validation (on the training data when nothing is held out), and those of the last training epoch.
+ */
+export interface FinalMetrics {
+  accuracy?: number;
+  loss?: number;
+  trainAccuracy?: number;
+  trainLoss?: number;
+}
+
+/**
  * The `disco-*` events of the elements, by name, with their `detail`. Every one bubbles and is composed,
  * so a host page can listen anywhere above the element, even across shadow roots:
  *
@@ -17,8 +28,11 @@ export interface DiscoEventDetails {
   'disco-epoch-end': { epoch: number; epochs: number; round?: number; metrics: EpochMetrics };
   /** A collaborative round closed; `metrics` are this participant's, with the aggregate when known. */
   'disco-round-end': { round: number; rounds: number; metrics: EpochMetrics & { aggregated?: EpochMetrics }; participants: number };
-  /** Training finished (or was stopped) and the model was saved to the model library under `modelId`. */
-  'disco-train-end': { metrics: Partial<EpochMetrics>; modelId: string; stopped: boolean };
+  /**
+   * Training finished, or was stopped, and the model was saved to the model library under `modelId`
+   * (empty when it was stopped before its first epoch ended: nothing worth keeping).
+   */
+  'disco-train-end': { metrics: FinalMetrics; modelId: string; stopped: boolean };
   /** Something went wrong; `message` is for people, `code` for programs. */
   'disco-error': { code: string; message: string };
   /** A model of the library should be opened (in `<disco-evaluate>`). */

@@ -36,7 +36,7 @@ export interface ModelVersionInfo {
 /** A TF.js LayersModel in its standard two files, as uploaded with a task. */
 export interface ModelUpload {
   /** The parsed `model.json`. */
-  modelJson: Record<string, unknown>;
+  modelJson: object;
   /** The concatenated weights (`weights.bin`). */
   weights: ArrayBuffer;
 }

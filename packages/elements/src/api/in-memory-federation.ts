@@ -1,6 +1,8 @@
 import {
+  buildModel,
   decodeWeights,
   encodeWeights,
+  getFlatWeights,
   type FederationApi,
   type JoinResult,
   type RoundState,
@@ -28,7 +30,8 @@ interface TaskRounds {
 /**
  * The federation of {@link FakeDiscoApi}: synchronous FedAvg rounds between the participants of one page,
  * in memory. A round closes as soon as every active participant (and at least the task's minimum) has
- * submitted. Version 0 of a task's model is whatever {@link InMemoryFederation.seed} was given.
+ * submitted. Version 0 of a task's model is whatever {@link InMemoryFederation.seed} was given, or else the
+ * task's built-in architecture initialised with the task's seed (as every participant would build it).
  */
 export class InMemoryFederation implements FederationApi {
   readonly stats: TransferStats = { bytesSent: 0, bytesReceived: 0 };
@@ -63,6 +66,7 @@ export class InMemoryFederation implements FederationApi {
 
   async downloadWeights(taskId: string, version?: number): Promise<Uint8Array> {
     const rounds = this.rounds(taskId);
+    if (rounds.versions.length === 0) this.seedFromTask(this.taskOrThrow(taskId));
     const v = version ?? rounds.versions.length - 1;
     const bytes = rounds.versions[v];
     if (!bytes) throw new DiscoApiError('not-found', `Task "${taskId}" has no model version ${v} yet.`);
@@ -100,6 +104,16 @@ export class InMemoryFederation implements FederationApi {
 
   close(): void {
     for (const rounds of this.byTask.values()) rounds.listeners.clear();
+  }
+
+  private seedFromTask(task: Task): void {
+    if (task.model.source !== 'builtin') throw new DiscoApiError('not-found', `Task "${task.id}" has no initial model; seed() one.`);
+    const model = buildModel(task);
+    try {
+      this.seed(task.id, encodeWeights(getFlatWeights(model), { taskId: task.id, modelVersion: 0 }));
+    } finally {
+      model.dispose();
+    }
   }
 
   private aggregate(taskId: string): void {

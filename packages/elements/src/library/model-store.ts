@@ -1,10 +1,11 @@
 import { createStore, del, get, getMany, keys, setMany, type UseStore } from 'idb-keyval';
-import type { EpochMetrics, Scheme } from '@disco/core';
+import type { Scheme, Task } from '@disco/core';
+import type { FinalMetrics } from '../events.js';
 
 /** A TF.js LayersModel as its two standard files (the shape of core's `ModelFiles`). */
 export interface StoredModelFiles {
   /** The parsed `model.json`; its weights manifest points at `./weights.bin`. */
-  modelJson: Record<string, unknown>;
+  modelJson: object;
   weightsBin: Uint8Array;
 }
 
@@ -16,7 +17,9 @@ export interface StoredModelInfo {
   /** Epoch milliseconds. */
   createdAt: number;
   /** Final metrics of the training that produced it. */
-  metrics: Partial<EpochMetrics>;
+  metrics: FinalMetrics;
+  /** The task it was trained for, so that it can be evaluated without a server. */
+  task?: Task;
   scheme?: Scheme;
   /** Training examples it saw on this device. */
   samples?: number;
@@ -73,7 +76,7 @@ export class ModelStore {
   async list(): Promise<StoredModelInfo[]> {
     const infoKeys = (await keys<string>(this.store)).filter((k) => k.startsWith('info/'));
     const infos = await getMany<StoredModelInfo>(infoKeys, this.store);
-    return infos.filter(Boolean).sort((a, b) => b.createdAt - a.createdAt);
+    return infos.filter((info): info is StoredModelInfo => info !== undefined).sort((a, b) => b.createdAt - a.createdAt);
   }
 
   /** A model with its files, or `undefined`. */

@@ -149,7 +149,7 @@ export class DiscoModelLibrary extends DiscoElement {
             <th scope="col">Task</th>
             <th scope="col">Trained</th>
             <th scope="col" class="number">Accuracy</th>
-            <th scope="col" class="number">Validation accuracy</th>
+            <th scope="col" class="number">Training accuracy</th>
             <th scope="col" class="number">Loss</th>
             <th scope="col" class="number">Size</th>
             <th scope="col"><span class="visually-hidden">Actions</span></th>
@@ -161,7 +161,7 @@ export class DiscoModelLibrary extends DiscoElement {
               <th scope="row">${m.taskTitle}</th>
               <td><time datetime=${new Date(m.createdAt).toISOString()}>${formatDate(m.createdAt)}</time></td>
               <td class="number">${percent(m.metrics.accuracy)}</td>
-              <td class="number">${percent(m.metrics.valAccuracy)}</td>
+              <td class="number">${percent(m.metrics.trainAccuracy)}</td>
               <td class="number">${decimal(m.metrics.loss)}</td>
               <td class="number">${formatBytes(m.sizeBytes)}</td>
               <td class="actions">

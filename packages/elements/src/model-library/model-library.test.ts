@@ -12,7 +12,7 @@ let dbCounter = 0;
 async function libraryWithModels(): Promise<{ store: ModelStore; ids: string[] }> {
   const store = new ModelStore(`disco-models-test-${Date.now()}-${dbCounter++}`);
   const ids = [
-    await store.save({ taskId: 'titanic', taskTitle: 'Titanic', metrics: { loss: 0.45, accuracy: 0.8, valAccuracy: 0.78 }, createdAt: 1_000 }, files),
+    await store.save({ taskId: 'titanic', taskTitle: 'Titanic', metrics: { loss: 0.45, accuracy: 0.8, trainAccuracy: 0.78 }, createdAt: 1_000 }, files),
     await store.save({ taskId: 'mnist', taskTitle: 'MNIST', metrics: { loss: 0.1, accuracy: 0.97 }, createdAt: 2_000 }, files),
   ];
   return { store, ids };

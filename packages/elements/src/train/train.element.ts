@@ -1,0 +1,492 @@
+import { html, nothing, type PropertyValues } from 'lit';
+import { property, state } from 'lit/decorators.js';
+import type { Scheme, Task } from '@disco/core';
+import type { DiscoApi } from '../api/disco-api.js';
+import { DiscoElement } from '../base/disco-element.js';
+import { schemeLabels } from '../base/labels.js';
+import { decimal, errorCode, errorMessage, percent, renderError, renderLoading } from '../base/states.js';
+import { ChartController, type ChartData } from '../charts/chart-controller.js';
+import { getConfig } from '../config.js';
+import { ApiController } from '../controllers/api-controller.js';
+import { ResourceController } from '../controllers/resource-controller.js';
+import { defaultModelStore, type ModelStore } from '../library/model-store.js';
+import type { DataFile } from '../worker/protocol.js';
+import { csvPreview, droppedFiles, isCsvFile, isImageFile, pickedFiles } from './data-files.js';
+import { trainStyles } from './train.styles.js';
+import { TrainingController, type TrainingPhase } from './training-controller.js';
+
+/**
+ * @summary Train a task's model on one's own files: connect data (picker, folder or drag-and-drop, checked
+ * against the task before training), train locally or together with others, and follow the progress.
+ *
+ * Training runs in a Web Worker on TF.js's wasm backend, so the page stays responsive. The files never
+ * leave the browser; in collaborative training only model updates are sent. When training ends, the model
+ * is saved to the model library of this browser (IndexedDB).
+ *
+ * Without UI: set `files` (File[] or FileList), then call `start()`; `stop()` stops after the current batch.
+ *
+ * @slot header - Above the data section, e.g. a heading.
+ * @slot result - Below the final figures, e.g. a link to the model library.
+ *
+ * @event disco-data-change - The files were checked. Detail: `{ files, valid }`.
+ * @event disco-train-start - Training started. Detail: `{ taskId, scheme, files }`.
+ * @event disco-epoch-end - A local epoch ended. Detail: `{ epoch, epochs, round?, metrics }`.
+ * @event disco-round-end - A collaborative round closed. Detail: `{ round, rounds, metrics, participants }`.
+ * @event disco-train-end - Training ended and the model was saved. Detail: `{ metrics, modelId, stopped }`.
+ * @event disco-error - The task, the data or the training failed. Detail: `{ code, message }`.
+ *
+ * @csspart dropzone - The drop area with the pickers.
+ * @csspart files - The list of files with their checks.
+ * @csspart file - One file; also `file invalid` for a bad one.
+ * @csspart file-error - The problems of a file.
+ * @csspart preview - The preview of the data.
+ * @csspart scheme - The local / collaborative choice.
+ * @csspart start-button - The Start button.
+ * @csspart stop-button - The Stop button.
+ * @csspart progress - The progress bars.
+ * @csspart participants - The number of participants now.
+ * @csspart charts - The charts.
+ * @csspart result - The final figures.
+ * @csspart log - The training log.
+ * @csspart error - The error box.
+ *
+ * @cssproperty --disco-chart-height - Height of each chart (default 220px).
+ * @cssproperty --disco-chart-1 - Colour of training curves.
+ * @cssproperty --disco-chart-2 - Colour of validation curves.
+ * @cssproperty --disco-chart-3 - Colour of aggregated (all participants) curves.
+ */
+export class DiscoTrain extends DiscoElement {
+  static override styles = trainStyles;
+
+  /** Base URL of the Disco server. */
+  @property({ reflect: true }) server?: string;
+
+  /** An injected API (e.g. `FakeDiscoApi`); wins over `server`. */
+  @property({ attribute: false }) api?: DiscoApi;
+
+  /** The id of the task to train. */
+  @property({ attribute: 'task-id', reflect: true }) taskId = '';
+
+  /** A task object to train without asking a server for it (wins over `task-id`). */
+  @property({ attribute: false }) task?: Task;
+
+  /** `local`, or the task's collaborative scheme; empty for the task's own scheme. The user may change it. */
+  @property({ reflect: true }) scheme: Scheme | '' = '';
+
+  /** Folder (URL ending in `/`) serving TF.js's `.wasm` files; wins over `configure({ wasmPaths })`. */
+  @property({ attribute: 'wasm-path' }) wasmPath = '';
+
+  /** Local training: number of epochs (default: the task's `epochsPerRound × rounds`). */
+  @property({ type: Number }) epochs?: number;
+
+  /** Collaborative training: number of rounds (default: the task's). */
+  @property({ type: Number }) rounds?: number;
+
+  /** The model library trained models are saved to. */
+  @property({ attribute: false }) store: ModelStore = defaultModelStore;
+
+  /** Forces the light or dark palette; follows the user's preference when absent. */
+  @property({ reflect: true }) theme?: 'light' | 'dark';
+
+  @state() private dragging = false;
+  @state() private previewRows: string[][] = [];
+  @state() private thumbnails: { url: string; path: string }[] = [];
+
+  private readonly apiController = new ApiController(this);
+  private readonly training = new TrainingController(this);
+  private checking: Promise<void> = Promise.resolve();
+  private pendingFiles: DataFile[] | undefined;
+
+  private readonly taskResource = new ResourceController(this, {
+    args: () => [this.task, this.apiController.api, this.taskId] as const,
+    ready: ([task, api, id]) => task !== undefined || (api !== undefined && id !== ''),
+    load: ([task, api, id]) => (task ? Promise.resolve(task) : api!.getTask(id)),
+    onError: (error) => this.emit('disco-error', { code: errorCode(error), message: errorMessage(error) }),
+  });
+
+  private readonly epochLoss = new ChartController(this, {
+    canvas: () => this.renderRoot.querySelector<HTMLCanvasElement>('#epoch-loss'),
+    xTitle: 'epoch',
+    data: () => this.epochChart('loss', 'valLoss'),
+  });
+  private readonly epochAccuracy = new ChartController(this, {
+    canvas: () => this.renderRoot.querySelector<HTMLCanvasElement>('#epoch-accuracy'),
+    xTitle: 'epoch',
+    percent: true,
+    data: () => this.epochChart('accuracy', 'valAccuracy'),
+  });
+  private readonly roundLoss = new ChartController(this, {
+    canvas: () => this.renderRoot.querySelector<HTMLCanvasElement>('#round-loss'),
+    xTitle: 'round',
+    data: () => this.roundChart('loss', 'valLoss'),
+  });
+  private readonly roundAccuracy = new ChartController(this, {
+    canvas: () => this.renderRoot.querySelector<HTMLCanvasElement>('#round-accuracy'),
+    xTitle: 'round',
+    percent: true,
+    data: () => this.roundChart('accuracy', 'valAccuracy'),
+  });
+
+  /** The data files. Setting them checks them against the task (see `filesChecked`). */
+  get files(): File[] {
+    return this.training.files.map((f) => f.file);
+  }
+  set files(files: File[] | FileList | null | undefined) {
+    this.useFiles(pickedFiles(files ?? []));
+  }
+
+  /** Resolves once the current files have been checked against the task. */
+  get filesChecked(): Promise<void> {
+    return this.checking.then(() => this.updateComplete).then(() => undefined);
+  }
+
+  /** Where the session stands: `empty`, `validating`, `invalid`, `ready`, `training`, `stopping`, `finished` or `failed`. */
+  get phase(): TrainingPhase {
+    return this.training.phase;
+  }
+
+  /** The outcome of the last session: final metrics, the saved model's id, whether it was stopped. */
+  get result() {
+    return this.training.result;
+  }
+
+  /** The task once loaded. */
+  get loadedTask(): Task | undefined {
+    return this.taskResource.value;
+  }
+
+  /** The scheme training will use: the `scheme` property, else the task's. */
+  get effectiveScheme(): Scheme {
+    return this.scheme || this.taskResource.value?.scheme || 'local';
+  }
+
+  /**
+   * Starts training on the current files; resolves when the session has ended (check `result`).
+   * Rejects when training cannot start (no task, files unchecked or bad, already running).
+   */
+  async start(): Promise<void> {
+    await this.filesChecked;
+    const task = this.taskResource.value;
+    if (!task) throw new Error('the task is not loaded yet');
+    const config = getConfig();
+    const api = this.apiController.api;
+    return this.training.start({
+      task,
+      scheme: this.effectiveScheme,
+      backend: { wasmPaths: this.wasmPath || config.wasmPaths, backend: config.backend },
+      store: this.store,
+      federation: api ? () => api.federation() : undefined,
+      epochs: this.epochs,
+      rounds: this.rounds,
+    });
+  }
+
+  /** Stops training after the current batch; the model trained so far is still saved. */
+  stop(): void {
+    this.training.stop();
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.revokeThumbnails();
+  }
+
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    // Files given before the task arrived are checked as soon as it is there.
+    if (this.pendingFiles && this.taskResource.value) {
+      const files = this.pendingFiles;
+      this.pendingFiles = undefined;
+      this.useFiles(files);
+    }
+    void changed;
+  }
+
+  private useFiles(files: DataFile[]): void {
+    if (this.training.running) return;
+    this.updatePreview(files);
+    const task = this.taskResource.value;
+    if (!task) this.pendingFiles = files;
+    this.checking = this.training.setFiles(files, task);
+  }
+
+  private updatePreview(files: DataFile[]): void {
+    this.revokeThumbnails();
+    this.previewRows = [];
+    this.thumbnails = files
+      .filter(isImageFile)
+      .slice(0, 12)
+      .map((f) => ({ url: URL.createObjectURL(f.file), path: f.path }));
+    const csv = files.find(isCsvFile);
+    if (csv)
+      void csv.file
+        .slice(0, 16_384)
+        .text()
+        .then((text) => (this.previewRows = csvPreview(text, 5)));
+  }
+
+  private revokeThumbnails(): void {
+    for (const t of this.thumbnails) URL.revokeObjectURL(t.url);
+    this.thumbnails = [];
+  }
+
+  private epochChart(train: 'loss' | 'accuracy', validation: 'valLoss' | 'valAccuracy'): ChartData {
+    const points = this.training.epochs;
+    return {
+      labels: points.map((p) => p.label),
+      series: [
+        { label: `training ${train}`, values: points.map((p) => p[train]), color: 'chart-1' },
+        { label: `validation ${train}`, values: points.map((p) => p[validation]), color: 'chart-2', dashed: true },
+      ],
+    };
+  }
+
+  private roundChart(train: 'loss' | 'accuracy', validation: 'valLoss' | 'valAccuracy'): ChartData {
+    const points = this.training.rounds;
+    return {
+      labels: points.map((p) => String(p.round)),
+      series: [
+        { label: `your ${train}`, values: points.map((p) => p.local[train]), color: 'chart-1' },
+        { label: `your validation ${train}`, values: points.map((p) => p.local[validation]), color: 'chart-2', dashed: true },
+        { label: `all participants, validation ${train}`, values: points.map((p) => p.aggregated?.[validation]), color: 'chart-3' },
+      ],
+    };
+  }
+
+  private handlePick(event: Event): void {
+    const input = event.target as HTMLInputElement;
+    this.useFiles(pickedFiles(input.files ?? []));
+    input.value = '';
+  }
+
+  private handleDragOver(event: DragEvent): void {
+    event.preventDefault();
+    if (event.dataTransfer) event.dataTransfer.dropEffect = this.training.running ? 'none' : 'copy';
+    this.dragging = true;
+  }
+
+  private handleDragLeave(): void {
+    this.dragging = false;
+  }
+
+  private async handleDrop(event: DragEvent): Promise<void> {
+    event.preventDefault();
+    this.dragging = false;
+    if (!event.dataTransfer || this.training.running) return;
+    this.useFiles(await droppedFiles(event.dataTransfer));
+  }
+
+  private handleScheme(event: Event): void {
+    this.scheme = (event.target as HTMLInputElement).value as Scheme;
+  }
+
+  private handleStart(): void {
+    this.start().catch((error: unknown) => this.emit('disco-error', { code: 'training', message: errorMessage(error) }));
+  }
+
+  private handleStop(): void {
+    this.stop();
+  }
+
+  protected override render() {
+    if (this.taskResource.status === 'idle') return html`<p class="muted">Set <code>task-id</code> and <code>server</code> to train a task.</p>`;
+    if (this.taskResource.status === 'error') return renderError(this.taskResource.error, () => void this.taskResource.reload());
+    const task = this.taskResource.value;
+    if (!task) return renderLoading('Loading the task…');
+    return html`
+      <slot name="header"></slot>
+      ${this.renderData(task)} ${this.renderControls(task)} ${this.renderProgress()} ${this.renderResult()} ${this.renderLog()}
+    `;
+  }
+
+  private renderData(task: Task) {
+    const t = this.training;
+    const imageTask = task.dataType === 'image';
+    return html`<section aria-labelledby="data-heading">
+      <h3 id="data-heading">Your data</h3>
+      <div
+        part="dropzone"
+        class="dropzone ${this.dragging ? 'over' : ''}"
+        @dragover=${this.handleDragOver}
+        @dragleave=${this.handleDragLeave}
+        @drop=${this.handleDrop}
+      >
+        <p>
+          Drop ${imageTask ? 'images or a folder of images' : 'CSV files'} here, or choose them. They are checked against the task and
+          never leave this browser.
+        </p>
+        <div class="row">
+          <label class="button secondary" for="pick-files">Choose files</label>
+          <input id="pick-files" class="visually-hidden" type="file" multiple ?disabled=${t.running} @change=${this.handlePick} />
+          ${imageTask
+            ? html`<label class="button secondary" for="pick-folder">Choose a folder</label>
+                <input id="pick-folder" class="visually-hidden" type="file" webkitdirectory ?disabled=${t.running} @change=${this.handlePick} />`
+            : nothing}
+        </div>
+      </div>
+      ${t.files.length
+        ? html`<ul class="files" part="files" aria-label="Data files">
+            ${t.files.map(
+              (f, i) => html`<li part=${f.error ? 'file invalid' : 'file'}>
+                <span class="name">${f.path}</span>
+                ${t.phase === 'validating'
+                  ? html`<span class="muted"> – checking…</span>`
+                  : f.error
+                    ? html`<span class="error" part="file-error" id="file-error-${i}">${f.error}</span>`
+                    : html`<span class="success"> – ${f.examples} ${f.examples === 1 ? 'example' : 'examples'}</span>`}
+              </li>`,
+            )}
+          </ul>`
+        : nothing}
+      ${this.renderPreview()}
+    </section>`;
+  }
+
+  private renderPreview() {
+    if (this.previewRows.length > 1) {
+      const [header, ...rows] = this.previewRows;
+      return html`<div class="preview" part="preview" tabindex="0" role="region" aria-label="Preview of the first rows">
+        <table>
+          <thead>
+            <tr>
+              ${header!.map((h) => html`<th scope="col">${h}</th>`)}
+            </tr>
+          </thead>
+          <tbody>
+            ${rows.map((r) => html`<tr>${r.map((c) => html`<td>${c}</td>`)}</tr>`)}
+          </tbody>
+        </table>
+      </div>`;
+    }
+    if (this.thumbnails.length)
+      return html`<div class="preview" part="preview">
+        <ul class="thumbs" aria-label="Preview of the first images">
+          ${this.thumbnails.map((t) => html`<li><img src=${t.url} alt=${t.path} /></li>`)}
+        </ul>
+      </div>`;
+    return nothing;
+  }
+
+  private renderControls(task: Task) {
+    const t = this.training;
+    const scheme = this.effectiveScheme;
+    const collaborative = task.scheme !== 'local' ? task.scheme : undefined;
+    return html`<section aria-labelledby="train-heading">
+      <h3 id="train-heading">Training</h3>
+      ${collaborative
+        ? html`<fieldset part="scheme" ?disabled=${t.running}>
+            <legend>Where to train</legend>
+            <label
+              ><input type="radio" name="scheme" value="local" .checked=${scheme === 'local'} @change=${this.handleScheme} /> Only on this
+              device (${schemeLabels.local.toLowerCase()})</label
+            >
+            <label
+              ><input type="radio" name="scheme" value=${collaborative} .checked=${scheme !== 'local'} @change=${this.handleScheme} /> Together
+              with the other participants (${schemeLabels[collaborative].toLowerCase()})</label
+            >
+          </fieldset>`
+        : nothing}
+      <div class="row">
+        <button type="button" part="start-button" ?disabled=${!t.canStart} @click=${this.handleStart}>Start training</button>
+        <button type="button" class="secondary" part="stop-button" ?disabled=${t.phase !== 'training'} @click=${this.handleStop}>Stop</button>
+        <span class="muted" role="status">${this.statusText()}</span>
+      </div>
+      ${t.phase === 'failed' && t.error ? html`<div role="alert" part="error" class="error-box">${t.error.message}</div>` : nothing}
+    </section>`;
+  }
+
+  private statusText(): string {
+    const t = this.training;
+    switch (t.phase) {
+      case 'empty':
+        return 'Add data to start.';
+      case 'validating':
+        return 'Checking the files…';
+      case 'invalid':
+        return 'Some files do not fit the task: fix or remove them to start.';
+      case 'ready':
+        return `${t.files.reduce((n, f) => n + f.examples, 0)} examples ready.`;
+      case 'training':
+        return 'Training…';
+      case 'stopping':
+        return 'Stopping…';
+      case 'finished':
+        return t.result?.stopped ? 'Training stopped.' : 'Training finished.';
+      case 'failed':
+        return 'Training failed.';
+    }
+  }
+
+  private renderProgress() {
+    const t = this.training;
+    if (t.phase !== 'training' && t.phase !== 'stopping' && t.epochs.length === 0) return nothing;
+    const p = t.progress;
+    const collaborative = t.scheme !== 'local';
+    const bar = (id: string, label: string, value: number, max: number) =>
+      html`<label for=${id}>${label}</label>
+        <progress id=${id} value=${Math.min(value, max)} max=${Math.max(max, 1)}></progress>
+        <span class="muted">${value} / ${max || '–'}</span>`;
+    return html`<section aria-labelledby="progress-heading">
+      <h3 id="progress-heading">Progress</h3>
+      <div class="progress" part="progress">
+        ${collaborative ? bar('round-progress', 'Round', p.round, p.rounds) : nothing} ${bar('epoch-progress', 'Epoch', p.epoch, p.epochs)}
+        ${bar('batch-progress', 'Batch', p.batch, p.batches)}
+      </div>
+      ${collaborative
+        ? html`<p part="participants">Participants now: <strong>${t.participants ?? '–'}</strong></p>`
+        : nothing}
+      <div class="charts" part="charts">
+        ${this.renderChart('epoch-loss', 'Loss per epoch', t.epochs.at(-1) && `latest: training ${decimal(t.epochs.at(-1)!.loss)}, validation ${decimal(t.epochs.at(-1)!.valLoss)}`)}
+        ${this.renderChart(
+          'epoch-accuracy',
+          'Accuracy per epoch',
+          t.epochs.at(-1) && `latest: training ${percent(t.epochs.at(-1)!.accuracy)}, validation ${percent(t.epochs.at(-1)!.valAccuracy)}`,
+        )}
+        ${collaborative
+          ? html`${this.renderChart('round-loss', 'Loss per round', t.rounds.at(-1) && `latest: ${decimal(t.rounds.at(-1)!.local.loss)}`)}
+            ${this.renderChart(
+              'round-accuracy',
+              'Accuracy per round',
+              t.rounds.at(-1) &&
+                `latest: yours ${percent(t.rounds.at(-1)!.local.valAccuracy ?? t.rounds.at(-1)!.local.accuracy)}, all participants ${percent(t.rounds.at(-1)!.aggregated?.valAccuracy)}`,
+            )}`
+          : nothing}
+      </div>
+    </section>`;
+  }
+
+  private renderChart(id: string, title: string, summary: string | undefined) {
+    return html`<figure>
+      <figcaption id="${id}-caption">${title}</figcaption>
+      <div class="chart"><canvas id=${id} role="img" aria-labelledby="${id}-caption ${id}-summary"></canvas></div>
+      <p id="${id}-summary" class="muted">${summary ?? 'no data yet'}</p>
+    </figure>`;
+  }
+
+  private renderResult() {
+    const t = this.training;
+    if (t.phase !== 'finished' || !t.result) return nothing;
+    const { metrics, modelId, stopped } = t.result;
+    return html`<section aria-labelledby="result-heading" part="result">
+      <h3 id="result-heading">${stopped ? 'Stopped' : 'Done'}</h3>
+      <p class="result">
+        Accuracy on held-out data: <strong>${percent(metrics.accuracy)}</strong> (loss ${decimal(metrics.loss)}); on the training data:
+        ${percent(metrics.trainAccuracy)}.
+      </p>
+      <p>${modelId ? 'The model was saved to the model library of this browser.' : 'Stopped before the first epoch ended: no model was saved.'}</p>
+      <slot name="result"></slot>
+    </section>`;
+  }
+
+  private renderLog() {
+    const log = this.training.log;
+    if (log.length === 0) return nothing;
+    return html`<section aria-labelledby="log-heading">
+      <h3 id="log-heading">Log</h3>
+      <div class="log" part="log" role="log" aria-labelledby="log-heading" tabindex="0">
+        <ol>
+          ${log.map((line) => html`<li class=${line.level}><time>${new Date(line.time).toLocaleTimeString()}</time> ${line.message}</li>`)}
+        </ol>
+      </div>
+    </section>`;
+  }
+}

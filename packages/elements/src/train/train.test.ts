@@ -1,0 +1,200 @@
+import { expect, fixture, html, oneEvent } from '@open-wc/testing';
+import { mnist, parseTask, titanic, type Task } from '@disco/core';
+import { FakeDiscoApi } from '../api/fake-api.js';
+import { configure } from '../config.js';
+import type { DiscoEventDetails } from '../events.js';
+import { ModelStore } from '../library/model-store.js';
+import type { DiscoTrain } from './train.element.js';
+import './train.js';
+
+configure({ wasmPaths: '/node_modules/@tensorflow/tfjs-backend-wasm/dist/' });
+
+let titanicCsv: string | undefined;
+/** The first `rows` passengers of the real titanic3 data, shuffled so that all classes appear. */
+async function titanicFile(rows: number, name = 'titanic.csv'): Promise<File> {
+  titanicCsv ??= await (await fetch('/packages/core/assets/titanic/titanic.csv')).text();
+  const [header, ...lines] = titanicCsv.trim().split('\n');
+  const picked = lines.filter((_, i) => i % Math.max(1, Math.floor(lines.length / rows)) === 0).slice(0, rows);
+  return new File([[header, ...picked].join('\n')], name, { type: 'text/csv' });
+}
+
+async function png(width: number, height: number, name: string): Promise<File> {
+  const canvas = new OffscreenCanvas(width, height);
+  const context = canvas.getContext('2d')!;
+  context.fillStyle = '#fff';
+  context.fillRect(2, 2, width / 2, height / 2);
+  return new File([await canvas.convertToBlob({ type: 'image/png' })], name, { type: 'image/png' });
+}
+
+let dbCounter = 0;
+const freshStore = () => new ModelStore(`disco-train-test-${Date.now()}-${dbCounter++}`);
+
+async function render(task: Task, api = new FakeDiscoApi({ tasks: [task] }), store = freshStore()): Promise<DiscoTrain> {
+  const el = await fixture<DiscoTrain>(html`<disco-train .api=${api} .store=${store} task-id=${task.id}></disco-train>`);
+  await new Promise((resolve) => setTimeout(resolve));
+  await el.updateComplete;
+  return el;
+}
+
+const q = <T extends Element = HTMLElement>(el: DiscoTrain, selector: string) => el.shadowRoot!.querySelector<T & Element>(selector)!;
+const fileItems = (el: DiscoTrain) => [...el.shadowRoot!.querySelectorAll<HTMLElement>('[part~="file"]')];
+
+/** Collects the `disco-*` events of an element by name. */
+function record<K extends keyof DiscoEventDetails>(el: HTMLElement, ...names: K[]): Record<K, DiscoEventDetails[K][]> {
+  const seen = Object.fromEntries(names.map((n) => [n, []])) as unknown as Record<K, DiscoEventDetails[K][]>;
+  for (const name of names) el.addEventListener(name, (event) => seen[name].push((event as CustomEvent<DiscoEventDetails[K]>).detail));
+  return seen;
+}
+
+describe('<disco-train>', () => {
+  describe('data checks', () => {
+    it('shows the error next to a CSV with the wrong columns, and Start stays disabled', async () => {
+      const el = await render(titanic);
+      const good = await titanicFile(40, 'good.csv');
+      const transfer = new DataTransfer();
+      transfer.items.add(good);
+      transfer.items.add(new File(['a,b,c\n1,2,3\n'], 'wrong.csv', { type: 'text/csv' }));
+      q(el, '[part="dropzone"]').dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+      await oneEvent(el, 'disco-data-change');
+      await el.filesChecked;
+      const [first, second] = fileItems(el);
+      expect(first!.textContent).to.contain('good.csv').and.contain('40 examples');
+      expect(second!.getAttribute('part')).to.equal('file invalid');
+      expect(second!.querySelector('[part="file-error"]')!.textContent).to.contain('wrong.csv').and.contain('Pclass');
+      expect(q<HTMLButtonElement>(el, '[part="start-button"]').disabled).to.equal(true);
+      expect(el.phase).to.equal('invalid');
+      let error: unknown;
+      await el.start().catch((e: unknown) => (error = e));
+      expect(String(error)).to.contain('problems');
+    });
+
+    it('refuses an image of the wrong size and a file that is not an image', async () => {
+      const el = await render(mnist);
+      const changed = oneEvent(el, 'disco-data-change');
+      el.files = [await png(28, 28, 'ok.png'), await png(20, 20, 'small.png'), new File(['not an image'], 'notes.png', { type: 'image/png' })];
+      expect((await changed).detail).to.deep.equal({ files: 3, valid: false });
+      await el.filesChecked;
+      const errors = fileItems(el).map((li) => li.querySelector('[part="file-error"]')?.textContent ?? '');
+      expect(errors[1]).to.contain('small.png').and.contain('20×20');
+      expect(errors[2]).to.contain('notes.png');
+      expect(q<HTMLButtonElement>(el, '[part="start-button"]').disabled).to.equal(true);
+      expect(el.shadowRoot!.querySelectorAll('.thumbs img')).to.have.length(3);
+    });
+
+    it('previews the first rows of a CSV and enables Start for good data', async () => {
+      const el = await render(titanic);
+      el.files = [await titanicFile(30)];
+      await el.filesChecked;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      await el.updateComplete;
+      expect(q(el, '[part="preview"] thead').textContent).to.contain('Survived').and.contain('Pclass');
+      expect(el.shadowRoot!.querySelectorAll('[part="preview"] tbody tr')).to.have.length(5);
+      expect(q<HTMLButtonElement>(el, '[part="start-button"]').disabled).to.equal(false);
+    });
+
+    it('shows the error when the task cannot be loaded', async () => {
+      const el = document.createElement('disco-train');
+      const event = oneEvent(el, 'disco-error');
+      el.api = new FakeDiscoApi();
+      el.taskId = 'nope';
+      document.body.append(el);
+      expect((await event).detail.message).to.equal('No task "nope" on this server.');
+      await el.updateComplete;
+      expect(q(el, '[role="alert"]').textContent).to.contain('No task "nope"');
+      el.remove();
+    });
+  });
+
+  describe('local training in the worker', () => {
+    let el: DiscoTrain;
+    let store: ModelStore;
+    let events: ReturnType<typeof record<'disco-train-start' | 'disco-epoch-end' | 'disco-train-end'>>;
+    const longTasks: number[] = [];
+
+    before(async function () {
+      this.timeout(120_000);
+      store = freshStore();
+      // Not a fixture: it must outlive each test of this block (fixtures are removed after every test).
+      el = Object.assign(document.createElement('disco-train'), { api: new FakeDiscoApi({ tasks: [{ ...titanic, scheme: 'local' }] }), store });
+      el.taskId = 'titanic';
+      el.epochs = 8;
+      document.body.append(el);
+      events = record(el, 'disco-train-start', 'disco-epoch-end', 'disco-train-end');
+      el.files = [await titanicFile(900)];
+      await el.filesChecked;
+      const observer = new PerformanceObserver((list) => list.getEntries().forEach((e) => longTasks.push(e.duration)));
+      observer.observe({ type: 'longtask' });
+      await el.start();
+      observer.disconnect();
+    });
+
+    after(() => el.remove());
+
+    it('fires disco-train-start, then disco-epoch-end for every epoch', () => {
+      expect(events['disco-train-start']).to.deep.equal([{ taskId: 'titanic', scheme: 'local', files: 1 }]);
+      expect(events['disco-epoch-end'].map((e) => e.epoch)).to.deep.equal([1, 2, 3, 4, 5, 6, 7, 8]);
+      expect(events['disco-epoch-end'][0]!.epochs).to.equal(8);
+      expect(events['disco-epoch-end'][0]!.metrics.loss).to.be.a('number');
+    });
+
+    it('reaches a sensible accuracy and fires disco-train-end with the saved model id', async () => {
+      const [end] = events['disco-train-end'];
+      expect(end!.stopped).to.equal(false);
+      expect(end!.metrics.accuracy).to.be.greaterThan(0.7);
+      const saved = await store.get(end!.modelId);
+      expect(saved!.taskId).to.equal('titanic');
+      expect(saved!.metrics.accuracy).to.equal(end!.metrics.accuracy);
+      expect(saved!.files.weightsBin.byteLength).to.be.greaterThan(1000);
+    });
+
+    it('keeps the main thread responsive: no long task over 200 ms', () => {
+      expect(PerformanceObserver.supportedEntryTypes).to.include('longtask');
+      expect(longTasks.filter((d) => d > 200)).to.deep.equal([]);
+    });
+
+    it('shows the progress, the charts, the result and the log', () => {
+      expect(q<HTMLProgressElement>(el, '#epoch-progress').value).to.equal(8);
+      expect(el.shadowRoot!.querySelectorAll('canvas')).to.have.length(2);
+      expect(q(el, '[part="result"]').textContent).to.contain('Accuracy on held-out data');
+      expect(q(el, '[part="log"]').textContent).to.contain('Training finished.');
+    });
+
+    it('passes an axe accessibility check, in light and dark themes', async () => {
+      await expect(el).to.be.accessible();
+      el.theme = 'dark';
+      await el.updateComplete;
+      await expect(el).to.be.accessible();
+    });
+  });
+
+  it('stops on demand and still saves the model trained so far', async () => {
+    const el = await render({ ...titanic, scheme: 'local' });
+    el.epochs = 200;
+    el.files = [await titanicFile(300)];
+    await el.filesChecked;
+    el.addEventListener('disco-epoch-end', () => el.stop(), { once: true });
+    const ended = oneEvent(el, 'disco-train-end');
+    await el.start();
+    const { detail } = await ended;
+    expect(detail.stopped).to.equal(true);
+    expect(detail.modelId).not.to.equal('');
+    expect(el.phase).to.equal('finished');
+  });
+
+  it('trains collaboratively through the API and fires disco-round-end', async () => {
+    const task = parseTask({ ...titanic, training: { ...titanic.training, epochsPerRound: 2, rounds: 2 } });
+    const el = await render(task);
+    const events = record(el, 'disco-round-end', 'disco-train-end');
+    el.files = [await titanicFile(300)];
+    await el.filesChecked;
+    await el.start();
+    expect(events['disco-round-end'].map((e) => [e.round, e.rounds, e.participants])).to.deep.equal([
+      [1, 2, 1],
+      [2, 2, 1],
+    ]);
+    expect(events['disco-round-end'][0]!.metrics.loss).to.be.a('number');
+    expect(events['disco-train-end'][0]!.metrics.accuracy).to.be.a('number');
+    expect(q(el, '[part="participants"]').textContent).to.contain('1');
+    expect(el.shadowRoot!.querySelectorAll('canvas')).to.have.length(4);
+  });
+});

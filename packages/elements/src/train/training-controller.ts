@@ -1,0 +1,294 @@
+import type { ReactiveController, ReactiveControllerHost } from 'lit';
+import type { EpochMetrics, FederationApi, Scheme, Task, TrainingEvent } from '@disco/core';
+import type { DiscoEventDetails, FinalMetrics } from '../events.js';
+import type { ModelStore } from '../library/model-store.js';
+import type { BackendSettings, DataFile } from '../worker/protocol.js';
+import { TrainingWorker } from '../worker/worker-client.js';
+
+/** Where a training session stands. */
+export type TrainingPhase = 'empty' | 'validating' | 'invalid' | 'ready' | 'training' | 'stopping' | 'finished' | 'failed';
+
+/** One data file as checked against the task. */
+export interface FileCheck extends DataFile {
+  /** Examples it adds (0 when bad or a labels file). */
+  examples: number;
+  /** Its problems, one per line; absent when good. */
+  error?: string;
+}
+
+/** One point of the per-epoch charts. */
+export interface EpochPoint extends EpochMetrics {
+  /** `3`, or `2.3` for epoch 3 of round 2. */
+  label: string;
+}
+
+/** One point of the per-round charts. */
+export interface RoundPoint {
+  round: number;
+  /** This participant's metrics of its last epoch of the round. */
+  local: EpochMetrics;
+  /** Every participant's, aggregated by the server, when known. */
+  aggregated?: EpochMetrics;
+  participants: number;
+}
+
+/** A line of the training log. */
+export interface LogLine {
+  time: number;
+  level: 'info' | 'warn' | 'error';
+  message: string;
+}
+
+/** Progress of the current round, epoch and batch (`0` of `n` before they start). */
+export interface Progress {
+  epoch: number;
+  epochs: number;
+  batch: number;
+  batches: number;
+  round: number;
+  rounds: number;
+}
+
+/** What the controller needs from its element. */
+export interface TrainingHost extends ReactiveControllerHost {
+  emit<K extends keyof DiscoEventDetails>(name: K, detail: DiscoEventDetails[K]): unknown;
+}
+
+/** Options of {@link TrainingController.start}. */
+export interface StartOptions {
+  task: Task;
+  scheme: Scheme;
+  backend: BackendSettings;
+  store: ModelStore;
+  /** The server's federation port, for collaborative schemes. */
+  federation?: () => Promise<FederationApi>;
+  epochs?: number;
+  rounds?: number;
+}
+
+const MAX_LOG_LINES = 300;
+
+/**
+ * The state of `<disco-train>` that outlives a render: the data files and their checks, the worker, the
+ * running session's progress, metrics history and log, and its outcome. Drives the training worker and
+ * turns its events into `disco-*` events on the element.
+ */
+export class TrainingController implements ReactiveController {
+  phase: TrainingPhase = 'empty';
+  files: FileCheck[] = [];
+  /** Examples loaded for the running or last session. */
+  examples = 0;
+  progress: Progress = { epoch: 0, epochs: 0, batch: 0, batches: 0, round: 0, rounds: 0 };
+  participants: number | undefined;
+  epochs: EpochPoint[] = [];
+  rounds: RoundPoint[] = [];
+  log: LogLine[] = [];
+  result: { metrics: FinalMetrics; modelId: string; stopped: boolean } | undefined;
+  error: Error | undefined;
+  scheme: Scheme = 'local';
+
+  private worker: TrainingWorker | undefined;
+  private runId: number | undefined;
+  private validation = 0;
+  private lastEpoch: EpochMetrics | undefined;
+
+  constructor(
+    private readonly host: TrainingHost,
+    private readonly createWorker: () => TrainingWorker = () => new TrainingWorker(),
+  ) {
+    host.addController(this);
+  }
+
+  /** True while a session runs (including while it stops). */
+  get running(): boolean {
+    return this.phase === 'training' || this.phase === 'stopping';
+  }
+
+  /** Whether {@link start} may be called: files checked, all good, nothing running. */
+  get canStart(): boolean {
+    const dataReady = this.files.length > 0 && this.files.every((f) => !f.error) && this.files.some((f) => f.examples > 0);
+    return (this.phase === 'ready' || this.phase === 'finished' || this.phase === 'failed') && dataReady;
+  }
+
+  hostConnected(): void {}
+
+  hostDisconnected(): void {
+    this.worker?.terminate();
+    this.worker = undefined;
+    if (this.running) {
+      this.phase = 'failed';
+      this.error = new Error('the element was removed from the page during training');
+    }
+    this.runId = undefined;
+  }
+
+  /** Replaces the data files and checks them against the task in the worker. Resolves once checked. */
+  async setFiles(files: DataFile[], task: Task | undefined): Promise<void> {
+    if (this.running) throw new Error('the data cannot change during training');
+    const check = ++this.validation;
+    this.files = files.map((f) => ({ ...f, examples: 0 }));
+    this.error = undefined;
+    this.phase = files.length === 0 ? 'empty' : 'validating';
+    this.host.requestUpdate();
+    if (files.length === 0 || !task) return;
+    try {
+      const reports = await this.ensureWorker().validate(files, task);
+      if (check !== this.validation) return;
+      this.files = files.map((f, i) => ({ ...f, examples: reports[i]?.examples ?? 0, ...(reports[i]?.error && { error: reports[i]!.error }) }));
+      const valid = this.files.every((f) => !f.error) && this.files.some((f) => f.examples > 0);
+      if (valid === false && this.files.every((f) => !f.error))
+        this.files = this.files.map((f) => ({ ...f, error: f.error ?? 'no examples in this file' }));
+      this.phase = valid ? 'ready' : 'invalid';
+      this.host.emit('disco-data-change', { files: files.length, valid });
+    } catch (error) {
+      if (check !== this.validation) return;
+      this.fail(error, 'invalid-data');
+    } finally {
+      if (check === this.validation) this.host.requestUpdate();
+    }
+  }
+
+  /** Starts a session; resolves when it has ended (finished, stopped or failed). */
+  async start(options: StartOptions): Promise<void> {
+    if (!this.canStart) throw new Error(this.running ? 'training is already running' : 'the data has not been checked, or has problems');
+    const { task, scheme } = options;
+    this.scheme = scheme;
+    this.phase = 'training';
+    this.error = undefined;
+    this.result = undefined;
+    this.epochs = [];
+    this.rounds = [];
+    this.log = [];
+    this.participants = undefined;
+    this.lastEpoch = undefined;
+    const collaborative = scheme !== 'local';
+    const rounds = collaborative ? (options.rounds ?? task.training.rounds) : 0;
+    const epochs = collaborative ? task.training.epochsPerRound : (options.epochs ?? task.training.epochsPerRound * task.training.rounds);
+    this.progress = { epoch: 0, epochs, batch: 0, batches: 0, round: 0, rounds };
+    this.addLog('info', `Training "${task.title}" ${collaborative ? `with others (${scheme})` : 'on this device only'}.`);
+    this.host.emit('disco-train-start', { taskId: task.id, scheme, files: this.files.length });
+    this.host.requestUpdate();
+    try {
+      const federation = collaborative ? await options.federation?.() : undefined;
+      if (collaborative && !federation) throw Object.assign(new Error('collaborative training needs a server: set the "server" attribute'), { code: 'api' });
+      const run = this.ensureWorker().train({
+        files: this.files.map(({ file, path }) => ({ file, path })),
+        task,
+        scheme,
+        backend: options.backend,
+        federation,
+        epochs: collaborative ? undefined : epochs,
+        rounds: collaborative ? rounds : undefined,
+        onEvent: (event) => this.handleEvent(event),
+        onExamples: (count) => {
+          this.examples = count;
+          this.addLog('info', `${count} examples loaded from ${this.files.length} ${this.files.length === 1 ? 'file' : 'files'}.`);
+        },
+      });
+      this.runId = run.id;
+      const trained = await run.done;
+      this.runId = undefined;
+      // Both were changed by the events of the run, meanwhile.
+      const ended = this.result as TrainingController['result'];
+      const stopped = (this.phase as TrainingPhase) === 'stopping' || ended?.stopped === true;
+      const metrics = ended?.metrics ?? {};
+      let modelId = '';
+      if (this.epochs.length > 0) {
+        modelId = await options.store.save({ taskId: task.id, taskTitle: task.title, task, metrics, scheme, samples: trained.samples }, trained.model);
+        this.addLog('info', 'The model was saved to the model library of this browser.');
+      }
+      this.result = { metrics, modelId, stopped };
+      this.phase = 'finished';
+      this.host.emit('disco-train-end', this.result);
+    } catch (error) {
+      this.runId = undefined;
+      this.fail(error, 'training');
+    } finally {
+      this.host.requestUpdate();
+    }
+  }
+
+  /** Stops the running session after its current batch; it ends as `finished` with `stopped: true`. */
+  stop(): void {
+    if (this.phase !== 'training' || this.runId === undefined) return;
+    this.phase = 'stopping';
+    this.worker?.stop(this.runId);
+    this.addLog('info', 'Stopping after the current batch…');
+    this.host.requestUpdate();
+  }
+
+  private handleEvent(event: TrainingEvent): void {
+    const p = this.progress;
+    switch (event.type) {
+      case 'batch':
+        p.batch = event.batch + 1;
+        p.batches = event.batches;
+        p.epoch = Math.max(p.epoch, event.epoch - 1);
+        if (event.round !== undefined) p.round = Math.max(p.round, event.round - 1);
+        break;
+      case 'epoch': {
+        const metrics: EpochMetrics = { loss: event.loss, accuracy: event.accuracy, valLoss: event.valLoss, valAccuracy: event.valAccuracy };
+        this.lastEpoch = metrics;
+        p.epoch = event.epoch;
+        p.epochs = event.epochs;
+        p.batch = p.batches;
+        this.epochs = [...this.epochs, { label: event.round === undefined ? String(event.epoch) : `${event.round}.${event.epoch}`, ...metrics }];
+        this.host.emit('disco-epoch-end', { epoch: event.epoch, epochs: event.epochs, ...(event.round !== undefined && { round: event.round }), metrics });
+        break;
+      }
+      case 'round':
+        p.round = event.round;
+        p.rounds = event.rounds;
+        this.participants = event.participants;
+        this.rounds = [...this.rounds, { round: event.round, local: event.metrics, aggregated: event.metrics.aggregated, participants: event.participants }];
+        this.addLog('info', `Round ${event.round} of ${event.rounds} closed with ${event.participants} ${event.participants === 1 ? 'participant' : 'participants'}.`);
+        this.host.emit('disco-round-end', { round: event.round, rounds: event.rounds, metrics: event.metrics, participants: event.participants });
+        break;
+      case 'participants':
+        if (event.count !== this.participants) this.addLog('info', `${event.count} ${event.count === 1 ? 'participant' : 'participants'} now.`);
+        this.participants = event.count;
+        if (event.round !== undefined) p.round = Math.max(p.round, event.round - 1);
+        break;
+      case 'privacy':
+        this.addLog('info', `Privacy spent so far: ε = ${event.epsilon.toFixed(2)}, δ = ${event.delta}.`);
+        break;
+      case 'log':
+        this.addLog(event.level, event.message);
+        break;
+      case 'done': {
+        const num = (v: unknown) => (typeof v === 'number' ? v : undefined);
+        const metrics: FinalMetrics = {
+          accuracy: num(event.accuracy),
+          loss: num(event.loss),
+          trainAccuracy: num(event.trainAccuracy) ?? this.lastEpoch?.accuracy,
+          trainLoss: num(event.trainLoss) ?? this.lastEpoch?.loss,
+        };
+        this.result = { metrics, modelId: '', stopped: event.stopped === true };
+        if (p.rounds > 0 && !event.stopped) p.round = p.rounds;
+        this.addLog('info', event.stopped ? 'Training stopped.' : 'Training finished.');
+        break;
+      }
+      case 'error':
+        this.addLog('error', event.message);
+        break;
+    }
+    this.host.requestUpdate();
+  }
+
+  private fail(error: unknown, code: string): void {
+    const failure = error instanceof Error ? error : new Error(String(error));
+    this.error = failure;
+    this.phase = 'failed';
+    this.addLog('error', failure.message);
+    const errorCode = (failure as Error & { code?: unknown }).code;
+    this.host.emit('disco-error', { code: typeof errorCode === 'string' ? errorCode : code, message: failure.message });
+  }
+
+  private addLog(level: LogLine['level'], message: string): void {
+    this.log = [...this.log.slice(-(MAX_LOG_LINES - 1)), { time: Date.now(), level, message }];
+  }
+
+  private ensureWorker(): TrainingWorker {
+    return (this.worker ??= this.createWorker());
+  }
+}

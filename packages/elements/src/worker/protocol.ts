@@ -1,0 +1,100 @@
+import type { BackendName, EvaluationReport, JoinResult, PredictionRow, RoundState, Scheme, Task, TrainingEvent } from '@disco/core';
+import type { DataFileReport } from '@disco/core';
+import type { StoredModelFiles } from '../library/model-store.js';
+
+/**
+ * The messages between the elements (main thread) and the training worker. Everything here is
+ * structured-cloneable: `File`s, typed arrays and plain objects.
+ */
+
+/** TF.js settings sent with every request that needs TF.js. */
+export interface BackendSettings {
+  wasmPaths?: string;
+  backend?: BackendName;
+}
+
+/**
+ * A data file and its path in the folder it was picked or dropped from (`digits/7/a.png`), which labels
+ * images by folder. The path travels beside the `File` because a cloned `File` loses `webkitRelativePath`.
+ */
+export interface DataFile {
+  file: File;
+  path: string;
+}
+
+/** Where a model to evaluate comes from. */
+export type ModelSource = { kind: 'files'; files: StoredModelFiles } | { kind: 'upload'; modelJson: File; weights: File[] };
+
+/** Main thread → worker. */
+export type WorkerRequest =
+  | { type: 'validate'; id: number; files: DataFile[]; task: Task; requireLabels: boolean }
+  | {
+      type: 'train';
+      id: number;
+      files: DataFile[];
+      task: Task;
+      scheme: Scheme;
+      backend: BackendSettings;
+      /** Local training: epochs (default: the task's whole schedule). Collaborative: rounds (default: the task's). */
+      epochs?: number;
+      rounds?: number;
+      /** Collaborative: a token kept from an earlier session. */
+      token?: string;
+    }
+  | { type: 'stop'; id: number }
+  | { type: 'evaluate'; id: number; files: DataFile[]; task: Task; model: ModelSource; backend: BackendSettings }
+  | { type: 'predict'; id: number; files: DataFile[]; task: Task; model: ModelSource; backend: BackendSettings }
+  | { type: 'federation-result'; id: number; ok: true; value: unknown }
+  | { type: 'federation-result'; id: number; ok: false; error: SerializedError }
+  | { type: 'federation-state'; watchId: number; state: RoundState }
+  | { type: 'federation-watch-error'; watchId: number; error: SerializedError };
+
+/** The methods of the federation port the worker calls on the main thread. */
+export type FederationMethod = 'join' | 'heartbeat' | 'downloadWeights' | 'submitUpdate' | 'leave';
+
+/** Worker → main thread. */
+export type WorkerResponse =
+  | { type: 'validated'; id: number; reports: DataFileReport[] }
+  | { type: 'event'; id: number; event: TrainingEvent }
+  | { type: 'examples'; id: number; count: number }
+  | { type: 'trained'; id: number; model: StoredModelFiles; samples: number; joined?: Pick<JoinResult, 'participantId' | 'token'> }
+  | { type: 'evaluated'; id: number; report: EvaluationReport; classes: string[] }
+  | { type: 'predicted'; id: number; rows: PredictionRow[]; classes: string[]; csv: string }
+  | { type: 'failed'; id: number; error: SerializedError }
+  | { type: 'federation-call'; id: number; method: FederationMethod; args: unknown[] }
+  | { type: 'federation-watch'; watchId: number; taskId: string; token: string }
+  | { type: 'federation-unwatch'; watchId: number }
+  | { type: 'federation-close' };
+
+/** An error as it crosses the worker boundary. */
+export interface SerializedError {
+  name: string;
+  message: string;
+  code?: string;
+  /** An HTTP status, when the error came from a server (the federated client retries 5xx, not 4xx). */
+  status?: number;
+  /** A DataError's or API error's details, when known. */
+  issues?: unknown[];
+}
+
+/** Any thrown value → a {@link SerializedError}. */
+export function serializeError(error: unknown): SerializedError {
+  if (error instanceof Error) {
+    const { code, issues, status, data } = error as Error & { code?: unknown; issues?: unknown; status?: unknown; data?: { httpStatus?: unknown } };
+    const httpStatus = typeof status === 'number' ? status : data?.httpStatus;
+    return {
+      name: error.name,
+      message: error.message,
+      ...(typeof code === 'string' && { code }),
+      ...(typeof httpStatus === 'number' && { status: httpStatus }),
+      ...(Array.isArray(issues) && { issues: structuredClone(issues) as unknown[] }),
+    };
+  }
+  return { name: 'Error', message: String(error) };
+}
+
+/** A {@link SerializedError} → an `Error` with its `name`, `code` and `issues`. */
+export function deserializeError(serialized: SerializedError): Error & { code?: string; status?: number; issues?: unknown[] } {
+  const { name, code, status, issues } = serialized;
+  return Object.assign(new Error(serialized.message), { name, code, status, issues });
+}

@@ -1,0 +1,128 @@
+// The training worker of the elements: data validation, training (local or collaborative), evaluation and
+// prediction run here, off the page's main thread, on TF.js's wasm backend.
+import {
+  browserImageDecoder,
+  checkDataEntries,
+  evaluateModel,
+  FederatedClient,
+  initBackend,
+  loadDataEntries,
+  loadModelFromFiles,
+  LocalClient,
+  modelFromArtifacts,
+  modelToArtifacts,
+  predict,
+  predictionsToCsv,
+  type DataEntry,
+  type Dataset,
+  type Task,
+  type TrainingEvent,
+} from '@disco/core';
+import { FederationProxy } from './federation-proxy.js';
+import { serializeError, type BackendSettings, type DataFile, type ModelSource, type WorkerRequest, type WorkerResponse } from './protocol.js';
+
+/** The worker's global scope, typed for what this file uses (the package's `lib` is the DOM's, not the worker's). */
+const scope = self as unknown as {
+  postMessage(message: WorkerResponse, transfer: Transferable[]): void;
+  addEventListener(type: 'message', listener: (event: MessageEvent<WorkerRequest>) => void): void;
+};
+type LayersModel = Awaited<ReturnType<typeof modelFromArtifacts>>;
+
+const post = (message: WorkerResponse, transfer: Transferable[] = []) => scope.postMessage(message, transfer);
+const federation = new FederationProxy(post);
+/** Running sessions by request id, to stop them. */
+const sessions = new Map<number, { stop(): void }>();
+
+scope.addEventListener('message', (event) => {
+  const request = event.data;
+  if (federation.handle(request)) return;
+  void handle(request).catch((error: unknown) => {
+    if ('id' in request) post({ type: 'failed', id: request.id, error: serializeError(error) });
+  });
+});
+
+async function handle(request: WorkerRequest): Promise<void> {
+  switch (request.type) {
+    case 'validate': {
+      const reports = await checkDataEntries(await entriesOf(request.files), request.task, {
+        decode: browserImageDecoder,
+        requireLabels: request.requireLabels,
+      });
+      return post({ type: 'validated', id: request.id, reports });
+    }
+    case 'train':
+      return train(request);
+    case 'stop':
+      return sessions.get(request.id)?.stop();
+    case 'evaluate': {
+      await initBackend(request.backend);
+      const dataset = await loadData(request.files, request.task);
+      const model = await loadModel(request.model, request.task);
+      try {
+        return post({ type: 'evaluated', id: request.id, report: evaluateModel(model, dataset), classes: dataset.classes });
+      } finally {
+        model.dispose();
+      }
+    }
+    case 'predict': {
+      await initBackend(request.backend);
+      const dataset = await loadData(request.files, request.task, false);
+      const model = await loadModel(request.model, request.task);
+      try {
+        const rows = predict(model, dataset);
+        return post({ type: 'predicted', id: request.id, rows, classes: dataset.classes, csv: predictionsToCsv(rows, dataset.classes) });
+      } finally {
+        model.dispose();
+      }
+    }
+  }
+}
+
+async function train(request: Extract<WorkerRequest, { type: 'train' }>): Promise<void> {
+  const { id, task } = request;
+  await initBackend(request.backend satisfies BackendSettings);
+  const dataset = await loadData(request.files, task);
+  post({ type: 'examples', id, count: dataset.count });
+  const forward = (event: TrainingEvent) => post({ type: 'event', id, event });
+
+  let model: LayersModel;
+  let joined: { participantId: string; token: string } | undefined;
+  if (request.scheme === 'local') {
+    const client = new LocalClient(task, dataset, { epochs: request.epochs, batchEvents: true });
+    sessions.set(id, client);
+    try {
+      for await (const event of client.run()) forward(event);
+    } finally {
+      sessions.delete(id);
+    }
+    model = client.model;
+  } else {
+    const client = new FederatedClient({ api: federation, taskId: task.id, dataset, rounds: request.rounds, token: request.token });
+    sessions.set(id, client);
+    try {
+      for await (const event of client.run()) forward(event);
+    } finally {
+      sessions.delete(id);
+    }
+    if (!client.model) throw new Error('the session ended before the model was built');
+    model = client.model;
+    if (client.token) joined = { participantId: '', token: client.token };
+  }
+  const files = await modelToArtifacts(model);
+  model.dispose();
+  post({ type: 'trained', id, model: files, samples: dataset.count, joined }, [files.weightsBin.buffer as ArrayBuffer]);
+}
+
+async function loadModel(source: ModelSource, task: Task): Promise<LayersModel> {
+  if (source.kind === 'files') return modelFromArtifacts(source.files.modelJson, source.files.weightsBin, { task });
+  return loadModelFromFiles(source.modelJson, source.weights, { task });
+}
+
+/** Reads the files into memory, named by their path in the folder they came from. */
+function entriesOf(files: DataFile[]): Promise<DataEntry[]> {
+  return Promise.all(files.map(async ({ file, path }) => ({ name: path, bytes: new Uint8Array(await file.arrayBuffer()) })));
+}
+
+function loadData(files: DataFile[], task: Task, requireLabels = true): Promise<Dataset> {
+  return entriesOf(files).then((entries) => loadDataEntries(entries, task, { decode: browserImageDecoder, requireLabels }));
+}

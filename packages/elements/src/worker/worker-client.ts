@@ -1,0 +1,189 @@
+import type { DataFileReport, EvaluationReport, FederationApi, PredictionRow, RoundState, Scheme, Task, TrainingEvent } from '@disco/core';
+import type { StoredModelFiles } from '../library/model-store.js';
+import {
+  deserializeError,
+  serializeError,
+  type BackendSettings,
+  type DataFile,
+  type FederationMethod,
+  type ModelSource,
+  type WorkerRequest,
+  type WorkerResponse,
+} from './protocol.js';
+
+/** What a training run in the worker ends with. */
+export interface TrainedModel {
+  model: StoredModelFiles;
+  /** Examples loaded from the files. */
+  samples: number;
+  /** The participant token of a collaborative session, to rejoin later. */
+  token?: string;
+}
+
+/** Options of {@link TrainingWorker.train}. */
+export interface WorkerTrainOptions {
+  files: DataFile[];
+  task: Task;
+  scheme: Scheme;
+  backend: BackendSettings;
+  /** Needed for collaborative schemes: the port to the server, called from the main thread. */
+  federation?: FederationApi;
+  epochs?: number;
+  rounds?: number;
+  token?: string;
+  onEvent: (event: TrainingEvent) => void;
+  /** Called once the files are loaded, with the number of examples. */
+  onExamples?: (count: number) => void;
+}
+
+interface Pending {
+  resolve: (message: WorkerResponse) => void;
+  reject: (error: Error) => void;
+  onMessage?: (message: WorkerResponse) => void;
+  federation?: FederationApi;
+}
+
+/** Starts the module worker. The `new URL(…, import.meta.url)` form is what bundlers (Vite) recognise and emit. */
+function startWorker(): Worker {
+  return new Worker(new URL('./training.worker.js', import.meta.url), { type: 'module', name: 'disco-training' });
+}
+
+/**
+ * Main-thread handle on the training worker: request/response calls, training event streams, and the
+ * federation port served to the worker from this thread. One worker per handle, started on first use.
+ */
+export class TrainingWorker {
+  private worker: Worker | undefined;
+  private requests = 0;
+  private readonly pending = new Map<number, Pending>();
+  private readonly watches = new Map<number, () => void>();
+
+  constructor(private readonly spawn: () => Worker = startWorker) {}
+
+  /** Checks each file against the task: examples it adds, or its problems. */
+  async validate(files: DataFile[], task: Task, requireLabels = true): Promise<DataFileReport[]> {
+    const reply = await this.request({ type: 'validate', id: this.nextId(), files, task, requireLabels });
+    return (reply as Extract<WorkerResponse, { type: 'validated' }>).reports;
+  }
+
+  /** Trains in the worker; resolves with the trained model, rejects with the worker's error. */
+  train(options: WorkerTrainOptions): { id: number; done: Promise<TrainedModel> } {
+    const id = this.nextId();
+    const { files, task, scheme, backend, epochs, rounds, token } = options;
+    const done = this.request({ type: 'train', id, files, task, scheme, backend, epochs, rounds, token }, {
+      federation: options.federation,
+      onMessage: (message) => {
+        if (message.type === 'event') options.onEvent(message.event);
+        else if (message.type === 'examples') options.onExamples?.(message.count);
+      },
+    }).then((reply) => {
+      const trained = reply as Extract<WorkerResponse, { type: 'trained' }>;
+      return { model: trained.model, samples: trained.samples, token: trained.joined?.token };
+    });
+    return { id, done };
+  }
+
+  /** Asks the training `id` to stop after its current batch; it then ends normally (`stopped`). */
+  stop(id: number): void {
+    this.worker?.postMessage({ type: 'stop', id } satisfies WorkerRequest);
+  }
+
+  async evaluate(files: DataFile[], task: Task, model: ModelSource, backend: BackendSettings): Promise<{ report: EvaluationReport; classes: string[] }> {
+    const reply = (await this.request({ type: 'evaluate', id: this.nextId(), files, task, model, backend })) as Extract<WorkerResponse, { type: 'evaluated' }>;
+    return { report: reply.report, classes: reply.classes };
+  }
+
+  async predict(files: DataFile[], task: Task, model: ModelSource, backend: BackendSettings): Promise<{ rows: PredictionRow[]; classes: string[]; csv: string }> {
+    const reply = (await this.request({ type: 'predict', id: this.nextId(), files, task, model, backend })) as Extract<WorkerResponse, { type: 'predicted' }>;
+    return { rows: reply.rows, classes: reply.classes, csv: reply.csv };
+  }
+
+  /** Ends the worker at once; pending calls reject. */
+  terminate(): void {
+    this.worker?.terminate();
+    this.worker = undefined;
+    for (const unwatch of this.watches.values()) unwatch();
+    this.watches.clear();
+    const error = Object.assign(new Error('the training worker was stopped'), { name: 'AbortError' });
+    for (const pending of this.pending.values()) pending.reject(error);
+    this.pending.clear();
+  }
+
+  private nextId(): number {
+    return ++this.requests;
+  }
+
+  private request(message: WorkerRequest & { id: number }, extra: Omit<Pending, 'resolve' | 'reject'> = {}): Promise<WorkerResponse> {
+    const worker = this.ensureWorker();
+    return new Promise((resolve, reject) => {
+      this.pending.set(message.id, { resolve, reject, ...extra });
+      worker.postMessage(message);
+    });
+  }
+
+  private ensureWorker(): Worker {
+    if (this.worker) return this.worker;
+    const worker = this.spawn();
+    worker.addEventListener('message', (event: MessageEvent<WorkerResponse>) => this.handleMessage(event.data));
+    worker.addEventListener('error', (event) => {
+      event.preventDefault();
+      const error = new Error(event.message || 'the training worker could not start (is its script served?)');
+      for (const pending of this.pending.values()) pending.reject(error);
+      this.pending.clear();
+    });
+    return (this.worker = worker);
+  }
+
+  private handleMessage(message: WorkerResponse): void {
+    if (message.type.startsWith('federation-')) return void this.serveFederation(message);
+    const { id } = message as { id: number };
+    const pending = this.pending.get(id);
+    if (!pending) return;
+    if (message.type === 'event' || message.type === 'examples') return pending.onMessage?.(message);
+    this.pending.delete(id);
+    if (message.type === 'failed') pending.reject(deserializeError(message.error));
+    else pending.resolve(message);
+  }
+
+  /** The federation port of the running collaborative session, if any. */
+  private get federation(): FederationApi | undefined {
+    for (const pending of this.pending.values()) if (pending.federation) return pending.federation;
+    return undefined;
+  }
+
+  private async serveFederation(message: WorkerResponse): Promise<void> {
+    const api = this.federation;
+    const post = (reply: WorkerRequest) => this.worker?.postMessage(reply);
+    switch (message.type) {
+      case 'federation-call': {
+        try {
+          if (!api) throw new Error('no collaborative session is running');
+          const method = api[message.method as FederationMethod] as (...args: unknown[]) => Promise<unknown>;
+          const value = await method.apply(api, message.args);
+          post({ type: 'federation-result', id: message.id, ok: true, value });
+        } catch (error) {
+          post({ type: 'federation-result', id: message.id, ok: false, error: serializeError(error) });
+        }
+        return;
+      }
+      case 'federation-watch': {
+        if (!api) return;
+        const { watchId } = message;
+        const unwatch = api.watchRounds(
+          message.taskId,
+          message.token,
+          (state: RoundState) => post({ type: 'federation-state', watchId, state }),
+          (error: Error) => post({ type: 'federation-watch-error', watchId, error: serializeError(error) }),
+        );
+        this.watches.set(watchId, unwatch);
+        return;
+      }
+      case 'federation-unwatch':
+        this.watches.get(message.watchId)?.();
+        this.watches.delete(message.watchId);
+        return;
+      case 'federation-close':
+        return;
+    }
+  }
+}
