@@ -4,7 +4,7 @@ import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { WebSocketServer } from 'ws';
 import { builtinTasks as coreBuiltinTasks, initBackend, type Task } from '@disco/core';
-import { openDb } from './db/client.js';
+import { openDb, type OpenDb } from './db/client.js';
 import { createCors } from './http/cors.js';
 import { handleBinaryRoute, isBinaryRoute } from './http/binary-routes.js';
 import { sendJson } from './http/respond.js';
@@ -75,30 +75,33 @@ function clientAddress(req: IncomingMessage, trustProxy: boolean): string {
   return req.socket.remoteAddress ?? 'unknown';
 }
 
+const defaultLimits = {
+  joinsPerMinute: 120,
+  maxRequestBytes: 1024 * 1024,
+  maxTaskUploadBytes: 256 * 1024 * 1024,
+  maxWsPayloadBytes: 1024 * 1024,
+};
+
+/** The application without its HTTP server: database (migrated), services, recovered rounds, seeded tasks. */
+export interface App {
+  deps: AppDeps;
+  database: OpenDb;
+  seeded: string[];
+  limits: typeof defaultLimits;
+  /** Stops the scheduler and closes the database. */
+  close(): void;
+}
+
 /**
- * Starts the Disco API: tRPC at `/trpc` (HTTP, and WebSocket on the same port for subscriptions), the
- * binary weight routes under `/v1/`, `GET /healthz`, and the static portal when `staticDir` is given.
- * Applies the database migrations, recovers interrupted rounds and seeds the built-in tasks first.
- *
- * @example
- * ```ts
- * const server = await startServer({ port: 0, dbPath: ':memory:', adminToken: 'secret' });
- * console.log(server.url); // http://127.0.0.1:41234
- * await server.close();
- * ```
+ * Builds what the procedures need (used by {@link startServer}; tests call procedures on it with
+ * `createCaller({ deps, token, address })`). Starts the round scheduler.
  */
-export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
-  const host = options.host ?? '127.0.0.1';
+export async function createApp(options: Omit<ServerOptions, 'host' | 'port' | 'cors' | 'staticDir' | 'trustProxy'> = {}): Promise<App> {
   const adminToken = options.adminToken ?? newToken();
   const timings: RoundTimings = { ...defaultTimings, ...options.timings };
-  const limits = {
-    joinsPerMinute: 120,
-    maxRequestBytes: 1024 * 1024,
-    maxTaskUploadBytes: 256 * 1024 * 1024,
-    maxWsPayloadBytes: 1024 * 1024,
-    ...options.limits,
-  };
+  const limits = { ...defaultLimits, ...options.limits };
   const toolkit = options.modelToolkit ?? coreModelToolkit;
+  // TF.js is only needed to build or load models; the default toolkit needs its backend chosen first.
   if (!options.modelToolkit) await initBackend();
 
   const database = openDb(options.dbPath ?? './.disco/disco.sqlite');
@@ -113,17 +116,43 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     joinLimiter: new RateLimiter(limits.joinsPerMinute, 60_000),
     iceServers: options.iceServers ?? [],
   };
-  let seeded: string[] = [];
   try {
     coordinator.start();
     const builtins = options.builtinTasks === false ? [] : (options.builtinTasks ?? coreBuiltinTasks);
-    seeded = await seedBuiltinTasks(database.db, deps, builtins);
+    const seeded = await seedBuiltinTasks(database.db, deps, builtins);
+    return {
+      deps,
+      database,
+      seeded,
+      limits,
+      close() {
+        coordinator.stop();
+        database.close();
+      },
+    };
   } catch (error) {
     coordinator.stop();
     database.close();
     throw error;
   }
+}
 
+/**
+ * Starts the Disco API: tRPC at `/trpc` (HTTP, and WebSocket on the same port for subscriptions), the
+ * binary weight routes under `/v1/`, `GET /healthz`, and the static portal when `staticDir` is given.
+ * Applies the database migrations, recovers interrupted rounds and seeds the built-in tasks first.
+ *
+ * @example
+ * ```ts
+ * const server = await startServer({ port: 0, dbPath: ':memory:', adminToken: 'secret' });
+ * console.log(server.url); // http://127.0.0.1:41234
+ * await server.close();
+ * ```
+ */
+export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
+  const host = options.host ?? '127.0.0.1';
+  const app = await createApp(options);
+  const { deps, database, limits } = app;
   const trustProxy = !!options.trustProxy;
   const createContext = ({ req, info }: { req: IncomingMessage; info?: { connectionParams?: Record<string, string | undefined> | null } }): Context => ({
     deps,
@@ -180,13 +209,19 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 8080, host, () => {
-      server.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 8080, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (error) {
+    wss.close();
+    app.close();
+    throw error;
+  }
   const port = (server.address() as AddressInfo).port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 
@@ -194,12 +229,12 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   return {
     url,
     port,
-    adminToken,
-    seeded,
+    adminToken: deps.adminToken,
+    seeded: app.seeded,
     deps,
     close() {
       closing ??= (async () => {
-        coordinator.stop();
+        deps.coordinator.stop();
         wsHandler.broadcastReconnectNotification();
         for (const client of wss.clients) client.terminate();
         await new Promise<void>((resolve) => wss.close(() => resolve()));
@@ -207,7 +242,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
           server.close(() => resolve());
           server.closeAllConnections();
         });
-        database.close();
+        app.close();
       })();
       return closing;
     },

@@ -60,12 +60,16 @@ export const federationRouter = router({
    */
   onRound: publicProcedure
     .input(z.object({ taskId: z.string().min(1).max(64), token: z.string().optional() }))
-    .subscription(async function* ({ ctx, input, signal }): AsyncGenerator<RoundState> {
+    .subscription(async ({ ctx, input, signal }): Promise<AsyncGenerator<RoundState>> => {
+      // Checked here, before the stream starts, so that a refusal is a proper error (code and message).
       loadTask(ctx.deps.db, input.taskId);
       if (input.token) authenticate(ctx.deps.db, input.token, input.taskId);
       // Subscribe before reading the current state, so that no change falls in between.
       const changes = ctx.deps.events.watch(input.taskId, signal);
-      yield ctx.deps.coordinator.state(input.taskId);
-      yield* changes;
+      const current = ctx.deps.coordinator.state(input.taskId);
+      return (async function* () {
+        yield current;
+        yield* changes;
+      })();
     }),
 });

@@ -1,0 +1,65 @@
+import { pathToFileURL } from 'node:url';
+import { UsageError } from './args.js';
+import { processIo, Reporter, type CliIo } from './output.js';
+
+/**
+ * The `disco` command line: `train`, `evaluate`, `simulate` and `serve`. Each command lives in its own
+ * module, loaded only when used, so that `disco --help` answers at once.
+ */
+
+export const usage = `Usage: disco <command> [options]
+
+Commands:
+  train      train a model on your data, alone (--scheme local) or with others (--scheme federated)
+  evaluate   measure a saved model on labelled data
+  simulate   run a federated training of several simulated clients on a built-in data set
+  serve      start the Disco API server
+
+Run "disco <command> --help" for the options of a command.`;
+
+/** A command: parses its own arguments and returns the process exit code. */
+export type Command = (argv: string[], io: CliIo) => Promise<number>;
+
+const commands: Record<string, () => Promise<Command>> = {
+  train: async () => (await import('./train.js')).trainCommand,
+  evaluate: async () => (await import('./evaluate.js')).evaluateCommand,
+  simulate: async () => (await import('./simulate.js')).simulateCommand,
+  serve: async () => {
+    const { serveCommand } = await import('./serve.js');
+    return async (argv) => {
+      const code: unknown = await serveCommand(argv);
+      return typeof code === 'number' ? code : 0;
+    };
+  },
+};
+
+/**
+ * Runs `disco` with `argv` (the arguments after the program name) and returns the exit code:
+ * 0 on success, 1 when the command failed, 2 for a usage error.
+ */
+export async function runCli(argv: string[], io: CliIo = processIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    (name === undefined ? io.err : io.out)(usage);
+    return name === undefined ? 2 : 0;
+  }
+  if (name === '--version') {
+    io.out('0.1.0');
+    return 0;
+  }
+  const load = commands[name];
+  if (!load) {
+    new Reporter({ json: argv.includes('--json'), io }).error(new UsageError(`unknown command "${name}"`, usage));
+    return 2;
+  }
+  const command = await load();
+  return command(rest, io);
+}
+
+// Run when executed directly (`node --conditions=source --import tsx src/cli/main.ts ...`); bin/disco.js
+// imports runCli instead.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const code = await runCli(process.argv.slice(2));
+  // Exit explicitly: an idle WebSocket or a TF.js backend must not keep a finished command alive.
+  process.exit(code);
+}

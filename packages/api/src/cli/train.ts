@@ -1,0 +1,120 @@
+import { FederatedClient, LocalClient, type Task, type TrainingEvent } from '@disco/core';
+import { loadDataFromPath, saveModelToDir } from '@disco/core/node';
+import WebSocket from 'ws';
+import { choiceOption, integerOption, optionalString, parseCommand, requireString, UsageError, type OptionSpec } from './args.js';
+import { backends, resolveTask, startTf, withStopSignals } from './common.js';
+import { Reporter, type CliIo } from './output.js';
+
+export const trainUsage = `Usage:
+  disco train --task <id|file.json> --data <path> --scheme local [--epochs n] [--out <dir>] [--json]
+  disco train --server <url> --task <id> --data <path> --scheme federated [--out <dir>] [--json]
+
+Trains the task's model on your data: alone (local), or with the other participants of a task on a
+Disco server (federated: your data stays here, only model updates travel).
+
+Options:
+  --task <id|file>   a built-in task (titanic, mnist, cifar10) or a task JSON file; with --server, the
+                     id of a task on that server (its definition comes from the server)
+  --data <path>      your labelled data: a CSV file (tabular tasks), an image folder, IDX or CIFAR-10 files
+  --scheme <s>       local or federated (default: federated with --server, else local)
+  --server <url>     the Disco server, e.g. http://127.0.0.1:8080 (federated)
+  --epochs <n>       local: epochs to train (default: the task's epochsPerRound × rounds)
+  --rounds <n>       federated: stop when the global model reaches this round (default: the task's rounds)
+  --token <t>        federated: rejoin as the participant of an earlier session
+  --out <dir>        save the trained model there (TF.js model.json + weights.bin)
+  --backend <name>   TF.js backend: wasm (default) or cpu
+  --json             print every event as one JSON line
+  --batches          also report every batch
+  -h, --help         show this help`;
+
+const options: OptionSpec = {
+  task: { type: 'string' },
+  data: { type: 'string' },
+  scheme: { type: 'string' },
+  server: { type: 'string' },
+  epochs: { type: 'string' },
+  rounds: { type: 'string' },
+  token: { type: 'string' },
+  out: { type: 'string' },
+  backend: { type: 'string' },
+  json: { type: 'boolean' },
+  batches: { type: 'boolean' },
+};
+
+/** `disco train`: local or federated training on the user's data. */
+export async function trainCommand(argv: string[], io: CliIo): Promise<number> {
+  const reporter = new Reporter({ json: argv.includes('--json'), io, batches: argv.includes('--batches') });
+  try {
+    const { values, help } = parseCommand(argv, options, trainUsage);
+    if (help) {
+      io.out(trainUsage);
+      return 0;
+    }
+    const server = optionalString(values, 'server');
+    const scheme = choiceOption(values, 'scheme', ['local', 'federated'] as const, trainUsage, server ? 'federated' : 'local');
+    const taskArg = requireString(values, 'task', trainUsage);
+    const dataPath = requireString(values, 'data', trainUsage);
+    const backend = choiceOption(values, 'backend', backends, trainUsage, 'wasm');
+    const out = optionalString(values, 'out');
+    const batchEvents = values.batches === true;
+    if (scheme === 'federated' && !server) throw new UsageError('--scheme federated needs --server <url>', trainUsage);
+    if (scheme === 'local' && server) throw new UsageError('--server is for --scheme federated', trainUsage);
+
+    await startTf(backend);
+    if (scheme === 'local') {
+      const task = await resolveTask(taskArg);
+      const dataset = await loadDataFromPath(dataPath, task, { requireLabels: true });
+      const epochs = integerOption(values, 'epochs', trainUsage);
+      const client = new LocalClient(task, dataset, { epochs, batchEvents });
+      return await withStopSignals(
+        () => client.stop(),
+        () => report(client.run(), reporter, out ? () => saveModelToDir(client.model, out) : undefined, out),
+      );
+    }
+
+    const { createFederationApi } = await import('../client.js');
+    const api = createFederationApi(server as string, { WebSocket });
+    try {
+      const client = new FederatedClient({
+        api,
+        taskId: taskArg,
+        token: optionalString(values, 'token'),
+        rounds: integerOption(values, 'rounds', trainUsage),
+        dataset: (task: Task) => loadDataFromPath(dataPath, task, { requireLabels: true }),
+      });
+      return await withStopSignals(
+        () => client.stop(),
+        () => report(client.run(), reporter, out ? () => saveModelToDir(client.model!, out) : undefined, out),
+      );
+    } finally {
+      api.close();
+    }
+  } catch (error) {
+    reporter.error(error);
+    return error instanceof UsageError ? 2 : 1;
+  }
+}
+
+/**
+ * Prints a session's events; the closing `done` is held back until the model is saved, so that it stays
+ * the last line (and says where the model went). Returns the exit code: 0, or 130 when stopped by a signal.
+ */
+export async function report(
+  session: AsyncIterable<TrainingEvent>,
+  reporter: Reporter,
+  save: (() => Promise<void>) | undefined,
+  out: string | undefined,
+): Promise<number> {
+  let done: Extract<TrainingEvent, { type: 'done' }> | undefined;
+  for await (const event of session) {
+    if (event.type === 'done') done = event;
+    else reporter.event(event);
+  }
+  if (done?.stopped) {
+    reporter.event(done);
+    return 130;
+  }
+  if (save) await save();
+  reporter.event({ ...(done ?? { type: 'done' }), ...(save && out ? { out } : {}) });
+  return 0;
+}

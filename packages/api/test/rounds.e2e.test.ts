@@ -1,0 +1,162 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { decodeWeights, type FederationApi, type JoinResult } from '@disco/core';
+import { createDiscoClient, createFederationApi, closeDiscoClient } from '../src/client.js';
+import { encodeUpdate, INITIAL, testServer, testTask, waitFor, WebSocket } from './helpers.js';
+
+type Server = Awaited<ReturnType<typeof testServer>>;
+
+/** Keeps a participant alive until the returned function is called. */
+function heartbeating(api: FederationApi, token: string, everyMs = 100): () => void {
+  const timer = setInterval(() => void api.heartbeat(token).catch(() => {}), everyMs);
+  return () => clearInterval(timer);
+}
+
+async function history(server: Server) {
+  const client = createDiscoClient(server.url);
+  try {
+    return await client.rounds.list.query({ taskId: 'test-task' });
+  } finally {
+    closeDiscoClient(client);
+  }
+}
+
+async function joinAll(server: Server, n: number, t: { after(fn: () => void): void }): Promise<{ api: FederationApi; joined: JoinResult[] }> {
+  const api = createFederationApi(server.url, { WebSocket });
+  t.after(() => api.close());
+  const joined: JoinResult[] = [];
+  for (let i = 0; i < n; i++) joined.push(await api.join('test-task'));
+  return { api, joined };
+}
+
+test('a round closes at its deadline with the others when a client stops heartbeating', async (t) => {
+  const server = await testServer({
+    tasks: [testTask({ minParticipants: 2 })],
+    timings: { heartbeatTimeoutMs: 10_000, roundDeadlineMs: 800 },
+  });
+  t.after(() => server.cleanup());
+  const { api, joined } = await joinAll(server, 3, t);
+  const opened = Date.now();
+
+  await api.submitUpdate(joined[0].token, 1, encodeUpdate(new Array(9).fill(1), { samples: 1 }));
+  await api.submitUpdate(joined[1].token, 1, encodeUpdate(new Array(9).fill(3), { samples: 1 }));
+  const state = await waitFor('round 2', () => api.heartbeat(joined[0].token), (s) => s.round === 2, 5000);
+
+  assert.ok(Date.now() - opened >= 700, 'waited for the third participant until the deadline');
+  assert.equal(state.modelVersion, 1);
+  const [, round1] = await history(server);
+  assert.deepEqual([round1.phase, round1.submitted, round1.participants, round1.modelVersion], ['closed', 2, 3, 1]);
+  const v1 = decodeWeights(await api.downloadWeights('test-task', 1)).weights.values;
+  assert.deepEqual(Array.from(v1), Array.from(INITIAL.map((g) => g + 2)));
+});
+
+test('a participant that misses its heartbeats is dropped and the round closes without waiting for it', async (t) => {
+  const server = await testServer({
+    tasks: [testTask({ minParticipants: 2 })],
+    timings: { heartbeatTimeoutMs: 400, roundDeadlineMs: 30_000 },
+  });
+  t.after(() => server.cleanup());
+  const { api, joined } = await joinAll(server, 3, t);
+  const stops = [heartbeating(api, joined[0].token), heartbeating(api, joined[1].token)];
+  t.after(() => stops.forEach((stop) => stop()));
+
+  await api.submitUpdate(joined[0].token, 1, encodeUpdate(new Array(9).fill(1)));
+  await api.submitUpdate(joined[1].token, 1, encodeUpdate(new Array(9).fill(1)));
+  const state = await waitFor('round 2', () => api.heartbeat(joined[0].token), (s) => s.round === 2, 5000);
+
+  assert.equal(state.participants, 2);
+  const [, round1] = await history(server);
+  assert.deepEqual([round1.phase, round1.participants, round1.submitted], ['closed', 2, 2]);
+});
+
+test('a round below the minimum is extended, then failed, and the next opens from the same version', async (t) => {
+  const server = await testServer({
+    tasks: [testTask({ minParticipants: 2 })],
+    timings: { heartbeatTimeoutMs: 10_000, roundDeadlineMs: 300, maxExtensions: 1 },
+  });
+  t.after(() => server.cleanup());
+  const { api, joined } = await joinAll(server, 2, t);
+  const states: number[] = [];
+  const stop = api.watchRounds('test-task', joined[0].token, (s) => states.push(s.round));
+  t.after(stop);
+
+  await api.submitUpdate(joined[0].token, 1, encodeUpdate(new Array(9).fill(1)));
+  await waitFor('round 2', () => api.heartbeat(joined[0].token), (s) => s.round === 2, 5000);
+
+  const [round2, round1] = await history(server);
+  assert.equal(round1.phase, 'failed');
+  assert.equal(round1.extensions, 1);
+  assert.equal(round1.failureReason, 'only 1 of the 2 updates needed arrived before the deadline (extended 1 times)');
+  assert.equal(round1.modelVersion, null);
+  assert.deepEqual([round2.number, round2.phase, round2.baseVersion], [2, 'open', 0]);
+  // Round 2 trains from version 0 again: an update against version 0 is accepted.
+  assert.deepEqual(await api.submitUpdate(joined[0].token, 2, encodeUpdate(new Array(9).fill(1), { modelVersion: 0 })), { accepted: true, round: 2 });
+});
+
+test('with nobody left, a round waits without a deadline instead of failing in a loop', async (t) => {
+  const server = await testServer({ tasks: [testTask({ minParticipants: 2 })], timings: { roundDeadlineMs: 150, maxExtensions: 0 } });
+  t.after(() => server.cleanup());
+  const { api, joined } = await joinAll(server, 1, t);
+  assert.ok(joined[0].state.deadline);
+
+  await api.leave(joined[0].token);
+  await new Promise((r) => setTimeout(r, 500));
+
+  const rounds = await history(server);
+  assert.deepEqual(
+    rounds.map((r) => [r.number, r.phase, r.deadline]),
+    [[1, 'open', null]],
+  );
+  const again = await api.join('test-task');
+  assert.ok(again.state.deadline! > Date.now(), 'the clock starts again with a participant');
+});
+
+test('a server restart between rounds resumes training; closed rounds and versions are intact', async (t) => {
+  const first = await testServer({ tasks: [testTask({ minParticipants: 2 })] });
+  const dbPath = first.dbPath;
+  const { api, joined } = await joinAll(first, 2, t);
+  await api.submitUpdate(joined[0].token, 1, encodeUpdate(new Array(9).fill(1)));
+  await api.submitUpdate(joined[1].token, 1, encodeUpdate(new Array(9).fill(1)));
+  await waitFor('round 2', () => api.heartbeat(joined[0].token), (s) => s.round === 2);
+  const before = await history(first);
+  await first.close();
+
+  const second = await testServer({ dbPath, tasks: [testTask({ minParticipants: 2 })] });
+  t.after(async () => {
+    await second.cleanup();
+    await first.cleanup();
+  });
+  const api2 = createFederationApi(second.url, { WebSocket });
+  t.after(() => api2.close());
+
+  assert.deepEqual(await history(second), before, 'rounds in the database are intact');
+  const rejoined = await Promise.all(joined.map((j) => api2.join('test-task', { token: j.token })));
+  assert.deepEqual(rejoined.map((r) => r.participantId), joined.map((j) => j.participantId));
+  assert.deepEqual([rejoined[0].state.round, rejoined[0].state.phase, rejoined[0].state.modelVersion], [2, 'open', 1]);
+  await api2.submitUpdate(joined[0].token, 2, encodeUpdate(new Array(9).fill(1), { modelVersion: 1 }));
+  await api2.submitUpdate(joined[1].token, 2, encodeUpdate(new Array(9).fill(1), { modelVersion: 1 }));
+  await waitFor('round 3', () => api2.heartbeat(joined[0].token), (s) => s.round === 3);
+  const v2 = decodeWeights(await api2.downloadWeights('test-task')).weights.values;
+  assert.deepEqual(Array.from(v2), Array.from(INITIAL.map((g) => g + 1 + 1)));
+});
+
+test('a restart during a round fails that round (its updates were in memory) and opens the next from the same version', async (t) => {
+  const first = await testServer({ tasks: [testTask({ minParticipants: 2 })] });
+  const { api, joined } = await joinAll(first, 2, t);
+  await api.submitUpdate(joined[0].token, 1, encodeUpdate(new Array(9).fill(1)));
+  await first.close();
+
+  const second = await testServer({ dbPath: first.dbPath, tasks: [testTask({ minParticipants: 2 })] });
+  t.after(async () => {
+    await second.cleanup();
+    await first.cleanup();
+  });
+
+  const [round2, round1] = await history(second);
+  assert.deepEqual([round1.phase, round1.submitted, round1.failureReason], [
+    'failed',
+    1,
+    'the server restarted during the round: its 1 update(s) were lost; the next round starts from version 0',
+  ]);
+  assert.deepEqual([round2.number, round2.phase, round2.baseVersion], [2, 'open', 0]);
+});
