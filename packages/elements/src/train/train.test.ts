@@ -40,9 +40,10 @@ const q = <T extends Element = HTMLElement>(el: DiscoTrain, selector: string) =>
 const fileItems = (el: DiscoTrain) => [...el.shadowRoot!.querySelectorAll<HTMLElement>('[part~="file"]')];
 
 /** Collects the `disco-*` events of an element by name. */
-function record<K extends keyof DiscoEventDetails>(el: HTMLElement, ...names: K[]): Record<K, DiscoEventDetails[K][]> {
-  const seen = Object.fromEntries(names.map((n) => [n, []])) as unknown as Record<K, DiscoEventDetails[K][]>;
-  for (const name of names) el.addEventListener(name, (event) => seen[name].push((event as CustomEvent<DiscoEventDetails[K]>).detail));
+type Recorded<K extends keyof DiscoEventDetails> = { [P in K]: DiscoEventDetails[P][] };
+function record<K extends keyof DiscoEventDetails>(el: HTMLElement, ...names: K[]): Recorded<K> {
+  const seen = Object.fromEntries(names.map((n) => [n, []])) as unknown as Recorded<K>;
+  for (const name of names) el.addEventListener(name, (event) => (seen[name] as unknown[]).push((event as CustomEvent).detail));
   return seen;
 }
 
@@ -108,7 +109,7 @@ describe('<disco-train>', () => {
   describe('local training in the worker', () => {
     let el: DiscoTrain;
     let store: ModelStore;
-    let events: ReturnType<typeof record<'disco-train-start' | 'disco-epoch-end' | 'disco-train-end'>>;
+    let events: Recorded<'disco-train-start' | 'disco-epoch-end' | 'disco-train-end'>;
     const longTasks: number[] = [];
 
     before(async function () {
