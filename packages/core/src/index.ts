@@ -10,3 +10,5 @@ export * from './data/index.js';
 export * from './task/builtin/index.js';
 export * from './model/index.js';
 export * from './client/index.js';
+export * from './training/index.js';
+export * from './evaluation/index.js';

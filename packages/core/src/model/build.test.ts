@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend/init-backend.js';
 import { buildModel } from './build.js';
 import { checkModelForTask } from './check.js';
-import { featureWidth } from './feature-shape.js';
+import { taskFeatureShape } from '../data/feature-shape.js';
 import { getFlatWeights, setFlatWeights } from './flat-weights.js';
 import { imageTask, tabularTask } from './test-tasks.js';
 
@@ -12,8 +12,8 @@ before(async () => {
   await initBackend();
 });
 
-test('tabular width counts one value per column and one per one-hot category', () => {
-  assert.equal(featureWidth(tabularTask()), 3 + 3);
+test('the toy task reads 3 numbers and a one-hot column of 3 categories', () => {
+  assert.deepEqual(taskFeatureShape(tabularTask()), [3 + 3]);
 });
 
 test('every built-in architecture builds with the task input shape and one output per label', () => {

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
-import type { BuiltinArchitecture, Task } from '../task/schema.js';
+import type { BuiltinArchitecture, Task, TrainingSettings } from '../task/schema.js';
 import { ModelError } from './errors.js';
-import { featureShape, taskClasses } from './feature-shape.js';
+import { taskFeatureShape } from '../data/feature-shape.js';
+import { taskClasses } from './classes.js';
 
 /** Hidden layer sizes of the MLPs when the task does not set `model.hiddenUnits`. */
 export const DEFAULT_HIDDEN_UNITS: Readonly<Record<'tabular-mlp' | 'image-mlp', readonly number[]>> = {
@@ -16,19 +17,20 @@ export const DEFAULT_HIDDEN_UNITS: Readonly<Record<'tabular-mlp' | 'image-mlp', 
 class Seeds {
   private layers = 0;
   constructor(private readonly seed: number) {}
-  /** Glorot-uniform (Keras' default), seeded from the task seed and the layer's rank. */
-  kernel(): ReturnType<typeof tf.initializers.glorotUniform> {
+  /** He-normal for ReLU layers, Glorot-uniform (Keras' default) otherwise; seeded from the task seed and the layer's rank. */
+  kernel(activation: 'relu' | 'softmax'): ReturnType<typeof tf.initializers.glorotUniform> {
     this.layers += 1;
-    return tf.initializers.glorotUniform({ seed: (this.seed ^ Math.imul(this.layers, 0x9e3779b1)) >>> 0 });
+    const seed = (this.seed ^ Math.imul(this.layers, 0x9e3779b1)) >>> 0;
+    return activation === 'relu' ? tf.initializers.heNormal({ seed }) : tf.initializers.glorotUniform({ seed });
   }
 }
 
 function dense(seeds: Seeds, name: string, units: number, activation: 'relu' | 'softmax'): tf.layers.Layer {
-  return tf.layers.dense({ name, units, activation, kernelInitializer: seeds.kernel(), biasInitializer: 'zeros' });
+  return tf.layers.dense({ name, units, activation, kernelInitializer: seeds.kernel(activation), biasInitializer: 'zeros' });
 }
 
 function conv(seeds: Seeds, name: string, filters: number, padding: 'valid' | 'same'): tf.layers.Layer {
-  return tf.layers.conv2d({ name, filters, kernelSize: 3, padding, activation: 'relu', kernelInitializer: seeds.kernel(), biasInitializer: 'zeros' });
+  return tf.layers.conv2d({ name, filters, kernelSize: 3, padding, activation: 'relu', kernelInitializer: seeds.kernel('relu'), biasInitializer: 'zeros' });
 }
 
 const pool = (name: string) => tf.layers.maxPooling2d({ name, poolSize: 2, strides: 2 });
@@ -81,7 +83,7 @@ export function buildModel(task: Task): tf.LayersModel {
   const model = tf.sequential({
     name: architecture,
     layers: [
-      tf.layers.inputLayer({ name: 'input', inputShape: featureShape(task) }),
+      tf.layers.inputLayer({ name: 'input', inputShape: taskFeatureShape(task) }),
       ...ARCHITECTURES[architecture](seeds, hiddenUnits),
       dense(seeds, 'output', classes.length, 'softmax'),
     ],
@@ -90,18 +92,23 @@ export function buildModel(task: Task): tf.LayersModel {
   return model;
 }
 
-/** A fresh optimizer of the task's kind and learning rate. */
-export function optimizerForTask(task: Task): tf.Optimizer {
-  const { optimizer, learningRate } = task.training;
+/** A fresh optimizer of the settings' kind (`adam`, `sgd`, `rmsprop`) and learning rate. */
+export function createOptimizer(settings: Pick<TrainingSettings, 'optimizer' | 'learningRate'>): tf.Optimizer {
+  const { optimizer, learningRate } = settings;
   if (optimizer === 'sgd') return tf.train.sgd(learningRate);
   if (optimizer === 'rmsprop') return tf.train.rmsprop(learningRate);
   return tf.train.adam(learningRate);
 }
 
 /**
- * Compiles `model` for the task: its optimizer and learning rate, sparse categorical crossentropy (labels
- * are class indices) and accuracy. Call it on a loaded model before training it.
+ * Compiles `model` with the settings' optimizer and learning rate, sparse categorical crossentropy (labels
+ * are class indices) and accuracy.
  */
+export function compileModel(model: tf.LayersModel, settings: Pick<TrainingSettings, 'optimizer' | 'learningRate'>): void {
+  model.compile({ optimizer: createOptimizer(settings), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+}
+
+/** Compiles `model` for the task ({@link compileModel} with `task.training`). Call it on a loaded model before training it. */
 export function compileForTask(model: tf.LayersModel, task: Task): void {
-  model.compile({ optimizer: optimizerForTask(task), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+  compileModel(model, task.training);
 }

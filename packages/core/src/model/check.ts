@@ -1,7 +1,8 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { Task } from '../task/schema.js';
 import { ModelError } from './errors.js';
-import { featureShape, taskClasses } from './feature-shape.js';
+import { taskFeatureShape } from '../data/feature-shape.js';
+import { taskClasses } from './classes.js';
 
 const show = (shape: readonly (number | null)[]) => `[${shape.map((d) => (d === null ? 'null' : d)).join(',')}]`;
 
@@ -16,7 +17,7 @@ export function checkModelForTask(model: tf.LayersModel, task: Task): void {
   if (model.inputs.length !== 1) throw new ModelError(`model has ${model.inputs.length} inputs: the task expects 1`);
   if (model.outputs.length !== 1) throw new ModelError(`model has ${model.outputs.length} outputs: the task expects 1`);
   const input = model.inputs[0].shape;
-  const expectedInput = [null, ...featureShape(task)];
+  const expectedInput = [null, ...taskFeatureShape(task)];
   if (input.length !== expectedInput.length || input.some((d, i) => d !== expectedInput[i]))
     throw new ModelError(`model input shape ${show(input)} does not match the task: expected ${show(expectedInput)}`);
   const output = model.outputs[0].shape;

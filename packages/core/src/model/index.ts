@@ -1,6 +1,6 @@
 export { ModelError } from './errors.js';
-export { featureShape, featureWidth, taskClasses } from './feature-shape.js';
-export { buildModel, compileForTask, optimizerForTask, DEFAULT_HIDDEN_UNITS } from './build.js';
+export { taskClasses } from './classes.js';
+export { buildModel, compileForTask, compileModel, createOptimizer, DEFAULT_HIDDEN_UNITS } from './build.js';
 export { checkModelForTask } from './check.js';
 export { getFlatWeights, setFlatWeights, weightShapes } from './flat-weights.js';
 export {
