@@ -160,3 +160,18 @@ test('a restart during a round fails that round (its updates were in memory) and
   ]);
   assert.deepEqual([round2.number, round2.phase, round2.baseVersion], [2, 'open', 0]);
 });
+
+test('a participant joining after the first update of a round is waited for from the next round', async (t) => {
+  const server = await testServer({ tasks: [testTask({ minParticipants: 2 })], timings: { heartbeatTimeoutMs: 10_000, roundDeadlineMs: 30_000 } });
+  t.after(() => server.cleanup());
+  const { api, joined } = await joinAll(server, 2, t);
+  await api.submitUpdate(joined[0].token, 1, encodeUpdate(new Array(9).fill(1)));
+
+  const late = await api.join('test-task');
+  assert.equal((late as { firstRound?: number }).firstRound, 2);
+  assert.equal(late.state.modelVersion, 0, 'the joiner gets the current global model');
+  await api.submitUpdate(joined[1].token, 1, encodeUpdate(new Array(9).fill(1)));
+  const state = await waitFor('round 2', () => api.heartbeat(late.token), (s) => s.round === 2, 3000);
+
+  assert.equal(state.participants, 3, 'round 1 closed without waiting for the late joiner, who takes part from round 2');
+});
