@@ -3,6 +3,7 @@ import { property, state } from 'lit/decorators.js';
 import type { Scheme, Task } from '@disco/core';
 import type { DiscoApi } from '../api/disco-api.js';
 import { DiscoElement } from '../base/disco-element.js';
+import { renderDropzone } from '../base/dropzone.js';
 import { schemeLabels } from '../base/labels.js';
 import { decimal, errorCode, errorMessage, percent, renderError, renderLoading } from '../base/states.js';
 import { ChartController, type ChartData } from '../charts/chart-controller.js';
@@ -11,7 +12,7 @@ import { ApiController } from '../controllers/api-controller.js';
 import { ResourceController } from '../controllers/resource-controller.js';
 import { defaultModelStore, type ModelStore } from '../library/model-store.js';
 import type { DataFile } from '../worker/protocol.js';
-import { csvPreview, droppedFiles, isCsvFile, isImageFile, pickedFiles } from './data-files.js';
+import { csvPreview, isCsvFile, isImageFile, pickedFiles } from '../base/data-files.js';
 import { trainStyles } from './train.styles.js';
 import { TrainingController, type TrainingPhase } from './training-controller.js';
 
@@ -88,7 +89,6 @@ export class DiscoTrain extends DiscoElement {
   /** Forces the light or dark palette; follows the user's preference when absent. */
   @property({ reflect: true }) theme?: 'light' | 'dark';
 
-  @state() private dragging = false;
   @state() private previewRows: string[][] = [];
   @state() private thumbnails: { url: string; path: string }[] = [];
 
@@ -252,28 +252,9 @@ export class DiscoTrain extends DiscoElement {
     };
   }
 
-  private handlePick(event: Event): void {
-    const input = event.target as HTMLInputElement;
-    this.useFiles(pickedFiles(input.files ?? []));
-    input.value = '';
-  }
 
-  private handleDragOver(event: DragEvent): void {
-    event.preventDefault();
-    if (event.dataTransfer) event.dataTransfer.dropEffect = this.training.running ? 'none' : 'copy';
-    this.dragging = true;
-  }
 
-  private handleDragLeave(): void {
-    this.dragging = false;
-  }
 
-  private async handleDrop(event: DragEvent): Promise<void> {
-    event.preventDefault();
-    this.dragging = false;
-    if (!event.dataTransfer || this.training.running) return;
-    this.useFiles(await droppedFiles(event.dataTransfer));
-  }
 
   private handleScheme(event: Event): void {
     this.scheme = (event.target as HTMLInputElement).value as Scheme;
@@ -303,26 +284,13 @@ export class DiscoTrain extends DiscoElement {
     const imageTask = task.dataType === 'image';
     return html`<section aria-labelledby="data-heading">
       <h3 id="data-heading">Your data</h3>
-      <div
-        part="dropzone"
-        class="dropzone ${this.dragging ? 'over' : ''}"
-        @dragover=${this.handleDragOver}
-        @dragleave=${this.handleDragLeave}
-        @drop=${this.handleDrop}
-      >
-        <p>
-          Drop ${imageTask ? 'images or a folder of images' : 'CSV files'} here, or choose them. They are checked against the task and
-          never leave this browser.
-        </p>
-        <div class="row">
-          <label class="button secondary" for="pick-files">Choose files</label>
-          <input id="pick-files" class="visually-hidden" type="file" multiple ?disabled=${t.running} @change=${this.handlePick} />
-          ${imageTask
-            ? html`<label class="button secondary" for="pick-folder">Choose a folder</label>
-                <input id="pick-folder" class="visually-hidden" type="file" webkitdirectory ?disabled=${t.running} @change=${this.handlePick} />`
-            : nothing}
-        </div>
-      </div>
+      ${renderDropzone({
+        id: 'data',
+        hint: imageTask ? 'images or a folder of images' : 'CSV files',
+        folders: imageTask,
+        disabled: t.running,
+        onFiles: (files) => this.useFiles(files),
+      })}
       ${t.files.length
         ? html`<ul class="files" part="files" aria-label="Data files">
             ${t.files.map(

@@ -1,28 +1,16 @@
 import { css } from 'lit';
+import { dropzoneStyles } from '../base/dropzone.js';
 import { sharedStyles } from '../styles/shared.styles.js';
 
 export const trainStyles = [
   sharedStyles,
+  dropzoneStyles,
   css`
     :host {
       --_chart-height: var(--disco-chart-height, 220px);
     }
     section + section {
       margin-top: calc(var(--_space) * 3);
-    }
-    .dropzone {
-      border: 2px dashed var(--_color-border);
-      border-radius: var(--_radius);
-      padding: calc(var(--_space) * 2);
-      text-align: center;
-      background: var(--_color-surface);
-    }
-    .dropzone.over {
-      border-color: var(--_color-primary);
-    }
-    .dropzone .row {
-      justify-content: center;
-      margin-top: var(--_space);
     }
     ul.files {
       list-style: none;
