@@ -279,7 +279,7 @@ test('a local task has nothing to join', async (t) => {
 test('onRound yields the current state first', async (t) => {
   const app = await fresh(t);
   const controller = new AbortController();
-  const iterable = await caller(app).federation.onRound({ taskId: 'test-task' }, { signal: controller.signal });
+  const iterable = await createCaller({ deps: app.deps, token: null, address: '10.0.0.1' }, { signal: controller.signal }).federation.onRound({ taskId: 'test-task' });
   const iterator = iterable[Symbol.asyncIterator]();
 
   const first = await iterator.next();
