@@ -1,0 +1,44 @@
+// What the end-to-end tests share: the kit and the portal built fresh from the sources into a temporary
+// folder (the way `npm start` builds them), the real API server serving it, and headless Chromium.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser } from 'playwright-core';
+import { startServer, type RunningServer, type ServerOptions } from '@disco/api';
+
+export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** A temporary folder, removed by `cleanup()`. */
+export function scratchDir(): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(path.join(tmpdir(), 'disco-e2e-'));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+function run(command: string, args: string[], cwd: string): void {
+  const result = spawnSync(command, args, { cwd, encoding: 'utf8', env: { ...process.env, VITE_CONFIG_NATIVE_IGNORE_WARNING: 'true' } });
+  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (${result.status}):\n${result.stdout}\n${result.stderr}`);
+}
+
+/** Builds the script-tag bundle (dist/disco.js, its worker, the wasm binaries) into `outDir`. */
+export function buildKit(outDir: string): void {
+  run(process.execPath, [path.join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'warn'], path.join(root, 'packages', 'elements'));
+}
+
+/** Assembles the demo portal with the kit of `kitDir` into `outDir`, as `npm start` does into demo/dist. */
+export function buildDemo(kitDir: string, outDir: string): void {
+  run(process.execPath, [path.join(root, 'demo', 'build.mjs'), '--kit', kitDir, '--out', outDir], root);
+}
+
+/** The API server on a free loopback port with a fresh SQLite file, serving `staticDir`. */
+export async function startPortal(dir: string, staticDir: string, options: Partial<ServerOptions> = {}): Promise<RunningServer> {
+  return startServer({ host: '127.0.0.1', port: 0, dbPath: path.join(dir, 'disco.sqlite'), staticDir, adminToken: 'e2e-admin-token', ...options });
+}
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env.CHROME_PATH ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update'],
+  });
+}
