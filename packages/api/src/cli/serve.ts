@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { startServer, type ServerOptions } from '../server.js';
 import { CliError, integerOption, optionalString, parseCommand, UsageError } from './args.js';
 import { processIo, type CliIo } from './output.js';
@@ -70,6 +71,8 @@ export async function serveCommand(argv: string[], io: CliIo = processIo, signal
     io.out(serveUsage);
     return 0;
   }
+  const staticDir = parsed.options.staticDir;
+  if (staticDir && !existsSync(staticDir)) io.err(`disco: warning: the static folder ${staticDir} does not exist (build the portal first); serving the API only`);
   let server;
   try {
     server = await startServer(parsed.options);
