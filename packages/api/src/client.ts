@@ -173,7 +173,9 @@ export function createFederationApi(url: string, options: FederationApiOptions =
     const response = await rawFetch(input, init);
     const body = await response.arrayBuffer();
     stats.bytesReceived += body.byteLength;
-    return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+    // 204/205/304 must be rebuilt without a body (the Response constructor refuses one).
+    const nullBody = [101, 204, 205, 304].includes(response.status);
+    return new Response(nullBody ? null : body, { status: response.status, statusText: response.statusText, headers: response.headers });
   }) as typeof fetch;
 
   const BaseWebSocket = (options.WebSocket as WebSocketClass | undefined) ?? (globalThis as { WebSocket?: WebSocketClass }).WebSocket;
