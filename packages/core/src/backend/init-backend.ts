@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { registerConv2dBackpropFilter } from './conv2d-backprop-filter.js';
+import { speedUpConv2dBackpropInput } from './conv2d-backprop-input.js';
 
 /** A TF.js backend Disco can train on. */
 export type BackendName = 'wasm' | 'webgl' | 'cpu';
@@ -25,7 +26,8 @@ function hasCanvas(): boolean {
 /**
  * Selects the TF.js backend explicitly (never left to `tf.ready()`, which may pick a slow one): the
  * requested one, else wasm, webgl and cpu in that order, the first that initialises. Registers the
- * kernels the wasm backend lacks for training (see {@link registerConv2dBackpropFilter}). Cheap to call
+ * kernel the wasm backend lacks for training CNNs ({@link registerConv2dBackpropFilter}) and a faster
+ * one for conv input gradients ({@link speedUpConv2dBackpropInput}). Cheap to call
  * again: an active backend that is the one asked for is kept.
  *
  * @returns the name of the active backend.
@@ -37,6 +39,7 @@ function hasCanvas(): boolean {
 export async function initBackend(options: BackendOptions = {}): Promise<string> {
   const wanted = options.backend ?? 'wasm';
   registerConv2dBackpropFilter('wasm');
+  speedUpConv2dBackpropInput('wasm');
   if (options.wasmPaths) setWasmPaths(options.wasmPaths);
   if (tf.engine().backendName === wanted) return wanted;
   const order = [wanted, ...FALLBACK_ORDER.filter((name) => name !== wanted)];

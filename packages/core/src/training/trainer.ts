@@ -82,26 +82,50 @@ export class Trainer {
     this.checkData(data, 'training');
     if (options.validation) this.checkData(options.validation, 'validation');
     const epochs = options.epochs ?? this.settings.epochsPerRound;
-    const { round, signal } = options;
-    const call = this.calls++;
+    const { round, signal, batchEvents = false } = options;
+    const roundTag = round === undefined ? {} : { round };
+    const shuffleSeed = round ?? this.calls;
+    this.calls += 1;
     this.running = true;
     this.stopRequested = false;
     const onAbort = () => this.stop();
     signal?.addEventListener('abort', onAbort);
     if (signal?.aborted) this.stop();
 
-    const events = new EventChannel<TrainingEvent>();
     const train = toTensors(data);
     const validation = options.validation && toTensors(options.validation);
-    const work = this.run(events, train, validation, epochs, call, options).then(
-      () => events.end(),
-      (error: unknown) => events.fail(error),
-    );
+    const batches = Math.ceil(data.count / this.settings.batchSize);
+    let fitting: Promise<void> | undefined;
     try {
-      yield* events;
+      let last: EpochMetrics | undefined;
+      let completed = 0;
+      for (let epoch = 1; epoch <= epochs && !this.stopRequested; epoch++) {
+        // Batch events flow through a channel while fit runs; epoch and done events are yielded here, so
+        // the next epoch starts only once the consumer has taken this one (and may have called stop()).
+        const batchChannel = new EventChannel<TrainingEvent>();
+        let metrics: EpochMetrics | undefined;
+        fitting = this.fitEpoch(train, validation, mixSeed(this.settings.seed, shuffleSeed, epoch), {
+          onBatch: batchEvents ? (batch, logs) => batchChannel.push({ type: 'batch', epoch, batch, batches, ...roundTag, ...logs }) : undefined,
+          onEpoch: (logs) => (metrics = logs),
+        }).then(
+          () => batchChannel.end(),
+          (error: unknown) => batchChannel.fail(error),
+        );
+        yield* batchChannel;
+        await fitting;
+        fitting = undefined;
+        // An interrupted epoch's averages cover only some batches and no validation: it is not reported.
+        if (!metrics || this.stopRequested) break;
+        last = metrics;
+        completed = epoch;
+        yield { type: 'epoch', epoch, epochs, ...roundTag, ...(metrics as EpochMetrics) };
+      }
+      yield { type: 'done', ...roundTag, ...(last ?? {}), epochs: completed, stopped: completed < epochs };
     } finally {
-      this.stop(); // the consumer may have left early
-      await work;
+      if (fitting) {
+        this.model.stopTraining = true; // the consumer left during an epoch
+        await fitting;
+      }
       tf.dispose([train.x, train.y, ...(validation ? [validation.x, validation.y] : [])]);
       signal?.removeEventListener('abort', onAbort);
       this.running = false;
@@ -109,53 +133,25 @@ export class Trainer {
     }
   }
 
-  private async run(
-    events: EventChannel<TrainingEvent>,
-    train: Tensors,
-    validation: Tensors | undefined,
-    epochs: number,
-    call: number,
-    options: TrainOptions,
-  ): Promise<void> {
-    const { round, batchEvents = false } = options;
-    const count = train.x.shape[0];
-    const batches = Math.ceil(count / this.settings.batchSize);
-    const roundTag = round === undefined ? {} : { round };
-    let last: EpochMetrics | undefined;
-    let completed = 0;
-    for (let epoch = 1; epoch <= epochs && !this.stopRequested; epoch++) {
-      const order = seededPermutation(count, mixSeed(this.settings.seed, round ?? call, epoch));
-      const [x, y] = tf.tidy(() => {
-        const indices = tf.tensor1d(order, 'int32');
-        return [tf.gather(train.x, indices), tf.gather(train.y, indices)];
+  /** One `model.fit` epoch on the data in a seeded order. */
+  private async fitEpoch(train: Tensors, validation: Tensors | undefined, seed: number, hooks: ProgressHooks): Promise<void> {
+    const order = seededPermutation(train.x.shape[0], seed);
+    const [x, y] = tf.tidy(() => {
+      const indices = tf.tensor1d(order, 'int32');
+      return [tf.gather(train.x, indices), tf.gather(train.y, indices)];
+    });
+    try {
+      await this.model.fit(x, y, {
+        epochs: 1,
+        batchSize: this.settings.batchSize,
+        shuffle: false, // shuffled above, with a seed
+        validationData: validation ? [validation.x, validation.y] : undefined,
+        verbose: 0,
+        callbacks: new ProgressCallback(hooks, () => this.stopRequested),
       });
-      let metrics: EpochMetrics | undefined;
-      const callback = new ProgressCallback({
-        onBatch: batchEvents ? (batch, logs) => events.push({ type: 'batch', epoch, batch, batches, ...roundTag, ...logs }) : undefined,
-        onEpoch: (logs) => {
-          metrics = logs;
-        },
-        interrupted: () => this.stopRequested,
-      });
-      try {
-        await this.model.fit(x, y, {
-          epochs: 1,
-          batchSize: this.settings.batchSize,
-          shuffle: false, // shuffled above, with a seed
-          validationData: validation ? [validation.x, validation.y] : undefined,
-          verbose: 0,
-          callbacks: callback,
-        });
-      } finally {
-        tf.dispose([x, y]);
-      }
-      // An interrupted epoch's averages cover only some batches and no validation: it is not reported.
-      if (!metrics || this.stopRequested) break;
-      last = metrics;
-      completed = epoch;
-      events.push({ type: 'epoch', epoch, epochs, ...roundTag, ...metrics });
+    } finally {
+      tf.dispose([x, y]);
     }
-    events.push({ type: 'done', ...roundTag, ...(last ?? {}), epochs: completed, stopped: this.stopRequested });
   }
 
   private checkData(data: Dataset, what: string): void {
@@ -190,15 +186,17 @@ type Logs = { loss: number; accuracy?: number };
 type FitLogs = Record<string, number | tf.Scalar>;
 
 /** The `model.fit` callback that reports to the trainer. A `tf.Callback`, so fit uses it as is (no per-batch wrapping). */
+interface ProgressHooks {
+  onBatch?: (batch: number, logs: Logs) => void;
+  onEpoch: (logs: EpochMetrics) => void;
+}
+
 class ProgressCallback extends tf.Callback {
   private lastYield = Date.now();
 
   constructor(
-    private readonly hooks: {
-      onBatch?: (batch: number, logs: Logs) => void;
-      onEpoch: (logs: EpochMetrics) => void;
-      interrupted: () => boolean;
-    },
+    private readonly hooks: ProgressHooks,
+    private readonly interrupted: () => boolean,
   ) {
     super();
   }
@@ -215,7 +213,7 @@ class ProgressCallback extends tf.Callback {
   }
 
   override async onEpochEnd(_epoch: number, logs?: FitLogs): Promise<void> {
-    if (!logs || this.hooks.interrupted()) return;
+    if (!logs || this.interrupted()) return;
     const [loss, accuracy, valLoss, valAccuracy] = await Promise.all([scalar(logs.loss), scalar(logs.acc), scalar(logs.val_loss), scalar(logs.val_acc)]);
     this.hooks.onEpoch({
       loss: loss as number,
