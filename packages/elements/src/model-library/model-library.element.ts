@@ -2,7 +2,7 @@ import { html } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import { DiscoElement } from '../base/disco-element.js';
 import { decimal, errorMessage, percent, renderError, renderLoading } from '../base/states.js';
-import { ResourceController } from '../controllers/resource-controller.js';
+import { LibraryController } from '../library/library-controller.js';
 import { defaultModelStore, downloadModelFiles, type ModelStore, type StoredModelInfo } from '../library/model-store.js';
 import { modelLibraryStyles } from './model-library.styles.js';
 
@@ -48,13 +48,11 @@ export class DiscoModelLibrary extends DiscoElement {
 
   @state() private announcement = '';
 
-  private unsubscribe: (() => void) | undefined;
-
-  private readonly models = new ResourceController(this, {
-    args: () => [this.store] as const,
-    load: ([store]) => store.list(),
-    onError: (error) => this.emit('disco-error', { code: 'storage', message: errorMessage(error) }),
-  });
+  private readonly models = new LibraryController(
+    this,
+    () => this.store,
+    (error) => this.emit('disco-error', { code: 'storage', message: errorMessage(error) }),
+  );
 
   /** Resolves once the list has been read and rendered. */
   get loaded(): Promise<void> {
@@ -67,28 +65,8 @@ export class DiscoModelLibrary extends DiscoElement {
     await this.updateComplete;
   }
 
-  override connectedCallback(): void {
-    super.connectedCallback();
-    this.subscribeToStore();
-  }
-
-  override disconnectedCallback(): void {
-    super.disconnectedCallback();
-    this.unsubscribe?.();
-    this.unsubscribe = undefined;
-  }
-
-  protected override willUpdate(changed: Map<PropertyKey, unknown>): void {
-    if (changed.has('store') && this.isConnected) this.subscribeToStore();
-  }
-
-  private subscribeToStore(): void {
-    this.unsubscribe?.();
-    this.unsubscribe = this.store.subscribe(() => void this.models.reload());
-  }
-
   private get visibleModels(): StoredModelInfo[] {
-    const all = this.models.value ?? [];
+    const all = this.models.models;
     return this.taskId ? all.filter((m) => m.taskId === this.taskId) : all;
   }
 
