@@ -24,13 +24,7 @@ const commands: Record<string, () => Promise<Command>> = {
   train: async () => (await import('./train.js')).trainCommand,
   evaluate: async () => (await import('./evaluate.js')).evaluateCommand,
   simulate: async () => (await import('./simulate.js')).simulateCommand,
-  serve: async () => {
-    const { serveCommand } = await import('./serve.js');
-    return async (argv) => {
-      const code: unknown = await serveCommand(argv);
-      return typeof code === 'number' ? code : 0;
-    };
-  },
+  serve: async () => (await import('./serve.js')).serveCommand,
 };
 
 /**

@@ -299,6 +299,7 @@ describe('isTransientError', () => {
   test('network failures and 5xx are transient; refusals are not', () => {
     assert.equal(isTransientError(connectionRefused()), true);
     assert.equal(isTransientError(Object.assign(new Error('x'), { data: { httpStatus: 503 } })), true);
+    assert.equal(isTransientError(Object.assign(new Error('fetch failed'), { code: 'ERROR', status: 0 })), true);
     assert.equal(isTransientError(Object.assign(new Error('round closed'), { data: { httpStatus: 409 } })), false);
     assert.equal(isTransientError(new Error('update has 10 values')), false);
   });

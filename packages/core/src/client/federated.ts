@@ -389,7 +389,8 @@ export function isTransientError(error: unknown): boolean {
   for (let e: unknown = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
     const x = e as { code?: unknown; status?: unknown; data?: { httpStatus?: unknown; code?: unknown }; message?: unknown; name?: unknown };
     const status = typeof x.status === 'number' ? x.status : typeof x.data?.httpStatus === 'number' ? x.data.httpStatus : undefined;
-    if (status !== undefined) return TRANSIENT_STATUS.has(status);
+    // Status 0: no HTTP answer at all (the request never reached a server).
+    if (status !== undefined) return status === 0 || TRANSIENT_STATUS.has(status);
     if (typeof x.code === 'string' && TRANSIENT_CODES.has(x.code)) return true;
     if (typeof x.message === 'string' && /fetch failed|network|socket hang up|ECONNREFUSED|ECONNRESET|websocket|connection (closed|lost|refused)/i.test(x.message)) return true;
   }

@@ -26,7 +26,7 @@ describe('LocalClient', () => {
     assert.equal(done.type, 'done');
     assert.equal(done.epochs, 3);
     assert.equal(done.validationExamples, Math.round(titanic.count * task.training.validationSplit));
-    const lastEpoch = events.findLast((e) => e.type === 'epoch') as Extract<TrainingEvent, { type: 'epoch' }>;
+    const lastEpoch = events.filter((e) => e.type === 'epoch').at(-1) as Extract<TrainingEvent, { type: 'epoch' }>;
     assert.equal(done.accuracy, lastEpoch.valAccuracy);
     assert.ok((done.accuracy ?? 0) > 0.7, `accuracy ${done.accuracy}`);
   });
@@ -42,7 +42,7 @@ describe('LocalClient', () => {
       events.map((e) => e.type),
       ['epoch', 'done'],
     );
-    assert.equal(events.at(-1)?.stopped, true);
+    assert.equal((events.at(-1) as Extract<TrainingEvent, { type: 'done' }>).stopped, true);
     client.model.dispose();
   });
 });
