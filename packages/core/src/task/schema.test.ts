@@ -1,0 +1,64 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseTask, TaskValidationError, validateTask, type TaskInput } from './schema.js';
+
+const minimal: TaskInput = {
+  id: 'heart-disease',
+  title: 'Heart disease',
+  description: 'Predict **heart disease** from four measurements.',
+  dataType: 'tabular',
+  tabular: { inputColumns: ['age', 'chol'], outputColumn: 'target', labels: ['0', '1'] },
+  model: { source: 'builtin', architecture: 'tabular-mlp' },
+};
+
+test('a minimal task gets every default', () => {
+  const task = parseTask(minimal);
+
+  assert.equal(task.scheme, 'federated');
+  assert.equal(task.minParticipants, 2);
+  assert.equal(task.aggregation.strategy, 'fedavg');
+  assert.equal(task.quantization, 'float32');
+  assert.deepEqual(task.training, { epochsPerRound: 1, rounds: 5, batchSize: 32, validationSplit: 0.2, optimizer: 'adam', learningRate: 0.001, seed: 42 });
+  assert.deepEqual(task.privacy, { secureAggregation: false });
+});
+
+test('an invalid task lists every problem at once as path: reason', () => {
+  const result = validateTask({
+    ...minimal,
+    id: 'Bad Id',
+    description: 'Hello <script>alert(1)</script>',
+    dataType: 'image',
+    training: { batchSize: 0, learningRate: -1 },
+    preprocessing: [{ type: 'standardize', column: 'weight', mean: 0, std: 1 }],
+    privacy: { noiseMultiplier: 1.1 },
+  });
+
+  assert.equal(result.ok, false);
+  assert.deepEqual(!result.ok && result.errors, [
+    'id: must be 2-63 lowercase letters, digits or dashes, starting with a letter or digit',
+    'description: raw HTML is not allowed; use markdown',
+    'training.batchSize: Too small: expected number to be >=1',
+    'training.learningRate: Too small: expected number to be >0',
+    'image: required when dataType is "image"',
+    'preprocessing.0.type: "standardize" applies to tabular tasks only',
+    'preprocessing.0.column: "weight" is not one of the input columns (age, chol)',
+    'model.architecture: "tabular-mlp" is built for tabular data, not image',
+    'privacy.clippingNorm: required when noiseMultiplier is set',
+  ]);
+});
+
+test('parseTask throws a TaskValidationError whose message lists the issues', () => {
+  assert.throws(
+    () => parseTask({ ...minimal, title: '' }),
+    (error: unknown) =>
+      error instanceof TaskValidationError &&
+      error.issues.length === 1 &&
+      error.message === 'Invalid task:\n  - title: Too small: expected string to have >=1 characters',
+  );
+});
+
+test('a non-object is refused with a readable message', () => {
+  const result = validateTask('titanic');
+  assert.equal(result.ok, false);
+  assert.match(!result.ok ? result.errors[0] : '', /^\(task\): /);
+});
