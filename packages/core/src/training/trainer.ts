@@ -72,7 +72,11 @@ export class Trainer {
   }
 
   /**
-   * Trains for `options.epochs` epochs on `data`. Breaking out of the loop stops the training too.
+   * Trains for `options.epochs` epochs on `data`. The stream yields, per epoch, the `batch` events (when
+   * asked) then one `epoch` event with the epoch's mean training loss and accuracy and, with validation
+   * data, `valLoss` and `valAccuracy`; last, one `done` event with the last epoch's metrics, `epochs`
+   * completed and `stopped` (fewer epochs than asked). Epochs and batches count from 1. The next epoch
+   * starts only once the consumer has taken an `epoch` event. Breaking out of the loop stops the training.
    *
    * @throws Error when the data has no labels or examples of another shape than the model's input, or
    *   when this trainer is already training.
@@ -185,12 +189,15 @@ type Logs = { loss: number; accuracy?: number };
 /** What fit hands its callbacks: numbers, or scalar tensors it has not read yet (`UnresolvedLogs`, not exported by TF.js). */
 type FitLogs = Record<string, number | tf.Scalar>;
 
-/** The `model.fit` callback that reports to the trainer. A `tf.Callback`, so fit uses it as is (no per-batch wrapping). */
 interface ProgressHooks {
   onBatch?: (batch: number, logs: Logs) => void;
   onEpoch: (logs: EpochMetrics) => void;
 }
 
+/**
+ * The `model.fit` callback that reports to the trainer. A `tf.Callback`, so fit uses it as is: no wrapping
+ * that reads every batch's logs, and no `setTimeout` yields (we yield ourselves, cheaper).
+ */
 class ProgressCallback extends tf.Callback {
   private lastYield = Date.now();
 
