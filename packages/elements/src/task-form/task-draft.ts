@@ -1,0 +1,193 @@
+import {
+  parseTask,
+  type PreprocessingStep,
+  type PrivacySettings,
+  type TaskInput,
+} from '@disco/core';
+
+/** The form's values, by the dotted path of the task field they fill (`training.batchSize`), as typed. */
+export type DraftValues = Record<string, string>;
+
+/** One preprocessing step as typed in the form. */
+export interface StepDraft {
+  type: PreprocessingStep['type'];
+  column: string;
+  value: string;
+  categories: string;
+  mean: string;
+  std: string;
+  min: string;
+  max: string;
+}
+
+/** The schema's defaults, read from core's task schema itself (a minimal task, parsed). */
+const schemaDefaults = parseTask({
+  id: 'defaults',
+  title: 'defaults',
+  description: '',
+  dataType: 'tabular',
+  tabular: { inputColumns: ['x'], outputColumn: 'y', labels: ['0', '1'] },
+  model: { source: 'builtin', architecture: 'tabular-mlp' },
+});
+
+/** The values a new form starts with: the schema's defaults, empty texts. */
+export function initialValues(): DraftValues {
+  const d = schemaDefaults;
+  return {
+    id: '',
+    title: '',
+    description: '',
+    dataFormat: '',
+    sample: '',
+    dataType: 'tabular',
+    'tabular.inputColumns': '',
+    'tabular.outputColumn': '',
+    'tabular.labels': '',
+    'image.width': '28',
+    'image.height': '28',
+    'image.channels': '1',
+    'image.labels': '',
+    'text.sequenceLength': '64',
+    'text.vocabularySize': '',
+    'model.source': 'builtin',
+    'model.architecture': 'tabular-mlp',
+    'model.hiddenUnits': '',
+    ...Object.fromEntries(Object.entries(d.training).map(([k, v]) => [`training.${k}`, String(v)])),
+    scheme: d.scheme,
+    minParticipants: String(d.minParticipants),
+    roundDeadlineSeconds: String(d.roundDeadlineSeconds),
+    'aggregation.strategy': d.aggregation.strategy,
+    'aggregation.parameter': '',
+    quantization: d.quantization,
+    ...privacyValues(d.privacy),
+  };
+}
+
+/** Privacy settings → form values. */
+export function privacyValues(p: PrivacySettings): DraftValues {
+  return {
+    'privacy.secureAggregation': String(p.secureAggregation),
+    'privacy.clippingNorm': p.clippingNorm === undefined ? '' : String(p.clippingNorm),
+    'privacy.noiseMultiplier': p.noiseMultiplier === undefined ? '' : String(p.noiseMultiplier),
+    'privacy.budget.epsilon': p.budget ? String(p.budget.epsilon) : '',
+    'privacy.budget.delta': p.budget ? String(p.budget.delta) : '',
+  };
+}
+
+/** An empty number stays out (the schema's default applies); anything else becomes a number (maybe NaN, which the schema reports). */
+const num = (text: string | undefined) => (text === undefined || text.trim() === '' ? undefined : Number(text));
+const list = (text: string | undefined) =>
+  (text ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+const defined = <T extends object>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+
+/** The privacy settings the values describe. */
+export function privacyOf(v: DraftValues): PrivacySettings {
+  const epsilon = num(v['privacy.budget.epsilon']);
+  const delta = num(v['privacy.budget.delta']);
+  return defined({
+    secureAggregation: v['privacy.secureAggregation'] === 'true',
+    clippingNorm: num(v['privacy.clippingNorm']),
+    noiseMultiplier: num(v['privacy.noiseMultiplier']),
+    budget: epsilon === undefined && delta === undefined ? undefined : ({ epsilon, delta } as PrivacySettings['budget']),
+  });
+}
+
+function stepOf(s: StepDraft): PreprocessingStep {
+  switch (s.type) {
+    case 'fill-missing':
+      return { type: s.type, column: s.column, value: s.value.trim() !== '' && !Number.isNaN(Number(s.value)) ? Number(s.value) : s.value };
+    case 'one-hot':
+      return { type: s.type, column: s.column, categories: list(s.categories) };
+    case 'standardize':
+      return { type: s.type, column: s.column, mean: num(s.mean) as number, std: num(s.std) as number };
+    case 'min-max':
+      return { type: s.type, column: s.column, min: num(s.min) as number, max: num(s.max) as number };
+    case 'log1p':
+      return { type: s.type, column: s.column };
+    case 'resize':
+    case 'scale-pixels':
+      return { type: s.type };
+  }
+}
+
+/** The form's values → the task they describe, for core's `validateTask` and the API. */
+export function toTaskInput(v: DraftValues, steps: StepDraft[]): TaskInput {
+  const dataType = v.dataType as TaskInput['dataType'];
+  const builtin = v['model.source'] === 'builtin';
+  const hiddenUnits = list(v['model.hiddenUnits']).map(Number);
+  return defined({
+    id: v.id!.trim(),
+    title: v.title!,
+    description: v.description!,
+    dataFormat: v.dataFormat!,
+    sample: v.sample?.trim() ? v.sample : undefined,
+    dataType,
+    tabular:
+      dataType === 'tabular'
+        ? { inputColumns: list(v['tabular.inputColumns']), outputColumn: v['tabular.outputColumn']!.trim(), labels: list(v['tabular.labels']) }
+        : undefined,
+    image:
+      dataType === 'image'
+        ? {
+            width: num(v['image.width']) as number,
+            height: num(v['image.height']) as number,
+            channels: Number(v['image.channels']) as 1 | 3,
+            labels: list(v['image.labels']),
+          }
+        : undefined,
+    text: dataType === 'text' ? defined({ sequenceLength: num(v['text.sequenceLength']) as number, vocabularySize: num(v['text.vocabularySize']) }) : undefined,
+    preprocessing: steps.map(stepOf),
+    model: builtin
+      ? defined({
+          source: 'builtin' as const,
+          architecture: v['model.architecture'] as 'tabular-mlp',
+          hiddenUnits: hiddenUnits.length ? hiddenUnits : undefined,
+        })
+      : { source: 'tfjs' as const },
+    training: defined({
+      epochsPerRound: num(v['training.epochsPerRound']),
+      rounds: num(v['training.rounds']),
+      batchSize: num(v['training.batchSize']),
+      validationSplit: num(v['training.validationSplit']),
+      optimizer: v['training.optimizer'] as 'adam',
+      learningRate: num(v['training.learningRate']),
+      seed: num(v['training.seed']),
+    }),
+    scheme: v.scheme as TaskInput['scheme'],
+    minParticipants: num(v.minParticipants),
+    roundDeadlineSeconds: num(v.roundDeadlineSeconds),
+    aggregation: defined({ strategy: v['aggregation.strategy'] as 'fedavg', parameter: num(v['aggregation.parameter']) }),
+    privacy: privacyOf(v),
+    quantization: v.quantization as TaskInput['quantization'],
+  }) as TaskInput;
+}
+
+/**
+ * Assigns `path: reason` issues (core's `validateTask`, the API's refusals) to the form's fields: the
+ * field of that path, else the first field under it (`tabular` → `tabular.inputColumns`), else the
+ * nearest field above it (`preprocessing.2.column` → `preprocessing.2.column` when listed, or
+ * `preprocessing`). `aliases` sends other paths to a field (`weights.bin` → `model`, keeping the path in the
+ * message). What matches no field is returned under `''`, for the form's summary.
+ */
+export function issuesByField(issues: readonly string[], fields: readonly string[], aliases: Record<string, string> = {}): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  const add = (field: string, reason: string) => out.set(field, [...(out.get(field) ?? []), reason]);
+  for (const issue of issues) {
+    const at = issue.indexOf(': ');
+    const written = at > 0 ? issue.slice(0, at) : '';
+    const alias = Object.keys(aliases).find((a) => written === a || written.startsWith(`${a} `) || written.startsWith(`${a}[`));
+    const path = alias ? aliases[alias]! : written;
+    const reason = at > 0 ? (alias ? `${written}: ${issue.slice(at + 2)}` : issue.slice(at + 2)) : issue;
+    if (fields.includes(path)) add(path, reason);
+    else {
+      const under = fields.find((f) => f.startsWith(`${path}.`));
+      const above = [...fields].sort((a, b) => b.length - a.length).find((f) => path.startsWith(`${f}.`));
+      const field = path && path !== '(task)' ? (under ?? above) : undefined;
+      add(field ?? '', field ? reason : issue);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,593 @@
+import { html, nothing, type TemplateResult } from 'lit';
+import { property, state } from 'lit/decorators.js';
+import {
+  aggregationStrategies,
+  builtinArchitectures,
+  dataTypes,
+  quantizations,
+  schemes,
+  validateTask,
+  type DataType,
+  type PreprocessingStep,
+  type Task,
+  type TaskInput,
+} from '@disco/core';
+import { DiscoApiError, type DiscoApi, type ModelUpload } from '../api/disco-api.js';
+import { DiscoElement } from '../base/disco-element.js';
+import { dataTypeLabels, schemeExplanations, schemeLabels } from '../base/labels.js';
+import { errorCode, errorMessage } from '../base/states.js';
+import { ApiController } from '../controllers/api-controller.js';
+import { presetOf, privacyPresets, type PrivacyPreset } from './privacy-presets.js';
+import { initialValues, issuesByField, privacyOf, privacyValues, toTaskInput, type DraftValues, type StepDraft } from './task-draft.js';
+import { taskFormStyles } from './task-form.styles.js';
+
+/** Which built-in architectures fit which data type. */
+const architecturesFor: Record<DataType, readonly string[]> = {
+  tabular: ['tabular-mlp'],
+  image: ['mnist-cnn', 'cifar10-cnn', 'image-mlp'],
+  text: [],
+};
+
+const tabularSteps: PreprocessingStep['type'][] = ['fill-missing', 'one-hot', 'standardize', 'min-max', 'log1p'];
+const imageSteps: PreprocessingStep['type'][] = ['resize', 'scale-pixels'];
+const stepLabels: Record<PreprocessingStep['type'], string> = {
+  'fill-missing': 'Fill missing values',
+  'one-hot': 'One-hot encode categories',
+  standardize: 'Standardize (mean, std)',
+  'min-max': 'Scale to [0, 1] (min, max)',
+  log1p: 'Logarithm (log 1 + x)',
+  resize: 'Resize images to the task size',
+  'scale-pixels': 'Scale pixels to [0, 1]',
+};
+
+/** Upload issues the API names by file: they belong next to the upload field. */
+const UPLOAD_ALIASES = { 'model.json': 'model', 'weights.bin': 'model', weightsManifest: 'model' };
+
+/**
+ * @summary Create a task on a Disco server without code: every field of the task with sensible defaults,
+ * inline validation, privacy presets, and a built-in architecture or an uploaded TF.js model.
+ *
+ * Fields are checked as they are filled (with core's `validateTask`, the rules the server applies); the
+ * server's refusals are shown next to the field they concern.
+ *
+ * @slot header - Above the form, e.g. a heading.
+ *
+ * @event disco-task-create - The server created the task. Detail: `{ task }`.
+ * @event disco-error - The server refused the task or could not be reached. Detail: `{ code, message }`.
+ *
+ * @csspart form - The `<form>`.
+ * @csspart summary - The list of problems shown after a refused submission.
+ * @csspart presets - The privacy presets.
+ * @csspart upload - The TF.js model upload input.
+ * @csspart submit-button - "Create task".
+ * @csspart success - The confirmation after creation.
+ *
+ * @cssproperty --disco-color-danger - Field errors.
+ */
+export class DiscoTaskForm extends DiscoElement {
+  static override styles = taskFormStyles;
+
+  /** Base URL of the Disco server. */
+  @property({ reflect: true }) server?: string;
+
+  /** An injected API (e.g. `FakeDiscoApi`); wins over `server`. */
+  @property({ attribute: false }) api?: DiscoApi;
+
+  /** The server's admin token; when absent, the form asks for it. */
+  @property({ attribute: 'admin-token' }) adminToken = '';
+
+  /** Forces the light or dark palette; follows the user's preference when absent. */
+  @property({ reflect: true }) theme?: 'light' | 'dark';
+
+  @state() private values: DraftValues = initialValues();
+  @state() private steps: StepDraft[] = [];
+  @state() private touched = new Set<string>();
+  @state() private submitted = false;
+  @state() private submitting = false;
+  @state() private serverIssues = new Map<string, string[]>();
+  @state() private upload: ModelUpload | undefined;
+  @state() private uploadNames = '';
+  @state() private tokenInput = '';
+  @state() private created: Task | undefined;
+
+  private readonly apiController = new ApiController(this);
+  /** The client-side problems of the draft being rendered. */
+  private renderedIssues = new Map<string, string[]>();
+
+  /** The task the form describes now (defaults left out). */
+  get draft(): TaskInput {
+    return toTaskInput(this.values, this.steps);
+  }
+
+  /** Sets several fields at once, by path (`{ 'training.rounds': '10' }`), e.g. to prefill the form. */
+  setValues(values: DraftValues): void {
+    this.values = { ...this.values, ...values };
+    for (const path of Object.keys(values)) this.clearServerIssue(path);
+  }
+
+  /** Validates and submits. Resolves with the created task, or `undefined` when it was refused (see the form). */
+  async submit(): Promise<Task | undefined> {
+    this.submitted = true;
+    this.created = undefined;
+    const check = validateTask(this.draft);
+    const token = this.adminToken || this.tokenInput;
+    const local = [...(check.ok ? [] : check.errors)];
+    if (!token) local.push('adminToken: the admin token is required to create a task');
+    if (this.values['model.source'] === 'tfjs' && !this.upload) local.push('model: choose the model.json and weights.bin of a TF.js model');
+    if (local.length) {
+      this.serverIssues = issuesByField(local.filter((i) => i.startsWith('adminToken') || i.startsWith('model:')), this.fieldList());
+      await this.updateComplete;
+      this.focusFirstError();
+      return undefined;
+    }
+    const api = this.apiController.api;
+    if (!api) {
+      this.serverIssues = new Map([['', ['Set the "server" attribute to create a task.']]]);
+      return undefined;
+    }
+    this.submitting = true;
+    try {
+      const task = await api.createTask(this.draft, { adminToken: token, model: this.upload });
+      this.created = task;
+      this.serverIssues = new Map();
+      this.emit('disco-task-create', { task });
+      return task;
+    } catch (error) {
+      const issues =
+        error instanceof DiscoApiError && error.issues.length
+          ? error.issues
+          : error instanceof DiscoApiError && error.code === 'unauthorized'
+            ? [`adminToken: ${error.message}`]
+            : [errorMessage(error)];
+      this.serverIssues = issuesByField(issues, this.fieldList(), UPLOAD_ALIASES);
+      this.emit('disco-error', { code: errorCode(error), message: errorMessage(error) });
+      await this.updateComplete;
+      this.focusFirstError();
+      return undefined;
+    } finally {
+      this.submitting = false;
+    }
+  }
+
+  /** Empties the form back to its defaults. */
+  reset(): void {
+    this.values = initialValues();
+    this.steps = [];
+    this.touched = new Set();
+    this.submitted = false;
+    this.serverIssues = new Map();
+    this.upload = undefined;
+    this.uploadNames = '';
+    this.created = undefined;
+  }
+
+  /** Every field's path: the values', the preprocessing steps', the upload and the token. */
+  private fieldList(): string[] {
+    const stepFields = this.steps.flatMap((_, i) => ['type', 'column', 'value', 'categories', 'mean', 'std', 'min', 'max'].map((k) => `preprocessing.${i}.${k}`));
+    return [...Object.keys(this.values), 'preprocessing', ...stepFields, 'model', 'adminToken'];
+  }
+
+  /** Client-side problems by field, shown for the fields touched (all after a submission). */
+  private get clientIssues(): Map<string, string[]> {
+    const check = validateTask(this.draft);
+    return check.ok ? new Map() : issuesByField(check.errors, this.fieldList());
+  }
+
+  private focusFirstError(): void {
+    this.renderRoot.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus() ?? this.renderRoot.querySelector<HTMLElement>('[part="summary"]')?.focus();
+  }
+
+  private clearServerIssue(path: string): void {
+    if (!this.serverIssues.has(path)) return;
+    const next = new Map(this.serverIssues);
+    next.delete(path);
+    this.serverIssues = next;
+  }
+
+  private setValue(path: string, value: string): void {
+    const next = { ...this.values, [path]: value };
+    if (path === 'dataType') {
+      const first = architecturesFor[value as DataType][0];
+      next['model.architecture'] = first ?? next['model.architecture']!;
+      if (!first) next['model.source'] = 'tfjs';
+      this.steps = this.steps.filter((s) => (value === 'image' ? imageSteps : tabularSteps).includes(s.type));
+    }
+    this.values = next;
+    this.created = undefined;
+    this.clearServerIssue(path);
+  }
+
+  private touch(path: string): void {
+    if (this.touched.has(path)) return;
+    this.touched = new Set([...this.touched, path]);
+  }
+
+  private handleInput(event: Event): void {
+    const control = event.target as HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement;
+    if (!(control.name in this.values)) return; // steps, presets, upload and token have their own handlers
+    const value = control instanceof HTMLInputElement && control.type === 'checkbox' ? String(control.checked) : control.value;
+    this.setValue(control.name, value);
+  }
+
+  private handleBlur(event: Event): void {
+    this.touch((event.target as HTMLInputElement).name);
+  }
+
+  private handlePreset(event: Event): void {
+    const preset = (event.target as HTMLInputElement).value as PrivacyPreset;
+    this.values = { ...this.values, ...privacyValues(privacyPresets[preset].settings) };
+  }
+
+  private handleAddStep(): void {
+    const type = this.values.dataType === 'image' ? 'scale-pixels' : 'fill-missing';
+    this.steps = [...this.steps, { type, column: '', value: '', categories: '', mean: '', std: '', min: '', max: '' }];
+  }
+
+  private handleStepInput(event: Event): void {
+    const control = event.target as HTMLInputElement | HTMLSelectElement;
+    const [, index, key] = control.name.split('.') as [string, string, keyof StepDraft];
+    this.steps = this.steps.map((s, i) => (i === Number(index) ? { ...s, [key]: control.value } : s));
+    this.clearServerIssue(control.name);
+  }
+
+  private handleRemoveStep(event: Event): void {
+    const index = Number((event.currentTarget as HTMLElement).dataset.index);
+    this.steps = this.steps.filter((_, i) => i !== index);
+  }
+
+  private async handleUpload(event: Event): Promise<void> {
+    const files = Array.from((event.target as HTMLInputElement).files ?? []);
+    this.clearServerIssue('model');
+    this.upload = undefined;
+    this.uploadNames = files.map((f) => f.name).join(', ');
+    const json = files.find((f) => f.name.endsWith('.json'));
+    const weights = files.filter((f) => f !== json);
+    try {
+      if (!json || weights.length === 0) throw new Error('choose both model.json and its weights file (weights.bin)');
+      let modelJson: unknown;
+      try {
+        modelJson = JSON.parse(await json.text());
+      } catch {
+        throw new Error(`${json.name} is not valid JSON`);
+      }
+      if (typeof modelJson !== 'object' || modelJson === null || !('modelTopology' in modelJson))
+        throw new Error(`${json.name} is not a TF.js model (it has no "modelTopology")`);
+      const ordered = orderWeightFiles(modelJson, weights);
+      const weightsBuffer = await new Blob(ordered).arrayBuffer();
+      this.upload = { modelJson, weights: weightsBuffer };
+    } catch (error) {
+      this.serverIssues = new Map([...this.serverIssues, ['model', [errorMessage(error)]]]);
+    }
+  }
+
+  private handleToken(event: Event): void {
+    this.tokenInput = (event.target as HTMLInputElement).value;
+    this.clearServerIssue('adminToken');
+  }
+
+  private handleSubmit(event: Event): void {
+    event.preventDefault();
+    void this.submit();
+  }
+
+  protected override render() {
+    const client = (this.renderedIssues = this.clientIssues);
+    const issues = (path: string) => [...(this.submitted || this.touched.has(path) ? (client.get(path) ?? []) : []), ...(this.serverIssues.get(path) ?? [])];
+    const general = [...(this.serverIssues.get('') ?? []), ...(this.submitted ? (client.get('') ?? []) : [])];
+    const all = this.submitted ? [...client.entries(), ...this.serverIssues.entries()].flatMap(([f, list]) => list.map((r) => (f ? `${f}: ${r}` : r))) : [];
+    const v = this.values;
+    const dataType = v.dataType as DataType;
+    return html`
+      <slot name="header"></slot>
+      ${all.length || general.length
+        ? html`<div class="error-box summary" role="alert" part="summary" tabindex="-1">
+            <strong>${all.length || general.length} ${all.length === 1 ? 'problem' : 'problems'} to fix before the task can be created:</strong>
+            <ul>
+              ${[...new Set([...general, ...all])].map((i) => html`<li>${i}</li>`)}
+            </ul>
+          </div>`
+        : nothing}
+      ${this.created
+        ? html`<p role="status" part="success" class="success">The task “${this.created.title}” (${this.created.id}) was created.</p>`
+        : nothing}
+      <form part="form" novalidate @submit=${this.handleSubmit} @input=${this.handleInput} @change=${this.handleInput} @focusout=${this.handleBlur}>
+        <fieldset>
+          <legend>About the task</legend>
+          <div class="grid">
+            ${this.field(issues, 'id', 'Identifier', this.text('id', { hint: 'Lowercase letters, digits and dashes, e.g. "heart-disease".', required: true }))}
+            ${this.field(issues, 'title', 'Title', this.text('title', { required: true }))}
+            ${this.field(issues, 'description', 'What is learned (markdown)', this.textarea('description', 4), 'wide')}
+            ${this.field(issues, 'dataFormat', 'The data participants need (markdown)', this.textarea('dataFormat', 3), 'wide')}
+            ${this.field(issues, 'sample', 'Example data (a few CSV lines or file names)', this.textarea('sample', 3), 'wide')}
+          </div>
+        </fieldset>
+
+        <fieldset>
+          <legend>Data</legend>
+          <div class="grid">
+            ${this.field(issues, 'dataType', 'Kind of data', this.select('dataType', dataTypes.map((t) => [t, dataTypeLabels[t]])))}
+            ${dataType === 'tabular'
+              ? html`${this.field(issues, 'tabular.inputColumns', 'Input columns', this.text('tabular.inputColumns', { hint: 'Comma-separated, as in the CSV header.' }))}
+                ${this.field(issues, 'tabular.outputColumn', 'Column to predict', this.text('tabular.outputColumn'))}
+                ${this.field(issues, 'tabular.labels', 'Its values (classes)', this.text('tabular.labels', { hint: 'Comma-separated, e.g. 0, 1.' }))}`
+              : nothing}
+            ${dataType === 'image'
+              ? html`${this.field(issues, 'image.width', 'Width (pixels)', this.number('image.width', { min: 1 }))}
+                ${this.field(issues, 'image.height', 'Height (pixels)', this.number('image.height', { min: 1 }))}
+                ${this.field(issues, 'image.channels', 'Colours', this.select('image.channels', [['1', 'Grayscale'], ['3', 'Colour (RGB)']]))}
+                ${this.field(issues, 'image.labels', 'Labels (classes)', this.text('image.labels', { hint: 'Comma-separated, e.g. cat, dog.' }))}`
+              : nothing}
+            ${dataType === 'text'
+              ? html`${this.field(issues, 'text.sequenceLength', 'Tokens per sequence', this.number('text.sequenceLength', { min: 2 }))}
+                ${this.field(issues, 'text.vocabularySize', 'Vocabulary size (optional)', this.number('text.vocabularySize', { min: 2 }))}`
+              : nothing}
+          </div>
+          ${this.renderSteps(issues, dataType)}
+        </fieldset>
+
+        <fieldset>
+          <legend>Model</legend>
+          <div class="grid">
+            ${this.field(
+              issues,
+              'model.source',
+              'Model',
+              this.select('model.source', [
+                ['builtin', 'A built-in architecture'],
+                ['tfjs', 'My TF.js model (upload)'],
+              ]),
+            )}
+            ${v['model.source'] === 'builtin'
+              ? html`${this.field(
+                  issues,
+                  'model.architecture',
+                  'Architecture',
+                  this.select(
+                    'model.architecture',
+                    builtinArchitectures.filter((a) => architecturesFor[dataType].includes(a)).map((a) => [a, a]),
+                  ),
+                )}
+                ${v['model.architecture']?.endsWith('mlp')
+                  ? this.field(issues, 'model.hiddenUnits', 'Hidden layer sizes (optional)', this.text('model.hiddenUnits', { hint: 'Comma-separated, e.g. 32, 16.' }))
+                  : nothing}`
+              : this.field(
+                  issues,
+                  'model',
+                  'model.json and weights.bin',
+                  html`<input
+                      id="f-model"
+                      name="model-upload"
+                      part="upload"
+                      type="file"
+                      multiple
+                      accept=".json,.bin"
+                      aria-describedby="f-model-hint f-model-errors"
+                      aria-invalid=${issues('model').length ? 'true' : 'false'}
+                      @change=${this.handleUpload}
+                    />
+                    <span class="hint" id="f-model-hint">${this.uploadNames || 'A TF.js LayersModel, as saved by model.save().'}</span>`,
+                  'wide',
+                )}
+          </div>
+        </fieldset>
+
+        <fieldset>
+          <legend>Training</legend>
+          <div class="grid">
+            ${this.field(issues, 'training.epochsPerRound', 'Epochs per round', this.number('training.epochsPerRound', { min: 1 }))}
+            ${this.field(issues, 'training.rounds', 'Rounds', this.number('training.rounds', { min: 1 }))}
+            ${this.field(issues, 'training.batchSize', 'Batch size', this.number('training.batchSize', { min: 1 }))}
+            ${this.field(issues, 'training.validationSplit', 'Share held out for validation', this.number('training.validationSplit', { min: 0, max: 0.9, step: 0.05 }))}
+            ${this.field(
+              issues,
+              'training.optimizer',
+              'Optimizer',
+              this.select('training.optimizer', [
+                ['adam', 'Adam'],
+                ['sgd', 'SGD'],
+                ['rmsprop', 'RMSprop'],
+              ]),
+            )}
+            ${this.field(issues, 'training.learningRate', 'Learning rate', this.number('training.learningRate', { min: 0, step: 0.0001 }))}
+            ${this.field(issues, 'training.seed', 'Random seed', this.number('training.seed', { step: 1 }))}
+          </div>
+        </fieldset>
+
+        <fieldset>
+          <legend>Collaboration</legend>
+          <div class="grid">
+            ${this.field(issues, 'scheme', 'Scheme', this.select('scheme', schemes.map((s) => [s, schemeLabels[s]])), undefined, schemeExplanations[v.scheme as keyof typeof schemeExplanations])}
+            ${this.field(issues, 'minParticipants', 'Minimum participants per round', this.number('minParticipants', { min: 1 }))}
+            ${this.field(issues, 'roundDeadlineSeconds', 'Round deadline (seconds)', this.number('roundDeadlineSeconds', { min: 1 }))}
+            ${this.field(issues, 'aggregation.strategy', 'Aggregation', this.select('aggregation.strategy', aggregationStrategies.map((a) => [a, a])))}
+            ${this.field(
+              issues,
+              'aggregation.parameter',
+              'Aggregation parameter (optional)',
+              this.number('aggregation.parameter', { min: 0, step: 0.05, hint: 'Trimmed share (trimmed mean) or tolerated attackers (Krum).' }),
+            )}
+            ${this.field(issues, 'quantization', 'Update encoding', this.select('quantization', quantizations.map((q) => [q, q])))}
+          </div>
+        </fieldset>
+
+        ${this.renderPrivacy(issues)}
+        ${this.adminToken
+          ? nothing
+          : html`<fieldset>
+              <legend>Authorisation</legend>
+              ${this.field(
+                issues,
+                'adminToken',
+                'Admin token of the server',
+                html`<input
+                  id="f-adminToken"
+                  name="adminToken-input"
+                  type="password"
+                  autocomplete="off"
+                  .value=${this.tokenInput}
+                  aria-describedby="f-adminToken-errors"
+                  aria-invalid=${issues('adminToken').length ? 'true' : 'false'}
+                  @input=${this.handleToken}
+                />`,
+              )}
+            </fieldset>`}
+        <div class="row">
+          <button type="submit" part="submit-button" ?disabled=${this.submitting}>${this.submitting ? 'Creating…' : 'Create task'}</button>
+        </div>
+      </form>
+    `;
+  }
+
+  private renderSteps(issues: (path: string) => string[], dataType: DataType) {
+    if (dataType === 'text') return nothing;
+    const types = dataType === 'image' ? imageSteps : tabularSteps;
+    const columns = this.values['tabular.inputColumns']!.split(',').map((c) => c.trim()).filter(Boolean);
+    return html`<h4 id="steps-heading">Preprocessing, in order</h4>
+      ${issues('preprocessing').map((i) => html`<p class="error">${i}</p>`)}
+      ${this.steps.map((step, i) => {
+        const p = (key: string) => `preprocessing.${i}.${key}`;
+        const input = (key: keyof StepDraft, label: string, hint?: string) =>
+          this.field(
+            issues,
+            p(key),
+            label,
+            html`<input id="${idOf(p(key))}" name=${p(key)} .value=${step[key]} @input=${this.handleStepInput}
+              aria-describedby="${idOf(p(key))}-errors" aria-invalid=${issues(p(key)).length ? 'true' : 'false'} />`,
+            undefined,
+            hint,
+          );
+        return html`<div class="step" role="group" aria-label="Step ${i + 1}">
+          ${this.field(
+            issues,
+            p('type'),
+            `Step ${i + 1}`,
+            html`<select id="${idOf(p('type'))}" name=${p('type')} @change=${this.handleStepInput}>
+              ${types.map((t) => html`<option value=${t} ?selected=${t === step.type}>${stepLabels[t]}</option>`)}
+            </select>`,
+          )}
+          ${'column' in stepShape(step.type)
+            ? this.field(
+                issues,
+                p('column'),
+                'Column',
+                html`<select id="${idOf(p('column'))}" name=${p('column')} @change=${this.handleStepInput}
+                  aria-invalid=${issues(p('column')).length ? 'true' : 'false'} aria-describedby="${idOf(p('column'))}-errors">
+                  <option value="" ?selected=${step.column === ''}>Choose…</option>
+                  ${[...new Set([...columns, ...(step.column ? [step.column] : [])])].map((c) => html`<option value=${c} ?selected=${c === step.column}>${c}</option>`)}
+                </select>`,
+              )
+            : nothing}
+          ${step.type === 'fill-missing' ? input('value', 'Value') : nothing}
+          ${step.type === 'one-hot' ? input('categories', 'Categories', 'Comma-separated.') : nothing}
+          ${step.type === 'standardize' ? html`${input('mean', 'Mean')} ${input('std', 'Standard deviation')}` : nothing}
+          ${step.type === 'min-max' ? html`${input('min', 'Minimum')} ${input('max', 'Maximum')}` : nothing}
+          <button type="button" class="danger" data-index=${i} @click=${this.handleRemoveStep}>Remove step ${i + 1}</button>
+        </div>`;
+      })}
+      <button type="button" class="secondary" @click=${this.handleAddStep}>Add a step</button>`;
+  }
+
+  private renderPrivacy(issues: (path: string) => string[]) {
+    const preset = presetOf(privacyOf(this.values));
+    return html`<fieldset>
+      <legend>Privacy</legend>
+      <fieldset class="presets" part="presets">
+        <legend class="visually-hidden">Privacy preset</legend>
+        ${(Object.keys(privacyPresets) as PrivacyPreset[]).map(
+          (p) => html`<label>
+            <input type="radio" name="privacy-preset" value=${p} .checked=${preset === p} @change=${this.handlePreset} />
+            <span><strong>${privacyPresets[p].label}</strong> – ${privacyPresets[p].description}</span>
+          </label>`,
+        )}
+        ${preset === 'custom' ? html`<p class="muted">Custom settings (see below).</p>` : nothing}
+      </fieldset>
+      <details ?open=${preset === 'custom'}>
+        <summary>Privacy settings in detail</summary>
+        <div class="grid">
+          ${this.field(
+            issues,
+            'privacy.secureAggregation',
+            'Secure aggregation',
+            html`<input
+              id="f-privacy-secureAggregation"
+              type="checkbox"
+              name="privacy.secureAggregation"
+              .checked=${this.values['privacy.secureAggregation'] === 'true'}
+            />`,
+            'checkbox',
+          )}
+          ${this.field(issues, 'privacy.clippingNorm', 'Clipping norm', this.number('privacy.clippingNorm', { min: 0, step: 0.1 }))}
+          ${this.field(issues, 'privacy.noiseMultiplier', 'Noise multiplier', this.number('privacy.noiseMultiplier', { min: 0, step: 0.1 }))}
+          ${this.field(issues, 'privacy.budget.epsilon', 'Privacy budget ε', this.number('privacy.budget.epsilon', { min: 0, step: 0.1 }))}
+          ${this.field(issues, 'privacy.budget.delta', 'Privacy budget δ', this.number('privacy.budget.delta', { min: 0, step: 0.00001 }))}
+        </div>
+      </details>
+    </fieldset>`;
+  }
+
+  /** A labelled field with its hint and its errors, announced and linked to the control. */
+  private field(issues: (path: string) => string[], path: string, label: string, control: TemplateResult, variant?: 'wide' | 'checkbox', hint?: string) {
+    const id = idOf(path);
+    const errors = issues(path);
+    return html`<div class="field ${variant ?? ''}">
+      ${variant === 'checkbox' ? html`${control}<label for=${id}>${label}</label>` : html`<label for=${id}>${label}</label>${control}`}
+      ${hint ? html`<span class="hint">${hint}</span>` : nothing}
+      <span class="error" id="${id}-errors">${errors.join('\n')}</span>
+    </div>`;
+  }
+
+
+  private text(path: string, options: { hint?: string; required?: boolean } = {}) {
+    const id = idOf(path);
+    return html`<input id=${id} name=${path} type="text" .value=${this.values[path] ?? ''} ?required=${options.required}
+        aria-describedby="${options.hint ? `${id}-hint ` : ''}${id}-errors" aria-invalid=${this.invalid(path)} />
+      ${options.hint ? html`<span class="hint" id="${id}-hint">${options.hint}</span>` : nothing}`;
+  }
+
+  private number(path: string, options: { min?: number; max?: number; step?: number; hint?: string } = {}) {
+    const id = idOf(path);
+    return html`<input id=${id} name=${path} type="number" inputmode="decimal" .value=${this.values[path] ?? ''}
+        min=${options.min ?? nothing} max=${options.max ?? nothing} step=${options.step ?? 'any'}
+        aria-describedby="${options.hint ? `${id}-hint ` : ''}${id}-errors" aria-invalid=${this.invalid(path)} />
+      ${options.hint ? html`<span class="hint" id="${id}-hint">${options.hint}</span>` : nothing}`;
+  }
+
+  private textarea(path: string, rows: number) {
+    const id = idOf(path);
+    return html`<textarea id=${id} name=${path} rows=${rows} .value=${this.values[path] ?? ''} aria-describedby="${id}-errors" aria-invalid=${this.invalid(path)}></textarea>`;
+  }
+
+  private select(path: string, options: [string, string][]) {
+    const id = idOf(path);
+    return html`<select id=${id} name=${path} aria-describedby="${id}-errors" aria-invalid=${this.invalid(path)}>
+      ${options.map(([value, label]) => html`<option value=${value} ?selected=${this.values[path] === value}>${label}</option>`)}
+    </select>`;
+  }
+
+  private invalid(path: string): 'true' | 'false' {
+    const shown = this.submitted || this.touched.has(path);
+    return (shown && this.renderedIssues.has(path)) || this.serverIssues.has(path) ? 'true' : 'false';
+  }
+}
+
+/** The id of a field's control. */
+function idOf(path: string): string {
+  return `f-${path.replace(/\./g, '-')}`;
+}
+
+/** The fields a step type carries (only whether it has a column matters here). */
+function stepShape(type: PreprocessingStep['type']): object {
+  return type === 'resize' || type === 'scale-pixels' ? {} : { column: '' };
+}
+
+/** The weight files in the order of the manifest's paths (the order TF.js concatenates them in). */
+function orderWeightFiles(modelJson: object, files: File[]): File[] {
+  const manifest = (modelJson as { weightsManifest?: { paths?: string[] }[] }).weightsManifest ?? [];
+  const paths = manifest.flatMap((group) => group.paths ?? []).map((p) => p.split('/').pop()!);
+  if (paths.length === 0) return files;
+  return paths.map((name) => {
+    const file = files.find((f) => f.name === name);
+    if (!file) throw new Error(`model.json names the weights file "${name}", which was not chosen`);
+    return file;
+  });
+}

@@ -1,0 +1,150 @@
+import { expect, fixture, html, oneEvent } from '@open-wc/testing';
+import { titanic } from '@disco/core';
+import { FakeDiscoApi } from '../api/fake-api.js';
+import type { DiscoTaskForm } from './task-form.element.js';
+import { issuesByField } from './task-draft.js';
+import './task-form.js';
+
+async function render(api = new FakeDiscoApi({ tasks: [titanic] }), adminToken = 'admin'): Promise<DiscoTaskForm> {
+  return fixture<DiscoTaskForm>(html`<disco-task-form .api=${api} admin-token=${adminToken}></disco-task-form>`);
+}
+
+const control = <T extends HTMLElement = HTMLInputElement>(el: DiscoTaskForm, path: string) =>
+  el.shadowRoot!.querySelector<T>(`#f-${path.replace(/\./g, '-')}`)!;
+const errorOf = (el: DiscoTaskForm, path: string) => el.shadowRoot!.querySelector(`#f-${path.replace(/\./g, '-')}-errors`)!.textContent!;
+
+/** Types into a field as a user would: input, then leaving it. */
+async function fill(el: DiscoTaskForm, path: string, value: string): Promise<void> {
+  const input = control<HTMLInputElement | HTMLSelectElement>(el, path);
+  input.value = value;
+  input.dispatchEvent(new Event(input instanceof HTMLSelectElement ? 'change' : 'input', { bubbles: true, composed: true }));
+  input.dispatchEvent(new FocusEvent('focusout', { bubbles: true, composed: true }));
+  await el.updateComplete;
+}
+
+async function fillMinimalTabular(el: DiscoTaskForm, id = 'heart'): Promise<void> {
+  await fill(el, 'id', id);
+  await fill(el, 'title', 'Heart disease');
+  await fill(el, 'description', 'Predicts **heart disease** from a few measurements.');
+  await fill(el, 'tabular.inputColumns', 'age, chol');
+  await fill(el, 'tabular.outputColumn', 'target');
+  await fill(el, 'tabular.labels', '0, 1');
+}
+
+describe('<disco-task-form>', () => {
+  it('starts from the schema defaults', async () => {
+    const el = await render();
+    expect(control(el, 'training.batchSize').value).to.equal('32');
+    expect(control(el, 'training.rounds').value).to.equal('5');
+    expect(control<HTMLSelectElement>(el, 'scheme').value).to.equal('federated');
+    expect(el.shadowRoot!.querySelector<HTMLInputElement>('input[name="privacy-preset"][value="none"]')!.checked).to.equal(true);
+  });
+
+  it('creates a task and fires disco-task-create', async () => {
+    const api = new FakeDiscoApi();
+    const el = await render(api);
+    await fillMinimalTabular(el);
+    await fill(el, 'training.rounds', '3');
+    setTimeout(() => el.shadowRoot!.querySelector<HTMLButtonElement>('[part="submit-button"]')!.click());
+    const { detail } = await oneEvent(el, 'disco-task-create');
+    expect(detail.task.id).to.equal('heart');
+    expect(detail.task.tabular).to.deep.equal({ inputColumns: ['age', 'chol'], outputColumn: 'target', labels: ['0', '1'] });
+    expect(detail.task.training.rounds).to.equal(3);
+    expect(api.tasks.get('heart')!.title).to.equal('Heart disease');
+    await el.updateComplete;
+    expect(el.shadowRoot!.querySelector('[part="success"]')!.textContent).to.contain('was created');
+  });
+
+  it('validates inline, next to the field, and does not submit an invalid task', async () => {
+    const api = new FakeDiscoApi();
+    const el = await render(api);
+    await fill(el, 'id', 'Not A Slug!');
+    expect(errorOf(el, 'id')).to.contain('lowercase letters');
+    expect(control(el, 'id').getAttribute('aria-invalid')).to.equal('true');
+    expect(errorOf(el, 'title')).to.equal(''); // untouched fields stay quiet until submission
+    expect(await el.submit()).to.equal(undefined);
+    await el.updateComplete;
+    expect(errorOf(el, 'title')).not.to.equal('');
+    expect(errorOf(el, 'tabular.inputColumns')).not.to.equal('');
+    expect(el.shadowRoot!.querySelector('[part="summary"]')!.textContent).to.contain('problems to fix');
+    expect(api.tasks.size).to.equal(0);
+  });
+
+  it('applies privacy presets before raw numbers', async () => {
+    const api = new FakeDiscoApi();
+    const el = await render(api);
+    await fillMinimalTabular(el);
+    el.shadowRoot!.querySelector<HTMLInputElement>('input[name="privacy-preset"][value="strict"]')!.click();
+    await el.updateComplete;
+    expect(control(el, 'privacy.budget.epsilon').value).to.equal('1');
+    const task = await el.submit();
+    expect(task!.privacy).to.deep.equal({ secureAggregation: true, clippingNorm: 1, noiseMultiplier: 1.1, budget: { epsilon: 1, delta: 1e-5 } });
+  });
+
+  it("shows the API's errors next to the field they concern", async () => {
+    const el = await render();
+    await fillMinimalTabular(el, 'titanic');
+    const error = oneEvent(el, 'disco-error');
+    expect(await el.submit()).to.equal(undefined);
+    expect((await error).detail.code).to.equal('api');
+    await el.updateComplete;
+    expect(errorOf(el, 'id')).to.contain('already exists');
+    expect(control(el, 'id').getAttribute('aria-invalid')).to.equal('true');
+    await fill(el, 'id', 'titanic-2');
+    expect(errorOf(el, 'id')).to.equal('');
+  });
+
+  it('asks for the admin token and shows a refusal next to it', async () => {
+    const el = await render(new FakeDiscoApi(), '');
+    await fillMinimalTabular(el);
+    const token = control(el, 'adminToken');
+    token.value = 'wrong';
+    token.dispatchEvent(new Event('input', { bubbles: true, composed: true }));
+    expect(await el.submit()).to.equal(undefined);
+    await el.updateComplete;
+    expect(errorOf(el, 'adminToken')).to.contain('admin token is missing or wrong');
+  });
+
+  it('uploads a TF.js model with the task', async () => {
+    const api = new FakeDiscoApi();
+    const el = await render(api);
+    await fillMinimalTabular(el);
+    await fill(el, 'model.source', 'tfjs');
+    const modelJson = { modelTopology: { class_name: 'Sequential' }, weightsManifest: [{ paths: ['./weights.bin'], weights: [] }] };
+    const transfer = new DataTransfer();
+    transfer.items.add(new File([JSON.stringify(modelJson)], 'model.json'));
+    transfer.items.add(new File([new Uint8Array([1, 2, 3, 4])], 'weights.bin'));
+    const upload = el.shadowRoot!.querySelector<HTMLInputElement>('[part="upload"]')!;
+    upload.files = transfer.files;
+    upload.dispatchEvent(new Event('change'));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const task = await el.submit();
+    expect(task!.model).to.deep.equal({ source: 'tfjs' });
+    expect(api.uploads.get('heart')!.modelJson).to.deep.equal(modelJson);
+    expect(api.uploads.get('heart')!.weights.byteLength).to.equal(4);
+  });
+
+  it('maps issues to fields, including nested and upload paths', () => {
+    const fields = ['id', 'tabular.inputColumns', 'tabular.labels', 'preprocessing', 'preprocessing.0.column', 'model'];
+    const map = issuesByField(
+      ['tabular: required when dataType is "tabular"', 'preprocessing.0.column: "x" is not one', 'preprocessing.1.max: must be greater', 'weights.bin: 3 bytes', '(task): odd'],
+      fields,
+      { 'weights.bin': 'model' },
+    );
+    expect(map.get('tabular.inputColumns')).to.deep.equal(['required when dataType is "tabular"']);
+    expect(map.get('preprocessing.0.column')).to.deep.equal(['"x" is not one']);
+    expect(map.get('preprocessing')).to.deep.equal(['must be greater']);
+    expect(map.get('model')).to.deep.equal(['weights.bin: 3 bytes']);
+    expect(map.get('')).to.deep.equal(['(task): odd']);
+  });
+
+  it('passes an axe accessibility check, with errors shown, in light and dark themes', async () => {
+    const el = await render();
+    await el.submit();
+    await el.updateComplete;
+    await expect(el).to.be.accessible();
+    el.theme = 'dark';
+    await el.updateComplete;
+    await expect(el).to.be.accessible();
+  });
+});
