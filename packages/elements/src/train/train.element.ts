@@ -95,6 +95,8 @@ export class DiscoTrain extends DiscoElement {
   private readonly apiController = new ApiController(this);
   private readonly training = new TrainingController(this);
   private checking: Promise<void> = Promise.resolve();
+  /** Counts `stop()` calls, so that a `start()` still waiting for its data gives up when stopped. */
+  private stopRequests = 0;
   private pendingFiles: DataFile[] | undefined;
 
   private readonly taskResource = new ResourceController(this, {
@@ -135,9 +137,16 @@ export class DiscoTrain extends DiscoElement {
     this.useFiles(pickedFiles(files ?? []));
   }
 
-  /** Resolves once the current files have been checked against the task. */
+  /**
+   * Resolves once the current files have been checked against the task (after the task has loaded, when
+   * the files were given before it).
+   */
   get filesChecked(): Promise<void> {
-    return this.checking.then(() => this.updateComplete).then(() => undefined);
+    return this.taskResource.complete
+      .then(() => this.updateComplete)
+      .then(() => this.checking)
+      .then(() => this.updateComplete)
+      .then(() => undefined);
   }
 
   /** Where the session stands: `empty`, `validating`, `invalid`, `ready`, `training`, `stopping`, `finished` or `failed`. */
@@ -161,11 +170,14 @@ export class DiscoTrain extends DiscoElement {
   }
 
   /**
-   * Starts training on the current files; resolves when the session has ended (check `result`).
-   * Rejects when training cannot start (no task, files unchecked or bad, already running).
+   * Starts training on the current files (waiting for the task and the files' check, if need be);
+   * resolves when the session has ended (check `result`), at once when `stop()` came first. Rejects when
+   * training cannot start (no task, bad files, already running). The element must be in the page.
    */
   async start(): Promise<void> {
+    const stops = this.stopRequests;
     await this.filesChecked;
+    if (stops !== this.stopRequests) return; // stopped before it could start
     const task = this.taskResource.value;
     if (!task) throw new Error('the task is not loaded yet');
     const config = getConfig();
@@ -183,6 +195,7 @@ export class DiscoTrain extends DiscoElement {
 
   /** Stops training after the current batch; the model trained so far is still saved. */
   stop(): void {
+    this.stopRequests++;
     this.training.stop();
   }
 

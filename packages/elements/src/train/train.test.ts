@@ -199,3 +199,37 @@ describe('<disco-train>', () => {
     expect(el.shadowRoot!.querySelectorAll('canvas')).to.have.length(4);
   });
 });
+
+describe('<disco-train> driven without UI', () => {
+  it('takes files before its task has loaded, then start() trains', async () => {
+    const api = new FakeDiscoApi({ tasks: [{ ...titanic, scheme: 'local' }], latencyMs: 150 });
+    const el = Object.assign(document.createElement('disco-train'), { api, store: freshStore(), epochs: 1 });
+    el.taskId = 'titanic';
+    document.body.append(el);
+    el.files = [await titanicFile(120)];
+    const ended = oneEvent(el, 'disco-train-end');
+    await el.start();
+    expect((await ended).detail.stopped).to.equal(false);
+    expect(el.result!.modelId).not.to.equal('');
+    el.remove();
+  });
+
+  it('stop() right after start() stops without training', async () => {
+    const el = await render({ ...titanic, scheme: 'local' });
+    el.files = [await titanicFile(120)];
+    const started = el.start();
+    el.stop();
+    await started;
+    expect(el.phase).not.to.equal('training');
+    expect(el.result).to.equal(undefined);
+  });
+
+  it('refuses decentralized training with a clear error', async () => {
+    const el = await render({ ...titanic, scheme: 'decentralized' });
+    el.files = [await titanicFile(60)];
+    const error = oneEvent(el, 'disco-error');
+    await el.start();
+    expect((await error).detail).to.deep.include({ code: 'unsupported-scheme' });
+    expect(el.phase).to.equal('failed');
+  });
+});

@@ -186,6 +186,8 @@ export class TrainingController implements ReactiveController {
         },
       });
       this.runId = run.id;
+      // A stop asked for while the server was being reached reaches the worker now.
+      if ((this.phase as TrainingPhase) === 'stopping') this.worker?.stop(run.id);
       const trained = await run.done;
       this.runId = undefined;
       // Both were changed by the events of the run, meanwhile.
@@ -210,9 +212,9 @@ export class TrainingController implements ReactiveController {
 
   /** Stops the running session after its current batch; it ends as `finished` with `stopped: true`. */
   stop(): void {
-    if (this.phase !== 'training' || this.runId === undefined) return;
+    if (this.phase !== 'training') return;
     this.phase = 'stopping';
-    this.worker?.stop(this.runId);
+    if (this.runId !== undefined) this.worker?.stop(this.runId);
     this.addLog('info', 'Stopping after the current batch…');
     this.host.requestUpdate();
   }

@@ -32,6 +32,14 @@ const post = (message: WorkerResponse, transfer: Transferable[] = []) => scope.p
 const federation = new FederationProxy(post);
 /** Running sessions by request id, to stop them. */
 const sessions = new Map<number, { stop(): void }>();
+/** Stops asked for before their session started (while its data was loading). */
+const stopRequests = new Set<number>();
+
+/** Registers a session, stopping it at once when that was already asked for. */
+function track(id: number, session: { stop(): void }): void {
+  sessions.set(id, session);
+  if (stopRequests.delete(id)) session.stop();
+}
 
 scope.addEventListener('message', (event) => {
   const request = event.data;
@@ -52,8 +60,12 @@ async function handle(request: WorkerRequest): Promise<void> {
     }
     case 'train':
       return train(request);
-    case 'stop':
-      return sessions.get(request.id)?.stop();
+    case 'stop': {
+      const session = sessions.get(request.id);
+      if (session) session.stop();
+      else stopRequests.add(request.id);
+      return;
+    }
     case 'evaluate': {
       await initBackend(request.backend);
       const dataset = await loadData(request.files, request.task);
@@ -80,6 +92,10 @@ async function handle(request: WorkerRequest): Promise<void> {
 
 async function train(request: Extract<WorkerRequest, { type: 'train' }>): Promise<void> {
   const { id, task } = request;
+  if (request.scheme === 'decentralized')
+    throw Object.assign(new Error('Decentralized training is not available in the browser elements yet: choose local or federated training.'), {
+      code: 'unsupported-scheme',
+    });
   await initBackend(request.backend satisfies BackendSettings);
   const dataset = await loadData(request.files, task);
   post({ type: 'examples', id, count: dataset.count });
@@ -89,7 +105,7 @@ async function train(request: Extract<WorkerRequest, { type: 'train' }>): Promis
   let joined: { participantId: string; token: string } | undefined;
   if (request.scheme === 'local') {
     const client = new LocalClient(task, dataset, { epochs: request.epochs, batchEvents: true });
-    sessions.set(id, client);
+    track(id, client);
     try {
       for await (const event of client.run()) forward(event);
     } finally {
@@ -98,7 +114,7 @@ async function train(request: Extract<WorkerRequest, { type: 'train' }>): Promis
     model = client.model;
   } else {
     const client = new FederatedClient({ api: federation, taskId: task.id, dataset, rounds: request.rounds, token: request.token });
-    sessions.set(id, client);
+    track(id, client);
     try {
       for await (const event of client.run()) forward(event);
     } finally {
