@@ -1,4 +1,4 @@
-import { createDiscoClient, createFederationApi, type DiscoClient } from '@disco/api/client';
+import { createDiscoClient, createFederationApi, toDiscoApiError, type DiscoClient } from '@disco/api/client';
 import type { FederationApi, Task, TaskInput } from '@disco/core';
 import { DiscoApiError, type DiscoApi, type DiscoApiErrorCode, type ModelUpload, type ModelVersionInfo, type RoundInfo, type TaskSummary } from './disco-api.js';
 
@@ -87,13 +87,14 @@ export function createRemoteApi(url: string): DiscoApi {
 const STATUS_CODES: Record<number, DiscoApiErrorCode> = { 400: 'invalid', 401: 'unauthorized', 403: 'unauthorized', 404: 'not-found', 409: 'conflict', 422: 'invalid' };
 
 /** A server's refusal (`@disco/api/client`'s error, with an HTTP status and `path: reason` issues) or a network failure → {@link DiscoApiError}. */
-function fromServerError(error: unknown, url: string): DiscoApiError {
-  if (error instanceof DiscoApiError) return error;
-  const e = error as { status?: unknown; issues?: unknown; message?: unknown; cause?: unknown };
+function fromServerError(thrown: unknown, url: string): DiscoApiError {
+  if (thrown instanceof DiscoApiError) return thrown;
+  const unreachable = thrown instanceof TypeError || (thrown as { cause?: unknown } | null)?.cause instanceof TypeError;
+  const e = toDiscoApiError(thrown) as { status?: unknown; issues?: unknown; message?: unknown };
   const status = typeof e.status === 'number' ? e.status : 0;
   const issues = Array.isArray(e.issues) ? e.issues.map(String) : [];
-  const message = typeof e.message === 'string' ? e.message : String(error);
-  if (status === 0 && (error instanceof TypeError || e.cause instanceof TypeError || /fetch|network/i.test(message)))
+  const message = typeof e.message === 'string' ? e.message : String(thrown);
+  if (status === 0 && (unreachable || /fetch|network/i.test(message)))
     return new DiscoApiError('network', `Cannot reach the Disco server at ${url} (${message}).`);
   return new DiscoApiError(STATUS_CODES[status] ?? (status >= 500 ? 'server' : status === 0 ? 'network' : 'invalid'), message, issues);
 }

@@ -26,9 +26,12 @@ export class EvaluationController implements ReactiveController {
     return this.phase === 'testing' || this.phase === 'predicting';
   }
 
+  hostConnected(): void {
+    this.worker?.keep();
+  }
+
   hostDisconnected(): void {
-    this.worker?.terminate();
-    this.worker = undefined;
+    this.worker?.release();
   }
 
   /** Tests `model` on labelled `files`; resolves with the report. */

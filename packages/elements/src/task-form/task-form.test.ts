@@ -124,6 +124,33 @@ describe('<disco-task-form>', () => {
     expect(api.uploads.get('heart')!.weights.byteLength).to.equal(4);
   });
 
+  it('edits preprocessing steps on the input columns', async () => {
+    const el = await render(new FakeDiscoApi());
+    await fillMinimalTabular(el);
+    const add = [...el.shadowRoot!.querySelectorAll('button')].find((b) => b.textContent === 'Add a step')!;
+    add.click();
+    await el.updateComplete;
+    await fill(el, 'preprocessing.0.type', 'one-hot');
+    expect([...control<HTMLSelectElement>(el, 'preprocessing.0.column').options].map((o) => o.value)).to.deep.equal(['', 'age', 'chol']);
+    await fill(el, 'preprocessing.0.column', 'chol');
+    await fill(el, 'preprocessing.0.categories', 'low, high');
+    add.click();
+    await el.updateComplete;
+    await fill(el, 'preprocessing.1.type', 'min-max');
+    await fill(el, 'preprocessing.1.column', 'age');
+    await fill(el, 'preprocessing.1.min', '90');
+    await fill(el, 'preprocessing.1.max', '10');
+    expect(await el.submit()).to.equal(undefined);
+    await el.updateComplete;
+    expect(errorOf(el, 'preprocessing.1.max')).to.equal('must be greater than min');
+    await fill(el, 'preprocessing.1.min', '0');
+    const task = await el.submit();
+    expect(task!.preprocessing).to.deep.equal([
+      { type: 'one-hot', column: 'chol', categories: ['low', 'high'] },
+      { type: 'min-max', column: 'age', min: 0, max: 10 },
+    ]);
+  });
+
   it('maps issues to fields, including nested and upload paths', () => {
     const fields = ['id', 'tabular.inputColumns', 'tabular.labels', 'preprocessing', 'preprocessing.0.column', 'model'];
     const map = issuesByField(

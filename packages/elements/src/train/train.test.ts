@@ -224,6 +224,19 @@ describe('<disco-train> driven without UI', () => {
     expect(el.result).to.equal(undefined);
   });
 
+  it('keeps training when moved in the page', async () => {
+    const el = await render({ ...titanic, scheme: 'local' });
+    el.epochs = 3;
+    el.files = [await titanicFile(150)];
+    const elsewhere = document.createElement('section');
+    document.body.append(elsewhere);
+    el.addEventListener('disco-epoch-end', () => elsewhere.append(el), { once: true });
+    await el.start();
+    expect(el.result?.stopped).to.equal(false);
+    expect(el.phase).to.equal('finished');
+    elsewhere.remove();
+  });
+
   it('refuses decentralized training with a clear error', async () => {
     const el = await render({ ...titanic, scheme: 'decentralized' });
     el.files = [await titanicFile(60)];

@@ -110,16 +110,13 @@ export class TrainingController implements ReactiveController {
     return (this.phase === 'ready' || this.phase === 'finished' || this.phase === 'failed') && dataReady;
   }
 
-  hostConnected(): void {}
+  hostConnected(): void {
+    this.worker?.keep();
+  }
 
+  /** Removed from the page: the worker (and a running session, which then fails) ends unless the element comes back at once. */
   hostDisconnected(): void {
-    this.worker?.terminate();
-    this.worker = undefined;
-    if (this.running) {
-      this.phase = 'failed';
-      this.error = new Error('the element was removed from the page during training');
-    }
-    this.runId = undefined;
+    this.worker?.release();
   }
 
   /** Replaces the data files and checks them against the task in the worker. Resolves once checked. */

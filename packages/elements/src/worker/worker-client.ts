@@ -57,6 +57,7 @@ export class TrainingWorker {
   private requests = 0;
   private readonly pending = new Map<number, Pending>();
   private readonly watches = new Map<number, () => void>();
+  private releaseTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly spawn: () => Worker = startWorker) {}
 
@@ -98,8 +99,24 @@ export class TrainingWorker {
     return { rows: reply.rows, classes: reply.classes, csv: reply.csv };
   }
 
+  /**
+   * Ends the worker soon unless {@link keep} is called first: an element that is only moved in the page
+   * (disconnected, then connected again at once) keeps its running session.
+   */
+  release(): void {
+    clearTimeout(this.releaseTimer);
+    this.releaseTimer = setTimeout(() => this.terminate(), 0);
+  }
+
+  /** Cancels a pending {@link release}. */
+  keep(): void {
+    clearTimeout(this.releaseTimer);
+    this.releaseTimer = undefined;
+  }
+
   /** Ends the worker at once; pending calls reject. */
   terminate(): void {
+    clearTimeout(this.releaseTimer);
     this.worker?.terminate();
     this.worker = undefined;
     for (const unwatch of this.watches.values()) unwatch();
