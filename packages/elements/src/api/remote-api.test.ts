@@ -1,7 +1,7 @@
 import { expect } from '@open-wc/testing';
 import { titanic } from '@disco/core';
 import { DiscoApiError } from './disco-api.js';
-import { createRemoteApi } from './remote-api.js';
+import { createRemoteApi, remoteApiFor } from './remote-api.js';
 
 /** Replaces `fetch` with answers by tRPC procedure name, recording the requests. */
 function stubServer(answers: Record<string, (request: Request) => Response>): { requests: Request[]; restore: () => void } {
@@ -69,6 +69,11 @@ describe('createRemoteApi', () => {
     } finally {
       server.restore();
     }
+  });
+
+  it('resolves a relative server URL against the page, one client per server', () => {
+    expect(remoteApiFor('/')).to.equal(remoteApiFor(location.origin));
+    expect(remoteApiFor('/')).not.to.equal(remoteApiFor('http://elsewhere.test'));
   });
 
   it('reports an unreachable server as a network error', async () => {

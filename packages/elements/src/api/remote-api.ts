@@ -4,9 +4,13 @@ import { DiscoApiError, type DiscoApi, type DiscoApiErrorCode, type ModelUpload,
 
 const clients = new Map<string, DiscoApi>();
 
-/** One shared {@link DiscoApi} per server URL, so that the elements of a page share their connections. */
+/**
+ * One shared {@link DiscoApi} per server URL, so that the elements of a page share their connections. A
+ * relative URL (`/`, `.`) is resolved against the page: the page's own origin serving the API.
+ */
 export function remoteApiFor(server: string): DiscoApi {
-  const url = server.replace(/\/+$/, '');
+  const absolute = typeof document === 'undefined' ? server : new URL(server, document.baseURI).href;
+  const url = absolute.replace(/\/+$/, '');
   let api = clients.get(url);
   if (!api) clients.set(url, (api = createRemoteApi(url)));
   return api;
