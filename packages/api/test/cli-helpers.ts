@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 /** The `disco` bin, run the way a user runs it (no build, TypeScript through tsx). */
@@ -31,4 +31,90 @@ export function disco(args: string[], options: { timeoutMs?: number } = {}): Pro
       resolve({ code, stdout, stderr, events });
     });
   });
+}
+
+/** A running `disco` process whose output is watched line by line. */
+export interface DiscoProcess {
+  child: ChildProcess;
+  /** Every stdout line so far. */
+  lines: string[];
+  /** stdout's JSON lines so far, parsed. */
+  events: Record<string, unknown>[];
+  stderr(): string;
+  /** Resolves with the first stdout line (now or later) that matches; rejects when the process exits first. */
+  waitForLine(match: (line: string) => boolean, timeoutMs?: number): Promise<string>;
+  /** Resolves with the first JSON event that matches. */
+  waitForEvent(match: (event: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+  /** Resolves with the exit code (null when killed by a signal). */
+  exited: Promise<number | null>;
+}
+
+/** Starts `disco <args>` in the background. */
+export function startDisco(args: string[]): DiscoProcess {
+  const child = spawn(process.execPath, [DISCO_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: string[] = [];
+  const events: Record<string, unknown>[] = [];
+  const watchers = new Set<() => void>();
+  let stderr = '';
+  let pending = '';
+  let ended = false;
+  child.stdout!.on('data', (chunk: Buffer) => {
+    pending += chunk.toString();
+    const parts = pending.split('\n');
+    pending = parts.pop() ?? '';
+    for (const line of parts) {
+      lines.push(line);
+      if (line.startsWith('{')) events.push(JSON.parse(line) as Record<string, unknown>);
+    }
+    for (const check of [...watchers]) check();
+  });
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('close', (code) => {
+      ended = true;
+      for (const check of [...watchers]) check();
+      resolve(code);
+    }),
+  );
+  function waitFor<T>(find: () => T | undefined, what: string, timeoutMs: number): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => done(new Error(`timed out waiting for ${what}; stderr:\n${stderr}`)), timeoutMs);
+      const check = () => {
+        const found = find();
+        if (found !== undefined) done(undefined, found);
+        else if (ended) done(new Error(`disco ${args[0]} exited before ${what}; stderr:\n${stderr}`));
+      };
+      const done = (error?: Error, value?: T) => {
+        clearTimeout(timer);
+        watchers.delete(check);
+        if (error) reject(error);
+        else resolve(value as T);
+      };
+      watchers.add(check);
+      check();
+    });
+  }
+  return {
+    child,
+    lines,
+    events,
+    stderr: () => stderr,
+    waitForLine: (match, timeoutMs = 60_000) => waitFor(() => lines.find(match), 'a matching line', timeoutMs),
+    waitForEvent: (match, timeoutMs = 60_000) => waitFor(() => events.find(match), 'a matching event', timeoutMs),
+    exited,
+  };
+}
+
+/** Starts `disco serve` and resolves once it listens, with its URL. */
+export async function startServe(args: string[]): Promise<DiscoProcess & { url: string }> {
+  const server = startDisco(['serve', ...args]);
+  const line = await server.waitForLine((l) => l.startsWith('Disco API listening on '));
+  return Object.assign(server, { url: line.slice('Disco API listening on '.length).trim() });
+}
+
+/** Stops a process (SIGTERM, or `signal`) and waits for it to exit. */
+export async function stop(proc: DiscoProcess | undefined, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (!proc || proc.child.exitCode !== null || proc.child.signalCode !== null) return;
+  proc.child.kill(signal);
+  await proc.exited;
 }

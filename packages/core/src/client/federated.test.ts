@@ -29,6 +29,8 @@ class FakeFederation implements FederationApi {
   readonly calls: string[] = [];
   /** While true every call fails as if the server were down. */
   offline = false;
+  /** Calls of these kinds fail as if the server were down, this many more times each. */
+  readonly failNext: Record<string, number> = {};
   private readonly tokens = new Map<string, { id: string; left: boolean }>();
   private readonly versions: Uint8Array[] = [];
   private readonly watchers = new Set<(state: RoundState) => void>();
@@ -67,6 +69,10 @@ class FakeFederation implements FederationApi {
   private online(call: string): void {
     this.calls.push(call);
     if (this.offline) throw connectionRefused();
+    if (this.failNext[call] > 0) {
+      this.failNext[call] -= 1;
+      throw connectionRefused();
+    }
   }
 
   private participant(token: string) {
@@ -254,11 +260,9 @@ describe('FederatedClient', () => {
       taskId: 'titanic',
       dataset: titanic,
       ...fast,
+      // The server goes away after round 1: the next update and the first attempt to rejoin fail.
       onEvent: (e) => {
-        if (e.type === 'round' && e.round === 1) {
-          server.offline = true;
-          setTimeout(() => (server.offline = false), 300);
-        }
+        if (e.type === 'round' && e.round === 1) Object.assign(server.failNext, { submit: 2, join: 1 });
       },
     });
     const events = await collect(client);
@@ -267,7 +271,8 @@ describe('FederatedClient', () => {
     assert.equal(client.modelVersion, 3);
     assert.ok(events.some((e) => e.type === 'log' && /connection to the server lost/.test(e.message)));
     assert.ok(events.some((e) => e.type === 'log' && /reconnected/.test(e.message)));
-    assert.ok(server.calls.filter((c) => c === 'join').length >= 2);
+    assert.deepEqual(server.failNext, { submit: 0, join: 0 });
+    assert.equal(server.calls.filter((c) => c === 'join').length, 4, 'the first join, then a failed and two successful rejoins');
     assert.equal(server.state().participants, 0, 'rejoined as the same participant, then left');
     client.model!.dispose();
   });

@@ -1,7 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { Dataset } from '../data/dataset.js';
 import { evaluateModel } from '../evaluation/index.js';
-import { buildModel, getFlatWeights, setFlatWeights } from '../model/index.js';
+import { buildModel, compileModel, getFlatWeights, setFlatWeights } from '../model/index.js';
 import type { Task } from '../task/schema.js';
 import type { EpochMetrics, TrainingEvent } from '../training/events.js';
 import { Trainer } from '../training/index.js';
@@ -200,6 +200,7 @@ export class FederatedClient {
   /** One round: local epochs from the global weights, then the update. Returns this participant's metrics, or null when the round closed without its update. */
   private async trainRound(trainer: Trainer, train: Dataset, validation: Dataset | undefined, round: number, task: Task): Promise<EpochMetrics | null> {
     const signal = this.abort.signal;
+    freshOptimizer(this.model as tf.LayersModel, task);
     let metrics: EpochMetrics = { loss: NaN };
     for await (const event of trainer.train(train, { epochs: task.training.epochsPerRound, validation, round, signal })) {
       // The trainer's own `done` closes a round, not the session.
@@ -359,6 +360,17 @@ export class FederatedClient {
       }
     }
   }
+}
+
+/**
+ * Gives the model a new optimizer of the task's kind, disposing the old one and its state: each round's
+ * local training starts from the global weights with no momentum left from this client's previous round,
+ * which would otherwise pull the update towards the client's own data (it matters with non-IID data).
+ */
+function freshOptimizer(model: tf.LayersModel, task: Task): void {
+  const previous = model.optimizer as tf.Optimizer | undefined;
+  compileModel(model, task.training);
+  previous?.dispose();
 }
 
 /** The header numbers of an update: the FedAvg weight and the local metrics (finite ones only). */

@@ -1,0 +1,176 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, afterEach, before, describe, test } from 'node:test';
+import WebSocket from 'ws';
+import { decodeWeights, getBuiltinTask, type Task } from '@disco/core';
+import { titanicCsvPath } from '@disco/core/node';
+import { closeDiscoClient, createDiscoClient, createFederationApi } from '../src/client.js';
+import { startDisco, startServe, stop, type DiscoProcess } from './cli-helpers.js';
+
+/**
+ * Several `disco train --scheme federated` processes against a real `disco serve`: the same global
+ * model at the end, a participant killed mid-round, a server killed and restarted between rounds.
+ */
+
+const ADMIN = 'cli-federated-admin';
+let dir: string;
+let shards: string[];
+const running: DiscoProcess[] = [];
+
+/** Titanic split into `n` CSV files, rows dealt round-robin (the file is sorted by class). */
+function writeShards(n: number): string[] {
+  const [header, ...rows] = readFileSync(titanicCsvPath, 'utf8').trim().split('\n');
+  return Array.from({ length: n }, (_, i) => {
+    const file = path.join(dir, `passengers-${i + 1}.csv`);
+    writeFileSync(file, [header, ...rows.filter((_, r) => r % n === i)].join('\n'));
+    return file;
+  });
+}
+
+/** A federated copy of the titanic task with short rounds, created on the server with the admin token. */
+async function createTask(url: string, id: string, overrides: { rounds: number; minParticipants: number; roundDeadlineSeconds: number }): Promise<Task> {
+  const titanic = getBuiltinTask('titanic') as Task;
+  const task: Task = {
+    ...titanic,
+    id,
+    minParticipants: overrides.minParticipants,
+    roundDeadlineSeconds: overrides.roundDeadlineSeconds,
+    training: { ...titanic.training, rounds: overrides.rounds, epochsPerRound: 2 },
+  };
+  const admin = createDiscoClient(url, { token: ADMIN });
+  try {
+    await admin.tasks.create.mutate({ task });
+  } finally {
+    closeDiscoClient(admin);
+  }
+  return task;
+}
+
+function train(url: string, taskId: string, data: string, out: string): DiscoProcess {
+  const proc = startDisco(['train', '--server', url, '--task', taskId, '--data', data, '--scheme', 'federated', '--json', '--out', out]);
+  running.push(proc);
+  return proc;
+}
+
+async function roundsOf(url: string, taskId: string) {
+  const client = createDiscoClient(url, { WebSocket });
+  try {
+    return (await client.rounds.list.query({ taskId })).reverse();
+  } finally {
+    closeDiscoClient(client);
+  }
+}
+
+/** A port free right now (for a server that must come back on the same address). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+    probe.on('error', reject);
+  });
+}
+
+before(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'disco-cli-federated-'));
+  shards = writeShards(3);
+});
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((p) => stop(p, 'SIGKILL')));
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('disco train --scheme federated against disco serve', () => {
+  test('three client processes finish with identical global weights', async () => {
+    const server = await startServe(['--port', '0', '--db', path.join(dir, 'three.sqlite'), '--admin-token', ADMIN]);
+    running.push(server);
+    await createTask(server.url, 'titanic-three', { rounds: 3, minParticipants: 3, roundDeadlineSeconds: 60 });
+    const outs = [1, 2, 3].map((i) => path.join(dir, `three-${i}`));
+
+    const clients = shards.map((data, i) => train(server.url, 'titanic-three', data, outs[i]));
+    const codes = await Promise.all(clients.map((c) => c.exited));
+
+    assert.deepEqual(codes, [0, 0, 0], clients.map((c) => c.stderr()).join('\n'));
+    for (const client of clients) {
+      const done = client.events.at(-1) as { type: string; modelVersion: number; accuracy: number };
+      assert.equal(done.type, 'done');
+      assert.equal(done.modelVersion, 3);
+      assert.ok(done.accuracy > 0.7, `accuracy ${done.accuracy}`);
+      assert.ok(client.events.some((e) => e.type === 'round' && e.round === 3));
+    }
+    const weights = outs.map((out) => readFileSync(path.join(out, 'weights.bin')));
+    assert.ok(weights[0].equals(weights[1]) && weights[0].equals(weights[2]), 'the three saved models hold the same weights');
+    // ... which are the server's version 3.
+    const api = createFederationApi(server.url, { WebSocket });
+    const global = decodeWeights(await api.downloadWeights('titanic-three', 3)).weights.values;
+    api.close();
+    assert.ok(weights[0].equals(Buffer.from(global.buffer, global.byteOffset, global.byteLength)));
+    const rounds = await roundsOf(server.url, 'titanic-three');
+    assert.deepEqual(
+      rounds.filter((r) => r.phase === 'closed').map((r) => [r.number, r.modelVersion, r.submitted]),
+      [
+        [1, 1, 3],
+        [2, 2, 3],
+        [3, 3, 3],
+      ],
+    );
+  });
+
+  test('a client killed mid-round: the round closes at its deadline with the others and training goes on', async () => {
+    const server = await startServe(['--port', '0', '--db', path.join(dir, 'killed.sqlite'), '--admin-token', ADMIN]);
+    running.push(server);
+    await createTask(server.url, 'titanic-killed', { rounds: 3, minParticipants: 2, roundDeadlineSeconds: 6 });
+    const [a, b, victim] = shards.map((data, i) => train(server.url, 'titanic-killed', data, path.join(dir, `killed-${i + 1}`)));
+
+    // Round 1 closed: the victim now trains round 2 (or is about to); kill it without a goodbye.
+    await victim.waitForEvent((e) => e.type === 'round' && e.round === 1);
+    victim.child.kill('SIGKILL');
+    const codes = await Promise.all([a.exited, b.exited]);
+
+    assert.deepEqual(codes, [0, 0], a.stderr() + b.stderr());
+    for (const client of [a, b]) assert.equal((client.events.at(-1) as { modelVersion: number }).modelVersion, 3);
+    const rounds = await roundsOf(server.url, 'titanic-killed');
+    const closed = rounds.filter((r) => r.phase === 'closed');
+    assert.deepEqual(closed.map((r) => r.modelVersion), [1, 2, 3]);
+    assert.equal(closed[0].submitted, 3);
+    // Round 2 waited for the victim until its deadline, then closed with the two others.
+    const second = closed[1];
+    assert.equal(second.submitted, 2);
+    assert.ok((second.durationMs ?? 0) >= 5_000, `round 2 took ${second.durationMs} ms`);
+  });
+
+  test('the server killed and restarted between rounds: training resumes, the rounds in the database are intact', async () => {
+    const port = await freePort();
+    const db = path.join(dir, 'restart.sqlite');
+    const serveArgs = ['--port', String(port), '--db', db, '--admin-token', ADMIN];
+    let server = await startServe(serveArgs);
+    running.push(server);
+    await createTask(server.url, 'titanic-restart', { rounds: 4, minParticipants: 2, roundDeadlineSeconds: 60 });
+    const clients = shards.slice(0, 2).map((data, i) => train(server.url, 'titanic-restart', data, path.join(dir, `restart-${i + 1}`)));
+
+    await clients[0].waitForEvent((e) => e.type === 'round' && e.round === 1);
+    const before = (await roundsOf(server.url, 'titanic-restart')).filter((r) => r.phase === 'closed');
+    await stop(server, 'SIGKILL');
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    server = await startServe(serveArgs);
+    running.push(server);
+    const codes = await Promise.all(clients.map((c) => c.exited));
+
+    assert.deepEqual(codes, [0, 0], clients.map((c) => c.stderr()).join('\n'));
+    for (const client of clients) {
+      assert.equal((client.events.at(-1) as { modelVersion: number }).modelVersion, 4);
+      assert.ok(client.events.some((e) => e.type === 'log' && /reconnected/.test(String(e.message))), 'the client reconnected by itself');
+    }
+    const weights = clients.map((_, i) => readFileSync(path.join(dir, `restart-${i + 1}`, 'weights.bin')));
+    assert.ok(weights[0].equals(weights[1]));
+    const after = await roundsOf(server.url, 'titanic-restart');
+    // Every round closed before the crash is still there, unchanged.
+    for (const round of before) assert.deepEqual(after.find((r) => r.number === round.number), round);
+    assert.deepEqual(after.filter((r) => r.phase === 'closed').map((r) => r.modelVersion), [1, 2, 3, 4]);
+  });
+});
