@@ -1,0 +1,248 @@
+// Federated overhead: 4 FederatedClients against an in-process server vs the same clients' local training
+// alone (same shards, models, validation, rounds × epochs), side by side in alternating runs; and the bytes on
+// the wire per parameter of one update (HTTP request line, headers and body, as counted on the socket).
+//   npx tsx --conditions=source bench/federated-overhead.ts
+import http from 'node:http';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import * as tf from '@tensorflow/tfjs';
+import WebSocket from 'ws';
+import {
+  buildModel,
+  encodeWeights,
+  FederatedClient,
+  getBuiltinTask,
+  getFlatWeights,
+  holdOut,
+  initBackend,
+  shardDataset,
+  totalSize,
+  Trainer,
+  type Dataset,
+  type Quantization,
+  type Task,
+} from '@disco/core';
+import { loadBuiltinDataset } from '@disco/core/node';
+import { startServer } from '@disco/api';
+import { createFederationApi } from '@disco/api/client';
+import { simulationTask } from '../packages/api/src/cli/simulate.js';
+
+export interface BenchResult {
+  name: string;
+  value: number;
+  unit: string;
+  target?: string;
+  details?: Record<string, unknown>;
+}
+
+const CLIENTS = 4;
+/** Timed runs of each contender, after one untimed warm-up each. */
+const RUNS = 3;
+
+interface Case {
+  name: string;
+  task: Task;
+  shards: Dataset[];
+}
+
+interface Timing {
+  wallMs: number;
+  cpuMs: number;
+}
+
+async function timed(work: () => Promise<void>): Promise<Timing> {
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  await work();
+  const wallMs = performance.now() - started;
+  const { user, system } = process.cpuUsage(cpu);
+  return { wallMs, cpuMs: (user + system) / 1000 };
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
+/** A server in this process on a free port with a throw-away SQLite file (started and stopped outside the timings). */
+async function withServer<T>(tasks: Task[], body: (url: string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'disco-bench-'));
+  const server = await startServer({ port: 0, dbPath: path.join(dir, 'bench.sqlite'), builtinTasks: tasks, adminToken: 'bench' });
+  try {
+    return await body(server.url);
+  } finally {
+    await server.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** The federated run: every client joins, trains each round, sends its update, downloads each new model. */
+async function federated(c: Case): Promise<Timing & { bytesSent: number; bytesReceived: number }> {
+  return withServer([c.task], async (url) => {
+    const apis = c.shards.map(() => createFederationApi(url, { WebSocket }));
+    const clients = c.shards.map((dataset, i) => new FederatedClient({ api: apis[i], taskId: c.task.id, dataset }));
+    const timing = await timed(async () => {
+      await Promise.all(clients.map(async (client) => {
+        for await (const _ of client.run());
+      }));
+    });
+    const bytesSent = apis.reduce((n, api) => n + api.stats.bytesSent, 0);
+    const bytesReceived = apis.reduce((n, api) => n + api.stats.bytesReceived, 0);
+    clients.forEach((client) => client.model?.dispose());
+    apis.forEach((api) => api.close());
+    return { ...timing, bytesSent, bytesReceived };
+  });
+}
+
+/** The same clients alone: the same validation hold-out, and the same rounds × local epochs, one client after the other. */
+async function local(c: Case): Promise<Timing> {
+  const { training } = c.task;
+  const models = c.shards.map(() => buildModel(c.task));
+  const timing = await timed(async () => {
+    for (const [i, shard] of c.shards.entries()) {
+      const { train, validation } = holdOut(shard, training.validationSplit, training.seed);
+      const trainer = new Trainer(models[i], training);
+      for (let round = 1; round <= training.rounds; round++)
+        for await (const _ of trainer.train(train, { epochs: training.epochsPerRound, validation, round }));
+    }
+  });
+  models.forEach((m) => m.dispose());
+  return timing;
+}
+
+async function overhead(c: Case): Promise<BenchResult> {
+  await local(c);
+  await federated(c);
+  const fed: (Timing & { bytesSent: number; bytesReceived: number })[] = [];
+  const alone: Timing[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    // Alternate which goes first, so that a slow spell of the shared machine hits both alike.
+    if (i % 2 === 0) {
+      fed.push(await federated(c));
+      alone.push(await local(c));
+    } else {
+      alone.push(await local(c));
+      fed.push(await federated(c));
+    }
+  }
+  const wall = (t: Timing[]) => median(t.map((x) => x.wallMs));
+  const cpu = (t: Timing[]) => median(t.map((x) => x.cpuMs));
+  return {
+    name: `${c.name}: ${CLIENTS} federated clients / the same local training (median wall time)`,
+    value: Number((wall(fed) / wall(alone)).toFixed(3)),
+    unit: '×',
+    target: '≤ 1.10',
+    details: {
+      federatedWallMs: Math.round(wall(fed)),
+      localWallMs: Math.round(wall(alone)),
+      cpuRatio: Number((cpu(fed) / cpu(alone)).toFixed(3)),
+      rounds: c.task.training.rounds,
+      epochsPerRound: c.task.training.epochsPerRound,
+      examplesPerClient: Math.round(c.shards.reduce((n, s) => n + s.count, 0) / CLIENTS),
+      bytesPerRun: median(fed.map((f) => f.bytesSent + f.bytesReceived)),
+      runs: RUNS,
+      backend: tf.getBackend(),
+    },
+  };
+}
+
+/** Request bytes (request line, headers, body) of one update `PUT`, counted on the socket. */
+async function updateBytes(url: string, taskId: string, dtype: Quantization, parameterCount: number): Promise<{ requestBytes: number; bodyBytes: number }> {
+  const api = createFederationApi(url, { WebSocket });
+  try {
+    const { token, task } = await api.join(taskId);
+    const model = buildModel(task);
+    const weights = getFlatWeights(model);
+    model.dispose();
+    if (weights.values.length !== parameterCount) throw new Error('unexpected parameter count');
+    // A realistic update: small differences, not the weights themselves.
+    const delta = weights.values.map((v) => v * 0.01);
+    const body = encodeWeights({ values: delta, shapes: weights.shapes }, { taskId, modelVersion: 0, dtype, meta: { samples: 1500, loss: 0.3, accuracy: 0.9, valLoss: 0.35, valAccuracy: 0.88 } });
+    // The same request as the client's (`createFederationApi`), on a fresh socket whose bytesWritten counts it all.
+    let written = 0;
+    const { hostname, port } = new URL(url);
+    const status = await new Promise<number>((resolve, reject) => {
+      const request = http.request(
+        {
+          host: hostname,
+          port,
+          method: 'PUT',
+          path: `/v1/tasks/${encodeURIComponent(taskId)}/rounds/1/update`,
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream', 'content-length': body.length },
+          agent: false,
+        },
+        (response) => {
+          response.resume();
+          response.on('end', () => {
+            written = response.socket.bytesWritten;
+            resolve(response.statusCode ?? 0);
+          });
+        },
+      );
+      request.on('error', reject);
+      request.end(body);
+    });
+    if (status !== 200) throw new Error(`the update was refused (HTTP ${status})`);
+    await api.leave(token);
+    return { requestBytes: written, bodyBytes: body.length };
+  } finally {
+    api.close();
+  }
+}
+
+/** Bytes on the wire of one MNIST update, float32 and int8. */
+export async function wireBytes(): Promise<BenchResult[]> {
+  const mnist = getBuiltinTask('mnist') as Task;
+  const tasks: Task[] = (['float32', 'int8'] as const).map((q) => ({ ...mnist, id: `mnist-${q}`, quantization: q, minParticipants: 2 }));
+  const model = buildModel(mnist);
+  const parameters = totalSize(getFlatWeights(model).shapes);
+  model.dispose();
+  return withServer(tasks, async (url) => {
+    const results: BenchResult[] = [];
+    for (const [dtype, target] of [
+      ['float32', '≤ 4.05'],
+      ['int8', '≤ 1.1'],
+    ] as const) {
+      const { requestBytes, bodyBytes } = await updateBytes(url, `mnist-${dtype}`, dtype, parameters);
+      results.push({
+        name: `bytes on the wire per parameter, one ${dtype} update (mnist-cnn)`,
+        value: Number((requestBytes / parameters).toFixed(4)),
+        unit: 'B/param',
+        target,
+        details: { parameters, requestBytes, bodyBytes, framingBytes: requestBytes - parameters * (dtype === 'int8' ? 1 : 4) },
+      });
+    }
+    return results;
+  });
+}
+
+/** Titanic (MLP, the 1,047 training rows) and MNIST (CNN, 2,000 digits), 4 IID clients each. */
+export async function run(): Promise<BenchResult[]> {
+  await initBackend();
+  const titanic = getBuiltinTask('titanic') as Task;
+  const mnist = getBuiltinTask('mnist') as Task;
+  const cases: Case[] = [
+    {
+      name: 'titanic',
+      task: simulationTask(titanic, { clients: CLIENTS, rounds: 5 }),
+      shards: shardDataset(await loadBuiltinDataset('titanic', { split: 'train' }), CLIENTS, { seed: 1 }),
+    },
+    {
+      name: 'mnist-cnn',
+      task: simulationTask(mnist, { clients: CLIENTS, rounds: 3 }),
+      shards: shardDataset(await loadBuiltinDataset('mnist', { split: 'train', limit: 2000 }), CLIENTS, { seed: 1 }),
+    },
+  ];
+  const results: BenchResult[] = [];
+  for (const c of cases) results.push(await overhead(c));
+  results.push(...(await wireBytes()));
+  return results;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  for (const r of await run()) console.log(`${r.name}: ${r.value} ${r.unit} (target ${r.target})`, r.details);
+  process.exit(0);
+}
