@@ -107,6 +107,18 @@ test('stop() ends the stream after the current batch with done.stopped, and clea
   assert.equal(tf.memory().numTensors, before);
 });
 
+test('stop() at an epoch event trains no further batch', async () => {
+  const model = buildModel(tabularTask());
+  const trainer = new Trainer(model, { batchSize: 8 });
+  let atStop: Float32Array | undefined;
+  for await (const event of trainer.train(toyData(), { epochs: 5 }))
+    if (event.type === 'epoch' && event.epoch === 1) {
+      atStop = getFlatWeights(model).values;
+      trainer.stop();
+    }
+  assert.deepEqual(getFlatWeights(model).values, atStop);
+});
+
 test('an aborted signal stops the training; leaving the loop early stops it too', async () => {
   const model = buildModel(tabularTask());
   const trainer = new Trainer(model, { batchSize: 8 });

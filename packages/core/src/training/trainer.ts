@@ -29,10 +29,10 @@ const YIELD_EVERY_MS = 10;
  * Trains a compiled TF.js LayersModel on a {@link Dataset} and reports progress as a stream of
  * {@link TrainingEvent}s (`batch`, `epoch`, then `done`).
  *
- * It is `model.fit` underneath, one call per epoch on the data shuffled with a seeded permutation (the same
- * order on every run and machine for the same seed, round and epoch), with callbacks that feed the event
- * stream and give the event loop a turn between batches. The data becomes tensors once per call; every
- * tensor it creates is disposed when the stream ends, however it ends.
+ * It is one `model.fit` call underneath, on data that a callback reorders before each epoch with a seeded
+ * permutation (the same order on every run and machine for the same seed, round and epoch); callbacks
+ * feed the event stream and give the event loop a turn between batches. The data becomes tensors once per
+ * call; every tensor it creates is disposed when the stream ends, however it ends.
  *
  * @example
  * ```ts
@@ -96,65 +96,64 @@ export class Trainer {
     signal?.addEventListener('abort', onAbort);
     if (signal?.aborted) this.stop();
 
+    const events = new EventChannel<TrainingEvent>();
+    let resume: (() => void) | undefined;
+    let last: EpochMetrics | undefined;
+    let completed = 0;
+    const batches = Math.ceil(data.count / this.settings.batchSize);
     const train = toTensors(data);
     const validation = options.validation && toTensors(options.validation);
-    const batches = Math.ceil(data.count / this.settings.batchSize);
-    let fitting: Promise<void> | undefined;
-    try {
-      let last: EpochMetrics | undefined;
-      let completed = 0;
-      for (let epoch = 1; epoch <= epochs && !this.stopRequested; epoch++) {
-        // Batch events flow through a channel while fit runs; epoch and done events are yielded here, so
-        // the next epoch starts only once the consumer has taken this one (and may have called stop()).
-        const batchChannel = new EventChannel<TrainingEvent>();
-        let metrics: EpochMetrics | undefined;
-        fitting = this.fitEpoch(train, validation, mixSeed(this.settings.seed, shuffleSeed, epoch), {
-          onBatch: batchEvents ? (batch, logs) => batchChannel.push({ type: 'batch', epoch, batch, batches, ...roundTag, ...logs }) : undefined,
-          onEpoch: (logs) => (metrics = logs),
-        }).then(
-          () => batchChannel.end(),
-          (error: unknown) => batchChannel.fail(error),
-        );
-        yield* batchChannel;
-        await fitting;
-        fitting = undefined;
-        // An interrupted epoch's averages cover only some batches and no validation: it is not reported.
-        if (!metrics || this.stopRequested) break;
+    // fit reads its data through these variables: each epoch, they are reassigned the data in the epoch's
+    // seeded order. So one fit call trains every epoch (one per epoch costs a setup each), in our order.
+    const x = tf.variable(train.x, false);
+    const y = tf.variable(train.y, false);
+    const callback = new ProgressCallback({
+      stopRequested: () => this.stopRequested,
+      onEpochBegin: (epoch) => {
+        const order = seededPermutation(data.count, mixSeed(this.settings.seed, shuffleSeed, epoch));
+        tf.tidy(() => {
+          const indices = tf.tensor1d(order, 'int32');
+          x.assign(tf.gather(train.x, indices));
+          y.assign(tf.gather(train.y, indices));
+        });
+      },
+      onBatch: batchEvents ? (epoch, batch, logs) => events.push({ type: 'batch', epoch, batch, batches, ...roundTag, ...logs }) : undefined,
+      onEpoch: async (epoch, metrics) => {
         last = metrics;
         completed = epoch;
-        yield { type: 'epoch', epoch, epochs, ...roundTag, ...(metrics as EpochMetrics) };
+        events.push({ type: 'epoch', epoch, epochs, ...roundTag, ...metrics });
+        // The next epoch starts once the consumer has taken this event (and may have called stop()).
+        await new Promise<void>((resolve) => (resume = resolve));
+      },
+    });
+    const fitting = (async () => {
+      if (!this.stopRequested)
+        await this.model.fit(x, y, {
+          epochs,
+          batchSize: this.settings.batchSize,
+          shuffle: false, // shuffled by the callback, with a seed
+          validationData: validation ? [validation.x, validation.y] : undefined,
+          verbose: 0,
+          callbacks: callback,
+        });
+      events.push({ type: 'done', ...roundTag, ...(last ?? {}), epochs: completed, stopped: completed < epochs });
+    })().then(
+      () => events.end(),
+      (error: unknown) => events.fail(error),
+    );
+    try {
+      for await (const event of events) {
+        yield event;
+        if (event.type === 'epoch') resume?.();
       }
-      yield { type: 'done', ...roundTag, ...(last ?? {}), epochs: completed, stopped: completed < epochs };
     } finally {
-      if (fitting) {
-        this.model.stopTraining = true; // the consumer left during an epoch
-        await fitting;
-      }
-      tf.dispose([train.x, train.y, ...(validation ? [validation.x, validation.y] : [])]);
+      this.stop(); // the consumer may have left early
+      resume?.();
+      await fitting;
+      tf.dispose([x, y, train.x, train.y, ...(validation ? [validation.x, validation.y] : [])]);
       signal?.removeEventListener('abort', onAbort);
       this.running = false;
       this.model.stopTraining = false;
-    }
-  }
-
-  /** One `model.fit` epoch on the data in a seeded order. */
-  private async fitEpoch(train: Tensors, validation: Tensors | undefined, seed: number, hooks: ProgressHooks): Promise<void> {
-    const order = seededPermutation(train.x.shape[0], seed);
-    const [x, y] = tf.tidy(() => {
-      const indices = tf.tensor1d(order, 'int32');
-      return [tf.gather(train.x, indices), tf.gather(train.y, indices)];
-    });
-    try {
-      await this.model.fit(x, y, {
-        epochs: 1,
-        batchSize: this.settings.batchSize,
-        shuffle: false, // shuffled above, with a seed
-        validationData: validation ? [validation.x, validation.y] : undefined,
-        verbose: 0,
-        callbacks: new ProgressCallback(hooks, () => this.stopRequested),
-      });
-    } finally {
-      tf.dispose([x, y]);
     }
   }
 
@@ -190,28 +189,41 @@ type Logs = { loss: number; accuracy?: number };
 type FitLogs = Record<string, number | tf.Scalar>;
 
 interface ProgressHooks {
-  onBatch?: (batch: number, logs: Logs) => void;
-  onEpoch: (logs: EpochMetrics) => void;
+  stopRequested: () => boolean;
+  /** Epochs and batches count from 1 here. */
+  onEpochBegin: (epoch: number) => void;
+  onBatch?: (epoch: number, batch: number, logs: Logs) => void;
+  onEpoch: (epoch: number, metrics: EpochMetrics) => Promise<void>;
 }
 
 /**
- * The `model.fit` callback that reports to the trainer. A `tf.Callback`, so fit uses it as is: no wrapping
- * that reads every batch's logs, and no `setTimeout` yields (we yield ourselves, cheaper).
+ * The `model.fit` callback that drives and reports the training. A `tf.Callback`, so fit uses it as is: no
+ * wrapping that reads every batch's logs, and no `setTimeout` yields (we yield ourselves, cheaper).
  */
 class ProgressCallback extends tf.Callback {
   private lastYield = Date.now();
+  private epoch = 0;
 
-  constructor(
-    private readonly hooks: ProgressHooks,
-    private readonly interrupted: () => boolean,
-  ) {
+  constructor(private readonly hooks: ProgressHooks) {
     super();
   }
 
+  /** fit resets `stopTraining` when it starts: a stop requested before then is applied here. */
+  private applyStop(): void {
+    if (this.hooks.stopRequested() && this.model) this.model.stopTraining = true;
+  }
+
+  override async onEpochBegin(epoch: number): Promise<void> {
+    this.epoch = epoch + 1;
+    this.applyStop();
+    this.hooks.onEpochBegin(this.epoch);
+  }
+
   override async onBatchEnd(batch: number, logs?: FitLogs): Promise<void> {
+    this.applyStop();
     if (this.hooks.onBatch && logs) {
       const [loss, accuracy] = await Promise.all([scalar(logs.loss), scalar(logs.acc)]);
-      this.hooks.onBatch(batch + 1, { loss: loss as number, ...(accuracy === undefined ? {} : { accuracy }) });
+      this.hooks.onBatch(this.epoch, batch + 1, { loss: loss as number, ...(accuracy === undefined ? {} : { accuracy }) });
     }
     if (Date.now() - this.lastYield >= YIELD_EVERY_MS) {
       await yieldToEventLoop();
@@ -220,14 +232,16 @@ class ProgressCallback extends tf.Callback {
   }
 
   override async onEpochEnd(_epoch: number, logs?: FitLogs): Promise<void> {
-    if (!logs || this.interrupted()) return;
+    // An interrupted epoch's averages cover only some batches and no validation: it is not reported.
+    if (!logs || this.hooks.stopRequested()) return;
     const [loss, accuracy, valLoss, valAccuracy] = await Promise.all([scalar(logs.loss), scalar(logs.acc), scalar(logs.val_loss), scalar(logs.val_acc)]);
-    this.hooks.onEpoch({
+    await this.hooks.onEpoch(this.epoch, {
       loss: loss as number,
       ...(accuracy === undefined ? {} : { accuracy }),
       ...(valLoss === undefined ? {} : { valLoss }),
       ...(valAccuracy === undefined ? {} : { valAccuracy }),
     });
+    this.applyStop();
   }
 }
 
