@@ -22,10 +22,10 @@ interface Case {
   train: Dataset;
   validation: Dataset;
   epochs: number;
+  /** Timed runs of each contender (after one untimed warm-up each): more for the short case, whose times vary more. */
+  runs: number;
 }
 
-/** Timed runs of each contender (after one untimed warm-up each). */
-const RUNS = 7;
 
 interface Timing {
   wallMs: number;
@@ -78,7 +78,7 @@ async function compare(c: Case): Promise<BenchResult> {
   await withFit(c);
   const trainer: Timing[] = [];
   const fit: Timing[] = [];
-  for (let i = 0; i < RUNS; i++) {
+  for (let i = 0; i < c.runs; i++) {
     // Alternate which goes first, so that a slow spell of the shared machine hits both alike.
     if (i % 2 === 0) {
       trainer.push(await withTrainer(c));
@@ -98,12 +98,13 @@ async function compare(c: Case): Promise<BenchResult> {
     details: {
       trainerCpuMs: Math.round(cpu(trainer)),
       fitCpuMs: Math.round(cpu(fit)),
-      // The least disturbed runs, for a second opinion on a busy machine.
+      // Second opinions on a busy machine: the runs side by side, and the least disturbed runs.
+      pairedCpuRatio: Number(median(trainer.map((t, i) => t.cpuMs / fit[i].cpuMs)).toFixed(3)),
       minCpuRatio: Number((Math.min(...trainer.map((t) => t.cpuMs)) / Math.min(...fit.map((t) => t.cpuMs))).toFixed(3)),
       wallRatio: Number((wall(trainer) / wall(fit)).toFixed(3)),
       trainerWallMs: Math.round(wall(trainer)),
       fitWallMs: Math.round(wall(fit)),
-      runs: RUNS,
+      runs: c.runs,
       epochs: c.epochs,
       examples: c.train.count,
       batchSize: c.task.training.batchSize,
@@ -125,6 +126,7 @@ export async function run(): Promise<BenchResult[]> {
       train: await loadBuiltinDataset('titanic', { split: 'train' }),
       validation: await loadBuiltinDataset('titanic', { split: 'test' }),
       epochs: 5,
+      runs: 15,
     },
     {
       name: 'mnist-cnn',
@@ -132,6 +134,7 @@ export async function run(): Promise<BenchResult[]> {
       train: await loadBuiltinDataset('mnist', { split: 'train', limit: 1500 }),
       validation: await loadBuiltinDataset('mnist', { split: 'test', limit: 300 }),
       epochs: 1,
+      runs: 11,
     },
   ];
   const results: BenchResult[] = [];

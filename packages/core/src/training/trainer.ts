@@ -20,10 +20,12 @@ export interface TrainOptions {
   signal?: AbortSignal;
   /** Also yield a `batch` event after every batch (default false: reading each batch's loss costs a sync). */
   batchEvents?: boolean;
+  /**
+   * Longest stretch of training, in milliseconds, without giving the event loop a turn (checked between
+   * batches; default 10, under a 16 ms frame, so a page stays responsive). `Infinity` never yields.
+   */
+  yieldEveryMs?: number;
 }
-
-/** Longest stretch of training without letting the event loop run (a frame is 16 ms). */
-const YIELD_EVERY_MS = 10;
 
 /**
  * Trains a compiled TF.js LayersModel on a {@link Dataset} and reports progress as a stream of
@@ -108,6 +110,7 @@ export class Trainer {
     const x = tf.variable(train.x, false);
     const y = tf.variable(train.y, false);
     const callback = new ProgressCallback({
+      yieldEveryMs: options.yieldEveryMs ?? 10,
       stopRequested: () => this.stopRequested,
       onEpochBegin: (epoch) => {
         const order = seededPermutation(data.count, mixSeed(this.settings.seed, shuffleSeed, epoch));
@@ -189,6 +192,7 @@ type Logs = { loss: number; accuracy?: number };
 type FitLogs = Record<string, number | tf.Scalar>;
 
 interface ProgressHooks {
+  yieldEveryMs: number;
   stopRequested: () => boolean;
   /** Epochs and batches count from 1 here. */
   onEpochBegin: (epoch: number) => void;
@@ -225,7 +229,7 @@ class ProgressCallback extends tf.Callback {
       const [loss, accuracy] = await Promise.all([scalar(logs.loss), scalar(logs.acc)]);
       this.hooks.onBatch(this.epoch, batch + 1, { loss: loss as number, ...(accuracy === undefined ? {} : { accuracy }) });
     }
-    if (Date.now() - this.lastYield >= YIELD_EVERY_MS) {
+    if (Date.now() - this.lastYield >= this.hooks.yieldEveryMs) {
       await yieldToEventLoop();
       this.lastYield = Date.now();
     }
