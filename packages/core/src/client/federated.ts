@@ -161,7 +161,14 @@ export class FederatedClient {
     const heartbeat = setInterval(() => void this.beat(), this.options.heartbeatIntervalMs ?? this.serverHeartbeatMs ?? 5_000);
     try {
       let lastTrained = 0;
+      let roundsTrained = 0;
       let local: EpochMetrics | null = null;
+      if ((this.state as RoundState).modelVersion >= target)
+        this.emit({
+          type: 'log',
+          level: 'warn',
+          message: `the global model already reached round ${target} (v${(this.state as RoundState).modelVersion}): nothing left to train; pass a higher rounds target (--rounds) to continue`,
+        });
       for (;;) {
         throwIfStopped(signal);
         const state = this.state as RoundState;
@@ -185,12 +192,14 @@ export class FederatedClient {
         if (state.phase === 'open' && state.round > lastTrained && state.modelVersion === this.modelVersion) {
           lastTrained = state.round;
           local = await this.trainRound(trainer, train, validation, state.round, task);
+          if (local) roundsTrained += 1;
         }
         await this.waitForState((s) => s.modelVersion > this.modelVersion || (s.phase === 'open' && s.round > lastTrained));
       }
       const metrics = await evaluateModel(model, validation ?? train);
-      const result: FederatedResult = { modelVersion: this.modelVersion, roundsTrained: lastTrained, accuracy: metrics.accuracy, loss: metrics.loss };
-      this.emit({ type: 'done', accuracy: metrics.accuracy, loss: metrics.loss, rounds: this.modelVersion, modelVersion: this.modelVersion, ...this.stats });
+      const result: FederatedResult = { modelVersion: this.modelVersion, roundsTrained, accuracy: metrics.accuracy, loss: metrics.loss };
+      // accuracy and loss: the final global model on this participant's held-out data (its training data if none).
+      this.emit({ type: 'done', accuracy: metrics.accuracy, loss: metrics.loss, rounds: this.modelVersion, roundsTrained, modelVersion: this.modelVersion, ...this.stats });
       return result;
     } finally {
       clearInterval(heartbeat);
