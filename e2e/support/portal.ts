@@ -1,7 +1,7 @@
 // What the end-to-end tests share: the kit and the portal built fresh from the sources into a temporary
 // folder (the way `npm start` builds them), the real API server serving it, and headless Chromium.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,9 +21,33 @@ function run(command: string, args: string[], cwd: string): void {
   if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (${result.status}):\n${result.stdout}\n${result.stderr}`);
 }
 
-/** Builds the script-tag bundle (dist/disco.js, its worker, the wasm binaries) into `outDir`. */
+/** Builds the script-tag bundle (disco.js, its worker, the wasm binaries; no source maps) into `outDir`. */
 export function buildKit(outDir: string): void {
-  run(process.execPath, [path.join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'warn'], path.join(root, 'packages', 'elements'));
+  run(process.execPath, [path.join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--outDir', outDir, '--emptyOutDir', '--sourcemap', 'false', '--logLevel', 'warn'], path.join(root, 'packages', 'elements'));
+}
+
+/** The newest modification time of the files under `dir` (skipping node_modules and dist). */
+function newest(dir: string): number {
+  let time = statSync(dir).mtimeMs;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.name === 'node_modules' || entry.name === 'dist') continue;
+    const full = path.join(dir, entry.name);
+    time = Math.max(time, entry.isDirectory() ? newest(full) : statSync(full).mtimeMs);
+  }
+  return time;
+}
+
+/**
+ * The kit built from the current sources, in e2e/dist/kit (git-ignored): rebuilt only when a source of
+ * the elements or core, the build configuration or the lockfile changed since the last build, so that
+ * the test files of one run share one build.
+ */
+export function currentKit(): string {
+  const kit = path.join(root, 'e2e', 'dist', 'kit');
+  const built = existsSync(path.join(kit, 'disco.js')) ? statSync(path.join(kit, 'disco.js')).mtimeMs : 0;
+  const inputs = [path.join(root, 'packages', 'elements'), path.join(root, 'packages', 'core', 'src'), path.join(root, 'package-lock.json')];
+  if (inputs.some((input) => (statSync(input).isDirectory() ? newest(input) : statSync(input).mtimeMs) > built)) buildKit(kit);
+  return kit;
 }
 
 /** Assembles the demo portal with the kit of `kitDir` into `outDir`, as `npm start` does into demo/dist. */

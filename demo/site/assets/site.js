@@ -3,7 +3,7 @@
 
 // The API is served from the same origin as the portal.
 const server = location.origin;
-for (const element of document.querySelectorAll('disco-task-list, disco-task, disco-train, disco-evaluate, disco-task-form, disco-model-library')) {
+for (const element of document.querySelectorAll('disco-task-list, disco-task, disco-train, disco-evaluate, disco-task-form')) {
   if (!element.hasAttribute('server')) element.setAttribute('server', server);
 }
 
@@ -50,25 +50,14 @@ if (page === 'task') {
 }
 
 if (page === 'models') {
-  const evaluate = document.querySelector('disco-evaluate');
-  document.addEventListener('disco-model-open', (event) => {
-    evaluate.setAttribute('model-id', event.detail.modelId);
+  // The library's `for` attribute hands the model to <disco-evaluate>; the page only reveals it.
+  document.addEventListener('disco-model-open', () => {
     document.querySelector('#evaluate').hidden = false;
     document.querySelector('#evaluate h2').focus();
   });
 }
 
 if (page === 'create') {
-  const form = document.querySelector('disco-task-form');
-  const token = document.querySelector('#admin-token');
-  // The token stays in this tab only (sessionStorage), never in the page's URL.
-  token.value = sessionStorage.getItem('lumen-admin-token') ?? '';
-  const useToken = () => {
-    sessionStorage.setItem('lumen-admin-token', token.value);
-    form.setAttribute('admin-token', token.value);
-  };
-  useToken();
-  token.addEventListener('input', useToken);
   document.addEventListener('disco-task-create', (event) => {
     const created = document.querySelector('#created');
     const link = created.querySelector('a');

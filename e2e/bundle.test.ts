@@ -1,0 +1,78 @@
+// The script-tag bundle on a plain page that knows nothing of Disco, served from a sub-folder as a CDN
+// would: one <script type="module"> registers the six elements, and <disco-train> trains in its worker
+// with TF.js's wasm binaries found next to the bundle.
+import assert from 'node:assert/strict';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import type { Browser } from 'playwright-core';
+import type { RunningServer } from '@disco/api';
+import { currentKit, launchChromium, root, scratchDir, startPortal } from './support/portal.js';
+
+const elements = ['disco-task-list', 'disco-task', 'disco-train', 'disco-evaluate', 'disco-task-form', 'disco-model-library'];
+const scratch = scratchDir();
+let server: RunningServer;
+let browser: Browser;
+
+before(async () => {
+  const site = path.join(scratch.dir, 'site');
+  mkdirSync(path.join(site, 'vendor', 'disco', '1.0'), { recursive: true });
+  cpSync(currentKit(), path.join(site, 'vendor', 'disco', '1.0'), { recursive: true });
+  writeFileSync(
+    path.join(site, 'plain.html'),
+    `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Plain page</title>
+     <script type="module" src="/vendor/disco/1.0/disco.js"></script></head>
+     <body><h1>A plain page</h1><disco-train task-id="titanic" scheme="local" epochs="2"></disco-train></body></html>`,
+  );
+  server = await startPortal(scratch.dir, site);
+  browser = await launchChromium();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+  scratch.cleanup();
+});
+
+test('one script tag registers every element and exposes window.Disco', async () => {
+  const page = await browser.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+
+  await page.goto(`${server.url}/plain.html`);
+  await page.waitForFunction(() => customElements.get('disco-train') !== undefined);
+  const registered = await page.evaluate((tags) => tags.filter((tag) => customElements.get(tag) !== undefined), elements);
+  const api = await page.evaluate(() => typeof (window as unknown as { Disco?: { configure?: unknown } }).Disco?.configure);
+
+  assert.deepEqual(registered, elements);
+  assert.equal(api, 'function');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('<disco-train> trains in its worker with the wasm binaries next to the bundle', async () => {
+  const page = await browser.newPage();
+  const fetched: string[] = [];
+  page.on('response', (response) => response.ok() && fetched.push(new URL(response.url()).pathname));
+  page.on('worker', (worker) => fetched.push(new URL(worker.url()).pathname));
+  await page.goto(`${server.url}/plain.html`);
+  const csv = readFileSync(path.join(root, 'packages', 'core', 'assets', 'titanic', 'titanic.csv'), 'utf8');
+
+  const detail = await page.evaluate(async (text) => {
+    const train = document.querySelector('disco-train')!;
+    await customElements.whenDefined('disco-train');
+    const ended = new Promise<unknown>((resolve, reject) => {
+      train.addEventListener('disco-train-end', (event) => resolve(event.detail));
+      train.addEventListener('disco-error', (event) => reject(new Error(event.detail.message)));
+    });
+    train.files = [new File([text], 'titanic.csv', { type: 'text/csv' })];
+    await train.filesChecked;
+    await train.start();
+    return ended;
+  }, csv);
+
+  assert.ok((detail as { metrics: { accuracy: number } }).metrics.accuracy > 0.7, JSON.stringify(detail));
+  assert.ok(fetched.includes('/vendor/disco/1.0/disco-training.worker.js'), fetched.join('\n'));
+  assert.ok(fetched.some((p) => /^\/vendor\/disco\/1\.0\/tfjs-backend-wasm(-simd)?\.wasm$/.test(p)), fetched.join('\n'));
+  await page.close();
+});

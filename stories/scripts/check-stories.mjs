@@ -1,0 +1,57 @@
+#!/usr/bin/env node
+// Loads every story of a built Storybook (storybook-static/) in headless Chromium, waits for its play
+// function, and fails on a story that errors, a page error or a request outside the machine.
+//   npm run build-storybook && node scripts/check-stories.mjs [--screenshots <dir>] [filter]
+import http from 'node:http';
+import { createReadStream, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { chromium } from 'playwright-core';
+
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { screenshots: { type: 'string' } } });
+const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'storybook-static');
+if (!existsSync(path.join(dir, 'index.json'))) {
+  console.error('storybook-static/ is missing: run `npm run build-storybook` first.');
+  process.exit(1);
+}
+const types = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json', '.wasm': 'application/wasm', '.svg': 'image/svg+xml', '.woff2': 'font/woff2' };
+const server = http.createServer((req, res) => {
+  const file = path.join(dir, decodeURIComponent(new URL(req.url, 'http://x').pathname));
+  if (!file.startsWith(dir) || !existsSync(file) || !statSync(file).isFile()) return res.writeHead(404).end();
+  res.writeHead(200, { 'content-type': types[path.extname(file)] ?? 'application/octet-stream' });
+  createReadStream(file).pipe(res);
+});
+await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+const origin = `http://127.0.0.1:${server.address().port}`;
+
+const stories = Object.values(JSON.parse(readFileSync(path.join(dir, 'index.json'), 'utf8')).entries)
+  .filter((e) => e.type === 'story' && !e.id.endsWith('--live') && (!positionals[0] || e.id.includes(positionals[0])));
+const browser = await chromium.launch({
+  executablePath: process.env.CHROME_PATH ?? '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update'],
+});
+if (values.screenshots) mkdirSync(values.screenshots, { recursive: true });
+let failures = 0;
+for (const story of stories) {
+  const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+  const problems = [];
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  page.on('request', (request) => !request.url().startsWith(origin) && !/^(data|blob):/.test(request.url()) && problems.push(`request outside: ${request.url()}`));
+  const started = Date.now();
+  await page.goto(`${origin}/iframe.html?id=${story.id}&viewMode=story`);
+  // The preview's render phase: `finished` once the play function is done, `errored` when it threw.
+  const phase = await page
+    .waitForFunction(() => ['finished', 'errored', 'aborted'].includes(window.__STORYBOOK_PREVIEW__?.currentRender?.phase) && window.__STORYBOOK_PREVIEW__.currentRender.phase, null, { timeout: 60_000 })
+    .then((handle) => handle.jsonValue())
+    .catch(() => 'timed out');
+  if (phase !== 'finished') problems.push(`story ${phase}: ${await page.locator('#error-message, #error-stack').allTextContents().then((t) => t.join(' ').slice(0, 500))}`);
+  if (values.screenshots) await page.screenshot({ path: path.join(values.screenshots, `${story.id}.png`), fullPage: true });
+  console.log(`${problems.length ? '✖' : '✔'} ${story.id} (${Date.now() - started} ms)${problems.map((p) => `\n    ${p}`).join('')}`);
+  failures += problems.length ? 1 : 0;
+  await page.close();
+}
+await browser.close();
+server.close();
+console.log(`\n${stories.length - failures} stories passed, ${failures} failed`);
+process.exit(failures ? 1 : 0);

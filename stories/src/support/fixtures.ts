@@ -1,0 +1,66 @@
+// What the static stories show: core's built-in tasks on the elements' in-browser fake API, with a
+// plausible history, and the real Titanic data. No server is involved (see the Live stories for one).
+import { mnist, cifar10, parseTask, titanic, type Task } from '@disco/core';
+import { DiscoApiError, FakeDiscoApi, type FakeDiscoApiOptions, type RoundInfo } from '@disco/elements';
+import titanicCsv from '../../../packages/core/assets/titanic/titanic.csv?raw';
+
+export { titanicCsv };
+
+/** Titanic with every privacy protection on, for the privacy statement. */
+export const privateTitanic: Task = parseTask({
+  ...titanic,
+  id: 'titanic-private',
+  title: 'Titanic, strict privacy',
+  privacy: { secureAggregation: true, clippingNorm: 1, noiseMultiplier: 1.1, budget: { epsilon: 3, delta: 1e-5 } },
+});
+
+/** Short rounds so that the collaborative stories finish in seconds. */
+export const quickTitanic: Task = parseTask({
+  ...titanic,
+  id: 'titanic-quick',
+  title: 'Titanic, three quick rounds',
+  training: { ...titanic.training, epochsPerRound: 2, rounds: 3 },
+});
+
+const hour = 3_600_000;
+function history(rounds: number, accuracyFrom: number, accuracyTo: number): RoundInfo[] {
+  return Array.from({ length: rounds }, (_, i) => {
+    const accuracy = accuracyFrom + ((accuracyTo - accuracyFrom) * i) / Math.max(1, rounds - 1);
+    return { round: i + 1, state: 'closed' as const, participants: 3 + (i % 2), samples: 900 + 40 * i, metrics: { accuracy, loss: 1 - accuracy }, durationMs: 4200 + 300 * i, modelVersion: i + 1 };
+  });
+}
+
+/** The fake server of the static stories: the built-in tasks with some history. */
+export function fakeApi(options: FakeDiscoApiOptions = {}): FakeDiscoApi {
+  return new FakeDiscoApi({
+    tasks: [titanic, mnist, cifar10, privateTitanic, quickTitanic],
+    rounds: { titanic: history(4, 0.71, 0.79), mnist: history(9, 0.82, 0.96) },
+    models: { titanic: [0, 1, 2, 3, 4].map((version) => ({ version, round: version, createdAt: Date.now() - (5 - version) * hour, sizeBytes: 3_204 })) },
+    participants: { titanic: 3, mnist: 12, cifar10: 0 },
+    ...options,
+  });
+}
+
+/** A fake server that never answers: the loading states. */
+export const slowApi = (): FakeDiscoApi => fakeApi({ latencyMs: 1e9 });
+
+/** A fake server that cannot be reached: the error states. */
+export const downApi = (): FakeDiscoApi =>
+  fakeApi({ failWith: new DiscoApiError('network', 'Cannot reach the Disco server at https://disco.example.org.') });
+
+/** A fake server without any task: the empty states. */
+export const emptyApi = (): FakeDiscoApi => new FakeDiscoApi();
+
+/** The Titanic passengers of one participant out of `parts` (every `parts`-th row), as a CSV file. */
+export function titanicFile(part = 0, parts = 1, name = 'passengers.csv'): File {
+  const [header, ...rows] = titanicCsv.trim().split('\n');
+  const mine = rows.filter((_, i) => i % parts === part);
+  return new File([[header, ...mine].join('\n')], name, { type: 'text/csv' });
+}
+
+/** A CSV whose columns are not the task's. */
+export const wrongColumnsFile = (): File =>
+  new File(['name,age,city\nAda,36,London\nAlan,41,Manchester\n'], 'contacts.csv', { type: 'text/csv' });
+
+/** Where TF.js finds its wasm binaries in Storybook (main.ts serves them under wasm/). */
+export const wasmPath = new URL('wasm/', document.baseURI).href;

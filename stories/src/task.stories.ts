@@ -1,0 +1,67 @@
+import type { Meta, StoryObj } from '@storybook/web-components-vite';
+import { html } from 'lit';
+import { ifDefined } from 'lit/directives/if-defined.js';
+import type { DiscoApi } from '@disco/elements';
+import '@disco/elements';
+import { downApi, emptyApi, fakeApi, slowApi } from './support/fixtures.js';
+import { defaultServer, liveArgTypes, liveDocs } from './support/live.js';
+
+interface Args {
+  api?: () => DiscoApi;
+  server?: string;
+  'task-id': string;
+  theme?: 'light' | 'dark';
+}
+
+const meta: Meta<Args> = {
+  title: 'Elements/Task',
+  component: 'disco-task',
+  args: { api: fakeApi, 'task-id': 'titanic' },
+  argTypes: {
+    api: { table: { disable: true } },
+    'task-id': { control: 'select', options: ['titanic', 'mnist', 'cifar10', 'titanic-private', 'unknown'] },
+    theme: { control: 'inline-radio', options: [undefined, 'light', 'dark'] },
+  },
+  render: (args) => html`
+    <disco-task .api=${args.api?.()} server=${ifDefined(args.server)} task-id=${args['task-id']} theme=${ifDefined(args.theme)}></disco-task>
+  `,
+};
+export default meta;
+type Story = StoryObj<Args>;
+
+/** A tabular task: the columns expected, an example, the scheme and the privacy statement. */
+export const Ready: Story = {};
+
+/** An image task: image size and labels. */
+export const ImageTask: Story = { args: { 'task-id': 'mnist' } };
+
+/** Secure aggregation and differential privacy on: the statement says what they mean. */
+export const StrictPrivacy: Story = { args: { 'task-id': 'titanic-private' } };
+
+/** Slots: an action beside the title and a footer. */
+export const WithSlots: Story = {
+  render: (args) => html`
+    <disco-task .api=${args.api?.()} task-id=${args['task-id']}>
+      <button slot="actions" type="button">Join this project</button>
+      <p slot="footer">Questions? Write to the project's coordinator.</p>
+    </disco-task>
+  `,
+};
+
+/** No `task-id` yet. */
+export const Empty: Story = { args: { 'task-id': '' } };
+
+/** Waiting for the server. */
+export const Loading: Story = { args: { api: slowApi } };
+
+/** A task the server does not know. */
+export const NotFound: Story = { args: { api: emptyApi, 'task-id': 'unknown' } };
+
+/** The server cannot be reached. */
+export const ErrorState: Story = { name: 'Error', args: { api: downApi } };
+
+/** Dark palette. */
+export const Dark: Story = { args: { theme: 'dark' } };
+
+/** Against a running `disco serve`. */
+export const Live: Story = { args: { api: undefined, server: defaultServer }, argTypes: liveArgTypes, parameters: liveDocs };

@@ -1,0 +1,146 @@
+import type { Meta, StoryObj } from '@storybook/web-components-vite';
+import { html } from 'lit';
+import { ifDefined } from 'lit/directives/if-defined.js';
+import type { DiscoApi, DiscoTrain } from '@disco/elements';
+import '@disco/elements';
+import { downApi, fakeApi, slowApi, titanicFile, wrongColumnsFile } from './support/fixtures.js';
+import { defaultServer, liveArgTypes, liveDocs } from './support/live.js';
+import { freshStore } from './support/models.js';
+
+interface Args {
+  api?: () => DiscoApi;
+  server?: string;
+  'task-id': string;
+  scheme: '' | 'local' | 'federated' | 'decentralized';
+  epochs?: number;
+  rounds?: number;
+  theme?: 'light' | 'dark';
+}
+
+const meta: Meta<Args> = {
+  title: 'Elements/Train',
+  component: 'disco-train',
+  args: { api: fakeApi, 'task-id': 'titanic', scheme: 'local', epochs: 8 },
+  argTypes: {
+    api: { table: { disable: true } },
+    'task-id': { control: 'select', options: ['titanic', 'titanic-quick', 'mnist', 'cifar10'] },
+    scheme: { control: 'inline-radio', options: ['', 'local', 'federated', 'decentralized'] },
+    theme: { control: 'inline-radio', options: [undefined, 'light', 'dark'] },
+  },
+  loaders: [async ({ id }) => ({ store: await freshStore(id) })],
+  render: (args, { loaded }) => html`
+    <disco-train
+      .api=${args.api?.()}
+      .store=${loaded.store}
+      server=${ifDefined(args.server)}
+      task-id=${args['task-id']}
+      scheme=${args.scheme}
+      epochs=${ifDefined(args.epochs)}
+      rounds=${ifDefined(args.rounds)}
+      theme=${ifDefined(args.theme)}
+    ></disco-train>
+  `,
+};
+export default meta;
+type Story = StoryObj<Args>;
+
+const trainIn = (canvas: HTMLElement) => canvas.querySelector<DiscoTrain>('disco-train')!;
+
+/** The task is known; no data yet. */
+export const Empty: Story = {};
+
+/** Waiting for the task from the server. */
+export const Loading: Story = { args: { api: slowApi } };
+
+/** Files chosen and checked against the task, with a preview: ready to start. */
+export const Ready: Story = {
+  play: async ({ canvasElement }) => {
+    const train = trainIn(canvasElement);
+    train.files = [titanicFile(0, 1, 'titanic.csv')];
+    await train.filesChecked;
+  },
+};
+
+/** A file whose columns are not the task's: the error is shown next to it and training cannot start. */
+export const InvalidFiles: Story = {
+  play: async ({ canvasElement }) => {
+    const train = trainIn(canvasElement);
+    train.files = [titanicFile(0, 2, 'passengers.csv'), wrongColumnsFile()];
+    await train.filesChecked;
+  },
+};
+
+/** Training with live progress: bars for epoch and batch, the charts, the log (in a Web Worker). */
+export const Training: Story = {
+  args: { epochs: 200 },
+  play: async ({ canvasElement }) => {
+    const train = trainIn(canvasElement);
+    train.files = [titanicFile(0, 1, 'titanic.csv')];
+    await train.filesChecked;
+    // The story's play ends after a few epochs, while the training goes on (Stop is live).
+    const epochs = new Promise<void>((resolve) =>
+      train.addEventListener('disco-epoch-end', (event) => event.detail.epoch >= 3 && resolve()),
+    );
+    void train.start();
+    await epochs;
+  },
+};
+
+/** Training finished: the final figures, and the model saved to the library. */
+export const Finished: Story = {
+  args: { epochs: 6 },
+  play: async ({ canvasElement }) => {
+    const train = trainIn(canvasElement);
+    train.files = [titanicFile(0, 1, 'titanic.csv')];
+    await train.filesChecked;
+    const ended = new Promise((resolve) => train.addEventListener('disco-train-end', resolve, { once: true }));
+    await train.start();
+    await ended;
+  },
+};
+
+/**
+ * Federated training between two participants of this page (the fake API's in-memory federation): rounds,
+ * participants, and each participant's curves beside the aggregated ones.
+ */
+export const Collaborative: Story = {
+  args: { 'task-id': 'titanic-quick', scheme: 'federated', epochs: undefined },
+  render: (args, { loaded }) => {
+    const api = fakeApi();
+    return html`
+      <div style="display: grid; grid-template-columns: repeat(auto-fit, minmax(28rem, 1fr)); gap: 1rem">
+        ${[0, 1].map(
+          (part) => html`
+            <section>
+              <h3 style="font: 600 1rem system-ui; margin: 0 0 0.5rem">Participant ${part + 1}</h3>
+              <disco-train .api=${api} .store=${loaded.store} task-id=${args['task-id']} scheme="federated" data-part=${part}></disco-train>
+            </section>
+          `,
+        )}
+      </div>
+    `;
+  },
+  play: async ({ canvasElement }) => {
+    const trains = [...canvasElement.querySelectorAll<DiscoTrain>('disco-train')];
+    await Promise.all(
+      trains.map(async (train, part) => {
+        train.files = [titanicFile(part, 2, `hospital-${part + 1}.csv`)];
+        await train.filesChecked;
+      }),
+    );
+    await Promise.all(trains.map((train) => train.start()));
+  },
+};
+
+/** The server cannot be reached. */
+export const ErrorState: Story = { name: 'Error', args: { api: downApi } };
+
+/** Dark palette. */
+export const Dark: Story = { ...Ready, args: { theme: 'dark' } };
+
+/** Against a running `disco serve`: choose files and train with the server's other participants. */
+export const Live: Story = {
+  args: { api: undefined, server: defaultServer, scheme: '', epochs: undefined },
+  argTypes: liveArgTypes,
+  parameters: liveDocs,
+};
