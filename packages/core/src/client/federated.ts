@@ -1,7 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { Dataset } from '../data/dataset.js';
 import { evaluateModel } from '../evaluation/index.js';
-import { buildModel, compileModel, getFlatWeights, setFlatWeights } from '../model/index.js';
+import { buildModel, compileModel, getFlatWeights, setFlatWeights, weightShapes } from '../model/index.js';
 import type { Task } from '../task/schema.js';
 import type { EpochMetrics, TrainingEvent } from '../training/events.js';
 import { Trainer } from '../training/index.js';
@@ -9,6 +9,7 @@ import { decodeWeights, encodeWeights } from '../weights/codec.js';
 import { describeShapeMismatch, subtract, type FlatWeights } from '../weights/flat.js';
 import type { FederationApi, RoundState } from './federation-api.js';
 import { holdOut } from './local.js';
+import { absentClasses, lookahead, maskClasses, outputBiasOffset, unmaskClasses } from './non-iid.js';
 import { backoffDelay, EventChannel, SessionStopped, sleep, throwIfStopped, type BackoffOptions } from './session.js';
 
 /** Options of a {@link FederatedClient}. */
@@ -32,6 +33,18 @@ export interface FederatedClientOptions {
   validation?: Dataset | number;
   /** A model to train instead of the task's built-in architecture (it must match the server's weights). */
   model?: tf.LayersModel;
+  /**
+   * Label skew: classes absent from this participant's data get no probability during its local training, so
+   * that its update does not teach the model to never predict them (restricted softmax; see
+   * {@link maskClasses}). Default true; applies to models that end in a softmax layer with a bias.
+   */
+  maskAbsentClasses?: boolean;
+  /**
+   * Momentum β of the global model (FedAvgM, computed by each client so that any FedAvg server runs it):
+   * local training starts from `global + β × (global − previous global)` (see {@link lookahead}). Helps when
+   * participants hold different data. Default 0: plain FedAvg. Participants of a task should agree on it.
+   */
+  momentum?: number;
   /** Heartbeat period (default: what the server asks for on join, else 5 s). */
   heartbeatIntervalMs?: number;
   /** While waiting for a round to close, poll with a heartbeat this often in case the subscription is silent (default 2 s). */
@@ -85,6 +98,10 @@ export class FederatedClient {
   private subscriptionBroken = false;
   private emit: (event: TrainingEvent) => void = () => {};
   private global: FlatWeights | null = null;
+  /** The global model before the current one (momentum only). */
+  private previousGlobal: Float32Array | null = null;
+  /** Classes this participant has no example of, and where the output bias is, when masking applies. */
+  private mask: { absent: number[]; biasOffset: number } | null = null;
   private running = false;
   private serverHeartbeatMs: number | undefined;
 
@@ -157,6 +174,9 @@ export class FederatedClient {
     const { dataset } = this.options;
     const data = typeof dataset === 'function' ? await dataset(task) : dataset;
     const { train, validation } = holdOut(data, this.options.validation ?? task.training.validationSplit, task.training.seed);
+    const absent = this.options.maskAbsentClasses === false ? [] : absentClasses(train);
+    const biasOffset = absent.length ? outputBiasOffset(model, train.classes.length) : null;
+    this.mask = biasOffset === null ? null : { absent, biasOffset };
     const trainer = new Trainer(model, task.training);
     const heartbeat = setInterval(() => void this.beat(), this.options.heartbeatIntervalMs ?? this.serverHeartbeatMs ?? 5_000);
     try {
@@ -209,7 +229,15 @@ export class FederatedClient {
   /** One round: local epochs from the global weights, then the update. Returns this participant's metrics, or null when the round closed without its update. */
   private async trainRound(trainer: Trainer, train: Dataset, validation: Dataset | undefined, round: number, task: Task): Promise<EpochMetrics | null> {
     const signal = this.abort.signal;
-    freshOptimizer(this.model as tf.LayersModel, task);
+    const model = this.model as tf.LayersModel;
+    const global = this.global as FlatWeights;
+    const momentum = this.options.momentum ?? 0;
+    // Where local training starts: the global weights, moved by the momentum, with absent classes masked.
+    const start = lookahead(global.values, this.previousGlobal, momentum);
+    const { mask } = this;
+    if (mask || (momentum && this.previousGlobal))
+      setFlatWeights(model, { values: mask ? maskClasses(start, mask.biasOffset, mask.absent) : start, shapes: global.shapes });
+    freshOptimizer(model, task);
     let metrics: EpochMetrics = { loss: NaN };
     for await (const event of trainer.train(train, { epochs: task.training.epochsPerRound, validation, round, signal })) {
       // The trainer's own `done` closes a round, not the session.
@@ -218,8 +246,8 @@ export class FederatedClient {
       this.emit(event);
     }
     throwIfStopped(signal);
-    const global = this.global as FlatWeights;
-    const local = getFlatWeights(this.model as tf.LayersModel);
+    const local = getFlatWeights(model);
+    if (mask) unmaskClasses(local.values, start, mask.biasOffset, mask.absent);
     const update = encodeWeights(
       { values: subtract(local.values, global.values), shapes: global.shapes },
       { taskId: task.id, modelVersion: this.modelVersion, dtype: task.quantization, meta: updateMeta(train.count, metrics) },
@@ -248,9 +276,14 @@ export class FederatedClient {
     const bytes = await this.call(() => this.api.downloadWeights(this.options.taskId, version));
     const { header, weights } = decodeWeights(bytes);
     const model = this.model as tf.LayersModel;
-    const expected = getFlatWeights(model).shapes;
-    const mismatch = describeShapeMismatch(expected, weights.shapes);
+    const mismatch = describeShapeMismatch(weightShapes(model), weights.shapes);
     if (mismatch) throw new Error(`the server's model does not fit this client's: ${mismatch}`);
+    if (this.options.momentum) {
+      // The momentum needs the version before this one: the one held, or (after a gap) downloaded.
+      if (this.global && this.modelVersion === version - 1) this.previousGlobal = this.global.values;
+      else if (version >= 1) this.previousGlobal = decodeWeights(await this.call(() => this.api.downloadWeights(this.options.taskId, version - 1))).weights.values;
+      else this.previousGlobal = null;
+    }
     setFlatWeights(model, weights);
     this.global = weights;
     this.modelVersion = header.modelVersion;
