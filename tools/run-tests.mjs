@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm test`: every suite of the repository, one after the other, then one closing
 // `N passed, N failed` line. Browser suites need Chromium; without it this fails loudly.
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -17,6 +17,7 @@ if (!existsSync(chrome)) {
   process.exit(1);
 }
 
+const SUITE_TIMEOUT_MS = Number(process.env.DISCO_SUITE_TIMEOUT_MS ?? 15 * 60_000);
 const scratch = mkdtempSync(path.join(tmpdir(), 'disco-tests-'));
 const suites = [
   { name: 'core (node)', cwd: 'packages/core', cmd: ['node', '../../tools/node-test.mjs', 'src'], kind: 'node' },
@@ -34,14 +35,7 @@ for (const suite of suites) {
   console.log(`\n=== ${suite.name} ===`);
   const countsFile = path.join(scratch, `${suite.name.replace(/\W+/g, '_')}.json`);
   const started = Date.now();
-  const result = spawnSync(suite.cmd[0], suite.cmd.slice(1), {
-    cwd: path.join(root, suite.cwd),
-    env: { ...process.env, CHROME_PATH: chrome, DISCO_WTR_COUNTS: countsFile },
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-    maxBuffer: 256 * 1024 * 1024,
-  });
-  process.stdout.write(result.stdout ?? '');
+  const result = await run(suite, countsFile);
   let p = 0;
   let f = 0;
   let s = 0;
@@ -63,4 +57,32 @@ for (const suite of suites) {
 rmSync(scratch, { recursive: true, force: true });
 if (failures.length) console.log(`\nfailed suites: ${failures.join(', ')}`);
 console.log(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
-process.exit(failures.length ? 1 : 0);
+process.exit(failures.length || passed === 0 ? 1 : 0); // no test run at all is a failure too
+
+/** Runs one suite, streaming its output while keeping a copy to read the node:test summary from. */
+function run(suite, countsFile) {
+  return new Promise((resolve) => {
+    const child = spawn(suite.cmd[0], suite.cmd.slice(1), {
+      cwd: path.join(root, suite.cwd),
+      env: { ...process.env, CHROME_PATH: chrome, DISCO_WTR_COUNTS: countsFile },
+      stdio: ['ignore', 'pipe', 'inherit'],
+      detached: true, // its own process group, so that a hung suite can be killed with everything it started
+    });
+    let stdout = '';
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+      process.stdout.write(chunk);
+    });
+    // A hung suite must not hold CI for its 90 minutes: each suite gets at most SUITE_TIMEOUT_MS.
+    const timer = setTimeout(() => {
+      console.error(`\n${suite.name}: still running after ${SUITE_TIMEOUT_MS / 60000} minutes; stopped`);
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {}
+    }, SUITE_TIMEOUT_MS);
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status: status ?? 1, stdout });
+    });
+  });
+}
