@@ -18,13 +18,13 @@ before(async () => {
   const site = path.join(scratch.dir, 'site');
   mkdirSync(path.join(site, 'vendor', 'disco', '1.0'), { recursive: true });
   cpSync(currentKit(), path.join(site, 'vendor', 'disco', '1.0'), { recursive: true });
+  server = await startPortal(scratch.dir, site);
   writeFileSync(
     path.join(site, 'plain.html'),
     `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Plain page</title>
      <script type="module" src="/vendor/disco/1.0/disco.js"></script></head>
-     <body><h1>A plain page</h1><disco-train task-id="titanic" scheme="local" epochs="2"></disco-train></body></html>`,
+     <body><h1>A plain page</h1><disco-train server="${server.url}" task-id="titanic" scheme="local" epochs="2"></disco-train></body></html>`,
   );
-  server = await startPortal(scratch.dir, site);
   browser = await launchChromium();
 });
 
@@ -50,7 +50,7 @@ test('one script tag registers every element and exposes window.Disco', async ()
   await page.close();
 });
 
-test('<disco-train> trains in its worker with the wasm binaries next to the bundle', async () => {
+test('<disco-train> trains in its worker with the wasm binaries next to the bundle', { timeout: 120_000 }, async () => {
   const page = await browser.newPage();
   const fetched: string[] = [];
   page.on('response', (response) => response.ok() && fetched.push(new URL(response.url()).pathname));
@@ -61,6 +61,9 @@ test('<disco-train> trains in its worker with the wasm binaries next to the bund
   const detail = await page.evaluate(async (text) => {
     const train = document.querySelector('disco-train')!;
     await customElements.whenDefined('disco-train');
+    for (const since = Date.now(); !train.loadedTask; await new Promise((resolve) => setTimeout(resolve, 50))) {
+      if (Date.now() - since > 20_000) throw new Error('the task did not load from the server'); // the task, from the server
+    }
     const ended = new Promise<unknown>((resolve, reject) => {
       train.addEventListener('disco-train-end', (event) => resolve(event.detail));
       train.addEventListener('disco-error', (event) => reject(new Error(event.detail.message)));

@@ -20,6 +20,7 @@ const meta: Meta<Args> = {
   component: 'disco-evaluate',
   args: { api: fakeApi, 'task-id': '' },
   argTypes: {
+    ...liveArgTypes,
     api: { table: { disable: true } },
     theme: { control: 'inline-radio', options: [undefined, 'light', 'dark'] },
   },
@@ -79,6 +80,5 @@ export const Dark: Story = { ...Tested, args: { theme: 'dark' } };
 /** With a running `disco serve` for the task (`task-id`) and an uploaded TF.js model. */
 export const Live: Story = {
   args: { api: undefined, server: defaultServer, 'task-id': 'titanic', 'model-id': '' },
-  argTypes: liveArgTypes,
   parameters: liveDocs,
 };

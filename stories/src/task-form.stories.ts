@@ -21,6 +21,7 @@ const meta: Meta<Args> = {
   component: 'disco-task-form',
   args: { api: fakeApi, 'admin-token': adminToken },
   argTypes: {
+    ...liveArgTypes,
     api: { table: { disable: true } },
     theme: { control: 'inline-radio', options: [undefined, 'light', 'dark'] },
   },
@@ -109,6 +110,5 @@ export const Dark: Story = { ...Ready, args: { theme: 'dark' } };
 /** Against a running `disco serve` started with `--admin-token story-admin`. */
 export const Live: Story = {
   args: { api: undefined, server: defaultServer, 'admin-token': 'story-admin' },
-  argTypes: liveArgTypes,
   parameters: liveDocs,
 };

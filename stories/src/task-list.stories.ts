@@ -20,6 +20,7 @@ const meta: Meta<Args> = {
   component: 'disco-task-list',
   args: { api: fakeApi, 'data-type': '', selected: '', 'poll-interval': 0 },
   argTypes: {
+    ...liveArgTypes,
     api: { table: { disable: true } },
     'data-type': { control: 'select', options: ['', 'tabular', 'image', 'text'] },
     theme: { control: 'inline-radio', options: [undefined, 'light', 'dark'] },
@@ -68,6 +69,5 @@ export const Dark: Story = { args: { theme: 'dark' } };
 /** Against a running `disco serve`. */
 export const Live: Story = {
   args: { api: undefined, server: defaultServer, 'poll-interval': 5 },
-  argTypes: liveArgTypes,
   parameters: liveDocs,
 };

@@ -18,6 +18,7 @@ const meta: Meta<Args> = {
   component: 'disco-task',
   args: { api: fakeApi, 'task-id': 'titanic' },
   argTypes: {
+    ...liveArgTypes,
     api: { table: { disable: true } },
     'task-id': { control: 'select', options: ['titanic', 'mnist', 'cifar10', 'titanic-private', 'unknown'] },
     theme: { control: 'inline-radio', options: [undefined, 'light', 'dark'] },
@@ -64,4 +65,4 @@ export const ErrorState: Story = { name: 'Error', args: { api: downApi } };
 export const Dark: Story = { args: { theme: 'dark' } };
 
 /** Against a running `disco serve`. */
-export const Live: Story = { args: { api: undefined, server: defaultServer }, argTypes: liveArgTypes, parameters: liveDocs };
+export const Live: Story = { args: { api: undefined, server: defaultServer }, parameters: liveDocs };

@@ -22,9 +22,12 @@ const meta: Meta<Args> = {
   component: 'disco-train',
   args: { api: fakeApi, 'task-id': 'titanic', scheme: 'local', epochs: 8 },
   argTypes: {
+    ...liveArgTypes,
     api: { table: { disable: true } },
     'task-id': { control: 'select', options: ['titanic', 'titanic-quick', 'mnist', 'cifar10'] },
     scheme: { control: 'inline-radio', options: ['', 'local', 'federated', 'decentralized'] },
+    epochs: { control: 'number' },
+    rounds: { control: 'number' },
     theme: { control: 'inline-radio', options: [undefined, 'light', 'dark'] },
   },
   loaders: [async ({ id }) => ({ store: await freshStore(id) })],
@@ -141,6 +144,5 @@ export const Dark: Story = { ...Ready, args: { theme: 'dark' } };
 /** Against a running `disco serve`: choose files and train with the server's other participants. */
 export const Live: Story = {
   args: { api: undefined, server: defaultServer, scheme: '', epochs: undefined },
-  argTypes: liveArgTypes,
   parameters: liveDocs,
 };

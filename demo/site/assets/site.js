@@ -37,7 +37,17 @@ if (page === 'task') {
     location.replace('index.html');
   } else {
     for (const element of document.querySelectorAll('disco-task, disco-train, disco-evaluate')) element.setAttribute('task-id', taskId);
-    document.querySelector('[data-task-id]').textContent = taskId;
+    const crumb = document.querySelector('[data-task-id]');
+    crumb.textContent = taskId;
+    // The task's title, once <disco-train> has it from the server.
+    customElements.whenDefined('disco-task').then(async () => {
+      await document.querySelector('disco-task').loaded;
+      const title = document.querySelector('disco-train').loadedTask?.title;
+      if (title) {
+        crumb.textContent = title;
+        document.title = `${title} · Lumen Research Consortium`;
+      }
+    });
     const trained = document.querySelector('#trained');
     document.addEventListener('disco-train-end', (event) => {
       const { metrics, modelId } = event.detail;

@@ -35,11 +35,36 @@ function discoDefinePlugin() {
   };
 }
 
+/**
+ * What the manifest's readers (Storybook's docs pages and controls, editors) should see of a class: its
+ * public API only, and a description. `@summary` in the elements' JSDoc runs on into the long text, which
+ * the analyzer keeps whole as the summary: its first paragraph stays the summary, the whole is the description.
+ */
+function publicApiPlugin() {
+  return {
+    name: 'disco-public-api',
+    packageLinkPhase({ customElementsManifest }) {
+      for (const module of customElementsManifest.modules) {
+        for (const declaration of module.declarations ?? []) {
+          if (declaration.kind !== 'class') continue;
+          if (declaration.members) {
+            declaration.members = declaration.members.filter((m) => !m.privacy || m.privacy === 'public').filter((m) => !m.name.startsWith('#'));
+          }
+          if (declaration.summary && !declaration.description) {
+            declaration.description = declaration.summary;
+            declaration.summary = declaration.summary.split(/\n\s*\n/)[0].replace(/\s+/g, ' ').trim();
+          }
+        }
+      }
+    },
+  };
+}
+
 export default {
   globs: ['src/**/*.ts'],
   exclude: ['src/**/*.test.ts', 'src/**/*.stories.ts', 'src/testing/**'],
   outdir: '.',
   litelement: true,
   packagejson: false, // the field is already in package.json; the analyzer would rewrite it with its outdir
-  plugins: [discoDefinePlugin()],
+  plugins: [discoDefinePlugin(), publicApiPlugin()],
 };

@@ -1,0 +1,106 @@
+// The demo research portal as `npm start` serves it: the real API (SQLite), the real bundle, headless
+// Chromium. A visitor picks Titanic in the task list, chooses a CSV in <disco-train> and trains federated
+// together with a second participant (a Node FederatedClient holding the other half of the passengers);
+// the model lands in the model library, still there after a reload, and tests well in <disco-evaluate>.
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import WebSocket from 'ws';
+import { FederatedClient, parseTabular, type Task } from '@disco/core';
+import type { RunningServer } from '@disco/api';
+import { createFederationApi } from '@disco/api/client';
+import { buildDemo, currentKit, launchChromium, root, scratchDir, startPortal } from './support/portal.js';
+
+const scratch = scratchDir();
+let server: RunningServer;
+let browser: Browser;
+let page: Page;
+const pageErrors: string[] = [];
+
+// Two participants, each with every other passenger of the real titanic3 list.
+const [header, ...rows] = readFileSync(path.join(root, 'packages', 'core', 'assets', 'titanic', 'titanic.csv'), 'utf8').trim().split('\n');
+const half = (part: number) => [header, ...rows.filter((_, i) => i % 2 === part)].join('\n');
+const browserCsv = path.join(scratch.dir, 'passengers.csv');
+const heldOutCsv = path.join(scratch.dir, 'held-out.csv');
+
+before(async () => {
+  writeFileSync(browserCsv, half(0));
+  writeFileSync(heldOutCsv, [header, ...rows.filter((_, i) => i % 2 === 1 && i % 10 === 1)].join('\n'));
+  const site = path.join(scratch.dir, 'site');
+  buildDemo(currentKit(), site);
+  server = await startPortal(scratch.dir, site);
+  browser = await launchChromium();
+  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+  scratch.cleanup();
+});
+
+test('the task list on the home page opens the Titanic task', async () => {
+  await page.goto(`${server.url}/`);
+
+  await page.getByRole('option', { name: /Titanic/ }).click();
+
+  await page.waitForURL(/\/task\.html\?task=titanic$/);
+  await assert.doesNotReject(page.getByRole('heading', { name: 'Titanic: who survived?' }).waitFor());
+});
+
+test('federated training with a Node participant reaches 70 % accuracy', { timeout: 180_000 }, async () => {
+  const train = page.locator('disco-train');
+  await train.locator('input[type=file]:not([webkitdirectory])').setInputFiles(browserCsv);
+  await train.getByText(`– ${rows.filter((_, i) => i % 2 === 0).length} examples`).waitFor();
+  const ended = page.evaluate(
+    () =>
+      new Promise<{ metrics: { accuracy?: number }; modelId: string; rounds: { round: number; participants: number }[] }>((resolve, reject) => {
+        const rounds: { round: number; participants: number }[] = [];
+        document.addEventListener('disco-round-end', (event) => rounds.push({ round: event.detail.round, participants: event.detail.participants }));
+        document.addEventListener('disco-train-end', (event) => resolve({ ...event.detail, rounds }), { once: true });
+        document.addEventListener('disco-error', (event) => reject(new Error(`${event.detail.code}: ${event.detail.message}`)), { once: true });
+      }),
+  );
+  const other = new FederatedClient({
+    api: createFederationApi(server.url, { WebSocket }), // Node 20 has no global WebSocket
+    taskId: 'titanic',
+    dataset: (task: Task) => parseTabular(half(1), task),
+  });
+
+  assert.equal(await train.getByRole('radio', { name: /Together with the other participants/ }).isChecked(), true);
+  await train.getByRole('button', { name: 'Start training' }).click();
+  const [detail] = await Promise.all([ended, (async () => {
+    for await (const event of other.run()) void event;
+  })()]);
+
+  assert.ok((detail.metrics.accuracy ?? 0) >= 0.7, `accuracy ${detail.metrics.accuracy}`);
+  assert.deepEqual(detail.rounds.map((r) => r.round), [1, 2, 3, 4, 5, 6]); // the built-in task's rounds
+  assert.ok(detail.rounds.every((r) => r.participants === 2), JSON.stringify(detail.rounds));
+  assert.match(detail.modelId, /^titanic-/);
+  await page.locator('#trained').getByText(/Training finished/).waitFor();
+  modelId = detail.modelId;
+});
+
+let modelId = '';
+
+test('the trained model is in the model library after a reload, and tests well', async () => {
+  await page.goto(`${server.url}/models.html`);
+  await page.reload();
+  const row = page.locator(`disco-model-library tr[data-id="${modelId}"]`);
+
+  await row.getByRole('button', { name: /Open/ }).click();
+  const evaluate = page.locator('disco-evaluate');
+  await evaluate.locator('input[type=file]:not([webkitdirectory])').first().setInputFiles(heldOutCsv);
+  await evaluate.getByRole('button', { name: 'Test the model' }).click();
+
+  await assert.doesNotReject(row.waitFor());
+  const accuracy = await evaluate.locator('[part~="accuracy"]').textContent();
+  assert.ok(Number(/([\d.]+)\s*%/.exec(accuracy ?? '')?.[1]) >= 70, `accuracy shown: ${accuracy}`);
+});
+
+test('no page error on the way', () => {
+  assert.deepEqual(pageErrors, []);
+});
