@@ -74,6 +74,15 @@ export function integerOption(values: OptionValues, name: string, usage: string,
   return n;
 }
 
+/** The number value of `--name` within [min, max], `fallback` when absent, or a usage error. */
+export function numberOption(values: OptionValues, name: string, usage: string, { min, max, fallback }: { min: number; max: number; fallback?: number }): number | undefined {
+  const value = values[name];
+  if (value === undefined) return fallback;
+  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
+  if (!Number.isFinite(n) || n < min || n > max) throw new UsageError(`--${name} must be a number from ${min} to ${max}, got "${String(value)}"`, usage);
+  return n;
+}
+
 /** The value of `--name` when it is one of `choices`, `fallback` when absent, or a usage error. */
 export function choiceOption<T extends string>(values: OptionValues, name: string, choices: readonly T[], usage: string, fallback: T): T {
   const value = values[name];

@@ -14,7 +14,7 @@ import {
 } from '@disco/core';
 import { loadBuiltinDataset, saveModelToDir } from '@disco/core/node';
 import WebSocket from 'ws';
-import { choiceOption, CliError, integerOption, optionalString, parseCommand, requireString, UsageError, type OptionSpec } from './args.js';
+import { choiceOption, CliError, integerOption, numberOption, optionalString, parseCommand, requireString, UsageError, type OptionSpec } from './args.js';
 import { backends, startTf, withStopSignals } from './common.js';
 import { Reporter, type CliIo } from './output.js';
 
@@ -35,6 +35,8 @@ Options:
   --seed <s>           seed of the split (default 42)
   --server <url>       use this Disco server (the task must exist there) instead of starting one
   --epochs <n>         local epochs per round (default: the task's epochsPerRound; own server only)
+  --momentum <β>       momentum of the global model, applied by the clients (FedAvgM; default 0:
+                       plain FedAvg); helps label-skewed splits, e.g. 0.9
   --train-limit <n>    use only the first n training examples (e.g. 6000 of MNIST's 60,000)
   --test-limit <n>     evaluate on only the first n test examples
   --out <dir>          save the final global model there (TF.js model.json + weights.bin)
@@ -51,6 +53,7 @@ const options: OptionSpec = {
   seed: { type: 'string' },
   server: { type: 'string' },
   epochs: { type: 'string' },
+  momentum: { type: 'string' },
   'train-limit': { type: 'string' },
   'test-limit': { type: 'string' },
   out: { type: 'string' },
@@ -74,6 +77,7 @@ export async function simulateCommand(argv: string[], io: CliIo): Promise<number
     const split = choiceOption(values, 'split', ['iid', 'label-skew'] as const, simulateUsage, 'iid');
     const seed = integerOption(values, 'seed', simulateUsage, { min: 0, fallback: 42 }) as number;
     const epochs = integerOption(values, 'epochs', simulateUsage);
+    const momentum = numberOption(values, 'momentum', simulateUsage, { min: 0, max: 0.99, fallback: 0 });
     const trainLimit = integerOption(values, 'train-limit', simulateUsage);
     const testLimit = integerOption(values, 'test-limit', simulateUsage);
     const serverUrl = optionalString(values, 'server');
@@ -106,6 +110,7 @@ export async function simulateCommand(argv: string[], io: CliIo): Promise<number
           taskId,
           dataset,
           rounds: target,
+          momentum,
           onEvent: (event) => {
             if (verbose) reporter.event({ ...event, client: i });
             else if (event.type === 'log' && event.level === 'warn') reporter.event({ ...event, client: i });
@@ -136,6 +141,7 @@ export async function simulateCommand(argv: string[], io: CliIo): Promise<number
         modelVersion: final.modelVersion,
         clients,
         split,
+        ...(momentum && { momentum }),
         trainExamples: train.count,
         testExamples: test.count,
         bytesSent,

@@ -1,7 +1,7 @@
 import { FederatedClient, LocalClient, type Task, type TrainingEvent } from '@disco/core';
 import { loadDataFromPath, saveModelToDir } from '@disco/core/node';
 import WebSocket from 'ws';
-import { choiceOption, integerOption, optionalString, parseCommand, requireString, UsageError, type OptionSpec } from './args.js';
+import { choiceOption, integerOption, numberOption, optionalString, parseCommand, requireString, UsageError, type OptionSpec } from './args.js';
 import { backends, resolveTask, startTf, withStopSignals } from './common.js';
 import { Reporter, type CliIo } from './output.js';
 
@@ -21,6 +21,8 @@ Options:
   --epochs <n>       local: epochs to train (default: the task's epochsPerRound × rounds)
   --rounds <n>       federated: stop when the global model reaches this round (default: the task's rounds)
   --token <t>        federated: rejoin as the participant of an earlier session
+  --momentum <β>     federated: momentum of the global model applied by this client (FedAvgM;
+                     default 0); every participant of the task should use the same value
   --out <dir>        save the trained model there (TF.js model.json + weights.bin)
   --backend <name>   TF.js backend: wasm (default) or cpu
   --json             print every event as one JSON line
@@ -35,6 +37,7 @@ const options: OptionSpec = {
   epochs: { type: 'string' },
   rounds: { type: 'string' },
   token: { type: 'string' },
+  momentum: { type: 'string' },
   out: { type: 'string' },
   backend: { type: 'string' },
   json: { type: 'boolean' },
@@ -80,6 +83,7 @@ export async function trainCommand(argv: string[], io: CliIo): Promise<number> {
         taskId: taskArg,
         token: optionalString(values, 'token'),
         rounds: integerOption(values, 'rounds', trainUsage),
+        momentum: numberOption(values, 'momentum', trainUsage, { min: 0, max: 0.99, fallback: 0 }),
         dataset: (task: Task) => loadDataFromPath(dataPath, task, { requireLabels: true }),
       });
       return await withStopSignals(
