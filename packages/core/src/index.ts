@@ -12,3 +12,4 @@ export * from './model/index.js';
 export * from './client/index.js';
 export * from './training/index.js';
 export * from './evaluation/index.js';
+export * from './peer/index.js';

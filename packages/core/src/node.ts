@@ -2,3 +2,4 @@
 export * from './index.js';
 export * from './data/node/index.js';
 export * from './model/node/index.js';
+export * from './peer/node/index.js';
