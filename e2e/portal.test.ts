@@ -49,6 +49,7 @@ test('the task list on the home page opens the Titanic task', async () => {
 
   await page.waitForURL(/\/task\.html\?task=titanic$/);
   await assert.doesNotReject(page.getByRole('heading', { name: 'Titanic: who survived?' }).waitFor());
+  await assert.doesNotReject(page.getByRole('navigation', { name: 'Breadcrumb' }).getByText('Titanic: who survived?').waitFor());
 });
 
 test('federated training with a Node participant reaches 70 % accuracy', { timeout: 180_000 }, async () => {
@@ -99,6 +100,33 @@ test('the trained model is in the model library after a reload, and tests well',
   await assert.doesNotReject(row.waitFor());
   const accuracy = await evaluate.locator('[part~="accuracy"]').textContent();
   assert.ok(Number(/([\d.]+)\s*%/.exec(accuracy ?? '')?.[1]) >= 70, `accuracy shown: ${accuracy}`);
+});
+
+// axe-core in the page: the portal's own markup must be clean; inside the elements (their own axe tests
+// live with them) only minor findings are tolerated here.
+test('the portal pages pass axe, in light and dark', { timeout: 120_000 }, async () => {
+  const axe = readFileSync(path.join(root, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
+  const problems: string[] = [];
+  for (const colorScheme of ['light', 'dark'] as const) {
+    const checker = await browser.newPage({ colorScheme });
+    // Each page once its elements show their content (a fresh browser context: the model library is empty).
+    const pages = { 'index.html': 'disco-task-list li', 'task.html?task=titanic': 'disco-task h2', 'models.html': 'disco-model-library [part~="empty"]', 'create.html': 'disco-task-form form' };
+    for (const [url, ready] of Object.entries(pages)) {
+      await checker.goto(`${server.url}/${url}`);
+      await checker.locator(ready).first().waitFor();
+      await checker.addScriptTag({ content: axe });
+      const violations = await checker.evaluate(async () => {
+        const { violations } = await (window as unknown as { axe: { run: (c: Document) => Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> } }).axe.run(document);
+        return violations.map((v) => ({ id: v.id, impact: v.impact, targets: v.nodes.map((n) => n.target.join(' > ')) }));
+      });
+      for (const v of violations) {
+        const inElements = v.targets.every((t) => t.startsWith('disco-'));
+        if (!inElements || v.impact === 'serious' || v.impact === 'critical') problems.push(`${colorScheme} ${url}: ${v.impact} ${v.id} at ${v.targets.join(', ')}`);
+      }
+    }
+    await checker.close();
+  }
+  assert.deepEqual(problems, []);
 });
 
 test('no page error on the way', () => {

@@ -7,22 +7,6 @@ for (const element of document.querySelectorAll('disco-task-list, disco-task, di
   if (!element.hasAttribute('server')) element.setAttribute('server', server);
 }
 
-// Theme: follows the system unless the visitor chose; the choice is kept for the next visit.
-const themeButton = document.querySelector('.theme-toggle');
-const themes = ['auto', 'light', 'dark'];
-function applyTheme(theme) {
-  if (theme === 'auto') delete document.documentElement.dataset.theme;
-  else document.documentElement.dataset.theme = theme;
-  if (themeButton) themeButton.textContent = `Theme: ${theme}`;
-}
-applyTheme(localStorage.getItem('lumen-theme') ?? 'auto');
-themeButton?.addEventListener('click', () => {
-  const current = document.documentElement.dataset.theme ?? 'auto';
-  const next = themes[(themes.indexOf(current) + 1) % themes.length];
-  localStorage.setItem('lumen-theme', next);
-  applyTheme(next);
-});
-
 const params = new URLSearchParams(location.search);
 const page = document.body.dataset.page;
 
@@ -39,15 +23,16 @@ if (page === 'task') {
     for (const element of document.querySelectorAll('disco-task, disco-train, disco-evaluate')) element.setAttribute('task-id', taskId);
     const crumb = document.querySelector('[data-task-id]');
     crumb.textContent = taskId;
-    // The task's title, once <disco-train> has it from the server.
-    customElements.whenDefined('disco-task').then(async () => {
-      await document.querySelector('disco-task').loaded;
-      const title = document.querySelector('disco-train').loadedTask?.title;
+    // The task's title, once <disco-train> has it from the server (the elements fire no event for that).
+    const train = document.querySelector('disco-train');
+    const showTitle = (attempts) => {
+      const title = train.loadedTask?.title;
       if (title) {
         crumb.textContent = title;
         document.title = `${title} · Lumen Research Consortium`;
-      }
-    });
+      } else if (attempts > 0) setTimeout(() => showTitle(attempts - 1), 200);
+    };
+    customElements.whenDefined('disco-train').then(() => showTitle(50));
     const trained = document.querySelector('#trained');
     document.addEventListener('disco-train-end', (event) => {
       const { metrics, modelId } = event.detail;
