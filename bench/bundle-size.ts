@@ -34,11 +34,11 @@ export async function run(): Promise<BenchResult[]> {
     const s = sizes(file);
     results.push({ name: `${file} (gzip)`, value: kB(s.gzip), unit: 'kB', details: { raw_kB: kB(s.raw) } });
   }
-  // What a first visit to a page with <disco-train> fetches: the bundle, its worker and the SIMD binary
-  // (the threaded one only on cross-origin-isolated pages, the plain one only without SIMD support).
+  // A page load fetches disco.js only; choosing data files starts the worker, which fetches the SIMD
+  // binary (the threaded one only on cross-origin-isolated pages, the plain one only without SIMD).
   const firstVisit = [main, ...workers.map(sizes), ...(wasm.includes('tfjs-backend-wasm-simd.wasm') ? [sizes('tfjs-backend-wasm-simd.wasm')] : [])];
   results.push({
-    name: 'first visit, disco.js + worker + SIMD wasm (gzip)',
+    name: 'all a training visitor fetches: disco.js + worker + SIMD wasm (gzip)',
     value: kB(firstVisit.reduce((sum, s) => sum + s.gzip, 0)),
     unit: 'kB',
     details: { raw_kB: kB(firstVisit.reduce((sum, s) => sum + s.raw, 0)) },
