@@ -123,3 +123,69 @@ export const settings = sqliteTable('settings', {
   key: text('key').primaryKey(),
   value: text('value', { mode: 'json' }).notNull(),
 });
+
+// ── Decentralized tasks: signalling and round coordination (services/signalling.ts). Metadata only: ──
+// ── the weights travel between peers and never reach the server.                                   ──
+
+/** A round of a decentralized task: who takes part, the group each peer aggregates with, its deadline. */
+export const peerRounds = sqliteTable(
+  'peer_rounds',
+  {
+    taskId: text('task_id')
+      .notNull()
+      .references(() => tasks.id, { onDelete: 'cascade' }),
+    number: integer('number').notNull(),
+    /** `gathering`: peers announce they are ready; `running`: members fixed, training and exchanging. */
+    phase: text('phase', { enum: ['gathering', 'running'] }).notNull(),
+    openedAt: integer('opened_at', { mode: 'number' }).notNull(),
+    /** When a gathering round starts with whoever is ready (if at least the task's minimum). */
+    gatherUntil: integer('gather_until', { mode: 'number' }).notNull(),
+    startedAt: integer('started_at', { mode: 'number' }),
+    /** When the members stop waiting for each other's models and aggregate what they received. */
+    deadlineAt: integer('deadline_at', { mode: 'number' }),
+    /** Participant ids taking part, sorted. */
+    members: text('members', { mode: 'json' }).$type<string[]>(),
+    /** Each member's neighbours (whose models it aggregates with its own). */
+    groups: text('groups', { mode: 'json' }).$type<Record<string, string[]>>(),
+    topology: text('topology'),
+  },
+  (t) => [primaryKey({ columns: [t.taskId, t.number] })],
+);
+
+/** A peer's announcement that it holds the model of round − 1 and is ready to train `round`. */
+export const peerReady = sqliteTable(
+  'peer_ready',
+  {
+    taskId: text('task_id')
+      .notNull()
+      .references(() => tasks.id, { onDelete: 'cascade' }),
+    round: integer('round').notNull(),
+    participantId: text('participant_id')
+      .notNull()
+      .references(() => participants.id, { onDelete: 'cascade' }),
+    readyAt: integer('ready_at', { mode: 'number' }).notNull(),
+    /** The peer's metrics after aggregating the previous round (reported for the round history). */
+    metrics: text('metrics', { mode: 'json' }),
+  },
+  (t) => [primaryKey({ columns: [t.taskId, t.round, t.participantId] })],
+);
+
+/** WebRTC signals waiting for their addressee's subscription (deleted once delivered, or when stale). */
+export const peerSignals = sqliteTable(
+  'peer_signals',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    taskId: text('task_id')
+      .notNull()
+      .references(() => tasks.id, { onDelete: 'cascade' }),
+    fromId: text('from_id')
+      .notNull()
+      .references(() => participants.id, { onDelete: 'cascade' }),
+    toId: text('to_id')
+      .notNull()
+      .references(() => participants.id, { onDelete: 'cascade' }),
+    payload: text('payload', { mode: 'json' }).notNull(),
+    createdAt: integer('created_at', { mode: 'number' }).notNull(),
+  },
+  (t) => [index('peer_signals_to').on(t.toId, t.id)],
+);
