@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Loads every story of a built Storybook (storybook-static/) in headless Chromium, waits for its play
 // function, and fails on a story that errors, a page error or a request outside the machine.
-//   npm run build-storybook && node scripts/check-stories.mjs [--screenshots <dir>] [filter]
+//   npm run build-storybook && node scripts/check-stories.mjs [--dir storybook-static] [--screenshots <dir>] [--concurrency n] [id-part…]
 import http from 'node:http';
 import { createReadStream, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -9,10 +9,10 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { screenshots: { type: 'string' } } });
-const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'storybook-static');
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { dir: { type: 'string' }, screenshots: { type: 'string' }, concurrency: { type: 'string' } } });
+const dir = path.resolve(values.dir ?? path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'storybook-static'));
 if (!existsSync(path.join(dir, 'index.json'))) {
-  console.error('storybook-static/ is missing: run `npm run build-storybook` first.');
+  console.error(`${dir} has no index.json: run \`npm run build-storybook\` first.`);
   process.exit(1);
 }
 const types = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json', '.wasm': 'application/wasm', '.svg': 'image/svg+xml', '.woff2': 'font/woff2' };
@@ -26,14 +26,15 @@ await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
 const origin = `http://127.0.0.1:${server.address().port}`;
 
 const stories = Object.values(JSON.parse(readFileSync(path.join(dir, 'index.json'), 'utf8')).entries)
-  .filter((e) => e.type === 'story' && !e.id.endsWith('--live') && (!positionals[0] || e.id.includes(positionals[0])));
+  .filter((e) => e.type === 'story' && !e.id.endsWith('--live') && (positionals.length === 0 || positionals.some((p) => e.id.includes(p))));
 const browser = await chromium.launch({
   executablePath: process.env.CHROME_PATH ?? '/usr/bin/chromium',
   args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update'],
 });
 if (values.screenshots) mkdirSync(values.screenshots, { recursive: true });
 let failures = 0;
-for (const story of stories) {
+
+async function check(story) {
   const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
   const problems = [];
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
@@ -51,6 +52,12 @@ for (const story of stories) {
   failures += problems.length ? 1 : 0;
   await page.close();
 }
+
+// A few pages at a time: most stories wait on IndexedDB, timers or the training worker, not on the CPU.
+const queue = [...stories];
+await Promise.all(Array.from({ length: Number(values.concurrency ?? 3) }, async () => {
+  for (let story = queue.shift(); story; story = queue.shift()) await check(story);
+}));
 await browser.close();
 server.close();
 console.log(`\n${stories.length - failures} stories passed, ${failures} failed`);
