@@ -35,6 +35,8 @@ Options:
   --seed <s>           seed of the split (default 42)
   --server <url>       use this Disco server (the task must exist there) instead of starting one
   --epochs <n>         local epochs per round (default: the task's epochsPerRound; own server only)
+  --batch-size <n>     local batch size (default: the task's; own server only)
+  --learning-rate <r>  local learning rate (default: the task's; own server only)
   --momentum <β>       momentum of the global model, applied by the clients (FedAvgM; default 0:
                        plain FedAvg); helps label-skewed splits, e.g. 0.9
   --train-limit <n>    use only the first n training examples (e.g. 6000 of MNIST's 60,000)
@@ -54,6 +56,8 @@ const options: OptionSpec = {
   server: { type: 'string' },
   epochs: { type: 'string' },
   momentum: { type: 'string' },
+  'batch-size': { type: 'string' },
+  'learning-rate': { type: 'string' },
   'train-limit': { type: 'string' },
   'test-limit': { type: 'string' },
   out: { type: 'string' },
@@ -78,11 +82,16 @@ export async function simulateCommand(argv: string[], io: CliIo): Promise<number
     const seed = integerOption(values, 'seed', simulateUsage, { min: 0, fallback: 42 }) as number;
     const epochs = integerOption(values, 'epochs', simulateUsage);
     const momentum = numberOption(values, 'momentum', simulateUsage, { min: 0, max: 0.99, fallback: 0 });
+    const batchSize = integerOption(values, 'batch-size', simulateUsage);
+    const learningRate = numberOption(values, 'learning-rate', simulateUsage, { min: 1e-6, max: 10 });
     const trainLimit = integerOption(values, 'train-limit', simulateUsage);
     const testLimit = integerOption(values, 'test-limit', simulateUsage);
     const serverUrl = optionalString(values, 'server');
     const out = optionalString(values, 'out');
-    if (serverUrl && epochs !== undefined) throw new UsageError('--epochs applies to the simulation\'s own server; a remote task keeps its settings', simulateUsage);
+    const overrides = { epochs, batchSize, learningRate };
+    const overridden = Object.entries({ epochs, 'batch-size': batchSize, 'learning-rate': learningRate }).find(([, v]) => v !== undefined);
+    if (serverUrl && overridden)
+      throw new UsageError(`--${overridden[0]} applies to the simulation's own server; a task on --server keeps its settings`, simulateUsage);
 
     const builtin = getBuiltinTask(taskId);
     if (!builtin) throw new CliError('unknown-task', `simulate needs a built-in task with bundled data (titanic, mnist), not "${taskId}"`);
@@ -95,7 +104,7 @@ export async function simulateCommand(argv: string[], io: CliIo): Promise<number
 
     const started = Date.now();
     const { createFederationApi } = await import('../client.js');
-    const local = serverUrl ? undefined : await startOwnServer(simulationTask(builtin, { clients, rounds, epochs }));
+    const local = serverUrl ? undefined : await startOwnServer(simulationTask(builtin, { clients, rounds, ...overrides }));
     const url = serverUrl ?? (local as OwnServer).url;
     const apis: FederationApi[] = shards.map(() => createFederationApi(url, { WebSocket }));
     try {
@@ -175,16 +184,31 @@ function missing(name: string): never {
   throw new UsageError(`missing required option --${name}`, simulateUsage);
 }
 
+/** Settings of the simulation's own task; omitted ones keep the built-in task's. */
+export interface SimulationSettings {
+  clients: number;
+  rounds: number;
+  epochs?: number;
+  batchSize?: number;
+  learningRate?: number;
+}
+
 /**
- * The built-in task as the simulation's own server runs it: `rounds` rounds, the local epochs asked for,
- * and no more participants required than there are clients (else no round could ever close).
+ * The built-in task as the simulation's own server runs it: `rounds` rounds, the local training settings
+ * asked for, and no more participants required than there are clients (else no round could ever close).
  */
-export function simulationTask(task: Task, { clients, rounds, epochs }: { clients: number; rounds: number; epochs?: number }): Task {
+export function simulationTask(task: Task, { clients, rounds, epochs, batchSize, learningRate }: SimulationSettings): Task {
   return {
     ...task,
     scheme: 'federated',
     minParticipants: Math.min(task.minParticipants, clients),
-    training: { ...task.training, rounds, ...(epochs !== undefined && { epochsPerRound: epochs }) },
+    training: {
+      ...task.training,
+      rounds,
+      ...(epochs !== undefined && { epochsPerRound: epochs }),
+      ...(batchSize !== undefined && { batchSize }),
+      ...(learningRate !== undefined && { learningRate }),
+    },
   };
 }
 
