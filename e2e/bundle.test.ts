@@ -7,6 +7,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import type { RunningServer } from '@disco/api';
+import type {} from '@disco/elements'; // types the elements' tags and disco-* events inside page functions
 import { currentKit, launchChromium, root, scratchDir, startPortal } from './support/portal.js';
 
 const elements = ['disco-task-list', 'disco-task', 'disco-train', 'disco-evaluate', 'disco-task-form', 'disco-model-library'];

@@ -10,6 +10,7 @@ import type { Browser, Page } from 'playwright-core';
 import WebSocket from 'ws';
 import { FederatedClient, parseTabular, type Task } from '@disco/core';
 import type { RunningServer } from '@disco/api';
+import type {} from '@disco/elements'; // types the elements' tags and disco-* events inside page functions
 import { createFederationApi } from '@disco/api/client';
 import { buildDemo, currentKit, launchChromium, root, scratchDir, startPortal } from './support/portal.js';
 
