@@ -26,11 +26,11 @@ export function buildKit(outDir: string): void {
   run(process.execPath, [path.join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--outDir', outDir, '--emptyOutDir', '--sourcemap', 'false', '--logLevel', 'warn'], path.join(root, 'packages', 'elements'));
 }
 
-/** The newest modification time of the files under `dir` (skipping node_modules and dist). */
+/** The newest modification time of the files under `dir`, skipping outputs (node_modules, dist, dot folders, the manifest). */
 function newest(dir: string): number {
   let time = statSync(dir).mtimeMs;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    if (entry.name === 'node_modules' || entry.name === 'dist') continue;
+    if (['node_modules', 'dist', 'custom-elements.json'].includes(entry.name) || entry.name.startsWith('.')) continue;
     const full = path.join(dir, entry.name);
     time = Math.max(time, entry.isDirectory() ? newest(full) : statSync(full).mtimeMs);
   }
