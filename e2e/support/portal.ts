@@ -28,7 +28,7 @@ export function buildKit(outDir: string): void {
 
 /** The newest modification time of the files under `dir`, skipping outputs (node_modules, dist, dot folders, the manifest). */
 function newest(dir: string): number {
-  let time = statSync(dir).mtimeMs;
+  let time = 0; // files only: a folder's own time changes when a build writes into it
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     if (['node_modules', 'dist', 'custom-elements.json'].includes(entry.name) || entry.name.startsWith('.')) continue;
     const full = path.join(dir, entry.name);
