@@ -1,5 +1,6 @@
 import { federationRouter } from './routers/federation.js';
 import { modelsRouter } from './routers/models.js';
+import { peersRouter } from './routers/peers.js';
 import { roundsRouter } from './routers/rounds.js';
 import { tasksRouter } from './routers/tasks.js';
 import { createCallerFactory, router } from './trpc.js';
@@ -10,6 +11,7 @@ export const appRouter = router({
   models: modelsRouter,
   rounds: roundsRouter,
   federation: federationRouter,
+  peers: peersRouter,
 });
 
 /** The contract the clients and the elements are typed against. */

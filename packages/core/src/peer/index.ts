@@ -8,4 +8,6 @@ export type { PeerNetworkOptions, PeerNetworkEvents, ConnectResult } from './pee
 export { LocalSignalling } from './local-signalling.js';
 export { encodeFrames, Reassembler, FramingError, MAX_FRAME_BYTES, FRAME_HEADER_BYTES } from './framing.js';
 export { Emitter } from './emitter.js';
+export { peerGroups, ALL_TO_ALL_MAX, type PeerGroups, type TopologyName } from './topology.js';
+export type { PeerRoundInfo, PeerServerEvent, PeerJoinResult, PeerSignallingApi } from './signalling-api.js';
 export type { IceServer, PeerSignal, PeerStats, RtcSignalData, SignalSender, WrtcImplementation } from './types.js';

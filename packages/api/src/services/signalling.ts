@@ -1,0 +1,282 @@
+import { EventEmitter } from 'node:events';
+import { and, asc, desc, eq, gte, inArray, isNull, lt, sql } from 'drizzle-orm';
+import { peerGroups, type PeerRoundInfo, type PeerServerEvent, type PeerSignal } from '@disco/core';
+import type { Db } from '../db/client.js';
+import { participants, peerReady, peerRounds, peerSignals } from '../db/schema.js';
+import { ApiError } from './errors.js';
+import type { ParticipantRow } from './participants.js';
+import type { RoundCoordinator } from './rounds.js';
+import { loadTask, type StoredTask } from './tasks.js';
+
+/**
+ * Signalling and round coordination of decentralized tasks. The server introduces peers and keeps the
+ * rounds' metadata (who is ready, the members and their groups, deadlines); models travel between the
+ * peers and never reach it (the update route refuses them: `SCHEME_MISMATCH`).
+ *
+ * ```
+ *   (first ready for r) ─▶ gathering ──(every active participant ready, or gatherMs passed with at least
+ *                                       the task's minimum)──▶ running (members, groups, deadline fixed)
+ * ```
+ * A round is over for a member when it has aggregated and says it is ready for the next one.
+ *
+ * **State** is in the database only: rounds, readiness and pending signals are rows, so a second API
+ * instance on the same database sees them. Subscriptions wake at once for what this instance writes (an
+ * in-process notifier) and poll the database every `pollMs` for what another instance wrote. Rounds start
+ * when someone asks (ready, or a subscription's poll), so no scheduler is needed either.
+ */
+export interface SignallingOptions {
+  /**
+   * Longest wait of a gathering round for the active participants that are not ready yet. Default: the
+   * heartbeat timeout, after which a silent participant no longer counts as active anyway.
+   */
+  gatherMs: number;
+  /** How often subscriptions look at the database for another instance's writes (default 1 s). */
+  pollMs: number;
+  /** Signals not delivered after this long are dropped (default 60 s). */
+  signalTtlMs: number;
+  /** Undelivered signals one participant may have waiting (default 2,000). */
+  maxPendingSignals: number;
+}
+
+export const defaultSignallingOptions: Omit<SignallingOptions, 'gatherMs'> = { pollMs: 1_000, signalTtlMs: 60_000, maxPendingSignals: 2_000 };
+
+type PeerRoundRow = typeof peerRounds.$inferSelect;
+
+/** Wake-ups for subscriptions of this process, per database (a hint: the rows are the truth). */
+const notifiers = new WeakMap<Db, EventEmitter>();
+function notifier(db: Db): EventEmitter {
+  let emitter = notifiers.get(db);
+  if (!emitter) {
+    emitter = new EventEmitter();
+    emitter.setMaxListeners(0);
+    notifiers.set(db, emitter);
+  }
+  return emitter;
+}
+
+/** What the signalling functions need: the database and the coordinator's timings (AppDeps has both). */
+export interface SignallingDeps {
+  db: Db;
+  coordinator: Pick<RoundCoordinator, 'timings' | 'activeCount'>;
+  options?: Partial<SignallingOptions>;
+}
+
+function optionsOf(deps: SignallingDeps): SignallingOptions {
+  return { ...defaultSignallingOptions, gatherMs: deps.coordinator.timings.heartbeatTimeoutMs, ...deps.options };
+}
+
+/** The task of a participant, which must be decentralized. */
+export function requireDecentralized(db: Db, taskId: string): StoredTask {
+  const stored = loadTask(db, taskId);
+  if (stored.task.scheme !== 'decentralized')
+    throw new ApiError('SCHEME_MISMATCH', `task "${taskId}" is ${stored.task.scheme}, not decentralized: it has no peers to signal`);
+  return stored;
+}
+
+function latestRound(db: Db, taskId: string): PeerRoundRow | undefined {
+  return db.select().from(peerRounds).where(eq(peerRounds.taskId, taskId)).orderBy(desc(peerRounds.number)).limit(1).get();
+}
+
+function readyIds(db: Db, taskId: string, round: number): string[] {
+  return db
+    .select({ id: peerReady.participantId })
+    .from(peerReady)
+    .where(and(eq(peerReady.taskId, taskId), eq(peerReady.round, round)))
+    .orderBy(asc(peerReady.participantId))
+    .all()
+    .map((r) => r.id);
+}
+
+/** Ids of the task's participants that beat recently and have not left. */
+function activeIds(deps: SignallingDeps, taskId: string, now: number): Set<string> {
+  const since = now - deps.coordinator.timings.heartbeatTimeoutMs;
+  const rows = deps.db
+    .select({ id: participants.id })
+    .from(participants)
+    .where(and(eq(participants.taskId, taskId), isNull(participants.leftAt), gte(participants.lastHeartbeatAt, since)))
+    .all();
+  return new Set(rows.map((r) => r.id));
+}
+
+function roundDeadlineMs(deps: SignallingDeps, stored: StoredTask): number {
+  return deps.coordinator.timings.roundDeadlineMs ?? stored.task.roundDeadlineSeconds * 1000;
+}
+
+/** The round as participant `viewer` sees it. */
+function roundInfo(deps: SignallingDeps, row: PeerRoundRow, viewer: string, now: number): PeerRoundInfo {
+  const participantsNow = deps.coordinator.activeCount(deps.db, row.taskId, now);
+  if (row.phase === 'gathering')
+    return {
+      taskId: row.taskId,
+      round: row.number,
+      phase: 'gathering',
+      members: readyIds(deps.db, row.taskId, row.number),
+      member: false,
+      group: [],
+      startsInMs: Math.max(0, row.gatherUntil - now),
+      participants: participantsNow,
+    };
+  const members = row.members ?? [];
+  const member = members.includes(viewer);
+  return {
+    taskId: row.taskId,
+    round: row.number,
+    phase: 'running',
+    members,
+    member,
+    group: member ? (row.groups?.[viewer] ?? []) : [],
+    topology: (row.topology ?? undefined) as PeerRoundInfo['topology'],
+    deadlineInMs: Math.max(0, (row.deadlineAt ?? now) - now),
+    participants: participantsNow,
+  };
+}
+
+/**
+ * Starts the task's gathering round when it may: every active participant is ready, or the gathering time
+ * is over and at least the task's minimum is ready. Safe to call from anywhere, any number of times, from
+ * several instances (the switch to `running` is a conditional update).
+ */
+export function advance(deps: SignallingDeps, taskId: string, now = Date.now()): void {
+  const { db } = deps;
+  const row = latestRound(db, taskId);
+  if (!row || row.phase !== 'gathering') return;
+  const stored = loadTask(db, taskId);
+  const active = activeIds(deps, taskId, now);
+  const ready = readyIds(db, taskId, row.number).filter((id) => active.has(id));
+  const everyone = [...active].every((id) => ready.includes(id));
+  if (ready.length < Math.max(1, stored.task.minParticipants) || !(everyone || now >= row.gatherUntil)) return;
+  const { topology, groups } = peerGroups(ready, row.number, taskId);
+  const started = db
+    .update(peerRounds)
+    .set({ phase: 'running', startedAt: now, deadlineAt: now + roundDeadlineMs(deps, stored), members: ready, groups, topology })
+    .where(and(eq(peerRounds.taskId, taskId), eq(peerRounds.number, row.number), eq(peerRounds.phase, 'gathering')))
+    .run();
+  if (started.changes) notifier(db).emit(`task:${taskId}`);
+}
+
+/** `peers.join`: the participant's view of the task's latest round (null before the first). */
+export function peerJoin(deps: SignallingDeps, participant: ParticipantRow, now = Date.now()): PeerRoundInfo | null {
+  requireDecentralized(deps.db, participant.taskId);
+  advance(deps, participant.taskId, now);
+  const row = latestRound(deps.db, participant.taskId);
+  return row ? roundInfo(deps, row, participant.id, now) : null;
+}
+
+/**
+ * `peers.ready`: the participant holds the model after `round − 1` and is ready to train `round`. Opens the
+ * round (gathering) if it is the next one; a round further ahead is refused, an older one answered with
+ * the latest round (the caller is behind and must catch up from a neighbour).
+ */
+export function markReady(deps: SignallingDeps, participant: ParticipantRow, round: number, metrics: Record<string, number> | undefined, now = Date.now()): PeerRoundInfo {
+  const { db } = deps;
+  const taskId = participant.taskId;
+  requireDecentralized(db, taskId);
+  db.transaction((tx) => {
+    const latest = latestRound(tx, taskId);
+    const next = (latest?.number ?? 0) + 1;
+    if (round > next)
+      throw new ApiError('WRONG_ROUND', `round ${round} cannot start yet: the latest round of task "${taskId}" is ${latest?.number ?? 0}`);
+    if (round === next)
+      tx.insert(peerRounds)
+        .values({ taskId, number: round, phase: 'gathering', openedAt: now, gatherUntil: now + optionsOf(deps).gatherMs })
+        .onConflictDoNothing()
+        .run();
+    tx.insert(peerReady)
+      .values({ taskId, round, participantId: participant.id, readyAt: now, metrics: metrics ?? null })
+      .onConflictDoNothing()
+      .run();
+  });
+  // Being ready is a sign of life too.
+  db.update(participants).set({ lastHeartbeatAt: now }).where(eq(participants.id, participant.id)).run();
+  advance(deps, taskId, now);
+  notifier(db).emit(`task:${taskId}`);
+  // The latest round: `round` itself, or a later one when the caller is behind.
+  return roundInfo(deps, latestRound(db, taskId) as PeerRoundRow, participant.id, now);
+}
+
+/**
+ * `peers.signal`: stores a signal for another participant of the same task. The sender is the token's
+ * participant, never a field of the message; anyone outside the task (or unknown, or gone) is refused.
+ */
+export function sendSignal(deps: SignallingDeps, participant: ParticipantRow, to: string, signal: PeerSignal, now = Date.now()): void {
+  const { db } = deps;
+  requireDecentralized(db, participant.taskId);
+  if (to === participant.id) throw new ApiError('BAD_REQUEST', 'a participant cannot signal itself');
+  const target = db.select({ taskId: participants.taskId, leftAt: participants.leftAt }).from(participants).where(eq(participants.id, to)).get();
+  // One message for "unknown" and "another task": whether an id exists elsewhere is none of the sender's business.
+  if (!target || target.taskId !== participant.taskId)
+    throw new ApiError('FORBIDDEN', `cannot signal "${to}": it is not a participant of task "${participant.taskId}" (signals stay within a task)`);
+  if (target.leftAt !== null) throw new ApiError('FORBIDDEN', `cannot signal "${to}": it has left task "${participant.taskId}"`);
+  const { signalTtlMs, maxPendingSignals } = optionsOf(deps);
+  db.delete(peerSignals).where(lt(peerSignals.createdAt, now - signalTtlMs)).run();
+  const pending = db.select({ n: sql<number>`count(*)` }).from(peerSignals).where(eq(peerSignals.toId, to)).get()?.n ?? 0;
+  if (pending >= maxPendingSignals) throw new ApiError('TOO_MANY_REQUESTS', `"${to}" has ${pending} signals waiting: try again later`);
+  db.insert(peerSignals).values({ taskId: participant.taskId, fromId: participant.id, toId: to, payload: signal, createdAt: now }).run();
+  notifier(db).emit(`peer:${to}`);
+}
+
+/**
+ * `peers.onEvent`: the signals addressed to `participant` (each delivered once, then deleted) and its view
+ * of the latest round whenever it changes, until `signal` aborts.
+ */
+export async function* watchPeer(deps: SignallingDeps, participant: ParticipantRow, signal?: AbortSignal): AsyncGenerator<PeerServerEvent> {
+  const { db } = deps;
+  const taskId = participant.taskId;
+  requireDecentralized(db, taskId);
+  const emitter = notifier(db);
+  let wake: (() => void) | null = null;
+  let dirty = true;
+  const onWake = () => {
+    dirty = true;
+    wake?.();
+  };
+  const keys = [`peer:${participant.id}`, `task:${taskId}`];
+  for (const key of keys) emitter.on(key, onWake);
+  signal?.addEventListener('abort', onWake);
+  let lastRound = '';
+  try {
+    while (!signal?.aborted) {
+      dirty = false;
+      const signals = db
+        .select()
+        .from(peerSignals)
+        .where(eq(peerSignals.toId, participant.id))
+        .orderBy(asc(peerSignals.id))
+        .limit(200)
+        .all();
+      for (const row of signals) yield { type: 'signal', from: row.fromId, signal: row.payload as PeerSignal };
+      if (signals.length)
+        db.delete(peerSignals)
+          .where(and(eq(peerSignals.toId, participant.id), inArray(peerSignals.id, signals.map((s) => s.id))))
+          .run();
+      const now = Date.now();
+      advance(deps, taskId, now);
+      const row = latestRound(db, taskId);
+      if (row) {
+        const info = roundInfo(deps, row, participant.id, now);
+        // Compare without the countdowns, which change at every look.
+        const key = JSON.stringify({ ...info, deadlineInMs: undefined, startsInMs: undefined });
+        if (key !== lastRound) {
+          lastRound = key;
+          yield { type: 'round', round: info };
+        }
+      }
+      if (signals.length === 200 || dirty) continue;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        timer = setTimeout(resolve, optionsOf(deps).pollMs);
+      });
+      clearTimeout(timer);
+      wake = null;
+    }
+  } finally {
+    for (const key of keys) emitter.off(key, onWake);
+    signal?.removeEventListener('abort', onWake);
+  }
+}
+
+/** Signals waiting for a participant (tests and diagnostics). */
+export function pendingSignals(db: Db, participantId: string): number {
+  return db.select({ n: sql<number>`count(*)` }).from(peerSignals).where(eq(peerSignals.toId, participantId)).get()?.n ?? 0;
+}
