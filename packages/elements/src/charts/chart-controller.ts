@@ -1,5 +1,7 @@
 import { CategoryScale, Chart, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip } from 'chart.js';
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
+import { formatChartValue } from './chart-format.js';
+import { resolveColors } from './resolve-colors.js';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, CategoryScale, Legend, Tooltip);
 
@@ -32,8 +34,12 @@ export interface ChartOptions {
 
 /**
  * A live line chart (chart.js) following an element's state: created when its canvas appears, updated
- * after each render when the data changed, destroyed with the canvas or the element. No animation, so an
- * update costs a redraw and nothing more.
+ * after each render when the data or the element's `theme` changed, destroyed with the canvas or the
+ * element. No animation, so an update costs a redraw and nothing more.
+ *
+ * Colours come from the element's theme tokens, resolved by the browser (see {@link resolveColors}), so a
+ * page may write its `--disco-*` colours in any CSS form. Ticks and tooltips show a few significant
+ * digits, and percentages for a `percent` chart.
  */
 export class ChartController implements ReactiveController {
   private chart: Chart<'line', (number | null)[], string> | undefined;
@@ -51,28 +57,35 @@ export class ChartController implements ReactiveController {
     if (this.chart && this.chart.canvas !== canvas) this.destroy();
     if (!canvas) return;
     const data = this.options.data();
-    const signature = JSON.stringify(data);
+    const signature = `${this.host.getAttribute('theme') ?? ''}|${JSON.stringify(data)}`;
     if (this.chart && signature === this.signature) return;
     this.signature = signature;
-    const style = getComputedStyle(this.host);
-    const token = (name: string) => style.getPropertyValue(`--_${name}`).trim() || '#888';
+    const colors = resolveColors(canvas.parentNode as Element, ['color-text', 'color-border', ...data.series.map((s) => s.color)]);
     const datasets = data.series.map((s) => ({
       label: s.label,
       data: s.values.map((v) => (v === undefined || Number.isNaN(v) ? null : v)),
-      borderColor: token(s.color),
-      backgroundColor: token(s.color),
+      borderColor: colors[s.color],
+      backgroundColor: colors[s.color],
       borderDash: s.dashed ? [6, 4] : [],
       pointRadius: 2,
       spanGaps: true,
     }));
+    const text = colors['color-text'];
+    const grid = colors['color-border'];
+    const percent = this.options.percent === true;
     if (this.chart) {
+      const { scales, plugins } = this.chart.options;
       this.chart.data.labels = data.labels;
       this.chart.data.datasets = datasets;
+      for (const scale of [scales!['x']!, scales!['y']!]) {
+        scale.ticks!.color = text;
+        scale.grid!.color = grid;
+        if (scale.title) scale.title.color = text;
+      }
+      plugins!.legend!.labels!.color = text;
       this.chart.update('none');
       return;
     }
-    const text = token('color-text');
-    const grid = token('color-border');
     this.chart = new Chart(canvas, {
       type: 'line',
       data: { labels: data.labels, datasets },
@@ -80,17 +93,27 @@ export class ChartController implements ReactiveController {
         animation: false,
         responsive: true,
         maintainAspectRatio: false,
-        plugins: { legend: { labels: { color: text } } },
+        plugins: {
+          legend: { labels: { color: text } },
+          tooltip: {
+            callbacks: { label: (item) => `${item.dataset.label ?? ''}: ${formatChartValue(item.parsed.y ?? Number.NaN, { percent, digits: 4 })}` },
+          },
+        },
         scales: {
           x: { title: { display: true, text: this.options.xTitle, color: text }, ticks: { color: text }, grid: { color: grid } },
           y: {
-            ticks: { color: text, callback: this.options.percent ? (v) => `${Math.round(Number(v) * 100)} %` : undefined },
+            ticks: { color: text, callback: (value) => formatChartValue(value, { percent }) },
             grid: { color: grid },
-            ...(this.options.percent && { suggestedMin: 0, suggestedMax: 1 }),
+            ...(percent && { suggestedMin: 0, suggestedMax: 1 }),
           },
         },
       },
     });
+  }
+
+  /** The chart.js instance, once its canvas is rendered (tests, embedders' tweaks). */
+  get instance(): Chart<'line', (number | null)[], string> | undefined {
+    return this.chart;
   }
 
   hostDisconnected(): void {

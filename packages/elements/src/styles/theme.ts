@@ -51,7 +51,8 @@ const tokens = (palette: typeof light) =>
 
 /**
  * The theme every element includes first. `theme="dark"` or `theme="light"` on an element forces a
- * palette; without it the element follows the user's `prefers-color-scheme`.
+ * palette (and the `color-scheme`, so that a page's `light-dark()` values follow it); without it the
+ * element follows the user's `prefers-color-scheme`.
  *
  * @cssproperty --disco-font-family - Font of the element (inherits the page's by default).
  * @cssproperty --disco-radius - Corner radius of boxes and controls.
@@ -87,6 +88,10 @@ export const themeStyles = css`
   }
   :host([theme='dark']) {
     ${tokens(dark)}
+    color-scheme: dark;
+  }
+  :host([theme='light']) {
+    color-scheme: light;
   }
   :host([hidden]) {
     display: none;

@@ -442,7 +442,9 @@ export class DiscoTaskForm extends DiscoElement {
     if (dataType === 'text') return nothing;
     const types = dataType === 'image' ? imageSteps : tabularSteps;
     const columns = this.values['tabular.inputColumns']!.split(',').map((c) => c.trim()).filter(Boolean);
-    return html`<h4 id="steps-heading">Preprocessing, in order</h4>
+    // A group with a legend rather than a heading: the form sits under any heading level of the page.
+    return html`<fieldset class="steps">
+      <legend>Preprocessing, in order</legend>
       ${issues('preprocessing').map((i) => html`<p class="error">${i}</p>`)}
       ${this.steps.map((step, i) => {
         const p = (key: string) => `preprocessing.${i}.${key}`;
@@ -484,7 +486,8 @@ export class DiscoTaskForm extends DiscoElement {
           <button type="button" class="danger" data-index=${i} @click=${this.handleRemoveStep}>Remove step ${i + 1}</button>
         </div>`;
       })}
-      <button type="button" class="secondary" @click=${this.handleAddStep}>Add a step</button>`;
+      <button type="button" class="secondary" @click=${this.handleAddStep}>Add a step</button>
+    </fieldset>`;
   }
 
   private renderPrivacy(issues: (path: string) => string[]) {

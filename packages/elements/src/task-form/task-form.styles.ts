@@ -40,6 +40,16 @@ export const taskFormStyles = [
     .field .error {
       font-size: 0.9em;
     }
+    .steps {
+      border: 0;
+      padding: 0;
+      margin: var(--_space) 0 0;
+      min-width: 0;
+    }
+    .steps > legend {
+      padding: 0;
+      margin-bottom: var(--_space);
+    }
     .presets {
       display: grid;
       gap: var(--_space);

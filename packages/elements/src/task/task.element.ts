@@ -26,7 +26,7 @@ import { taskStyles } from './task.styles.js';
  * @csspart header - The title row.
  * @csspart title - The task's title (`<h2>`).
  * @csspart description - The rendered description.
- * @csspart data - The "Your data" section.
+ * @csspart data - The "The data you need" section.
  * @csspart sample - The example data.
  * @csspart scheme - The "How training works" section.
  * @csspart privacy - The privacy statement.
@@ -90,7 +90,7 @@ export class DiscoTask extends DiscoElement {
 
   private renderData(task: Task) {
     return html`<section aria-labelledby="data" part="data">
-      <h3 id="data">Your data</h3>
+      <h3 id="data">The data you need</h3>
       <dl>
         <dt>Kind</dt>
         <dd>${dataTypeLabels[task.dataType]}</dd>
