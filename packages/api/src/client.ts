@@ -151,20 +151,10 @@ export interface FederationApiOptions {
 }
 
 /**
- * `@disco/core`'s {@link FederationApi} port over a Disco server: tRPC for control messages, the binary
- * routes for weights, a WebSocket for round announcements. `stats` counts every byte of request and
- * response bodies and WebSocket messages, both ways.
- *
- * @example
- * ```ts
- * const api = createFederationApi('http://127.0.0.1:8080', { WebSocket }); // WebSocket from 'ws' in Node 20
- * const { token, state } = await api.join('titanic');
- * const global = decodeWeights(await api.downloadWeights('titanic', state.modelVersion));
- * ```
+ * A `fetch` and a `WebSocket` class that add every byte of request and response bodies and WebSocket
+ * messages, both ways, to `stats` (shared by the federation and peer signalling ports).
  */
-export function createFederationApi(url: string, options: FederationApiOptions = {}): FederationApi {
-  const base = baseUrl(url);
-  const stats: TransferStats = { bytesSent: 0, bytesReceived: 0 };
+export function countingTransport(stats: TransferStats, options: FederationApiOptions = {}): { fetch: typeof fetch; WebSocket: WebSocketLike | undefined } {
   const rawFetch = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(input, init));
 
   // Counts control traffic: the request body as sent, the response body as received.
@@ -191,7 +181,25 @@ export function createFederationApi(url: string, options: FederationApiOptions =
         }
       } as WebSocketClass)
     : undefined;
+  return { fetch: countingFetch, WebSocket: CountingWebSocket };
+}
 
+/**
+ * `@disco/core`'s {@link FederationApi} port over a Disco server: tRPC for control messages, the binary
+ * routes for weights, a WebSocket for round announcements. `stats` counts every byte of request and
+ * response bodies and WebSocket messages, both ways.
+ *
+ * @example
+ * ```ts
+ * const api = createFederationApi('http://127.0.0.1:8080', { WebSocket }); // WebSocket from 'ws' in Node 20
+ * const { token, state } = await api.join('titanic');
+ * const global = decodeWeights(await api.downloadWeights('titanic', state.modelVersion));
+ * ```
+ */
+export function createFederationApi(url: string, options: FederationApiOptions = {}): FederationApi {
+  const base = baseUrl(url);
+  const stats: TransferStats = { bytesSent: 0, bytesReceived: 0 };
+  const { fetch: countingFetch, WebSocket: CountingWebSocket } = countingTransport(stats, options);
   const client = createDiscoClient(base, { WebSocket: CountingWebSocket, fetch: countingFetch });
   /** The task of each token this client joined with (the update route names the task). */
   const tokenTasks = new Map<string, string>();
@@ -261,3 +269,5 @@ function taskIdOfUpdate(update: Uint8Array): string {
   }
   throw new DiscoApiError('MALFORMED_WEIGHTS', 'the update is not a Disco weights message (no task id in its header)', 400);
 }
+
+export { createPeerSignallingApi } from './peers-client.js';

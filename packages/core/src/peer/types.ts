@@ -12,10 +12,11 @@ export interface IceServer {
 
 /** What simple-peer emits and accepts through `signal()`: an SDP offer/answer or an ICE candidate. */
 export interface RtcSignalData {
-  type?: string;
+  type: 'offer' | 'answer' | 'candidate' | 'renegotiate' | 'transceiverRequest';
   sdp?: string;
-  candidate?: { candidate: string; sdpMid?: string | null; sdpMLineIndex?: number | null };
-  [key: string]: unknown;
+  candidate?: { candidate: string; sdpMid?: string | null; sdpMLineIndex?: number | null; usernameFragment?: string | null };
+  renegotiate?: true;
+  transceiverRequest?: { kind: string; init?: Record<string, unknown> };
 }
 
 /**

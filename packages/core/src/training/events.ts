@@ -22,6 +22,8 @@ export type TrainingEvent =
       modelVersion: number;
     }
   | { type: 'participants'; count: number; round?: number }
+  /** Decentralized sessions: the peers connected now, those unreachable, and the bytes exchanged with peers. */
+  | { type: 'peers'; connected: number; peers: string[]; failed: string[]; bytesSent: number; bytesReceived: number; round?: number }
   | { type: 'privacy'; epsilon: number; delta: number; budgetLeft?: number }
   | { type: 'log'; level: 'info' | 'warn'; message: string }
   | ({ type: 'done'; accuracy?: number; loss?: number; stopped?: boolean } & Record<string, unknown>)
