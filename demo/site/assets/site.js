@@ -23,16 +23,12 @@ if (page === 'task') {
     for (const element of document.querySelectorAll('disco-task, disco-train, disco-evaluate')) element.setAttribute('task-id', taskId);
     const crumb = document.querySelector('[data-task-id]');
     crumb.textContent = taskId;
-    // The task's title, once <disco-train> has it from the server (the elements fire no event for that).
-    const train = document.querySelector('disco-train');
-    const showTitle = (attempts) => {
-      const title = train.loadedTask?.title;
-      if (title) {
-        crumb.textContent = title;
-        document.title = `${title} · Lumen Research Consortium`;
-      } else if (attempts > 0) setTimeout(() => showTitle(attempts - 1), 200);
-    };
-    customElements.whenDefined('disco-train').then(() => showTitle(50));
+    // The task's title in the breadcrumb and the window title, once <disco-task> has it from the server.
+    document.addEventListener('disco-task-load', (event) => {
+      const { title } = event.detail.task;
+      crumb.textContent = title;
+      document.title = `${title} · Lumen Research Consortium`;
+    });
     const trained = document.querySelector('#trained');
     document.addEventListener('disco-train-end', (event) => {
       const { metrics, modelId } = event.detail;

@@ -65,7 +65,8 @@ export function elementsOf(manifest: Manifest): ElementDoc[] {
       elements.push({
         tagName: d.tagName,
         className: d.name,
-        summary: (d.summary ?? d.description ?? '').replace(/\s+/g, ' ').trim(),
+        // The whole header comment (the analyzer's description, which starts with the summary's text).
+        summary: (d.description || d.summary || '').replace(/\s+/g, ' ').trim(),
         attributes: d.attributes ?? [],
         // Own public methods only: DiscoElement's `emit()` is for the elements themselves.
         methods: (d.members ?? []).filter((m) => m.kind === 'method' && !m.static && !m.inheritedFrom && (m.privacy ?? 'public') === 'public'),

@@ -22,6 +22,8 @@ export interface FinalMetrics {
 export interface DiscoEventDetails {
   /** A task was chosen in `<disco-task-list>`. */
   'disco-task-select': { taskId: string };
+  /** `<disco-task>` or `<disco-train>` loaded its task (from the server, or the `task` property). */
+  'disco-task-load': { task: Task };
   /** `<disco-train>` started a training session (after its data was validated). */
   'disco-train-start': { taskId: string; scheme: Scheme; files: number };
   /** One local epoch finished. `round` is set in collaborative training. */

@@ -13,6 +13,8 @@ export interface ResourceOptions<A extends readonly unknown[], T> {
   ready?: (args: A) => boolean;
   /** Called after a load fails (not when it is aborted), e.g. to emit `disco-error`. */
   onError?: (error: unknown) => void;
+  /** Called after a load succeeds (not when it is aborted), e.g. to emit a `disco-*-load` event. */
+  onLoad?: (value: T) => void;
 }
 
 /**
@@ -34,6 +36,7 @@ export class ResourceController<A extends readonly unknown[], T> implements Reac
   private lastArgs: A | undefined;
   private abort: AbortController | undefined;
   private settled: Promise<void> = Promise.resolve();
+  private readonly waiters = new Set<{ resolve: (value: T) => void; reject: (error: unknown) => void }>();
 
   constructor(
     private readonly host: ReactiveControllerHost,
@@ -65,6 +68,30 @@ export class ResourceController<A extends readonly unknown[], T> implements Reac
     return this.settled;
   }
 
+  /**
+   * The value once loaded: at once when it is, else at the end of the current load or, while the inputs
+   * are incomplete, of the next one. Rejects with the error of a failed load (at once when the last
+   * one failed), or with `signal`'s reason when it aborts first.
+   */
+  loadedValue(signal?: AbortSignal): Promise<T> {
+    if (this.status === 'ready') return Promise.resolve(this.value as T);
+    if (this.status === 'error') return Promise.reject(this.error);
+    return new Promise<T>((resolve, reject) => {
+      const waiter = {
+        resolve: (value: T) => (done(), resolve(value)),
+        reject: (error: unknown) => (done(), reject(error)),
+      };
+      const abort = () => waiter.reject(signal!.reason);
+      const done = () => {
+        this.waiters.delete(waiter);
+        signal?.removeEventListener('abort', abort);
+      };
+      if (signal?.aborted) return abort();
+      this.waiters.add(waiter);
+      signal?.addEventListener('abort', abort);
+    });
+  }
+
   private run(args: A): Promise<void> {
     this.abort?.abort();
     if (this.options.ready && !this.options.ready(args)) {
@@ -83,6 +110,8 @@ export class ResourceController<A extends readonly unknown[], T> implements Reac
         this.value = value;
         this.status = 'ready';
         this.host.requestUpdate();
+        this.options.onLoad?.(value);
+        for (const waiter of [...this.waiters]) waiter.resolve(value);
       },
       (error: unknown) => {
         if (abort.signal.aborted) return;
@@ -90,6 +119,7 @@ export class ResourceController<A extends readonly unknown[], T> implements Reac
         this.status = 'error';
         this.host.requestUpdate();
         this.options.onError?.(error);
+        for (const waiter of [...this.waiters]) waiter.reject(error);
       },
     );
     return this.settled;

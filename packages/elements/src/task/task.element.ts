@@ -1,5 +1,5 @@
 import { html, nothing } from 'lit';
-import { property } from 'lit/decorators.js';
+import { property, state } from 'lit/decorators.js';
 import { unsafeHTML } from 'lit/directives/unsafe-html.js';
 import type { Task } from '@disco/core';
 import type { DiscoApi } from '../api/disco-api.js';
@@ -21,12 +21,13 @@ import { taskStyles } from './task.styles.js';
  * @slot actions - Beside the title, e.g. a "Join" button.
  * @slot footer - After the privacy statement.
  *
+ * @event disco-task-load - The task was loaded (from the server, or set as `task`); it is then the `task` property too. Detail: `{ task }`.
  * @event disco-error - The task could not be loaded. Detail: `{ code, message }`.
  *
  * @csspart header - The title row.
  * @csspart title - The task's title (`<h2>`).
  * @csspart description - The rendered description.
- * @csspart data - The "The data you need" section.
+ * @csspart data - The "The data you need" section (kind, columns or image size, example).
  * @csspart sample - The example data.
  * @csspart scheme - The "How training works" section.
  * @csspart privacy - The privacy statement.
@@ -47,18 +48,29 @@ export class DiscoTask extends DiscoElement {
   /** The id of the task to show. */
   @property({ attribute: 'task-id', reflect: true }) taskId = '';
 
-  /** A task object to show without asking a server (wins over `task-id`). */
-  @property({ attribute: false }) task?: Task;
+  /**
+   * The task shown. Read it once loaded (see `disco-task-load`): the task from the server, or the one set
+   * here. Setting a task object shows it without asking a server (it wins over `task-id`).
+   */
+  get task(): Task | undefined {
+    return this.taskInput ?? (this.resource.status === 'ready' ? this.resource.value : undefined);
+  }
+  set task(task: Task | undefined) {
+    this.taskInput = task;
+  }
 
   /** Forces the light or dark palette; follows the user's preference when absent. */
   @property({ reflect: true }) theme?: 'light' | 'dark';
 
+  @state() private taskInput?: Task;
+
   private readonly apiController = new ApiController(this);
 
   private readonly resource = new ResourceController(this, {
-    args: () => [this.task, this.apiController.api, this.taskId] as const,
+    args: () => [this.taskInput, this.apiController.api, this.taskId] as const,
     ready: ([task, api, id]) => task !== undefined || (api !== undefined && id !== ''),
     load: ([task, api, id]) => (task ? Promise.resolve(task) : api!.getTask(id)),
+    onLoad: (task) => this.emit('disco-task-load', { task }),
     onError: (error) => this.emit('disco-error', { code: errorCode(error), message: errorMessage(error) }),
   });
 

@@ -55,6 +55,26 @@ describe('<disco-task>', () => {
     expect(describePrivacy({ ...titanic, scheme: 'local' }).leavesDevice).to.contain('Nothing leaves your device');
   });
 
+  it('fires disco-task-load with the task, then exposes it as `task`', async () => {
+    const el = document.createElement('disco-task');
+    const loaded = oneEvent(el, 'disco-task-load');
+    el.api = new FakeDiscoApi({ tasks: [titanic], latencyMs: 20 });
+    el.taskId = 'titanic';
+    document.body.append(el);
+    expect(el.task).to.equal(undefined);
+    const { detail } = await loaded;
+    expect(detail.task.id).to.equal('titanic');
+    expect(el.task).to.equal(detail.task);
+    // A task object set directly is the task too, and is announced the same way.
+    const again = oneEvent(el, 'disco-task-load');
+    el.task = mnist;
+    expect(el.task).to.equal(mnist);
+    expect((await again).detail.task).to.equal(mnist);
+    await el.updateComplete;
+    expect(text(el, 'title')).to.equal(mnist.title);
+    el.remove();
+  });
+
   it('shows the error and fires disco-error for an unknown task', async () => {
     const el = document.createElement('disco-task');
     const event = oneEvent(el, 'disco-error');

@@ -29,6 +29,7 @@ import { TrainingController, type TrainingPhase } from './training-controller.js
  * @slot header - Above the data section, e.g. a heading.
  * @slot result - Below the final figures, e.g. a link to the model library.
  *
+ * @event disco-task-load - The task was loaded (from the server, or set as `task`); it is then the `task` property too. Detail: `{ task }`.
  * @event disco-data-change - The files were checked. Detail: `{ files, valid }`.
  * @event disco-train-start - Training started. Detail: `{ taskId, scheme, files }`.
  * @event disco-epoch-end - A local epoch ended. Detail: `{ epoch, epochs, round?, metrics }`.
@@ -68,8 +69,16 @@ export class DiscoTrain extends DiscoElement {
   /** The id of the task to train. */
   @property({ attribute: 'task-id', reflect: true }) taskId = '';
 
-  /** A task object to train without asking a server for it (wins over `task-id`). */
-  @property({ attribute: false }) task?: Task;
+  /**
+   * The task to train. Read it once loaded (see `disco-task-load`): the task from the server, or the one
+   * set here. Setting a task object trains it without asking a server for it (it wins over `task-id`).
+   */
+  get task(): Task | undefined {
+    return this.taskInput ?? (this.taskResource.status === 'ready' ? this.taskResource.value : undefined);
+  }
+  set task(task: Task | undefined) {
+    this.taskInput = task;
+  }
 
   /** `local`, or the task's collaborative scheme; empty for the task's own scheme. The user may change it. */
   @property({ reflect: true }) scheme: Scheme | '' = '';
@@ -89,6 +98,7 @@ export class DiscoTrain extends DiscoElement {
   /** Forces the light or dark palette; follows the user's preference when absent. */
   @property({ reflect: true }) theme?: 'light' | 'dark';
 
+  @state() private taskInput?: Task;
   @state() private previewRows: string[][] = [];
   @state() private thumbnails: { url: string; path: string }[] = [];
 
@@ -97,12 +107,15 @@ export class DiscoTrain extends DiscoElement {
   private checking: Promise<void> = Promise.resolve();
   /** Counts `stop()` calls, so that a `start()` still waiting for its data gives up when stopped. */
   private stopRequests = 0;
+  /** Aborts the waits of `start()` calls that wait for the task when `stop()` is called. */
+  private startWaits = new AbortController();
   private pendingFiles: DataFile[] | undefined;
 
   private readonly taskResource = new ResourceController(this, {
-    args: () => [this.task, this.apiController.api, this.taskId] as const,
+    args: () => [this.taskInput, this.apiController.api, this.taskId] as const,
     ready: ([task, api, id]) => task !== undefined || (api !== undefined && id !== ''),
     load: ([task, api, id]) => (task ? Promise.resolve(task) : api!.getTask(id)),
+    onLoad: (task) => this.emit('disco-task-load', { task }),
     onError: (error) => this.emit('disco-error', { code: errorCode(error), message: errorMessage(error) }),
   });
 
@@ -159,9 +172,12 @@ export class DiscoTrain extends DiscoElement {
     return this.training.result;
   }
 
-  /** The task once loaded. */
+  /**
+   * The task once loaded.
+   * @deprecated Read `task`, or listen to `disco-task-load`.
+   */
   get loadedTask(): Task | undefined {
-    return this.taskResource.value;
+    return this.task;
   }
 
   /** The scheme training will use: the `scheme` property, else the task's. */
@@ -170,16 +186,17 @@ export class DiscoTrain extends DiscoElement {
   }
 
   /**
-   * Starts training on the current files (waiting for the task and the files' check, if need be);
-   * resolves when the session has ended (check `result`), at once when `stop()` came first. Rejects when
-   * training cannot start (no task, bad files, already running). The element must be in the page.
+   * Starts training on the current files. Waits for the task to load (however long its `task-id` and
+   * `server` take to be set) and for the files' check; resolves when the session has ended (check
+   * `result`), at once when `stop()` came first. Rejects when the task fails to load, or when training
+   * cannot start (bad files, already running). The element must be in the page.
    */
   async start(): Promise<void> {
     const stops = this.stopRequests;
+    const task = await this.loadTask();
+    if (!task || stops !== this.stopRequests) return; // stopped before it could start
     await this.filesChecked;
-    if (stops !== this.stopRequests) return; // stopped before it could start
-    const task = this.taskResource.value;
-    if (!task) throw new Error('the task is not loaded yet');
+    if (stops !== this.stopRequests) return;
     const config = getConfig();
     const api = this.apiController.api;
     return this.training.start({
@@ -196,7 +213,25 @@ export class DiscoTrain extends DiscoElement {
   /** Stops training after the current batch; the model trained so far is still saved. */
   stop(): void {
     this.stopRequests++;
+    this.startWaits.abort();
+    this.startWaits = new AbortController();
     this.training.stop();
+  }
+
+  /** The task, once loaded; `undefined` when `stop()` was called meanwhile. */
+  private async loadTask(): Promise<Task | undefined> {
+    const signal = this.startWaits.signal;
+    await this.updateComplete; // properties set just before start() are taken into account
+    try {
+      return await this.taskResource.loadedValue(signal);
+    } catch (error) {
+      if (signal.aborted) return undefined;
+      const what = this.taskId ? `the task "${this.taskId}"` : 'the task';
+      throw Object.assign(new Error(`Training cannot start: ${what} could not be loaded (${errorMessage(error)}).`), {
+        code: errorCode(error),
+        cause: error,
+      });
+    }
   }
 
   override disconnectedCallback(): void {
@@ -274,7 +309,7 @@ export class DiscoTrain extends DiscoElement {
   }
 
   private handleStart(): void {
-    this.start().catch((error: unknown) => this.emit('disco-error', { code: 'training', message: errorMessage(error) }));
+    this.start().catch((error: unknown) => this.emit('disco-error', { code: errorCode(error, 'training'), message: errorMessage(error) }));
   }
 
   private handleStop(): void {

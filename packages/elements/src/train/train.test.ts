@@ -214,6 +214,45 @@ describe('<disco-train> driven without UI', () => {
     el.remove();
   });
 
+  it('start() waits for the task: server and task id set after it was called', async () => {
+    const el = Object.assign(document.createElement('disco-train'), { store: freshStore(), epochs: 1 });
+    document.body.append(el);
+    const loaded = oneEvent(el, 'disco-task-load');
+    const started = el.start();
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(el.phase).to.equal('empty');
+    el.api = new FakeDiscoApi({ tasks: [{ ...titanic, scheme: 'local' }], latencyMs: 30 });
+    el.taskId = 'titanic';
+    el.files = [await titanicFile(120)];
+    expect((await loaded).detail.task.id).to.equal('titanic');
+    expect(el.task!.id).to.equal('titanic');
+    await started;
+    expect(el.result?.stopped).to.equal(false);
+    el.remove();
+  });
+
+  it('start() rejects with a clear error when the task cannot be loaded', async () => {
+    const el = Object.assign(document.createElement('disco-train'), { api: new FakeDiscoApi({ latencyMs: 20 }), store: freshStore() });
+    el.taskId = 'nope';
+    document.body.append(el);
+    el.files = [await titanicFile(20)];
+    let error: (Error & { code?: string }) | undefined;
+    await el.start().catch((e: Error) => (error = e));
+    expect(error?.message).to.equal('Training cannot start: the task "nope" could not be loaded (No task "nope" on this server.).');
+    expect(error?.code).to.equal('not-found');
+    el.remove();
+  });
+
+  it('stop() while start() waits for the task gives up quietly', async () => {
+    const el = Object.assign(document.createElement('disco-train'), { store: freshStore() });
+    document.body.append(el);
+    const started = el.start();
+    el.stop();
+    await started;
+    expect(el.phase).to.equal('empty');
+    el.remove();
+  });
+
   it('stop() right after start() stops without training', async () => {
     const el = await render({ ...titanic, scheme: 'local' });
     el.files = [await titanicFile(120)];
