@@ -2,3 +2,4 @@ export type { FederationApi, JoinResult, RoundPhase, RoundState, TransferStats }
 export { FederatedClient, isTransientError, errorCode, type FederatedClientOptions, type FederatedResult } from './federated.js';
 export { LocalClient, trainLocally, holdOut, type LocalTrainingOptions } from './local.js';
 export { EventChannel, backoffDelay, sleep, type BackoffOptions } from './session.js';
+export { DecentralizedClient, type DecentralizedClientOptions, type DecentralizedResult } from './decentralized.js';

@@ -1,0 +1,516 @@
+import type * as tf from '@tensorflow/tfjs';
+import { createStrategy } from '../aggregation/index.js';
+import type { Dataset } from '../data/dataset.js';
+import { evaluateModel } from '../evaluation/index.js';
+import { buildModel, compileModel, getFlatWeights, setFlatWeights, weightShapes } from '../model/index.js';
+import { PeerNetwork } from '../peer/peer-network.js';
+import type { PeerRoundInfo, PeerSignallingApi } from '../peer/signalling-api.js';
+import type { WrtcImplementation } from '../peer/types.js';
+import type { Task } from '../task/schema.js';
+import type { EpochMetrics, TrainingEvent } from '../training/events.js';
+import { Trainer } from '../training/index.js';
+import { decodeWeights, encodeWeights, WeightsFormatError } from '../weights/codec.js';
+import { describeShapeMismatch, type FlatWeights } from '../weights/flat.js';
+import { holdOut } from './local.js';
+import { EventChannel, SessionStopped, sleep, throwIfStopped } from './session.js';
+
+/** Options of a {@link DecentralizedClient}. */
+export interface DecentralizedClientOptions {
+  /** The signalling server, through the {@link PeerSignallingApi} port (`createPeerSignallingApi(url)` from `@disco/api/client`). */
+  api: PeerSignallingApi;
+  taskId: string;
+  /** This participant's labelled data (it never leaves the device), or a function that loads it once the task is known. */
+  dataset: Dataset | ((task: Task) => Dataset | Promise<Dataset>);
+  /** A token kept from an earlier session, to rejoin as the same participant. */
+  token?: string;
+  /** Stop after this many rounds (default: the task's `training.rounds`). */
+  rounds?: number;
+  /** Held-out data, or the fraction of `dataset` to hold out (default: the task's `validationSplit`). */
+  validation?: Dataset | number;
+  /** A model to train instead of the task's built-in architecture. */
+  model?: tf.LayersModel;
+  /** Node only: the WebRTC implementation (`nodeWrtc()` from `@disco/core/node`). */
+  wrtc?: WrtcImplementation;
+  /** Time allowed to one connection attempt to a peer (default 5 s), and the attempts (default 3). */
+  connectTimeoutMs?: number;
+  connectAttempts?: number;
+  /** Heartbeat period (default: what the server asks for). */
+  heartbeatIntervalMs?: number;
+  /** While waiting for a round to start, ask the server again this often in case the subscription is silent (default 2 s). */
+  pollIntervalMs?: number;
+  /** Leave the task when the session ends (default true). */
+  leaveWhenDone?: boolean;
+  signal?: AbortSignal;
+  /** Called with every event, before the stream yields it. */
+  onEvent?: (event: TrainingEvent) => void;
+}
+
+/** What the session ends with, besides the `done` event. */
+export interface DecentralizedResult {
+  /** Rounds completed: the model is the aggregate of this round. */
+  rounds: number;
+  accuracy?: number;
+  loss?: number;
+}
+
+/** Peer messages: one kind byte, then a weights-codec message (none for a request). */
+const MODEL = 1;
+const MODEL_REQUEST = 2;
+const MODEL_REPLY = 3;
+
+interface Contribution {
+  values: Float32Array;
+  samples: number;
+  metrics: EpochMetrics;
+}
+
+/**
+ * A participant of a decentralized task: no aggregator, the server only introduces the peers. For each
+ * round it says it is ready, learns the round's members and its group from the server, connects to the
+ * group over WebRTC (while training), trains the local epochs, sends its model to the group, receives
+ * theirs until the round's deadline, and aggregates them all with the task's strategy (in participant-id
+ * order, so that the members of an all-to-all round end with identical weights). A neighbour that does not
+ * connect, or disappears, is dropped when its model has not come by the deadline: the round never hangs.
+ *
+ * A participant that joins while others train (or falls behind) asks a neighbour for its latest
+ * aggregated model and takes part from the next round.
+ *
+ * Events: the {@link Trainer}'s `batch`/`epoch`, then `round`, `participants` and `peers` (connected peers,
+ * bytes exchanged), and a final `done`. Works in Node (pass `wrtc`) and in browsers.
+ *
+ * @example
+ * ```ts
+ * const client = new DecentralizedClient({ api: createPeerSignallingApi(url, { WebSocket }), taskId, dataset, wrtc: nodeWrtc() });
+ * for await (const event of client.run()) console.log(event);
+ * ```
+ */
+export class DecentralizedClient {
+  private readonly options: DecentralizedClientOptions;
+  private readonly api: PeerSignallingApi;
+  private readonly abort = new AbortController();
+  private emit: (event: TrainingEvent) => void = () => {};
+  private unsubscribe: (() => void) | null = null;
+  private running = false;
+  /** The latest round the server told of, and who waits for a change. */
+  private latest: PeerRoundInfo | null = null;
+  private roundWaiters: (() => void)[] = [];
+  /** Models received, by round then by sender. */
+  private readonly inbox = new Map<number, Map<string, Contribution>>();
+  private inboxWaiters: (() => void)[] = [];
+  /** A model a neighbour sent in reply to our request (catching up). */
+  private reply: { round: number; weights: FlatWeights } | null = null;
+  /** The model after the last completed round (served to peers that catch up). */
+  private current: FlatWeights | null = null;
+  private lastParticipants = -1;
+
+  /** The participant token, once joined. */
+  token: string | undefined;
+  /** This participant's id, once joined. */
+  participantId: string | undefined;
+  task: Task | undefined;
+  /** The model being trained; after the session, the last aggregate. */
+  model: tf.LayersModel | undefined;
+  /** Rounds completed so far (the model is the aggregate of this round). */
+  completedRound = 0;
+  /** The WebRTC connections to the other peers, once joined. */
+  network: PeerNetwork | undefined;
+
+  constructor(options: DecentralizedClientOptions) {
+    this.options = options;
+    this.api = options.api;
+    this.token = options.token;
+    this.model = options.model;
+    options.signal?.addEventListener('abort', () => this.stop(), { once: true });
+  }
+
+  /** Bytes exchanged with peers (framing included) and, apart, with the signalling server. */
+  get stats(): { bytesSent: number; bytesReceived: number; signallingBytesSent: number; signallingBytesReceived: number } {
+    const peers = this.network?.stats ?? { bytesSent: 0, bytesReceived: 0 };
+    return { bytesSent: peers.bytesSent, bytesReceived: peers.bytesReceived, signallingBytesSent: this.api.stats.bytesSent, signallingBytesReceived: this.api.stats.bytesReceived };
+  }
+
+  /** Stops the session: training stops at the next batch, the peers are disconnected, the stream ends with `done` (`stopped: true`). */
+  stop(): void {
+    this.abort.abort();
+    this.notify();
+  }
+
+  /** Runs the session; see the class description. Can be iterated once. */
+  async *run(): AsyncGenerator<TrainingEvent, DecentralizedResult | undefined> {
+    if (this.running) throw new Error('a DecentralizedClient runs one session at a time');
+    this.running = true;
+    const channel = new EventChannel<TrainingEvent>();
+    this.emit = (event) => {
+      this.options.onEvent?.(event);
+      channel.push(event);
+    };
+    let result: DecentralizedResult | undefined;
+    const work = this.session().then(
+      (r) => {
+        result = r;
+        channel.end();
+      },
+      (error: unknown) => {
+        if (error instanceof SessionStopped || this.abort.signal.aborted) {
+          this.emit({ type: 'done', stopped: true, rounds: this.completedRound, ...this.stats });
+          channel.end();
+        } else channel.fail(error);
+      },
+    );
+    try {
+      yield* channel;
+    } finally {
+      if (!result) this.stop();
+      await work;
+      await this.cleanup();
+    }
+    return result;
+  }
+
+  private async session(): Promise<DecentralizedResult> {
+    const signal = this.abort.signal;
+    const { options } = this;
+    const joined = await this.api.join(options.taskId, this.token ? { token: this.token } : undefined);
+    this.token = joined.token;
+    this.participantId = joined.participantId;
+    const task = (this.task = joined.task);
+    if (task.scheme !== 'decentralized') throw new Error(`task "${task.id}" is ${task.scheme}, not decentralized`);
+    this.network = new PeerNetwork({
+      localId: joined.participantId,
+      sendSignal: (to, s) => this.api.signal(joined.token, to, s),
+      wrtc: options.wrtc,
+      iceServers: joined.iceServers,
+      connectTimeoutMs: options.connectTimeoutMs ?? 5_000,
+      attempts: options.connectAttempts ?? 3,
+    });
+    this.listen(this.network);
+    this.unsubscribe = this.api.watch(
+      joined.token,
+      (event) => {
+        if (event.type === 'signal') this.network?.handleSignal(event.from, event.signal);
+        else this.updateRound(event.round);
+      },
+      (error) => this.emit({ type: 'log', level: 'warn', message: `signalling subscription: ${error.message}` }),
+    );
+    if (joined.round) this.updateRound(joined.round);
+
+    const target = options.rounds ?? task.training.rounds;
+    const model = (this.model ??= buildModel(task));
+    const initial = decodeWeights(await this.api.downloadInitialModel(task.id)).weights;
+    const mismatch = describeShapeMismatch(weightShapes(model), initial.shapes);
+    if (mismatch) throw new Error(`the task's model does not fit this client's: ${mismatch}`);
+    setFlatWeights(model, initial);
+    this.current = initial;
+    const data = typeof options.dataset === 'function' ? await options.dataset(task) : options.dataset;
+    const { train, validation } = holdOut(data, options.validation ?? task.training.validationSplit, task.training.seed);
+    const trainer = new Trainer(model, task.training);
+    const heartbeat = setInterval(() => void this.api.heartbeat(joined.token).catch(() => undefined), options.heartbeatIntervalMs ?? joined.heartbeatIntervalMs);
+    try {
+      let metrics: EpochMetrics | null = null;
+      while (this.completedRound < target) {
+        throwIfStopped(signal);
+        const round = this.completedRound + 1;
+        const info = await this.waitForRound(round, metrics);
+        if (!info) {
+          await this.catchUp(round);
+          continue;
+        }
+        metrics = await this.playRound(info, trainer, train, validation, task, target);
+      }
+      const final = await evaluateModel(model, validation ?? train);
+      this.emit({ type: 'done', accuracy: final.accuracy, loss: final.loss, rounds: this.completedRound, ...this.stats });
+      return { rounds: this.completedRound, accuracy: final.accuracy, loss: final.loss };
+    } finally {
+      clearInterval(heartbeat);
+    }
+  }
+
+  /**
+   * Says this participant is ready for `round` and waits until the round runs. Returns the round when this
+   * participant is a member; null when it is behind (the round started without it, or a later one exists).
+   */
+  private async waitForRound(round: number, metrics: EpochMetrics | null): Promise<PeerRoundInfo | null> {
+    const signal = this.abort.signal;
+    const report = metrics ? finiteMetrics(metrics) : undefined;
+    const ask = async () => this.updateRound(await this.api.ready(this.token as string, round, report));
+    await ask();
+    for (;;) {
+      throwIfStopped(signal);
+      const latest = this.latest as PeerRoundInfo;
+      if (latest.round > round || (latest.round === round && latest.phase === 'running' && !latest.member)) return null;
+      if (latest.round === round && latest.phase === 'running') return latest;
+      const changed = new Promise<boolean>((resolve) => this.roundWaiters.push(() => resolve(true)));
+      const woke = await Promise.race([changed, sleep(this.options.pollIntervalMs ?? 2_000, signal).then(() => false)]);
+      if (!woke) await ask();
+    }
+  }
+
+  /** One round as a member: connect to the group, train, exchange models until the deadline, aggregate. */
+  private async playRound(info: PeerRoundInfo, trainer: Trainer, train: Dataset, validation: Dataset | undefined, task: Task, target: number): Promise<EpochMetrics> {
+    const signal = this.abort.signal;
+    const network = this.network as PeerNetwork;
+    const model = this.model as tf.LayersModel;
+    const round = info.round;
+    const deadline = Date.now() + (info.deadlineInMs ?? 0);
+    const group = info.group.filter((id) => id !== this.participantId);
+    // Connecting takes a round trip or two through the server: overlap it with training.
+    const connecting = network.connect(group);
+
+    // A fresh optimizer each round, as the federated client does: no momentum carried into the new start.
+    const previousOptimizer = model.optimizer as tf.Optimizer | undefined;
+    compileModel(model, task.training);
+    previousOptimizer?.dispose();
+    let metrics: EpochMetrics = { loss: NaN };
+    for await (const event of trainer.train(train, { epochs: task.training.epochsPerRound, validation, round, signal })) {
+      if (event.type === 'done') continue;
+      if (event.type === 'epoch') metrics = { loss: event.loss, accuracy: event.accuracy, valLoss: event.valLoss, valAccuracy: event.valAccuracy };
+      this.emit(event);
+    }
+    throwIfStopped(signal);
+
+    // Our own contribution goes through the codec like everyone's, so that quantization treats all alike.
+    const encoded = encodeWeights(getFlatWeights(model), {
+      taskId: task.id,
+      modelVersion: round,
+      dtype: task.quantization,
+      meta: { samples: train.count, round, ...finiteMetrics(metrics) },
+    });
+    const own = decodeWeights(encoded).weights;
+    const message = withKind(MODEL, encoded);
+    const { connected, failed } = await untilDeadline(connecting, deadline, { connected: [], failed: group.map((peerId) => ({ peerId, reason: 'deadline passed while connecting' })) });
+    this.emitPeers(round, failed.map((f) => f.peerId));
+    for (const f of failed) this.emit({ type: 'log', level: 'warn', message: `round ${round}: peer ${f.peerId} unreachable (${f.reason}); going on without it` });
+    await Promise.all(
+      connected.map((peerId) =>
+        untilDeadline(network.send(peerId, message), deadline, undefined).catch((error: Error) =>
+          this.emit({ type: 'log', level: 'warn', message: `round ${round}: could not send the model to ${peerId}: ${error.message}` }),
+        ),
+      ),
+    );
+
+    // Wait for the group's models until the deadline; peers that disconnect are not waited for.
+    const received = await this.collect(round, connected, deadline);
+    // Only the group's models count (another participant's model has no place in this aggregate).
+    const contributions = new Map([...received].filter(([id]) => group.includes(id)));
+    contributions.set(this.participantId as string, { values: own.values, samples: train.count, metrics });
+    const ids = [...contributions.keys()].sort();
+    const late = connected.filter((id) => !contributions.has(id));
+    if (late.length) this.emit({ type: 'log', level: 'warn', message: `round ${round}: no model from ${late.join(', ')} by the deadline; aggregated without` });
+    // Equal weights on the exponential graph keep the mixing doubly stochastic (see peer/topology.ts).
+    const weighted = info.topology !== 'exponential';
+    const aggregator = createStrategy(task.aggregation).createAggregator(own.values.length);
+    for (const id of ids) {
+      const c = contributions.get(id) as Contribution;
+      aggregator.add(c.values, weighted ? c.samples : 1);
+    }
+    const aggregate: FlatWeights = { values: aggregator.result(), shapes: own.shapes };
+    setFlatWeights(model, aggregate);
+    this.current = aggregate;
+    this.completedRound = round;
+    this.inbox.delete(round);
+    this.emit({
+      type: 'round',
+      round,
+      rounds: target,
+      metrics: { ...metrics, aggregated: meanMetrics([...contributions.values()]) },
+      participants: ids.length,
+      modelVersion: round,
+    });
+    this.emitPeers(round, failed.map((f) => f.peerId));
+    return metrics;
+  }
+
+  /** The models of `peers` for `round`, as they arrive, until all came, they disconnected, or the deadline. */
+  private async collect(round: number, peers: string[], deadline: number): Promise<Map<string, Contribution>> {
+    const network = this.network as PeerNetwork;
+    for (;;) {
+      const got = this.inbox.get(round) ?? new Map<string, Contribution>();
+      const waiting = peers.filter((id) => !got.has(id) && network.isConnected(id));
+      const left = deadline - Date.now();
+      if (!waiting.length || left <= 0 || this.abort.signal.aborted) return got;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.min(left, 1_000)); // also re-checks connections now and then
+        this.inboxWaiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  /**
+   * Behind (joined mid-training, or late for a round): asks the members of the latest round for their
+   * latest aggregated model and takes it, then tries the next round.
+   */
+  private async catchUp(round: number): Promise<void> {
+    const signal = this.abort.signal;
+    const network = this.network as PeerNetwork;
+    const seen = JSON.stringify(this.latest);
+    const sources = (this.latest?.members ?? []).filter((id) => id !== this.participantId);
+    this.emit({ type: 'log', level: 'info', message: `round ${round} started without this participant; fetching the current model from a neighbour` });
+    this.reply = null;
+    const { connected } = await network.connect(sources.slice(0, 3));
+    for (const id of connected) void network.send(id, new Uint8Array([MODEL_REQUEST])).catch(() => undefined);
+    const until = Date.now() + (this.options.connectTimeoutMs ?? 5_000) * 2;
+    while (!this.reply && Date.now() < until) {
+      throwIfStopped(signal);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 200);
+        this.inboxWaiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    const reply = this.reply as { round: number; weights: FlatWeights } | null;
+    if (reply && reply.round > this.completedRound) {
+      setFlatWeights(this.model as tf.LayersModel, reply.weights);
+      this.current = reply.weights;
+      this.completedRound = reply.round;
+      this.emit({ type: 'log', level: 'info', message: `took the model of round ${reply.round} from a neighbour; joining round ${reply.round + 1}` });
+      return;
+    }
+    // Nothing newer yet (the neighbours are mid-round): wait for the next change of round.
+    while (JSON.stringify(this.latest) === seen) {
+      throwIfStopped(signal);
+      await Promise.race([new Promise<void>((resolve) => this.roundWaiters.push(resolve)), sleep(this.options.pollIntervalMs ?? 2_000, signal)]);
+      if (JSON.stringify(this.latest) === seen) this.updateRound(await this.api.ready(this.token as string, round));
+    }
+  }
+
+  private listen(network: PeerNetwork): void {
+    network.on('message', (from, message) => this.receive(from, message));
+    network.on('connect', () => this.emitPeers());
+    network.on('disconnect', (peerId, reason) => {
+      this.emit({ type: 'log', level: 'info', message: `peer ${peerId} disconnected (${reason})` });
+      this.emitPeers();
+      this.notifyInbox();
+    });
+    network.on('error', (peerId, error) => this.emit({ type: 'log', level: 'warn', message: `peer ${peerId}: ${error.message}` }));
+  }
+
+  private receive(from: string, message: Uint8Array): void {
+    const kind = message[0];
+    if (kind === MODEL_REQUEST) {
+      if (this.current && this.task)
+        void this.network
+          ?.send(from, withKind(MODEL_REPLY, encodeWeights(this.current, { taskId: this.task.id, modelVersion: this.completedRound })))
+          .catch(() => undefined);
+      return;
+    }
+    if (kind !== MODEL && kind !== MODEL_REPLY) return;
+    try {
+      const { header, weights } = decodeWeights(message.subarray(1));
+      const task = this.task as Task;
+      if (header.taskId !== task.id) throw new WeightsFormatError(`a model of task "${header.taskId}", not "${task.id}"`);
+      const mismatch = this.current && describeShapeMismatch(this.current.shapes, weights.shapes);
+      if (mismatch) throw new WeightsFormatError(mismatch);
+      if (kind === MODEL_REPLY) {
+        if (!this.reply || header.modelVersion > this.reply.round) this.reply = { round: header.modelVersion, weights };
+      } else {
+        const round = header.modelVersion;
+        const samples = header.meta?.samples ?? 0;
+        if (!(samples > 0)) throw new WeightsFormatError('no positive sample count in the model header');
+        // Keep only rounds that may still be played: a stale or far-ahead model is dropped.
+        if (round > this.completedRound && round <= this.completedRound + 2) {
+          const box = this.inbox.get(round) ?? new Map<string, Contribution>();
+          box.set(from, { values: weights.values, samples, metrics: metricsOf(header.meta) });
+          this.inbox.set(round, box);
+        }
+      }
+      this.notifyInbox();
+    } catch (error) {
+      this.emit({ type: 'log', level: 'warn', message: `refused a model from ${from}: ${(error as Error).message}` });
+    }
+  }
+
+  private updateRound(info: PeerRoundInfo): void {
+    const latest = this.latest;
+    if (latest && (info.round < latest.round || (info.round === latest.round && latest.phase === 'running' && info.phase === 'gathering'))) return;
+    this.latest = info;
+    if (info.participants !== this.lastParticipants) {
+      this.lastParticipants = info.participants;
+      this.emit({ type: 'participants', count: info.participants, round: info.round });
+    }
+    this.notify();
+  }
+
+  private emitPeers(round?: number, failed: string[] = []): void {
+    const network = this.network;
+    if (!network) return;
+    const peers = network.connectedPeers;
+    const { bytesSent, bytesReceived } = network.stats;
+    this.emit({ type: 'peers', connected: peers.length, peers, failed, bytesSent, bytesReceived, ...(round !== undefined && { round }) });
+  }
+
+  private notify(): void {
+    const waiters = this.roundWaiters;
+    this.roundWaiters = [];
+    for (const wake of waiters) wake();
+    this.notifyInbox();
+  }
+
+  private notifyInbox(): void {
+    const waiters = this.inboxWaiters;
+    this.inboxWaiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  private async cleanup(): Promise<void> {
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    this.network?.close();
+    if (this.token && (this.options.leaveWhenDone ?? true)) {
+      try {
+        await this.api.leave(this.token);
+      } catch {
+        // Leaving is a courtesy: the server stops counting silent participants anyway.
+      }
+    }
+  }
+}
+
+function withKind(kind: number, payload: Uint8Array): Uint8Array {
+  const out = new Uint8Array(payload.length + 1);
+  out[0] = kind;
+  out.set(payload, 1);
+  return out;
+}
+
+/** Resolves like `promise`, or with `fallback` once `deadline` (epoch ms) passes. */
+function untilDeadline<T>(promise: Promise<T>, deadline: number, fallback: T): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<T>((resolve) => (timer = setTimeout(() => resolve(fallback), Math.max(0, deadline - Date.now()))));
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+function finiteMetrics(metrics: EpochMetrics): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const key of ['loss', 'accuracy', 'valLoss', 'valAccuracy'] as const) {
+    const value = metrics[key];
+    if (typeof value === 'number' && Number.isFinite(value)) out[key] = value;
+  }
+  return out;
+}
+
+function metricsOf(meta: Record<string, number> | undefined): EpochMetrics {
+  return { loss: meta?.loss ?? NaN, accuracy: meta?.accuracy, valLoss: meta?.valLoss, valAccuracy: meta?.valAccuracy };
+}
+
+/** Sample-weighted mean of the contributors' local metrics. */
+function meanMetrics(contributions: Contribution[]): EpochMetrics {
+  const out: Record<string, number> = {};
+  for (const key of ['loss', 'accuracy', 'valLoss', 'valAccuracy'] as const) {
+    let sum = 0;
+    let weight = 0;
+    for (const c of contributions) {
+      const value = c.metrics[key];
+      if (typeof value === 'number' && Number.isFinite(value)) {
+        sum += value * c.samples;
+        weight += c.samples;
+      }
+    }
+    if (weight > 0) out[key] = sum / weight;
+  }
+  return { loss: out.loss ?? NaN, accuracy: out.accuracy, valLoss: out.valLoss, valAccuracy: out.valAccuracy };
+}
