@@ -120,6 +120,8 @@ export async function simulateCommand(argv: string[], io: CliIo): Promise<number
           dataset,
           rounds: target,
           momentum,
+          // The global model is judged on the test split: clients keep all their data for training.
+          validation: 0,
           onEvent: (event) => {
             if (verbose) reporter.event({ ...event, client: i });
             else if (event.type === 'log' && event.level === 'warn') reporter.event({ ...event, client: i });
