@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { fedavg } from '../aggregation/index.js';
 import { initBackend } from '../backend/index.js';
 import type { Dataset } from '../data/dataset.js';
 import { loadBuiltinDataset } from '../data/node/index.js';
@@ -10,146 +9,14 @@ import { buildModel, getFlatWeights } from '../model/index.js';
 import { getBuiltinTask } from '../task/builtin/index.js';
 import type { Task } from '../task/schema.js';
 import type { TrainingEvent } from '../training/events.js';
-import { decodeWeights, encodeWeights } from '../weights/codec.js';
-import { add, type FlatWeights } from '../weights/flat.js';
+import { decodeWeights } from '../weights/codec.js';
+import type { FlatWeights } from '../weights/flat.js';
 import { FederatedClient, isTransientError } from './federated.js';
-import type { FederationApi, JoinResult, RoundState } from './federation-api.js';
+import { InMemoryFederation } from './in-memory-federation.js';
 
 /** A network failure as Node's fetch reports it. */
 function connectionRefused(): Error {
   return new TypeError('fetch failed', { cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }) });
-}
-
-/**
- * An in-memory server: synchronous rounds with FedAvg over the submitted deltas. A round closes when
- * every joined participant (and at least `minParticipants`) has submitted, or when `closeRound()` is called.
- */
-class FakeFederation implements FederationApi {
-  readonly stats = { bytesSent: 0, bytesReceived: 0 };
-  readonly calls: string[] = [];
-  /** While true every call fails as if the server were down. */
-  offline = false;
-  /** Calls of these kinds fail as if the server were down, this many more times each. */
-  readonly failNext: Record<string, number> = {};
-  private readonly tokens = new Map<string, { id: string; left: boolean }>();
-  private readonly versions: Uint8Array[] = [];
-  private readonly watchers = new Set<(state: RoundState) => void>();
-  private global: FlatWeights;
-  private round = 1;
-  private aggregator;
-  private submitted = new Set<string>();
-
-  constructor(
-    readonly task: Task,
-    initial: FlatWeights,
-    private readonly minParticipants = 1,
-  ) {
-    this.global = initial;
-    this.versions.push(encodeWeights(initial, { taskId: task.id, modelVersion: 0 }));
-    this.aggregator = fedavg.createAggregator(initial.values.length);
-  }
-
-  get version(): number {
-    return this.versions.length - 1;
-  }
-
-  state(): RoundState {
-    const finished = this.version >= this.task.training.rounds;
-    return {
-      taskId: this.task.id,
-      round: this.round,
-      phase: finished ? 'closed' : 'open',
-      modelVersion: this.version,
-      participants: [...this.tokens.values()].filter((p) => !p.left).length,
-      submitted: this.submitted.size,
-      deadline: null,
-    };
-  }
-
-  private online(call: string): void {
-    this.calls.push(call);
-    if (this.offline) throw connectionRefused();
-    if (this.failNext[call] > 0) {
-      this.failNext[call] -= 1;
-      throw connectionRefused();
-    }
-  }
-
-  private participant(token: string) {
-    const p = this.tokens.get(token);
-    if (!p) throw Object.assign(new Error('unknown participant token'), { data: { code: 'UNAUTHORIZED', httpStatus: 401 } });
-    return p;
-  }
-
-  async join(taskId: string, options?: { token?: string }): Promise<JoinResult> {
-    this.online('join');
-    assert.equal(taskId, this.task.id);
-    const token = options?.token ?? `token-${this.tokens.size + 1}`;
-    const p = this.tokens.get(token) ?? { id: `p${this.tokens.size + 1}`, left: false };
-    p.left = false;
-    this.tokens.set(token, p);
-    this.broadcast();
-    return { participantId: p.id, token, task: this.task, state: this.state() };
-  }
-
-  async heartbeat(token: string): Promise<RoundState> {
-    this.online('heartbeat');
-    this.participant(token);
-    return this.state();
-  }
-
-  async downloadWeights(_taskId: string, version?: number): Promise<Uint8Array> {
-    this.online('download');
-    const bytes = this.versions[version ?? this.version];
-    this.stats.bytesReceived += bytes.length;
-    return bytes;
-  }
-
-  async submitUpdate(token: string, round: number, update: Uint8Array): Promise<{ accepted: true; round: number }> {
-    this.online('submit');
-    const p = this.participant(token);
-    this.stats.bytesSent += update.length;
-    if (round !== this.round || this.state().phase !== 'open')
-      throw Object.assign(new Error(`round ${round} is closed; the current round is ${this.round}`), { data: { code: 'CONFLICT', httpStatus: 409 } });
-    const { header, weights } = decodeWeights(update);
-    assert.equal(header.modelVersion, this.version, 'updates are computed against the current global model');
-    this.aggregator.add(weights.values, header.meta?.samples ?? 1);
-    this.submitted.add(p.id);
-    const active = [...this.tokens.values()].filter((q) => !q.left).length;
-    if (this.submitted.size >= Math.max(active, this.minParticipants)) this.closeRound();
-    return { accepted: true, round };
-  }
-
-  /** Closes the round with whoever submitted (as a deadline would). */
-  closeRound(): void {
-    if (this.aggregator.count > 0) {
-      this.global = { values: add(this.global.values, this.aggregator.result()), shapes: this.global.shapes };
-      this.versions.push(encodeWeights(this.global, { taskId: this.task.id, modelVersion: this.version + 1 }));
-    }
-    this.round += 1;
-    this.submitted = new Set();
-    this.aggregator = fedavg.createAggregator(this.global.values.length);
-    this.broadcast();
-  }
-
-  async leave(token: string): Promise<void> {
-    this.online('leave');
-    this.participant(token).left = true;
-    this.broadcast();
-  }
-
-  watchRounds(_taskId: string, _token: string, listener: (state: RoundState) => void): () => void {
-    this.watchers.add(listener);
-    return () => this.watchers.delete(listener);
-  }
-
-  close(): void {}
-
-  private broadcast(): void {
-    // Asynchronously, as a WebSocket would deliver it.
-    const state = this.state();
-    for (const w of this.watchers) queueMicrotask(() => w(state));
-  }
 }
 
 /** A small titanic task: 2 local epochs per round, 3 rounds. */
@@ -183,7 +50,7 @@ before(async () => {
 describe('FederatedClient', () => {
   test('two clients train every round and end with the same global model', async () => {
     const task = smallTask();
-    const server = new FakeFederation(task, initialWeights(task), 2);
+    const server = new InMemoryFederation(task, initialWeights(task), 2);
     const [a, b] = shardDataset(titanic, 2, { seed: 1 });
     const clients = [a, b].map((dataset) => new FederatedClient({ api: server, taskId: 'titanic', dataset, ...fast }));
 
@@ -208,7 +75,7 @@ describe('FederatedClient', () => {
 
   test('no tensor leaks from one round to the next', async () => {
     const task = smallTask({ rounds: 4, epochsPerRound: 1 });
-    const server = new FakeFederation(task, initialWeights(task));
+    const server = new InMemoryFederation(task, initialWeights(task));
     const counts: number[] = [];
     const client = new FederatedClient({
       api: server,
@@ -226,7 +93,7 @@ describe('FederatedClient', () => {
 
   test('a round closed before the update arrived is skipped and training goes on', async () => {
     const task = smallTask();
-    const server = new FakeFederation(task, initialWeights(task));
+    const server = new InMemoryFederation(task, initialWeights(task));
     let closed = false;
     const client = new FederatedClient({
       api: server,
@@ -254,7 +121,7 @@ describe('FederatedClient', () => {
 
   test('reconnects with its token after the server was down, and continues', async () => {
     const task = smallTask();
-    const server = new FakeFederation(task, initialWeights(task));
+    const server = new InMemoryFederation(task, initialWeights(task));
     const client = new FederatedClient({
       api: server,
       taskId: 'titanic',
@@ -279,7 +146,7 @@ describe('FederatedClient', () => {
 
   test('stop() ends the stream with done (stopped) and leaves', async () => {
     const task = smallTask({ rounds: 50 });
-    const server = new FakeFederation(task, initialWeights(task));
+    const server = new InMemoryFederation(task, initialWeights(task));
     const client = new FederatedClient({ api: server, taskId: 'titanic', dataset: titanic, ...fast, onEvent: (e) => void (e.type === 'round' && client.stop()) });
     const events = await collect(client);
 
@@ -290,7 +157,7 @@ describe('FederatedClient', () => {
 
   test('a refused update (other than a closed round) fails the session with the server message', async () => {
     const task = smallTask();
-    const server = new FakeFederation(task, initialWeights(task));
+    const server = new InMemoryFederation(task, initialWeights(task));
     server.submitUpdate = async () => {
       throw Object.assign(new Error('update has 10 values, expected 800'), { data: { code: 'BAD_REQUEST', httpStatus: 400 } });
     };

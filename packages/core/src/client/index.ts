@@ -3,3 +3,5 @@ export { FederatedClient, isTransientError, errorCode, type FederatedClientOptio
 export { LocalClient, trainLocally, holdOut, type LocalTrainingOptions } from './local.js';
 export { EventChannel, backoffDelay, sleep, type BackoffOptions } from './session.js';
 export { DecentralizedClient, type DecentralizedClientOptions, type DecentralizedResult } from './decentralized.js';
+export { InMemoryFederation, InMemoryFederationError } from './in-memory-federation.js';
+export { absentClasses, lookahead, maskClasses, outputBiasOffset, unmaskClasses, ABSENT_CLASS_OFFSET } from './non-iid.js';

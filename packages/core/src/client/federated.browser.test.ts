@@ -1,0 +1,51 @@
+import { expect } from '@open-wc/testing';
+import { initBackend } from '../backend/init-backend.js';
+import type { Dataset } from '../data/dataset.js';
+import { taskFeatureShape } from '../data/feature-shape.js';
+import { buildModel, getFlatWeights } from '../model/index.js';
+import { getBuiltinTask } from '../task/builtin/index.js';
+import type { Task } from '../task/schema.js';
+import type { TrainingEvent } from '../training/events.js';
+import { FederatedClient } from './federated.js';
+import { InMemoryFederation } from './in-memory-federation.js';
+
+const wasmPaths = '/node_modules/@tensorflow/tfjs-backend-wasm/dist/';
+
+/** `count` examples of the task's shape; the class is whether the first two features sum above 0. */
+function synthetic(task: Task, count: number, seed: number): Dataset {
+  const [width] = taskFeatureShape(task);
+  let s = seed;
+  const random = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
+  const features = Float32Array.from({ length: count * width }, random);
+  const labels = Int32Array.from({ length: count }, (_, i) => (features[i * width] + features[i * width + 1] > 0 ? 1 : 0));
+  return { features, featureShape: [width], labels, classes: ['0', '1'], count };
+}
+
+it('two FederatedClients train together in Chromium and end with the same global model', async () => {
+  expect(await initBackend({ wasmPaths })).to.equal('wasm');
+  const titanic = getBuiltinTask('titanic') as Task;
+  const task: Task = { ...titanic, training: { ...titanic.training, rounds: 3, epochsPerRound: 2 } };
+  const initial = buildModel(task);
+  const federation = new InMemoryFederation(task, getFlatWeights(initial), 2);
+  initial.dispose();
+  const clients = [1, 2].map((seed) => new FederatedClient({ api: federation, taskId: task.id, dataset: synthetic(task, 200, seed), heartbeatIntervalMs: 200, pollIntervalMs: 100 }));
+
+  const runs = await Promise.all(
+    clients.map(async (client) => {
+      const events: TrainingEvent[] = [];
+      for await (const event of client.run()) events.push(event);
+      return events;
+    }),
+  );
+
+  for (const events of runs) {
+    expect(events.filter((e) => e.type === 'round').map((e) => (e as { round: number }).round)).to.deep.equal([1, 2, 3]);
+    const done = events.at(-1) as { type: string; modelVersion: number; accuracy: number };
+    expect(done.type).to.equal('done');
+    expect(done.modelVersion).to.equal(3);
+    expect(done.accuracy).to.be.above(0.8);
+  }
+  const [a, b] = clients.map((c) => Array.from(getFlatWeights(c.model!).values));
+  expect(a).to.deep.equal(b);
+  clients.forEach((c) => c.model!.dispose());
+});
