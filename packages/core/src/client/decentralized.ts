@@ -370,6 +370,8 @@ export class DecentralizedClient {
       this.emit({ type: 'log', level: 'info', message: `took the model of round ${reply.round} from a neighbour; joining round ${reply.round + 1}` });
       return;
     }
+    if (!connected.length && (this.latest?.participants ?? 0) <= 1)
+      throw new Error(`no other participant is left to take the model of round ${this.latest?.round ?? round} from (task "${this.task?.id}")`);
     // Nothing newer yet (the neighbours are mid-round): wait for the next change of round.
     while (JSON.stringify(this.latest) === seen) {
       throwIfStopped(signal);
