@@ -20,7 +20,7 @@ import { Reporter, type CliIo } from './output.js';
 
 export const simulateUsage = `Usage:
   disco simulate --task <id> --clients <n> --rounds <r> [--split iid|label-skew] [--seed s]
-                 [--server <url>] [--out <dir>] [--json]
+                 [--scheme federated|decentralized] [--server <url>] [--out <dir>] [--json]
 
 Simulates a federated training on one machine: splits the task's built-in data among n clients, holds
 out its test split, and runs the n clients at once against a server (its own, in this process, on a
@@ -33,6 +33,8 @@ Options:
   --rounds <r>         federated rounds to run
   --split <kind>       iid (default: random, even shards) or label-skew (each client holds ~2 classes)
   --seed <s>           seed of the split (default 42)
+  --scheme <s>         federated (default) or decentralized: the clients are WebRTC peers that
+                       exchange models with each other, the server only introduces them
   --server <url>       use this Disco server (the task must exist there) instead of starting one
   --epochs <n>         local epochs per round (default: the task's epochsPerRound; own server only)
   --batch-size <n>     local batch size (default: the task's; own server only)
@@ -54,6 +56,7 @@ const options: OptionSpec = {
   split: { type: 'string' },
   seed: { type: 'string' },
   server: { type: 'string' },
+  scheme: { type: 'string' },
   epochs: { type: 'string' },
   momentum: { type: 'string' },
   'batch-size': { type: 'string' },
@@ -101,6 +104,11 @@ export async function simulateCommand(argv: string[], io: CliIo): Promise<number
       loadBuiltinDataset(taskId, { split: 'test', limit: testLimit }),
     ]);
     const shards = shardDataset(train, clients, { split, seed });
+    if (choiceOption(values, 'scheme', ['federated', 'decentralized'] as const, simulateUsage, 'federated') === 'decentralized') {
+      const { simulateDecentralized } = await import('./decentralized.js');
+      const extra = { split, trainExamples: train.count, testExamples: test.count };
+      return await simulateDecentralized({ task: builtin, settings: { clients, rounds, ...overrides }, serverUrl, shards, test, reporter, verbose: values.verbose === true, out, extra });
+    }
 
     const started = Date.now();
     const { createFederationApi } = await import('../client.js');
@@ -214,13 +222,13 @@ export function simulationTask(task: Task, { clients, rounds, epochs, batchSize,
   };
 }
 
-interface OwnServer {
+export interface OwnServer {
   url: string;
   close(): Promise<void>;
 }
 
 /** A server in this process, on a free port, with a temporary SQLite file removed on close. */
-async function startOwnServer(task: Task): Promise<OwnServer> {
+export async function startOwnServer(task: Task): Promise<OwnServer> {
   const { startServer } = await import('../server.js');
   const dir = await mkdtemp(path.join(tmpdir(), 'disco-simulate-'));
   const server = await startServer({ port: 0, dbPath: path.join(dir, 'disco.sqlite'), builtinTasks: [task] });
@@ -240,7 +248,7 @@ function roundEvent(event: Extract<TrainingEvent, { type: 'round' }>, client: Fe
 }
 
 /** Runs a session to its end; returns its `done` event. */
-async function drain(session: AsyncIterable<TrainingEvent>): Promise<Extract<TrainingEvent, { type: 'done' }> | undefined> {
+export async function drain(session: AsyncIterable<TrainingEvent>): Promise<Extract<TrainingEvent, { type: 'done' }> | undefined> {
   let done: Extract<TrainingEvent, { type: 'done' }> | undefined;
   for await (const event of session) if (event.type === 'done') done = event;
   return done;

@@ -8,15 +8,17 @@ import { Reporter, type CliIo } from './output.js';
 export const trainUsage = `Usage:
   disco train --task <id|file.json> --data <path> --scheme local [--epochs n] [--out <dir>] [--json]
   disco train --server <url> --task <id> --data <path> --scheme federated [--out <dir>] [--json]
+  disco train --server <url> --task <id> --data <path> --scheme decentralized [--out <dir>] [--json]
 
 Trains the task's model on your data: alone (local), or with the other participants of a task on a
-Disco server (federated: your data stays here, only model updates travel).
+Disco server (federated: your data stays here, only model updates travel; decentralized: models
+travel directly between the participants over WebRTC, the server only introduces them).
 
 Options:
   --task <id|file>   a built-in task (titanic, mnist, cifar10) or a task JSON file; with --server, the
                      id of a task on that server (its definition comes from the server)
   --data <path>      your labelled data: a CSV file (tabular tasks), an image folder, IDX or CIFAR-10 files
-  --scheme <s>       local or federated (default: federated with --server, else local)
+  --scheme <s>       local, federated or decentralized (default: federated with --server, else local)
   --server <url>     the Disco server, e.g. http://127.0.0.1:8080 (federated)
   --epochs <n>       local: epochs to train (default: the task's epochsPerRound × rounds)
   --rounds <n>       federated: stop when the global model reaches this round (default: the task's rounds)
@@ -54,13 +56,13 @@ export async function trainCommand(argv: string[], io: CliIo): Promise<number> {
       return 0;
     }
     const server = optionalString(values, 'server');
-    const scheme = choiceOption(values, 'scheme', ['local', 'federated'] as const, trainUsage, server ? 'federated' : 'local');
+    const scheme = choiceOption(values, 'scheme', ['local', 'federated', 'decentralized'] as const, trainUsage, server ? 'federated' : 'local');
     const taskArg = requireString(values, 'task', trainUsage);
     const dataPath = requireString(values, 'data', trainUsage);
     const backend = choiceOption(values, 'backend', backends, trainUsage, 'wasm');
     const out = optionalString(values, 'out');
     const batchEvents = values.batches === true;
-    if (scheme === 'federated' && !server) throw new UsageError('--scheme federated needs --server <url>', trainUsage);
+    if (scheme !== 'local' && !server) throw new UsageError(`--scheme ${scheme} needs --server <url>`, trainUsage);
     if (scheme === 'local' && server) throw new UsageError('--server is for --scheme federated', trainUsage);
 
     await startTf(backend);
@@ -73,6 +75,19 @@ export async function trainCommand(argv: string[], io: CliIo): Promise<number> {
         () => client.stop(),
         () => report(client.run(), reporter, out ? () => saveModelToDir(client.model, out) : undefined, out),
       );
+    }
+
+    if (scheme === 'decentralized') {
+      const { decentralizedPeer } = await import('./decentralized.js');
+      const peer = decentralizedPeer({ server: server as string, taskId: taskArg, dataPath, token: optionalString(values, 'token'), rounds: integerOption(values, 'rounds', trainUsage) });
+      try {
+        return await withStopSignals(
+          () => peer.client.stop(),
+          () => report(peer.client.run(), reporter, out ? () => saveModelToDir(peer.client.model!, out) : undefined, out),
+        );
+      } finally {
+        peer.close();
+      }
     }
 
     const { createFederationApi } = await import('../client.js');

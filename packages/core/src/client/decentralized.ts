@@ -57,6 +57,8 @@ export interface DecentralizedResult {
 const MODEL = 1;
 const MODEL_REQUEST = 2;
 const MODEL_REPLY = 3;
+/** Acknowledges a round's model (one more byte: the round, as a u32): the sender may leave once all came. */
+const RECEIVED = 4;
 
 interface Contribution {
   values: Float32Array;
@@ -102,6 +104,9 @@ export class DecentralizedClient {
   /** The model after the last completed round (served to peers that catch up). */
   private current: FlatWeights | null = null;
   private lastParticipants = -1;
+  /** Peers that have not yet acknowledged our model, by round. */
+  private readonly unacknowledged = new Map<number, Set<string>>();
+  private lastDeadline = 0;
 
   /** The participant token, once joined. */
   token: string | undefined;
@@ -217,6 +222,7 @@ export class DecentralizedClient {
         }
         metrics = await this.playRound(info, trainer, train, validation, task, target);
       }
+      await this.delivered(this.completedRound);
       const final = await evaluateModel(model, validation ?? train);
       this.emit({ type: 'done', accuracy: final.accuracy, loss: final.loss, rounds: this.completedRound, ...this.stats });
       return { rounds: this.completedRound, accuracy: final.accuracy, loss: final.loss };
@@ -280,6 +286,8 @@ export class DecentralizedClient {
     const { connected, failed } = await untilDeadline(connecting, deadline, { connected: [], failed: group.map((peerId) => ({ peerId, reason: 'deadline passed while connecting' })) });
     this.emitPeers(round, failed.map((f) => f.peerId));
     for (const f of failed) this.emit({ type: 'log', level: 'warn', message: `round ${round}: peer ${f.peerId} unreachable (${f.reason}); going on without it` });
+    this.unacknowledged.set(round, new Set(connected));
+    this.lastDeadline = deadline;
     await Promise.all(
       connected.map((peerId) =>
         untilDeadline(network.send(peerId, message), deadline, undefined).catch((error: Error) =>
@@ -330,6 +338,27 @@ export class DecentralizedClient {
       if (!waiting.length || left <= 0 || this.abort.signal.aborted) return got;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, Math.min(left, 1_000)); // also re-checks connections now and then
+        this.inboxWaiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  /**
+   * Waits until the peers we sent our model of `round` to have acknowledged it (or disconnected, or the
+   * round's deadline passed): `send` only hands the bytes to the data channel, and closing the connection
+   * at the end of the session would otherwise drop a model still in flight.
+   */
+  private async delivered(round: number): Promise<void> {
+    const network = this.network as PeerNetwork;
+    for (;;) {
+      const pending = [...(this.unacknowledged.get(round) ?? [])].filter((id) => network.isConnected(id));
+      const left = this.lastDeadline - Date.now();
+      if (!pending.length || left <= 0 || this.abort.signal.aborted) return;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.min(left, 1_000));
         this.inboxWaiters.push(() => {
           clearTimeout(timer);
           resolve();
@@ -400,6 +429,11 @@ export class DecentralizedClient {
           .catch(() => undefined);
       return;
     }
+    if (kind === RECEIVED && message.length === 5) {
+      this.unacknowledged.get(new DataView(message.buffer, message.byteOffset + 1, 4).getUint32(0, true))?.delete(from);
+      this.notifyInbox();
+      return;
+    }
     if (kind !== MODEL && kind !== MODEL_REPLY) return;
     try {
       const { header, weights } = decodeWeights(message.subarray(1));
@@ -413,6 +447,10 @@ export class DecentralizedClient {
         const round = header.modelVersion;
         const samples = header.meta?.samples ?? 0;
         if (!(samples > 0)) throw new WeightsFormatError('no positive sample count in the model header');
+        const ack = new Uint8Array(5);
+        ack[0] = RECEIVED;
+        new DataView(ack.buffer).setUint32(1, round, true);
+        void this.network?.send(from, ack).catch(() => undefined);
         // Keep only rounds that may still be played: a stale or far-ahead model is dropped.
         if (round > this.completedRound && round <= this.completedRound + 2) {
           const box = this.inbox.get(round) ?? new Map<string, Contribution>();

@@ -1,0 +1,121 @@
+import { DecentralizedClient, evaluateModel, getFlatWeights, type Dataset, type PeerSignallingApi, type Task } from '@disco/core';
+import { loadDataFromPath, nodeWrtc, saveModelToDir } from '@disco/core/node';
+import WebSocket from 'ws';
+import { createPeerSignallingApi } from '../client.js';
+import { withStopSignals } from './common.js';
+import type { Reporter } from './output.js';
+import { drain, simulationTask, startOwnServer, type OwnServer, type SimulationSettings } from './simulate.js';
+
+/**
+ * The decentralized side of `disco train` and `disco simulate` (`--scheme decentralized`), kept here so
+ * that those commands only branch to it. Peers are Node WebRTC endpoints (node-datachannel); the server
+ * only introduces them. Loaded only when a command takes that branch.
+ */
+
+/** `disco train --scheme decentralized`: this machine as one peer of a decentralized task on `server`. */
+export function decentralizedPeer(options: { server: string; taskId: string; dataPath: string; token?: string; rounds?: number }): {
+  client: DecentralizedClient;
+  close(): void;
+} {
+  const api = createApi(options.server);
+  const client = new DecentralizedClient({
+    api,
+    taskId: options.taskId,
+    token: options.token,
+    rounds: options.rounds,
+    wrtc: nodeWrtc(),
+    dataset: (task: Task) => loadDataFromPath(options.dataPath, task, { requireLabels: true }),
+  });
+  return { client, close: () => api.close() };
+}
+
+function createApi(url: string): PeerSignallingApi {
+  return createPeerSignallingApi(url, { WebSocket });
+}
+
+export interface SimulateDecentralizedOptions {
+  /** The built-in task simulated, as the simulation's own server runs it (or the id on `serverUrl`). */
+  task: Task;
+  settings: SimulationSettings;
+  /** A server to use instead of one in this process (the task must exist there, decentralized). */
+  serverUrl?: string;
+  shards: Dataset[];
+  test: Dataset;
+  reporter: Reporter;
+  verbose: boolean;
+  out?: string;
+  /** Fields copied into the closing `done` event (split, examples…). */
+  extra: Record<string, unknown>;
+}
+
+/**
+ * `disco simulate --scheme decentralized`: one peer per shard in this process, each its own WebRTC endpoint
+ * and participant. Reports peer 0's rounds with the test accuracy of its model, and ends with the test
+ * accuracy, the bytes the peers exchanged (with each other, not with the server) and how far apart the
+ * peers' final models are. Returns the exit code.
+ */
+export async function simulateDecentralized(options: SimulateDecentralizedOptions): Promise<number> {
+  const { task, settings, shards, test, reporter, verbose, out } = options;
+  const started = Date.now();
+  const own = options.serverUrl
+    ? undefined
+    : await startOwnServer({ ...simulationTask(task, settings), scheme: 'decentralized', minParticipants: settings.clients });
+  const url = options.serverUrl ?? (own as OwnServer).url;
+  const apis = shards.map(() => createApi(url));
+  try {
+    const clients = shards.map(
+      (dataset, i) =>
+        new DecentralizedClient({
+          api: apis[i],
+          taskId: task.id,
+          dataset,
+          rounds: settings.rounds,
+          // The model is judged on the test split: peers keep all their data for training.
+          validation: 0,
+          wrtc: nodeWrtc(),
+          onEvent: (event) => {
+            if (verbose) reporter.event({ ...event, client: i });
+            else if (event.type === 'log' && event.level === 'warn') reporter.event({ ...event, client: i });
+            if (i === 0 && event.type === 'round') reporter.event({ ...event, testAccuracy: evaluateModel(clients[0].model!, test).accuracy });
+          },
+        }),
+    );
+    const runs = await withStopSignals(
+      () => clients.forEach((c) => c.stop()),
+      () => Promise.all(clients.map((client) => drain(client.run()))),
+    );
+    const stopped = runs.some((done) => done?.stopped);
+    const first = clients[0];
+    const report = evaluateModel(first.model!, test);
+    if (out && !stopped) await saveModelToDir(first.model!, out);
+    const reference = getFlatWeights(first.model!).values;
+    let disagreement = 0;
+    for (const client of clients.slice(1)) {
+      const values = getFlatWeights(client.model!).values;
+      for (let j = 0; j < values.length; j++) disagreement = Math.max(disagreement, Math.abs(values[j] - reference[j]));
+    }
+    reporter.event({
+      type: 'done',
+      scheme: 'decentralized',
+      testAccuracy: report.accuracy,
+      testLoss: report.loss,
+      accuracy: report.accuracy,
+      loss: report.loss,
+      rounds: first.completedRound,
+      clients: shards.length,
+      ...options.extra,
+      bytesSent: clients.reduce((sum, c) => sum + c.stats.bytesSent, 0),
+      bytesReceived: clients.reduce((sum, c) => sum + c.stats.bytesReceived, 0),
+      signallingBytes: clients.reduce((sum, c) => sum + c.stats.signallingBytesSent + c.stats.signallingBytesReceived, 0),
+      maxWeightDifference: disagreement,
+      seconds: (Date.now() - started) / 1000,
+      ...(stopped && { stopped }),
+      ...(out && !stopped && { out }),
+    });
+    clients.forEach((c) => c.model?.dispose());
+    return stopped ? 130 : 0;
+  } finally {
+    apis.forEach((api) => api.close());
+    await own?.close();
+  }
+}
