@@ -1,4 +1,4 @@
-import type { DataType, FederationApi, RoundPhase, Scheme, Task, TaskInput } from '@disco/core';
+import type { DataType, FederationApi, PeerSignallingApi, RoundPhase, Scheme, Task, TaskInput } from '@disco/core';
 
 /** One line of `<disco-task-list>`: a task and how lively it is. */
 export interface TaskSummary {
@@ -71,8 +71,13 @@ export interface DiscoApi {
   createTask(task: TaskInput, options: { adminToken: string; model?: ModelUpload }): Promise<Task>;
   listRounds(taskId: string): Promise<RoundInfo[]>;
   listModels(taskId: string): Promise<ModelVersionInfo[]>;
-  /** The federation port that collaborative training uses. */
+  /** The federation port that federated training uses. */
   federation(): Promise<FederationApi>;
+  /**
+   * The signalling port that decentralized training uses (the server introduces the peers; models go
+   * from browser to browser). Optional: without it, `<disco-train>` refuses decentralized training.
+   */
+  peers?(): Promise<PeerSignallingApi>;
   /** Closes connections. */
   close(): void;
 }

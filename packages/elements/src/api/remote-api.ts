@@ -1,5 +1,5 @@
-import { createDiscoClient, createFederationApi, toDiscoApiError, type DiscoClient } from '@disco/api/client';
-import type { FederationApi, Task, TaskInput } from '@disco/core';
+import { createDiscoClient, createFederationApi, createPeerSignallingApi, toDiscoApiError, type DiscoClient } from '@disco/api/client';
+import type { FederationApi, PeerSignallingApi, Task, TaskInput } from '@disco/core';
 import { DiscoApiError, type DiscoApi, type DiscoApiErrorCode, type ModelUpload, type ModelVersionInfo, type RoundInfo, type TaskSummary } from './disco-api.js';
 
 const clients = new Map<string, DiscoApi>();
@@ -24,6 +24,7 @@ export function remoteApiFor(server: string): DiscoApi {
 export function createRemoteApi(url: string): DiscoApi {
   let client: DiscoClient | undefined;
   let federation: FederationApi | undefined;
+  let peers: PeerSignallingApi | undefined;
   const trpc = () => (client ??= createDiscoClient(url));
   const call = async <T>(run: () => Promise<T>): Promise<T> => {
     try {
@@ -81,9 +82,13 @@ export function createRemoteApi(url: string): DiscoApi {
 
     federation: async () => (federation ??= createFederationApi(url)),
 
+    peers: async () => (peers ??= createPeerSignallingApi(url)),
+
     close: () => {
       federation?.close();
       federation = undefined;
+      peers?.close();
+      peers = undefined;
     },
   };
 }

@@ -36,3 +36,10 @@ export function percent(value: number | undefined, digits = 1): string {
 export function decimal(value: number | undefined, digits = 3): string {
   return value === undefined || Number.isNaN(value) ? '–' : value.toFixed(digits);
 }
+
+/** Formats a number of bytes for people: `512 B`, `3.4 KB`, `1.2 MB`. */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}

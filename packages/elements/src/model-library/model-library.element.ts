@@ -1,7 +1,7 @@
 import { html } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import { DiscoElement } from '../base/disco-element.js';
-import { decimal, errorMessage, percent, renderError, renderLoading } from '../base/states.js';
+import { decimal, errorMessage, formatBytes, percent, renderError, renderLoading } from '../base/states.js';
 import { LibraryController } from '../library/library-controller.js';
 import { defaultModelStore, downloadModelFiles, type ModelStore, type StoredModelInfo } from '../library/model-store.js';
 import { modelLibraryStyles } from './model-library.styles.js';
@@ -163,8 +163,3 @@ function formatDate(ms: number): string {
   return new Date(ms).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 }
 
-function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
-  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
-}

@@ -85,6 +85,9 @@ export const sharedStyles = [
     .success {
       color: var(--_color-success);
     }
+    .warning {
+      color: var(--_color-warning);
+    }
     [role='alert'].error,
     .error-box {
       border: 1px solid var(--_color-danger);

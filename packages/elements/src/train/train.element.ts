@@ -5,7 +5,7 @@ import type { DiscoApi } from '../api/disco-api.js';
 import { DiscoElement } from '../base/disco-element.js';
 import { renderDropzone } from '../base/dropzone.js';
 import { schemeLabels } from '../base/labels.js';
-import { decimal, errorCode, errorMessage, percent, renderError, renderLoading } from '../base/states.js';
+import { decimal, errorCode, errorMessage, formatBytes, percent, renderError, renderLoading } from '../base/states.js';
 import { ChartController, type ChartData } from '../charts/chart-controller.js';
 import { getConfig } from '../config.js';
 import { ApiController } from '../controllers/api-controller.js';
@@ -21,8 +21,10 @@ import { TrainingController, type TrainingPhase } from './training-controller.js
  * against the task before training), train locally or together with others, and follow the progress.
  *
  * Training runs in a Web Worker on TF.js's wasm backend, so the page stays responsive. The files never
- * leave the browser; in collaborative training only model updates are sent. When training ends, the model
- * is saved to the model library of this browser (IndexedDB).
+ * leave the browser; in collaborative training only model updates are sent: to the server (federated), or
+ * straight to the other participants' browsers over WebRTC (decentralized; the server only introduces
+ * them), in which case the progress shows the peers connected and the bytes exchanged with them. When
+ * training ends, the model is saved to the model library of this browser (IndexedDB).
  *
  * Without UI: set `files` (File[] or FileList), then call `start()`; `stop()` stops after the current batch.
  *
@@ -47,6 +49,7 @@ import { TrainingController, type TrainingPhase } from './training-controller.js
  * @csspart stop-button - The Stop button.
  * @csspart progress - The progress bars.
  * @csspart participants - The number of participants now.
+ * @csspart peers - Decentralized training: the peers connected and the bytes exchanged with them.
  * @csspart charts - The charts.
  * @csspart result - The final figures.
  * @csspart log - The training log.
@@ -205,6 +208,7 @@ export class DiscoTrain extends DiscoElement {
       backend: { wasmPaths: this.wasmPath || config.wasmPaths, backend: config.backend },
       store: this.store,
       federation: api ? () => api.federation() : undefined,
+      peers: api?.peers ? () => api.peers!() : undefined,
       epochs: this.epochs,
       rounds: this.rounds,
     });
@@ -449,6 +453,14 @@ export class DiscoTrain extends DiscoElement {
       </div>
       ${collaborative
         ? html`<p part="participants">Participants now: <strong>${t.participants ?? '–'}</strong></p>`
+        : nothing}
+      ${t.peers
+        ? html`<p part="peers">
+            Peers connected: <strong>${t.peers.connected}</strong>${t.peers.failed.length
+              ? html` <span class="warning">(${t.peers.failed.length} unreachable)</span>`
+              : nothing};
+            exchanged with them: <strong>${formatBytes(t.peers.bytesSent)}</strong> sent, <strong>${formatBytes(t.peers.bytesReceived)}</strong> received
+          </p>`
         : nothing}
       <div class="charts" part="charts">
         ${this.renderChart('epoch-loss', 'Loss per epoch', t.epochs.at(-1) && `latest: training ${decimal(t.epochs.at(-1)!.loss)}, validation ${decimal(t.epochs.at(-1)!.valLoss)}`)}

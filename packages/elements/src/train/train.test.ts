@@ -276,12 +276,4 @@ describe('<disco-train> driven without UI', () => {
     elsewhere.remove();
   });
 
-  it('refuses decentralized training with a clear error', async () => {
-    const el = await render({ ...titanic, scheme: 'decentralized' });
-    el.files = [await titanicFile(60)];
-    const error = oneEvent(el, 'disco-error');
-    await el.start();
-    expect((await error).detail).to.deep.include({ code: 'unsupported-scheme' });
-    expect(el.phase).to.equal('failed');
-  });
 });

@@ -1,5 +1,6 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import type { EpochMetrics, FederationApi, Scheme, Task, TrainingEvent } from '@disco/core';
+import type { EpochMetrics, FederationApi, PeerSignallingApi, Scheme, Task, TrainingEvent } from '@disco/core';
+import { schemeLabels } from '../base/labels.js';
 import type { DiscoEventDetails, FinalMetrics } from '../events.js';
 import type { ModelStore } from '../library/model-store.js';
 import type { BackendSettings, DataFile } from '../worker/protocol.js';
@@ -49,6 +50,16 @@ export interface Progress {
   rounds: number;
 }
 
+/** Decentralized training: the peers this participant is connected to, and the bytes exchanged with them. */
+export interface PeersStatus {
+  connected: number;
+  /** Peers of the last round that could not be reached. */
+  failed: string[];
+  /** Bytes sent to and received from peers (framing included), since the session started. */
+  bytesSent: number;
+  bytesReceived: number;
+}
+
 /** What the controller needs from its element. */
 export interface TrainingHost extends ReactiveControllerHost {
   emit<K extends keyof DiscoEventDetails>(name: K, detail: DiscoEventDetails[K]): unknown;
@@ -60,8 +71,10 @@ export interface StartOptions {
   scheme: Scheme;
   backend: BackendSettings;
   store: ModelStore;
-  /** The server's federation port, for collaborative schemes. */
+  /** The server's federation port, for federated training. */
   federation?: () => Promise<FederationApi>;
+  /** The server's signalling port, for decentralized training. */
+  peers?: () => Promise<PeerSignallingApi>;
   epochs?: number;
   rounds?: number;
 }
@@ -80,6 +93,8 @@ export class TrainingController implements ReactiveController {
   examples = 0;
   progress: Progress = { epoch: 0, epochs: 0, batch: 0, batches: 0, round: 0, rounds: 0 };
   participants: number | undefined;
+  /** Decentralized training: the peers now and the bytes exchanged. */
+  peers: PeersStatus | undefined;
   epochs: EpochPoint[] = [];
   rounds: RoundPoint[] = [];
   log: LogLine[] = [];
@@ -149,6 +164,14 @@ export class TrainingController implements ReactiveController {
   async start(options: StartOptions): Promise<void> {
     if (!this.canStart) throw new Error(this.running ? 'training is already running' : 'the data has not been checked, or has problems');
     const { task, scheme } = options;
+    if (scheme !== 'local' && scheme !== task.scheme) {
+      const error = new Error(
+        `"${task.title}" is a ${schemeLabels[task.scheme].toLowerCase()} task: it can be trained ${task.scheme === 'local' ? 'on this device only' : `on this device only or ${task.scheme}`}, not ${scheme}.`,
+      );
+      this.fail(Object.assign(error, { code: 'unsupported-scheme' }), 'unsupported-scheme');
+      this.host.requestUpdate();
+      return;
+    }
     this.scheme = scheme;
     this.phase = 'training';
     this.error = undefined;
@@ -157,6 +180,7 @@ export class TrainingController implements ReactiveController {
     this.rounds = [];
     this.log = [];
     this.participants = undefined;
+    this.peers = undefined;
     this.lastEpoch = undefined;
     const collaborative = scheme !== 'local';
     const rounds = collaborative ? (options.rounds ?? task.training.rounds) : 0;
@@ -166,14 +190,21 @@ export class TrainingController implements ReactiveController {
     this.host.emit('disco-train-start', { taskId: task.id, scheme, files: this.files.length });
     this.host.requestUpdate();
     try {
-      const federation = collaborative ? await options.federation?.() : undefined;
-      if (collaborative && !federation) throw Object.assign(new Error('collaborative training needs a server: set the "server" attribute'), { code: 'api' });
+      const federation = scheme === 'federated' ? await options.federation?.() : undefined;
+      if (scheme === 'federated' && !federation) throw Object.assign(new Error('collaborative training needs a server: set the "server" attribute'), { code: 'api' });
+      const peers = scheme === 'decentralized' ? await options.peers?.() : undefined;
+      if (scheme === 'decentralized' && !peers)
+        throw Object.assign(new Error('decentralized training needs a Disco server to introduce the participants to each other: set the "server" attribute'), {
+          code: 'api',
+        });
+      if (peers) this.peers = { connected: 0, failed: [], bytesSent: 0, bytesReceived: 0 };
       const run = this.ensureWorker().train({
         files: this.files.map(({ file, path }) => ({ file, path })),
         task,
         scheme,
         backend: options.backend,
         federation,
+        peers,
         epochs: collaborative ? undefined : epochs,
         rounds: collaborative ? rounds : undefined,
         onEvent: (event) => this.handleEvent(event),
@@ -248,6 +279,14 @@ export class TrainingController implements ReactiveController {
         this.participants = event.count;
         if (event.round !== undefined) p.round = Math.max(p.round, event.round - 1);
         break;
+      case 'peers': {
+        const before = this.peers;
+        this.peers = { connected: event.connected, failed: event.failed, bytesSent: event.bytesSent, bytesReceived: event.bytesReceived };
+        if (event.round !== undefined) p.round = Math.max(p.round, event.round - 1);
+        if (before?.connected !== event.connected)
+          this.addLog('info', `Connected to ${event.connected} ${event.connected === 1 ? 'peer' : 'peers'}.`);
+        break;
+      }
       case 'privacy':
         this.addLog('info', `Privacy spent so far: ε = ${event.epsilon.toFixed(2)}, δ = ${event.delta}.`);
         break;
@@ -263,6 +302,8 @@ export class TrainingController implements ReactiveController {
           trainLoss: num(event.trainLoss) ?? this.lastEpoch?.loss,
         };
         this.result = { metrics, modelId: '', stopped: event.stopped === true };
+        if (this.peers && typeof event.bytesSent === 'number' && typeof event.bytesReceived === 'number')
+          this.peers = { ...this.peers, bytesSent: event.bytesSent, bytesReceived: event.bytesReceived };
         if (p.rounds > 0 && !event.stopped) p.round = p.rounds;
         this.addLog('info', event.stopped ? 'Training stopped.' : 'Training finished.');
         break;

@@ -1,4 +1,4 @@
-import type { BackendName, EvaluationReport, JoinResult, PredictionRow, RoundState, Scheme, Task, TrainingEvent } from '@disco/core';
+import type { BackendName, EvaluationReport, JoinResult, PeerServerEvent, PredictionRow, RoundState, Scheme, Task, TrainingEvent, TransferStats } from '@disco/core';
 import type { DataFileReport } from '@disco/core';
 import type { StoredModelFiles } from '../library/model-store.js';
 
@@ -47,10 +47,62 @@ export type WorkerRequest =
   | { type: 'federation-result'; id: number; ok: true; value: unknown }
   | { type: 'federation-result'; id: number; ok: false; error: SerializedError }
   | { type: 'federation-state'; watchId: number; state: RoundState }
-  | { type: 'federation-watch-error'; watchId: number; error: SerializedError };
+  | { type: 'federation-watch-error'; watchId: number; error: SerializedError }
+  | { type: 'peers-result'; id: number; ok: true; value: unknown; stats: TransferStats }
+  | { type: 'peers-result'; id: number; ok: false; error: SerializedError; stats: TransferStats }
+  | { type: 'peers-event'; watchId: number; event: PeerServerEvent }
+  | { type: 'peers-watch-error'; watchId: number; error: SerializedError }
+  | RtcToWorker;
 
 /** The methods of the federation port the worker calls on the main thread. */
 export type FederationMethod = 'join' | 'heartbeat' | 'downloadWeights' | 'submitUpdate' | 'leave';
+
+/** The methods of the decentralized signalling port (`PeerSignallingApi`) the worker calls on the main thread. */
+export type PeersMethod = 'join' | 'heartbeat' | 'downloadInitialModel' | 'ready' | 'signal' | 'leave';
+
+/**
+ * The WebRTC relay (see `rtc-relay.ts`): workers have no `RTCPeerConnection`, so the worker's peer
+ * connections are stand-ins whose real counterparts live on the main thread. `pc` and `channel` name them;
+ * `state` is the connection's state after the call or event, mirrored into the stand-in before it sees
+ * the answer or the event.
+ */
+export interface RtcState {
+  signalingState: RTCSignalingState;
+  iceConnectionState: RTCIceConnectionState;
+  iceGatheringState: RTCIceGatheringState;
+  connectionState: RTCPeerConnectionState;
+  localDescription: RTCSessionDescriptionInit | null;
+  remoteDescription: RTCSessionDescriptionInit | null;
+}
+
+/** The `RTCPeerConnection` methods the relay runs for the worker. */
+export type RtcMethod = 'createOffer' | 'createAnswer' | 'setLocalDescription' | 'setRemoteDescription' | 'addIceCandidate' | 'getStats';
+
+/** Worker → main thread: WebRTC calls. */
+export type RtcToPage =
+  | { type: 'rtc-create'; pc: number; config: RTCConfiguration }
+  | { type: 'rtc-call'; pc: number; id: number; method: RtcMethod; args: unknown[] }
+  | { type: 'rtc-close'; pc: number }
+  | { type: 'rtc-channel-create'; pc: number; channel: string; label: string; init: RTCDataChannelInit }
+  | { type: 'rtc-channel-threshold'; channel: string; threshold: number }
+  | { type: 'rtc-send'; channel: string; data: ArrayBuffer }
+  | { type: 'rtc-channel-close'; channel: string };
+
+/** Main thread → worker: WebRTC answers and events. */
+export type RtcToWorker =
+  | { type: 'rtc-result'; id: number; ok: true; value: unknown; state: RtcState }
+  | { type: 'rtc-result'; id: number; ok: false; error: SerializedError; state: RtcState }
+  | {
+      type: 'rtc-event';
+      pc: number;
+      event: 'icecandidate' | 'iceconnectionstatechange' | 'icegatheringstatechange' | 'connectionstatechange' | 'signalingstatechange';
+      candidate?: RTCIceCandidateInit | null;
+      state: RtcState;
+    }
+  | { type: 'rtc-datachannel'; pc: number; channel: string; label: string; readyState: RTCDataChannelState; state: RtcState }
+  | { type: 'rtc-channel-event'; channel: string; event: 'open' | 'close' | 'error' | 'bufferedamountlow'; readyState: RTCDataChannelState; bufferedAmount: number; message?: string }
+  | { type: 'rtc-message'; channel: string; data: ArrayBuffer }
+  | { type: 'rtc-sent'; channel: string; bytes: number; bufferedAmount: number };
 
 /** Worker → main thread. */
 export type WorkerResponse =
@@ -64,7 +116,12 @@ export type WorkerResponse =
   | { type: 'federation-call'; id: number; method: FederationMethod; args: unknown[] }
   | { type: 'federation-watch'; watchId: number; taskId: string; token: string }
   | { type: 'federation-unwatch'; watchId: number }
-  | { type: 'federation-close' };
+  | { type: 'federation-close' }
+  | { type: 'peers-call'; id: number; method: PeersMethod; args: unknown[] }
+  | { type: 'peers-watch'; watchId: number; token: string }
+  | { type: 'peers-unwatch'; watchId: number }
+  | { type: 'peers-close' }
+  | RtcToPage;
 
 /** An error as it crosses the worker boundary. */
 export interface SerializedError {

@@ -3,6 +3,7 @@
 import {
   browserImageDecoder,
   checkDataEntries,
+  DecentralizedClient,
   evaluateModel,
   FederatedClient,
   initBackend,
@@ -19,6 +20,8 @@ import {
   type TrainingEvent,
 } from '@disco/core';
 import { FederationProxy } from './federation-proxy.js';
+import { PeerSignallingProxy } from './peers-proxy.js';
+import { createRelayedWrtc } from './relayed-wrtc.js';
 import { serializeError, type BackendSettings, type DataFile, type ModelSource, type WorkerRequest, type WorkerResponse } from './protocol.js';
 
 /** The worker's global scope, typed for what this file uses (the package's `lib` is the DOM's, not the worker's). */
@@ -30,6 +33,9 @@ type LayersModel = Awaited<ReturnType<typeof modelFromArtifacts>>;
 
 const post = (message: WorkerResponse, transfer: Transferable[] = []) => scope.postMessage(message, transfer);
 const federation = new FederationProxy(post);
+/** Decentralized training: the signalling port and WebRTC, both served by the main thread. */
+const peers = new PeerSignallingProxy(post);
+const rtc = createRelayedWrtc(post);
 /** Running sessions by request id, to stop them. */
 const sessions = new Map<number, { stop(): void }>();
 /** Stops asked for before their session started (while its data was loading). */
@@ -43,7 +49,7 @@ function track(id: number, session: { stop(): void }): void {
 
 scope.addEventListener('message', (event) => {
   const request = event.data;
-  if (federation.handle(request)) return;
+  if (federation.handle(request) || peers.handle(request) || rtc.handle(request)) return;
   void handle(request).catch((error: unknown) => {
     if ('id' in request) post({ type: 'failed', id: request.id, error: serializeError(error) });
   });
@@ -92,10 +98,6 @@ async function handle(request: WorkerRequest): Promise<void> {
 
 async function train(request: Extract<WorkerRequest, { type: 'train' }>): Promise<void> {
   const { id, task } = request;
-  if (request.scheme === 'decentralized')
-    throw Object.assign(new Error('Decentralized training is not available in the browser elements yet: choose local or federated training.'), {
-      code: 'unsupported-scheme',
-    });
   await initBackend(request.backend satisfies BackendSettings);
   const dataset = await loadData(request.files, task);
   post({ type: 'examples', id, count: dataset.count });
@@ -112,6 +114,18 @@ async function train(request: Extract<WorkerRequest, { type: 'train' }>): Promis
       sessions.delete(id);
     }
     model = client.model;
+  } else if (request.scheme === 'decentralized') {
+    // The peers' connections live on the main thread (workers have no WebRTC), relayed by `rtc`.
+    const client = new DecentralizedClient({ api: peers, taskId: task.id, dataset, rounds: request.rounds, token: request.token, wrtc: rtc.wrtc });
+    track(id, client);
+    try {
+      for await (const event of client.run()) forward(event);
+    } finally {
+      sessions.delete(id);
+    }
+    if (!client.model) throw new Error('the session ended before the model was built');
+    model = client.model;
+    if (client.token) joined = { participantId: client.participantId ?? '', token: client.token };
   } else {
     const client = new FederatedClient({ api: federation, taskId: task.id, dataset, rounds: request.rounds, token: request.token });
     track(id, client);

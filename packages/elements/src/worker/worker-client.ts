@@ -1,4 +1,4 @@
-import type { DataFileReport, EvaluationReport, FederationApi, PredictionRow, RoundState, Scheme, Task, TrainingEvent } from '@disco/core';
+import type { DataFileReport, EvaluationReport, FederationApi, PeerServerEvent, PeerSignallingApi, PredictionRow, RoundState, Scheme, Task, TrainingEvent } from '@disco/core';
 import type { StoredModelFiles } from '../library/model-store.js';
 import {
   deserializeError,
@@ -7,9 +7,11 @@ import {
   type DataFile,
   type FederationMethod,
   type ModelSource,
+  type PeersMethod,
   type WorkerRequest,
   type WorkerResponse,
 } from './protocol.js';
+import { RtcRelay } from './rtc-relay.js';
 
 /** What a training run in the worker ends with. */
 export interface TrainedModel {
@@ -26,8 +28,10 @@ export interface WorkerTrainOptions {
   task: Task;
   scheme: Scheme;
   backend: BackendSettings;
-  /** Needed for collaborative schemes: the port to the server, called from the main thread. */
+  /** Needed for federated training: the port to the server, called from the main thread. */
   federation?: FederationApi;
+  /** Needed for decentralized training: the signalling port, called from the main thread (the peers' connections live here too). */
+  peers?: PeerSignallingApi;
   epochs?: number;
   rounds?: number;
   token?: string;
@@ -41,6 +45,7 @@ interface Pending {
   reject: (error: Error) => void;
   onMessage?: (message: WorkerResponse) => void;
   federation?: FederationApi;
+  peers?: PeerSignallingApi;
 }
 
 /** Starts the module worker. The `new URL(…, import.meta.url)` form is what bundlers (Vite) recognise and emit. */
@@ -50,13 +55,17 @@ function startWorker(): Worker {
 
 /**
  * Main-thread handle on the training worker: request/response calls, training event streams, and the
- * federation port served to the worker from this thread. One worker per handle, started on first use.
+ * ports served to the worker from this thread: the federation port, the decentralized signalling port and
+ * the WebRTC connections of decentralized training (workers have none; see {@link RtcRelay}). One worker
+ * per handle, started on first use.
  */
 export class TrainingWorker {
   private worker: Worker | undefined;
   private requests = 0;
   private readonly pending = new Map<number, Pending>();
   private readonly watches = new Map<number, () => void>();
+  private readonly peerWatches = new Map<number, () => void>();
+  private readonly rtc = new RtcRelay((message, transfer = []) => this.worker?.postMessage(message, transfer));
   private releaseTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly spawn: () => Worker = startWorker) {}
@@ -73,6 +82,7 @@ export class TrainingWorker {
     const { files, task, scheme, backend, epochs, rounds, token } = options;
     const done = this.request({ type: 'train', id, files, task, scheme, backend, epochs, rounds, token }, {
       federation: options.federation,
+      peers: options.peers,
       onMessage: (message) => {
         if (message.type === 'event') options.onEvent(message.event);
         else if (message.type === 'examples') options.onExamples?.(message.count);
@@ -119,8 +129,10 @@ export class TrainingWorker {
     clearTimeout(this.releaseTimer);
     this.worker?.terminate();
     this.worker = undefined;
-    for (const unwatch of this.watches.values()) unwatch();
+    for (const unwatch of [...this.watches.values(), ...this.peerWatches.values()]) unwatch();
     this.watches.clear();
+    this.peerWatches.clear();
+    this.rtc.closeAll();
     const error = Object.assign(new Error('the training worker was stopped'), { name: 'AbortError' });
     for (const pending of this.pending.values()) pending.reject(error);
     this.pending.clear();
@@ -153,6 +165,8 @@ export class TrainingWorker {
 
   private handleMessage(message: WorkerResponse): void {
     if (message.type.startsWith('federation-')) return void this.serveFederation(message);
+    if (message.type.startsWith('peers-')) return void this.servePeers(message);
+    if (this.rtc.handle(message)) return;
     const { id } = message as { id: number };
     const pending = this.pending.get(id);
     if (!pending) return;
@@ -166,6 +180,48 @@ export class TrainingWorker {
   private get federation(): FederationApi | undefined {
     for (const pending of this.pending.values()) if (pending.federation) return pending.federation;
     return undefined;
+  }
+
+  /** The signalling port of the running decentralized session, if any. */
+  private get peers(): PeerSignallingApi | undefined {
+    for (const pending of this.pending.values()) if (pending.peers) return pending.peers;
+    return undefined;
+  }
+
+  private async servePeers(message: WorkerResponse): Promise<void> {
+    const api = this.peers;
+    const post = (reply: WorkerRequest) => this.worker?.postMessage(reply);
+    const stats = () => ({ ...(api?.stats ?? { bytesSent: 0, bytesReceived: 0 }) });
+    switch (message.type) {
+      case 'peers-call': {
+        try {
+          if (!api) throw new Error('no decentralized session is running');
+          const method = api[message.method as PeersMethod] as (...args: unknown[]) => Promise<unknown>;
+          const value = await method.apply(api, message.args);
+          post({ type: 'peers-result', id: message.id, ok: true, value, stats: stats() });
+        } catch (error) {
+          post({ type: 'peers-result', id: message.id, ok: false, error: serializeError(error), stats: stats() });
+        }
+        return;
+      }
+      case 'peers-watch': {
+        if (!api) return;
+        const { watchId } = message;
+        const unwatch = api.watch(
+          message.token,
+          (event: PeerServerEvent) => post({ type: 'peers-event', watchId, event }),
+          (error: Error) => post({ type: 'peers-watch-error', watchId, error: serializeError(error) }),
+        );
+        this.peerWatches.set(watchId, unwatch);
+        return;
+      }
+      case 'peers-unwatch':
+        this.peerWatches.get(message.watchId)?.();
+        this.peerWatches.delete(message.watchId);
+        return;
+      case 'peers-close':
+        return;
+    }
   }
 
   private async serveFederation(message: WorkerResponse): Promise<void> {

@@ -1,0 +1,110 @@
+import { expect } from '@open-wc/testing';
+import { titanic } from '@disco/core';
+import { FakeDiscoApi } from '../api/fake-api.js';
+import { configure } from '../config.js';
+import type { DiscoEventDetails } from '../events.js';
+import { ModelStore } from '../library/model-store.js';
+import type { DiscoTrain } from './train.element.js';
+import './train.js';
+
+configure({ wasmPaths: '/node_modules/@tensorflow/tfjs-backend-wasm/dist/' });
+
+/** Every `step`-th passenger of the real titanic3 data from `offset`: disjoint shards for two participants. */
+async function titanicShard(offset: number, step: number, rows: number): Promise<File> {
+  const csv = await (await fetch('/packages/core/assets/titanic/titanic.csv')).text();
+  const [header, ...lines] = csv.trim().split('\n');
+  const picked = lines.filter((_, i) => i % step === offset).slice(0, rows);
+  return new File([[header, ...picked].join('\n')], `shard-${offset}.csv`, { type: 'text/csv' });
+}
+
+const part = (el: DiscoTrain, name: string) => el.shadowRoot!.querySelector<HTMLElement>(`[part~="${name}"]`);
+
+describe('<disco-train> decentralized, two browsers’ worth of peers against a real server', () => {
+  it('trains two rounds peer to peer, shows the peers and the bytes, and both end with the same model', async function () {
+    this.timeout(120_000);
+    // A real `disco serve` (scripts/test-server.ts, started by web-test-runner.config.mjs): signalling over
+    // tRPC, the models over WebRTC between the two elements' relayed connections.
+    const { url } = (await (await fetch('/__disco/server.json')).json()) as { url: string };
+    const stores = [0, 1].map((i) => new ModelStore(`disco-p2p-test-${Date.now()}-${i}`));
+    const elements = stores.map((store) => {
+      const el = Object.assign(document.createElement('disco-train'), { store, server: url });
+      el.taskId = 'titanic-p2p';
+      document.body.append(el);
+      return el;
+    });
+    const rounds: DiscoEventDetails['disco-round-end'][][] = [[], []];
+    const peersSeen: string[][] = [[], []];
+    const errors: string[] = [];
+    elements.forEach((el, i) => {
+      el.addEventListener('disco-round-end', (event) => {
+        rounds[i]!.push(event.detail);
+        peersSeen[i]!.push(part(el, 'peers')?.textContent?.replace(/\s+/g, ' ').trim() ?? '');
+      });
+      el.addEventListener('disco-error', (event) => errors.push(event.detail.message));
+    });
+    try {
+      elements[0]!.files = [await titanicShard(0, 2, 250)];
+      elements[1]!.files = [await titanicShard(1, 2, 250)];
+      const longTasks: number[] = [];
+      const observer = new PerformanceObserver((list) => list.getEntries().forEach((e) => longTasks.push(e.duration)));
+      observer.observe({ type: 'longtask' });
+      await Promise.all(elements.map((el) => el.start()));
+      observer.disconnect();
+      expect(errors).to.deep.equal([]);
+      for (const [i, el] of elements.entries()) {
+        expect(el.phase, `peer ${i}`).to.equal('finished');
+        expect(rounds[i]!.map((r) => [r.round, r.rounds, r.participants])).to.deep.equal([
+          [1, 2, 2],
+          [2, 2, 2],
+        ]);
+        expect(rounds[i]![1]!.metrics.aggregated?.accuracy).to.be.a('number');
+        expect(peersSeen[i]![1]).to.match(/^Peers connected: 1;/);
+        await el.updateComplete;
+        expect(part(el, 'peers')!.textContent!.replace(/\s+/g, ' ').trim()).to.match(/; exchanged with them: [\d.]+ KB sent, [\d.]+ KB received$/);
+        expect(part(el, 'progress')!.querySelector<HTMLProgressElement>('#round-progress')!.value).to.equal(2);
+        expect(el.result!.metrics.accuracy).to.be.greaterThan(0.6);
+      }
+      // All-to-all mean aggregation: both participants end with the very same model.
+      const [a, b] = await Promise.all(elements.map((el, i) => stores[i]!.get(el.result!.modelId)));
+      expect(a!.scheme).to.equal('decentralized');
+      expect([...a!.files.weightsBin]).to.deep.equal([...b!.files.weightsBin]);
+      // The relay keeps the page responsive: training, framing and aggregation stay in the workers.
+      expect(longTasks.filter((d) => d > 200)).to.deep.equal([]);
+    } finally {
+      for (const el of elements) el.remove();
+    }
+  });
+});
+
+describe('<disco-train> decentralized, refusals', () => {
+  it('explains that decentralized training needs a server when the API cannot introduce peers', async () => {
+    const task = { ...titanic, id: 'p2p', scheme: 'decentralized' as const };
+    const el = Object.assign(document.createElement('disco-train'), { api: new FakeDiscoApi({ tasks: [task] }), store: new ModelStore(`disco-p2p-refusal-${Date.now()}`) });
+    el.taskId = 'p2p';
+    document.body.append(el);
+    el.files = [await titanicShard(0, 10, 40)];
+    const errors: DiscoEventDetails['disco-error'][] = [];
+    el.addEventListener('disco-error', (event) => errors.push(event.detail));
+    await el.start();
+    expect(errors).to.have.length(1);
+    expect(errors[0]!.code).to.equal('api');
+    expect(errors[0]!.message).to.contain('needs a Disco server');
+    expect(el.phase).to.equal('failed');
+    el.remove();
+  });
+
+  it('refuses a scheme that is not the task’s with a clear error', async () => {
+    const el = Object.assign(document.createElement('disco-train'), { api: new FakeDiscoApi({ tasks: [titanic] }), store: new ModelStore(`disco-p2p-refusal-${Date.now()}`) });
+    el.taskId = 'titanic';
+    el.scheme = 'decentralized';
+    document.body.append(el);
+    el.files = [await titanicShard(0, 10, 40)];
+    const errors: DiscoEventDetails['disco-error'][] = [];
+    el.addEventListener('disco-error', (event) => errors.push(event.detail));
+    await el.start();
+    expect(errors.map((e) => e.code)).to.deep.equal(['unsupported-scheme']);
+    expect(errors[0]!.message).to.contain('federated task').and.contain('not decentralized');
+    expect(el.phase).to.equal('failed');
+    el.remove();
+  });
+});
