@@ -240,3 +240,21 @@ test('the server takes no weights for a decentralized task', async (t) => {
   assert.equal(body.code, 'SCHEME_MISMATCH');
   assert.equal(body.message, 'task "peer-task" is decentralized: the server takes no weights for it');
 });
+
+test('ICE servers are configuration of disco serve: none by default, STUN and TURN from --ice-servers or the environment', async () => {
+  const { serveOptions } = await import('../src/cli/serve.js');
+  const parse = (argv: string[], env: NodeJS.ProcessEnv = {}) => {
+    const parsed = serveOptions(argv, env);
+    assert.ok(!parsed.help);
+    return parsed.options.iceServers;
+  };
+
+  assert.deepEqual(parse([]), []);
+  assert.deepEqual(parse(['--ice-servers', 'stun:127.0.0.1:3478,turn:alice:s3cret@turn.example.org:3478?transport=udp']), [
+    { urls: 'stun:127.0.0.1:3478' },
+    { urls: 'turn:turn.example.org:3478?transport=udp', username: 'alice', credential: 's3cret' },
+  ]);
+  assert.deepEqual(parse([], { DISCO_ICE_SERVERS: 'stun:10.0.0.1:3478' }), [{ urls: 'stun:10.0.0.1:3478' }]);
+  assert.throws(() => parse(['--ice-servers', 'http://example.org']), /"http:\/\/example.org" is not a stun:, stuns:, turn: or turns: URL/);
+  assert.throws(() => parse(['--ice-servers', 'turn:turn.example.org:3478']), /needs credentials/);
+});

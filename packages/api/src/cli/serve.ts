@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { startServer, type ServerOptions } from '../server.js';
 import { CliError, integerOption, optionalString, parseCommand, UsageError } from './args.js';
+import { parseIceServers } from './ice-servers.js';
 import { processIo, type CliIo } from './output.js';
 
 export const serveUsage = `Usage: disco serve [options]
@@ -16,6 +17,8 @@ Options:
   --cors <origin,...>     origins allowed to call the API from a browser (env DISCO_CORS;
                           default: same origin only; "*" for any)
   --static <dir>          serve this folder at / from the same origin (env DISCO_STATIC)
+  --ice-servers <url,...> STUN/TURN servers for the peers of decentralized tasks (env
+                          DISCO_ICE_SERVERS; default none): stun:host:port, turn:user:pass@host:port
   -h, --help              show this help`;
 
 const options = {
@@ -25,6 +28,7 @@ const options = {
   'admin-token': { type: 'string' },
   cors: { type: 'string' },
   static: { type: 'string' },
+  'ice-servers': { type: 'string' },
 } as const;
 
 /** `disco serve` options from the command line, then the environment, then the defaults. */
@@ -50,6 +54,7 @@ export function serveOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
       adminToken: optionalString(values, 'admin-token') ?? (env.DISCO_ADMIN_TOKEN || undefined),
       cors,
       staticDir: optionalString(values, 'static') ?? (env.DISCO_STATIC || undefined),
+      iceServers: parseIceServers(optionalString(values, 'ice-servers') ?? env.DISCO_ICE_SERVERS ?? '', serveUsage),
     },
   };
 }
