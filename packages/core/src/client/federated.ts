@@ -361,8 +361,7 @@ export class FederatedClient {
     const signal = this.abort.signal;
     const poll = this.options.pollIntervalMs ?? 2_000;
     while (!ready(this.state as RoundState)) {
-      const changed = new Promise<boolean>((resolve) => this.stateWaiters.push(() => resolve(true)));
-      const woke = await Promise.race([changed, sleep(poll, signal).then(() => false)]);
+      const woke = await this.nextState(poll);
       throwIfStopped(signal);
       if (ready(this.state as RoundState)) return;
       if (!woke || this.subscriptionBroken) {
@@ -370,6 +369,26 @@ export class FederatedClient {
         if (this.subscriptionBroken) this.subscribe();
       }
     }
+  }
+
+  /** Resolves true at the next state change, false after `timeoutMs` without one; rejects when stopped. Leaves no timer or listener behind. */
+  private nextState(timeoutMs: number): Promise<boolean> {
+    const signal = this.abort.signal;
+    return new Promise((resolve, reject) => {
+      const finish = (changed: boolean) => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        resolve(changed);
+      };
+      const onAbort = () => {
+        clearTimeout(timer);
+        reject(new SessionStopped());
+      };
+      const timer = setTimeout(() => finish(false), timeoutMs);
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.stateWaiters.push(() => finish(true));
+    });
   }
 
   /** Keeps the newest state: rounds and versions never go back, so a late message is ignored. */
