@@ -1,0 +1,52 @@
+import { expect } from '@open-wc/testing';
+import { executeServerCommand } from '@web/test-runner-commands';
+import { createPeerSignallingApi } from '@disco/api/client';
+import { initBackend } from '../backend/init-backend.js';
+import { DecentralizedClient } from '../client/decentralized.js';
+import { shardDataset } from '../data/operations.js';
+import { parseTabular } from '../data/tabular.js';
+import { getFlatWeights } from '../model/index.js';
+import type { TrainingEvent } from '../training/events.js';
+
+const wasmPaths = '/node_modules/@tensorflow/tfjs-backend-wasm/dist/';
+
+it('two peers in one page and a Node peer train one decentralized round together over WebRTC', async () => {
+  expect(await initBackend({ wasmPaths })).to.equal('wasm');
+  // A Disco server with a Node peer, in a process of its own (wtr-peers-plugin.mjs).
+  const { url } = (await executeServerCommand('disco-peers-start')) as { url: string };
+  try {
+    const csv = await (await fetch('/packages/core/assets/titanic/titanic.csv')).text();
+    const clients = [0, 1].map(
+      (i) =>
+        new DecentralizedClient({
+          api: createPeerSignallingApi(url),
+          taskId: 'titanic-p2p',
+          dataset: (task) => shardDataset(parseTabular(csv, task), 3, { seed: 7 })[i],
+          validation: 0,
+        }),
+    );
+    const events: TrainingEvent[][] = [[], []];
+
+    await Promise.all(clients.map(async (client, i) => {
+      for await (const event of client.run()) events[i].push(event);
+    }));
+
+    const node = (await executeServerCommand('disco-peers-result')) as { type: string; weights?: number[]; message?: string };
+    expect(node.type, node.message).to.equal('result');
+    for (const [i, list] of events.entries()) {
+      const round = list.find((e) => e.type === 'round');
+      expect(round, `page peer ${i}`).to.include({ round: 1, participants: 3 });
+      const peers = list.filter((e) => e.type === 'peers').at(-1) as Extract<TrainingEvent, { type: 'peers' }>;
+      expect(peers.connected).to.equal(2);
+      expect(peers.bytesReceived).to.be.greaterThan(2 * 4 * 1000);
+      expect(list.at(-1)?.type).to.equal('done');
+    }
+    // All three aggregated the same three models.
+    const mine = clients.map((c) => getFlatWeights(c.model!).values);
+    const diff = (a: ArrayLike<number>, b: ArrayLike<number>) => Math.max(...Array.from(a, (v, j) => Math.abs(v - b[j])));
+    expect(diff(mine[0], mine[1])).to.be.at.most(1e-4);
+    expect(diff(mine[0], node.weights!)).to.be.at.most(1e-4);
+  } finally {
+    await executeServerCommand('disco-peers-stop');
+  }
+});
