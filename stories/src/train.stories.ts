@@ -24,7 +24,7 @@ const meta: Meta<Args> = {
   argTypes: {
     ...liveArgTypes,
     api: { table: { disable: true } },
-    'task-id': { control: 'select', options: ['titanic', 'titanic-quick', 'mnist', 'cifar10'] },
+    'task-id': { control: 'select', options: ['titanic', 'titanic-quick', 'titanic-p2p', 'mnist', 'cifar10'] },
     scheme: { control: 'inline-radio', options: ['', 'local', 'federated', 'decentralized'] },
     epochs: { control: 'number' },
     rounds: { control: 'number' },
@@ -133,6 +133,31 @@ export const Collaborative: Story = {
     );
     await Promise.all(trains.map((train) => train.start()));
   },
+};
+
+/**
+ * Decentralized training between two participants of this page: the fake API only introduces them to each
+ * other, their models travel over WebRTC (the connections live on the page, the training in each element's
+ * worker). The progress shows the peers connected and the bytes exchanged with them.
+ */
+export const Decentralized: Story = {
+  args: { 'task-id': 'titanic-p2p', scheme: 'decentralized', epochs: undefined },
+  render: (args, { loaded }) => {
+    const api = fakeApi();
+    return html`
+      <div style="display: grid; grid-template-columns: repeat(auto-fit, minmax(28rem, 1fr)); gap: 1rem">
+        ${[0, 1].map(
+          (part) => html`
+            <section>
+              <h3 style="font: 600 1rem system-ui; margin: 0 0 0.5rem">Peer ${part + 1}</h3>
+              <disco-train .api=${api} .store=${loaded.store} task-id=${args['task-id']} scheme="decentralized" data-part=${part}></disco-train>
+            </section>
+          `,
+        )}
+      </div>
+    `;
+  },
+  play: Collaborative.play,
 };
 
 /** The server cannot be reached. */

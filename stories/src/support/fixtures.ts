@@ -22,6 +22,16 @@ export const quickTitanic: Task = parseTask({
   training: { ...titanic.training, epochsPerRound: 2, rounds: 3 },
 });
 
+/** Titanic trained peer to peer: the server only introduces the participants; two are needed per round. */
+export const peerTitanic: Task = parseTask({
+  ...titanic,
+  id: 'titanic-p2p',
+  title: 'Titanic, peer to peer',
+  scheme: 'decentralized',
+  minParticipants: 2,
+  training: { ...titanic.training, epochsPerRound: 2, rounds: 3 },
+});
+
 const hour = 3_600_000;
 function history(rounds: number, accuracyFrom: number, accuracyTo: number): RoundInfo[] {
   return Array.from({ length: rounds }, (_, i) => {
@@ -33,7 +43,7 @@ function history(rounds: number, accuracyFrom: number, accuracyTo: number): Roun
 /** The fake server of the static stories: the built-in tasks with some history. */
 export function fakeApi(options: FakeDiscoApiOptions = {}): FakeDiscoApi {
   return new FakeDiscoApi({
-    tasks: [titanic, mnist, cifar10, privateTitanic, quickTitanic],
+    tasks: [titanic, mnist, cifar10, privateTitanic, quickTitanic, peerTitanic],
     rounds: { titanic: history(4, 0.71, 0.79), mnist: history(9, 0.82, 0.96) },
     models: { titanic: [0, 1, 2, 3, 4].map((version) => ({ version, round: version, createdAt: Date.now() - (5 - version) * hour, sizeBytes: 3_204 })) },
     participants: { titanic: 3, mnist: 12, cifar10: 0 },

@@ -1,6 +1,7 @@
-import { parseTask, validateTask, type FederationApi, type Task, type TaskInput } from '@disco/core';
+import { parseTask, validateTask, type FederationApi, type PeerSignallingApi, type Task, type TaskInput } from '@disco/core';
 import { DiscoApiError, type DiscoApi, type ModelUpload, type ModelVersionInfo, type RoundInfo, type TaskSummary } from './disco-api.js';
 import { InMemoryFederation } from './in-memory-federation.js';
+import { InMemorySignalling } from './in-memory-signalling.js';
 
 /** Options of {@link FakeDiscoApi}. */
 export interface FakeDiscoApiOptions {
@@ -22,8 +23,9 @@ export interface FakeDiscoApiOptions {
 
 /**
  * An in-browser Disco server for tests and static stories: tasks, rounds and models in memory, task
- * creation validated with core's `validateTask` exactly like the API does, and an in-memory federation
- * that aggregates the updates of the participants of this page.
+ * creation validated with core's `validateTask` exactly like the API does, an in-memory federation
+ * that aggregates the updates of the participants of this page, and in-memory signalling that introduces
+ * them to each other for decentralized training (their models then travel over real WebRTC).
  *
  * ```ts
  * const api = new FakeDiscoApi({ tasks: [titanicTask] });
@@ -42,6 +44,8 @@ export class FakeDiscoApi implements DiscoApi {
   private readonly adminToken: string;
   /** The fake's federation; `seed()` it with version 0 of a task's model for collaborative runs. */
   readonly memoryFederation: InMemoryFederation;
+  /** The fake's decentralized signalling. */
+  readonly memorySignalling: InMemorySignalling;
 
   constructor(options: FakeDiscoApiOptions = {}) {
     for (const input of options.tasks ?? []) {
@@ -55,6 +59,8 @@ export class FakeDiscoApi implements DiscoApi {
     this.failWith = options.failWith;
     this.adminToken = options.adminToken ?? 'admin';
     this.memoryFederation = new InMemoryFederation((taskId) => this.tasks.get(taskId));
+    // Version 0 of a decentralized task's model is the federation's: the seeded one, or the task's own.
+    this.memorySignalling = new InMemorySignalling((taskId) => this.tasks.get(taskId), (taskId) => this.memoryFederation.downloadWeights(taskId, 0));
   }
 
   async listTasks(): Promise<TaskSummary[]> {
@@ -114,8 +120,14 @@ export class FakeDiscoApi implements DiscoApi {
     return this.memoryFederation;
   }
 
+  async peers(): Promise<PeerSignallingApi> {
+    await this.answer();
+    return this.memorySignalling;
+  }
+
   close(): void {
     this.memoryFederation.close();
+    this.memorySignalling.close();
   }
 
   private async getTaskOrThrow(taskId: string): Promise<Task> {

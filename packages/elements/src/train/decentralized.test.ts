@@ -1,5 +1,5 @@
 import { expect } from '@open-wc/testing';
-import { titanic } from '@disco/core';
+import { parseTask, titanic } from '@disco/core';
 import { FakeDiscoApi } from '../api/fake-api.js';
 import { configure } from '../config.js';
 import type { DiscoEventDetails } from '../events.js';
@@ -76,10 +76,39 @@ describe('<disco-train> decentralized, two browsers’ worth of peers against a 
   });
 });
 
+describe('<disco-train> decentralized with the fake API (in-memory signalling, real WebRTC)', () => {
+  it('trains a round between two elements of the page', async function () {
+    this.timeout(60_000);
+    const task = parseTask({ ...titanic, id: 'p2p', scheme: 'decentralized', minParticipants: 2, training: { ...titanic.training, epochsPerRound: 1, rounds: 1 } });
+    const api = new FakeDiscoApi({ tasks: [task] });
+    const elements = [0, 1].map((i) => {
+      const el = Object.assign(document.createElement('disco-train'), { api, store: new ModelStore(`disco-p2p-fake-${Date.now()}-${i}`) });
+      el.taskId = 'p2p';
+      document.body.append(el);
+      return el;
+    });
+    try {
+      elements[0]!.files = [await titanicShard(0, 4, 100)];
+      elements[1]!.files = [await titanicShard(1, 4, 100)];
+      const ends = elements.map((el) => new Promise<DiscoEventDetails['disco-round-end']>((resolve) => el.addEventListener('disco-round-end', (e) => resolve(e.detail))));
+      await Promise.all(elements.map((el) => el.start()));
+      for (const end of await Promise.all(ends)) expect([end.round, end.participants]).to.deep.equal([1, 2]);
+      for (const el of elements) {
+        expect(el.phase).to.equal('finished');
+        expect(part(el, 'peers')!.textContent).to.match(/exchanged with them: [\d.]+ KB sent/);
+      }
+    } finally {
+      for (const el of elements) el.remove();
+    }
+  });
+});
+
 describe('<disco-train> decentralized, refusals', () => {
   it('explains that decentralized training needs a server when the API cannot introduce peers', async () => {
     const task = { ...titanic, id: 'p2p', scheme: 'decentralized' as const };
-    const el = Object.assign(document.createElement('disco-train'), { api: new FakeDiscoApi({ tasks: [task] }), store: new ModelStore(`disco-p2p-refusal-${Date.now()}`) });
+    // An API without the signalling port (`peers` is optional in DiscoApi).
+    const api = Object.assign(new FakeDiscoApi({ tasks: [task] }), { peers: undefined });
+    const el = Object.assign(document.createElement('disco-train'), { api, store: new ModelStore(`disco-p2p-refusal-${Date.now()}`) });
     el.taskId = 'p2p';
     document.body.append(el);
     el.files = [await titanicShard(0, 10, 40)];
