@@ -75,4 +75,5 @@ export type DiscoErrorCode =
   | 'worker'
   | 'storage'
   | 'model'
+  | 'unsupported-scheme'
   | (string & {});
