@@ -97,8 +97,29 @@ describe('<disco-train> decentralized with the fake API (in-memory signalling, r
         expect(el.phase).to.equal('finished');
         expect(part(el, 'peers')!.textContent).to.match(/exchanged with them: [\d.]+ KB sent/);
       }
+      await expect(elements[0]).to.be.accessible();
     } finally {
       for (const el of elements) el.remove();
+    }
+  });
+
+  it('stops on demand: the session ends stopped, the model trained so far is saved', async function () {
+    this.timeout(60_000);
+    const task = parseTask({ ...titanic, id: 'p2p-solo', scheme: 'decentralized', minParticipants: 1, training: { ...titanic.training, epochsPerRound: 50, rounds: 3 } });
+    const el = Object.assign(document.createElement('disco-train'), { api: new FakeDiscoApi({ tasks: [task] }), store: new ModelStore(`disco-p2p-stop-${Date.now()}`) });
+    el.taskId = 'p2p-solo';
+    document.body.append(el);
+    try {
+      el.files = [await titanicShard(0, 4, 100)];
+      el.addEventListener('disco-epoch-end', () => el.stop(), { once: true });
+      const ended = new Promise<DiscoEventDetails['disco-train-end']>((resolve) => el.addEventListener('disco-train-end', (e) => resolve(e.detail)));
+      await el.start();
+      const detail = await ended;
+      expect(detail.stopped).to.equal(true);
+      expect(detail.modelId).not.to.equal('');
+      expect(el.phase).to.equal('finished');
+    } finally {
+      el.remove();
     }
   });
 });
