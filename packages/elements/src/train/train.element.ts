@@ -449,7 +449,7 @@ export class DiscoTrain extends DiscoElement {
       <h3 id="progress-heading">Progress</h3>
       <div class="progress" part="progress">
         ${collaborative ? bar('round-progress', 'Round', p.round, p.rounds) : nothing} ${bar('epoch-progress', 'Epoch', p.epoch, p.epochs)}
-        ${bar('batch-progress', 'Batch', p.batch, p.batches)}
+        ${p.batches > 0 || !collaborative ? bar('batch-progress', 'Batch', p.batch, p.batches) : nothing}
       </div>
       ${collaborative
         ? html`<p part="participants">Participants now: <strong>${t.participants ?? '–'}</strong></p>`

@@ -302,8 +302,13 @@ export class TrainingController implements ReactiveController {
           trainLoss: num(event.trainLoss) ?? this.lastEpoch?.loss,
         };
         this.result = { metrics, modelId: '', stopped: event.stopped === true };
-        if (this.peers && typeof event.bytesSent === 'number' && typeof event.bytesReceived === 'number')
-          this.peers = { ...this.peers, bytesSent: event.bytesSent, bytesReceived: event.bytesReceived };
+        // The session closes its peer connections once done; the totals are the session's.
+        if (this.peers)
+          this.peers = {
+            ...this.peers,
+            connected: 0,
+            ...(typeof event.bytesSent === 'number' && typeof event.bytesReceived === 'number' && { bytesSent: event.bytesSent, bytesReceived: event.bytesReceived }),
+          };
         if (p.rounds > 0 && !event.stopped) p.round = p.rounds;
         this.addLog('info', event.stopped ? 'Training stopped.' : 'Training finished.');
         break;
