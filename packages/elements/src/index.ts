@@ -15,6 +15,7 @@ export type { DiscoEvent, DiscoEventDetails, DiscoEventMap, DiscoEventName, Disc
 export { DiscoApiError, type DiscoApi, type DiscoApiErrorCode, type ModelUpload, type ModelVersionInfo, type RoundInfo, type TaskSummary } from './api/disco-api.js';
 export { FakeDiscoApi, type FakeDiscoApiOptions } from './api/fake-api.js';
 export { InMemoryFederation } from './api/in-memory-federation.js';
+export { InMemorySignalling } from './api/in-memory-signalling.js';
 export { createRemoteApi, remoteApiFor } from './api/remote-api.js';
 
 export { ModelStore, defaultModelStore, downloadModelFiles, type StoredModel, type StoredModelFiles, type StoredModelInfo } from './library/model-store.js';
