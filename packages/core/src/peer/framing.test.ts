@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { encodeFrames, FRAME_HEADER_BYTES, FramingError, MAX_FRAME_BYTES, Reassembler } from './framing.js';
+import { encodeFrames, FRAME_HEADER_BYTES, FramingError, goodbyeFrame, isGoodbye, MAX_FRAME_BYTES, Reassembler } from './framing.js';
 
 function bytes(n: number, seed = 1): Uint8Array {
   const out = new Uint8Array(n);
@@ -49,6 +49,16 @@ test('a corrupted payload is refused with a checksum error', () => {
   assert.equal(r.pending, 0);
 });
 
+test('a lost or repeated frame is refused', () => {
+  const frames = [...encodeFrames(8, bytes(5000), 1000)];
+  const r = new Reassembler();
+  r.push(frames[0]);
+  assert.throws(() => r.push(frames[2]), /frame at 1944 where 972 was expected \(lost, repeated or reordered frame\)/);
+  const again = new Reassembler();
+  again.push(frames[0]);
+  assert.throws(() => again.push(frames[0]), /where 972 was expected/);
+});
+
 test('a frame running past the announced length is refused', () => {
   const [frame] = [...encodeFrames(4, bytes(100), 1000)];
   const view = new DataView(frame.buffer);
@@ -71,4 +81,9 @@ test('lengths above 4 GiB are representable in the header', () => {
 test('garbage is refused', () => {
   assert.throws(() => new Reassembler().push(new Uint8Array(3)), /shorter than its header/);
   assert.throws(() => new Reassembler().push(new Uint8Array(40)), /bad magic byte/);
+});
+
+test('a goodbye frame is told apart from message frames', () => {
+  assert.ok(isGoodbye(goodbyeFrame()));
+  assert.ok(![...encodeFrames(1, new Uint8Array(0))].some(isGoodbye));
 });

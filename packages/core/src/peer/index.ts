@@ -6,7 +6,7 @@ export type { PeerConnectionOptions, PeerConnectionEvents, PeerConnectionState }
 export { PeerNetwork } from './peer-network.js';
 export type { PeerNetworkOptions, PeerNetworkEvents, ConnectResult } from './peer-network.js';
 export { LocalSignalling } from './local-signalling.js';
-export { encodeFrames, Reassembler, FramingError, MAX_FRAME_BYTES, FRAME_HEADER_BYTES } from './framing.js';
+export { encodeFrames, Reassembler, FramingError, goodbyeFrame, isGoodbye, MAX_FRAME_BYTES, FRAME_HEADER_BYTES } from './framing.js';
 export { Emitter } from './emitter.js';
 export { peerGroups, ALL_TO_ALL_MAX, type PeerGroups, type TopologyName } from './topology.js';
 export type { PeerRoundInfo, PeerServerEvent, PeerJoinResult, PeerSignallingApi } from './signalling-api.js';

@@ -1,6 +1,6 @@
 import SimplePeer from 'simple-peer';
 import { Emitter } from './emitter.js';
-import { encodeFrames, FramingError, MAX_FRAME_BYTES, Reassembler } from './framing.js';
+import { encodeFrames, FramingError, goodbyeFrame, isGoodbye, MAX_FRAME_BYTES, Reassembler } from './framing.js';
 import type { IceServer, PeerSignal, PeerStats, RtcSignalData, WrtcImplementation } from './types.js';
 
 /** The part of a simple-peer instance this transport uses (kept local so core's types need no Node streams). */
@@ -16,6 +16,9 @@ interface SimplePeerInstance {
   removeListener(event: 'drain' | 'close', listener: () => void): void;
 }
 type SimplePeerConstructor = new (options: Record<string, unknown>) => SimplePeerInstance;
+
+/** How long a closing connection stays up for its goodbye frame to leave. */
+const GOODBYE_GRACE_MS = 100;
 
 export type PeerConnectionState = 'new' | 'connecting' | 'connected' | 'closed' | 'failed';
 
@@ -200,10 +203,20 @@ export class PeerConnection extends Emitter<PeerConnectionEvents> {
     return run;
   }
 
-  /** Closes the connection; pending sends reject. */
+  /** Closes the connection, telling the other side (a goodbye frame); pending sends reject. */
   close(reason = 'closed locally'): void {
     if (this.#state === 'closed') return;
     const wasOpen = this.#state === 'connected' || this.#state === 'connecting';
+    if (this.#state === 'connected' && this.#peer) {
+      const peer = this.#peer;
+      try {
+        peer.write(goodbyeFrame());
+      } catch {
+        // closing anyway
+      }
+      // Give the goodbye a moment to leave before the channel is torn down.
+      this.#dropPeer(GOODBYE_GRACE_MS);
+    }
     this.#state = 'closed';
     this.#settle?.(new Error(reason));
     this.#dropPeer();
@@ -256,6 +269,12 @@ export class PeerConnection extends Emitter<PeerConnectionEvents> {
     peer.on('data', (frame) => {
       if (!current()) return;
       this.stats.bytesReceived += frame.length;
+      if (isGoodbye(frame)) {
+        this.#dropPeer();
+        this.#state = 'closed';
+        this.emit('close', `peer ${this.remoteId} left`);
+        return;
+      }
       try {
         const done = this.#reassembler.push(frame);
         if (done) {
@@ -286,13 +305,14 @@ export class PeerConnection extends Emitter<PeerConnectionEvents> {
     for (const data of held ?? []) this.#signal({ kind: 'rtc', connection: this.#connection, data });
   }
 
-  #dropPeer(): void {
+  #dropPeer(delayMs = 0): void {
     const peer = this.#peer;
     if (!peer) return;
     this.#peer = null;
     this.#retired.add(this.#connection);
     this.#reassembler.clear();
-    peer.destroy();
+    if (delayMs) setTimeout(() => peer.destroy(), delayMs);
+    else peer.destroy();
   }
 
   #signal(signal: PeerSignal): void {

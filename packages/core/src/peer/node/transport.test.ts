@@ -9,10 +9,12 @@ const wrtc = nodeWrtc();
 const opened: PeerNetwork[] = [];
 after(() => opened.forEach((n) => n.close()));
 
-function pair(options = {}) {
+function pair() {
   const signalling = new LocalSignalling();
-  const a = signalling.network('peer-a', { wrtc, ...options });
-  const b = signalling.network('peer-b', { wrtc, ...options });
+  // Short attempts: a rare stuck handshake is retried quickly.
+  const a = signalling.network('peer-a', { wrtc, connectTimeoutMs: 3000 });
+  const b = signalling.network('peer-b', { wrtc, connectTimeoutMs: 3000 });
+  for (const n of [a, b]) n.on('error', (peer, error) => console.error(`${n.localId} ↔ ${peer}: ${error.message}`));
   opened.push(a, b);
   return { signalling, a, b };
 }
@@ -21,7 +23,7 @@ function nextMessage(network: PeerNetwork): Promise<{ from: string; message: Uin
   return new Promise((resolve) => network.once('message', (from, message) => resolve({ from, message })));
 }
 
-test('a 20 MB message crosses a real data channel intact (CRC-32 checked)', async () => {
+test('a 20 MB message crosses a real data channel intact (CRC-32 checked)', { timeout: 30_000 }, async () => {
   const { a, b } = pair();
   const result = await a.connect(['peer-b']);
   assert.deepEqual(result, { connected: ['peer-b'], failed: [] });
@@ -39,7 +41,7 @@ test('a 20 MB message crosses a real data channel intact (CRC-32 checked)', asyn
   assert.ok(a.stats.bytesSent > message.length && a.stats.bytesSent < message.length * 1.001);
 });
 
-test('messages keep their order and count in both directions', async () => {
+test('messages keep their order and count in both directions', { timeout: 30_000 }, async () => {
   const { a, b } = pair();
   await Promise.all([a.connect(['peer-b']), b.connect(['peer-a'])]);
   const got: number[] = [];
@@ -57,7 +59,7 @@ test('messages keep their order and count in both directions', async () => {
   assert.deepEqual((await back).message, new Uint8Array([9]));
 });
 
-test('a peer that never answers is reported as failed after its attempts, not waited for', async () => {
+test('a peer that never answers is reported as failed after its attempts, not waited for', { timeout: 30_000 }, async () => {
   const signalling = new LocalSignalling();
   const a = signalling.network('peer-a', { wrtc, connectTimeoutMs: 300, attempts: 2 });
   signalling.network('peer-z', { wrtc });
@@ -74,11 +76,11 @@ test('a peer that never answers is reported as failed after its attempts, not wa
   assert.ok(Date.now() - started < 2000);
 });
 
-test('the connection closing is reported to the other side', async () => {
+test('the connection closing is reported to the other side at once', { timeout: 20_000 }, async () => {
   const { a, b } = pair();
   await a.connect(['peer-b']);
-  const closed = new Promise<string>((resolve) => b.on('disconnect', (id) => resolve(id)));
+  const closed = new Promise<string>((resolve) => b.on('disconnect', (id, reason) => resolve(`${id}: ${reason}`)));
   a.disconnect('peer-b');
-  assert.equal(await closed, 'peer-a');
+  assert.equal(await closed, 'peer-a: peer peer-a left');
   await assert.rejects(a.send('peer-b', new Uint8Array(1)), /not connected/);
 });
