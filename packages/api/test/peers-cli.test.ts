@@ -30,8 +30,7 @@ test('disco train --scheme decentralized: two peer processes train a task of a s
   for (const run of runs) {
     assert.equal(run.code, 0, run.stderr);
     assert.deepEqual(run.events.filter((e) => e.type === 'round').map((e) => [e.round, e.participants]), [[1, 2], [2, 2]]);
-    const peers = run.events.filter((e) => e.type === 'peers').at(-1);
-    assert.equal(peers?.connected, 1);
+    assert.equal(Math.max(...run.events.filter((e) => e.type === 'peers').map((e) => e.connected as number)), 1);
     assert.equal(run.events.at(-1)?.type, 'done');
   }
 });

@@ -2,7 +2,7 @@ import { expect } from '@open-wc/testing';
 import { executeServerCommand } from '@web/test-runner-commands';
 import { createPeerSignallingApi } from '@disco/api/client';
 import { initBackend } from '../backend/init-backend.js';
-import { DecentralizedClient } from '../client/decentralized.js';
+import { DecentralizedClient } from './decentralized.js';
 import { shardDataset } from '../data/operations.js';
 import { parseTabular } from '../data/tabular.js';
 import { getFlatWeights } from '../model/index.js';
@@ -36,9 +36,10 @@ it('two peers in one page and a Node peer train one decentralized round together
     for (const [i, list] of events.entries()) {
       const round = list.find((e) => e.type === 'round');
       expect(round, `page peer ${i}`).to.include({ round: 1, participants: 3 });
-      const peers = list.filter((e) => e.type === 'peers').at(-1) as Extract<TrainingEvent, { type: 'peers' }>;
-      expect(peers.connected).to.equal(2);
-      expect(peers.bytesReceived).to.be.greaterThan(2 * 4 * 1000);
+      const peers = list.filter((e): e is Extract<TrainingEvent, { type: 'peers' }> => e.type === 'peers');
+      // Connected to both others while the round ran (at the end they leave one by one).
+      expect(Math.max(...peers.map((e) => e.connected))).to.equal(2);
+      expect(peers.at(-1)!.bytesReceived).to.be.greaterThan(2 * 4 * 1000);
       expect(list.at(-1)?.type).to.equal('done');
     }
     // All three aggregated the same three models.

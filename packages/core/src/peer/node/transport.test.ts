@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { LocalSignalling } from '../local-signalling.js';
 import { nodeWrtc } from './wrtc.js';
 import { crc32 } from '../../weights/crc32.js';
+import { decodeWeights, encodeWeights } from '../../weights/codec.js';
 import type { PeerNetwork } from '../peer-network.js';
 
 const wrtc = nodeWrtc();
@@ -23,22 +24,25 @@ function nextMessage(network: PeerNetwork): Promise<{ from: string; message: Uin
   return new Promise((resolve) => network.once('message', (from, message) => resolve({ from, message })));
 }
 
-test('a 20 MB message crosses a real data channel intact (CRC-32 checked)', { timeout: 30_000 }, async () => {
+test('a 20 MB model crosses a real data channel intact (frames checked by CRC-32, then the codec checksum)', { timeout: 30_000 }, async () => {
   const { a, b } = pair();
   const result = await a.connect(['peer-b']);
   assert.deepEqual(result, { connected: ['peer-b'], failed: [] });
-  const message = new Uint8Array(20 * 1024 * 1024);
-  for (let i = 0; i < message.length; i += 4096) message[i] = (i / 4096) & 0xff;
-  message[message.length - 1] = 42;
+  const values = new Float32Array(5 * 1024 * 1024); // 20 MiB of float32
+  for (let i = 0; i < values.length; i++) values[i] = Math.sin(i);
+  const model = encodeWeights({ values, shapes: [{ name: 'dense/kernel', shape: [5 * 1024, 1024] }] }, { taskId: 'big', modelVersion: 3 });
   const received = nextMessage(b);
-  await a.send('peer-b', message);
-  const { from, message: got } = await received;
+
+  await a.send('peer-b', model);
+
+  const { from, message } = await received;
   assert.equal(from, 'peer-a');
-  assert.equal(got.length, message.length);
-  assert.equal(crc32(got), crc32(message));
+  assert.equal(crc32(message), crc32(model));
+  const decoded = decodeWeights(message); // checks the payload's CRC-32 again
+  assert.deepEqual(decoded.weights.values, values);
   assert.equal(a.stats.messagesSent, 1);
   assert.equal(b.stats.bytesReceived, a.stats.bytesSent);
-  assert.ok(a.stats.bytesSent > message.length && a.stats.bytesSent < message.length * 1.001);
+  assert.ok(a.stats.bytesSent > model.length && a.stats.bytesSent < model.length * 1.001, 'framing costs under 0.1 %');
 });
 
 test('messages keep their order and count in both directions', { timeout: 30_000 }, async () => {
