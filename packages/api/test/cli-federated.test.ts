@@ -8,7 +8,7 @@ import WebSocket from 'ws';
 import { decodeWeights, getBuiltinTask, type Task } from '@disco/core';
 import { titanicCsvPath } from '@disco/core/node';
 import { closeDiscoClient, createDiscoClient, createFederationApi } from '../src/client.js';
-import { startDisco, startServe, stop, type DiscoProcess } from './cli-helpers.js';
+import { disco, startDisco, startServe, stop, type DiscoProcess } from './cli-helpers.js';
 
 /**
  * Several `disco train --scheme federated` processes against a real `disco serve`: the same global
@@ -119,6 +119,11 @@ describe('disco train --scheme federated against disco serve', () => {
         [3, 3, 3],
       ],
     );
+
+    // simulate against this server refuses to start clients that could never close a round.
+    const tooFew = await disco(['simulate', '--server', server.url, '--task', 'titanic', '--clients', '1', '--rounds', '1']);
+    assert.equal(tooFew.code, 1);
+    assert.equal(tooFew.stderr, `disco: task "titanic" on ${server.url} needs at least 2 participants per round: run --clients 2 or more\n`);
   });
 
   test('a client killed mid-round: the round closes at its deadline with the others and training goes on', async () => {

@@ -112,6 +112,7 @@ export async function simulateCommand(argv: string[], io: CliIo): Promise<number
 
     const started = Date.now();
     const { createFederationApi } = await import('../client.js');
+    if (serverUrl) await checkRemoteTask(serverUrl, taskId, clients);
     const local = serverUrl ? undefined : await startOwnServer(simulationTask(builtin, { clients, rounds, ...overrides }));
     const url = serverUrl ?? (local as OwnServer).url;
     const apis: FederationApi[] = shards.map(() => createFederationApi(url, { WebSocket }));
@@ -178,6 +179,25 @@ export async function simulateCommand(argv: string[], io: CliIo): Promise<number
   } catch (error) {
     reporter.error(error);
     return error instanceof UsageError ? 2 : 1;
+  }
+}
+
+/** Refuses a task of `url` that no round could close with `clients` participants (or that is not federated). */
+async function checkRemoteTask(url: string, taskId: string, clients: number): Promise<void> {
+  const { createDiscoClient, closeDiscoClient, toDiscoApiError } = await import('../client.js');
+  const client = createDiscoClient(url);
+  try {
+    const { task } = await client.tasks.get.query({ id: taskId });
+    if (task.scheme !== 'federated') throw new CliError('not-federated', `task "${taskId}" on ${url} is ${task.scheme}, not federated`);
+    if (task.minParticipants > clients)
+      throw new CliError(
+        'too-few-clients',
+        `task "${taskId}" on ${url} needs at least ${task.minParticipants} participants per round: run --clients ${task.minParticipants} or more`,
+      );
+  } catch (error) {
+    throw error instanceof CliError ? error : toDiscoApiError(error);
+  } finally {
+    closeDiscoClient(client);
   }
 }
 
