@@ -180,6 +180,15 @@ export class DecentralizedClient {
     this.participantId = joined.participantId;
     const task = (this.task = joined.task);
     if (task.scheme !== 'decentralized') throw new Error(`task "${task.id}" is ${task.scheme}, not decentralized`);
+    const target = options.rounds ?? task.training.rounds;
+    const model = (this.model ??= buildModel(task));
+    const encodedInitial = await this.api.downloadInitialModel(task.id);
+    const initial = decodeWeights(encodedInitial).weights;
+    const mismatch = describeShapeMismatch(weightShapes(model), initial.shapes);
+    if (mismatch) throw new Error(`the task's model does not fit this client's: ${mismatch}`);
+    setFlatWeights(model, initial);
+    this.current = initial;
+
     this.network = new PeerNetwork({
       localId: joined.participantId,
       sendSignal: (to, s) => this.api.signal(joined.token, to, s),
@@ -187,8 +196,11 @@ export class DecentralizedClient {
       iceServers: joined.iceServers,
       connectTimeoutMs: options.connectTimeoutMs ?? 5_000,
       attempts: options.connectAttempts ?? 3,
+      // Every message is a model of this size at most (float32), plus its header: refuse anything larger.
+      maxMessageBytes: 2 * encodedInitial.length + 64 * 1024,
     });
     this.listen(this.network);
+    // Signals wait on the server until this subscription takes them.
     this.unsubscribe = this.api.watch(
       joined.token,
       (event) => {
@@ -198,14 +210,6 @@ export class DecentralizedClient {
       (error) => this.emit({ type: 'log', level: 'warn', message: `signalling subscription: ${error.message}` }),
     );
     if (joined.round) this.updateRound(joined.round);
-
-    const target = options.rounds ?? task.training.rounds;
-    const model = (this.model ??= buildModel(task));
-    const initial = decodeWeights(await this.api.downloadInitialModel(task.id)).weights;
-    const mismatch = describeShapeMismatch(weightShapes(model), initial.shapes);
-    if (mismatch) throw new Error(`the task's model does not fit this client's: ${mismatch}`);
-    setFlatWeights(model, initial);
-    this.current = initial;
     const data = typeof options.dataset === 'function' ? await options.dataset(task) : options.dataset;
     const { train, validation } = holdOut(data, options.validation ?? task.training.validationSplit, task.training.seed);
     const trainer = new Trainer(model, task.training);
@@ -316,6 +320,7 @@ export class DecentralizedClient {
     this.current = aggregate;
     this.completedRound = round;
     this.inbox.delete(round);
+    this.unacknowledged.delete(round - 1);
     this.emit({
       type: 'round',
       round,
