@@ -27,6 +27,7 @@ export class UsageError extends CliError {
   }
 }
 
+/** The options a command accepts, as `node:util` `parseArgs` takes them. */
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 
 /** Parsed values of a command's options: strings and booleans, as declared. */

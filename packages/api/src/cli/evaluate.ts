@@ -5,6 +5,7 @@ import { choiceOption, optionalString, parseCommand, requireString, UsageError, 
 import { backends, resolveTask, startTf } from './common.js';
 import { Reporter, type CliIo } from './output.js';
 
+/** `disco evaluate --help`. */
 export const evaluateUsage = `Usage:
   disco evaluate --task <id|file.json> --model <dir> --data <path> [--json]
 

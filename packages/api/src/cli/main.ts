@@ -7,6 +7,7 @@ import { processIo, Reporter, type CliIo } from './output.js';
  * module, loaded only when used, so that `disco --help` answers at once.
  */
 
+/** The top-level help: the commands. */
 export const usage = `Usage: disco <command> [options]
 
 Commands:

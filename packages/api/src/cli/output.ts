@@ -22,6 +22,7 @@ export const processIo: CliIo = {
 /** A training event, or a command's own event (e.g. simulate's per-round test accuracy). */
 export type CliEvent = TrainingEvent | { type: string; [key: string]: unknown };
 
+/** How a {@link Reporter} prints. */
 export interface ReporterOptions {
   json: boolean;
   io?: CliIo;

@@ -18,6 +18,7 @@ import { choiceOption, CliError, integerOption, numberOption, optionalString, pa
 import { backends, startTf, withStopSignals } from './common.js';
 import { Reporter, type CliIo } from './output.js';
 
+/** `disco simulate --help`. */
 export const simulateUsage = `Usage:
   disco simulate --task <id> --clients <n> --rounds <r> [--split iid|label-skew] [--seed s]
                  [--scheme federated|decentralized] [--server <url>] [--out <dir>] [--json]
@@ -242,6 +243,7 @@ export function simulationTask(task: Task, { clients, rounds, epochs, batchSize,
   };
 }
 
+/** The simulation's own in-process server. */
 export interface OwnServer {
   url: string;
   close(): Promise<void>;

@@ -5,6 +5,7 @@ import { choiceOption, integerOption, numberOption, optionalString, parseCommand
 import { backends, resolveTask, startTf, withStopSignals } from './common.js';
 import { Reporter, type CliIo } from './output.js';
 
+/** `disco train --help`. */
 export const trainUsage = `Usage:
   disco train --task <id|file.json> --data <path> --scheme local [--epochs n] [--out <dir>] [--json]
   disco train --server <url> --task <id> --data <path> --scheme federated [--out <dir>] [--json]
