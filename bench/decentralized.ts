@@ -79,7 +79,7 @@ async function groupSetup(): Promise<BenchResult> {
     }
   });
   return {
-    name: 'group-of-4-setup',
+    name: 'set-up of a full mesh of 4 peers (6 WebRTC connections, signalling through the server)',
     value: Math.round(median(times)),
     unit: 'ms',
     details: { runs: times.map(Math.round), connections: (PEERS * (PEERS - 1)) / 2, signalling: 'tRPC over HTTP + WebSocket, in-process server' },
@@ -190,7 +190,7 @@ async function throughput(): Promise<BenchResult[]> {
   const ratios = transport.map((t, i) => t / raw[i]);
   return [
     {
-      name: '20mb-transport-vs-raw-datachannel',
+      name: '20 MB update: transport throughput / raw data-channel throughput (simple-peer + node-datachannel)',
       value: Number(median(ratios).toFixed(3)),
       unit: '× raw throughput',
       details: {
@@ -198,10 +198,10 @@ async function throughput(): Promise<BenchResult[]> {
         rawMBps: Number(median(raw).toFixed(1)),
         transportRuns: transport.map((v) => Number(v.toFixed(1))),
         rawRuns: raw.map((v) => Number(v.toFixed(1))),
-        note: 'both ends in one process (one CPU thread for sender and receiver); the transport adds 28-byte frame headers and a CRC-32 of the whole message at each end',
+        note: 'both ends in one process, one thread for sender and receiver; the transport adds 28-byte frame headers and a running CRC-32 at each end',
       },
     },
-    { name: '20mb-transport-throughput', value: Number(median(transport).toFixed(1)), unit: 'MB/s' },
+    { name: '20 MB update through the transport (frames, running CRC-32, reassembly)', value: Number(median(transport).toFixed(1)), unit: 'MB/s' },
   ];
 }
 
@@ -235,7 +235,7 @@ async function rounds(): Promise<BenchResult> {
     decentralized.push(await roundTime('decentralized', shards, ROUNDS));
   }
   return {
-    name: 'round-time-4-peers-vs-4-federated',
+    name: 'titanic: round time of 4 decentralized peers / 4 federated clients',
     value: Number((median(decentralized) / median(federated)).toFixed(3)),
     unit: '× federated round time',
     details: {
