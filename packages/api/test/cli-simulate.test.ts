@@ -46,7 +46,7 @@ describe('disco simulate', () => {
 
   test('MNIST, 4 clients on a label-skewed split, 5 rounds: ≥ 0.93 on its test set', async () => {
     // 6,000 digits dealt by label (each client holds 4-5 classes, mostly 2), 2 local epochs per round with
-    // batches of 64 at lr 0.004 and momentum 0.9 (see docs/decisions/0005): about 2 minutes on 2 cores.
+    // batches of 64 at lr 0.004 and momentum 0.9 (see docs/decisions/0007): about 2 minutes on 2 cores.
     const run = await disco(
       [
         'simulate', '--task', 'mnist', '--clients', '4', '--rounds', '5', '--split', 'label-skew',
