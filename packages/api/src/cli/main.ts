@@ -11,9 +11,11 @@ import { processIo, Reporter, type CliIo } from './output.js';
 export const usage = `Usage: disco <command> [options]
 
 Commands:
-  train      train a model on your data, alone (--scheme local) or with others (--scheme federated)
+  train      train a model on your data, alone (--scheme local) or with others (--scheme federated
+             through a server, or --scheme decentralized peer to peer)
   evaluate   measure a saved model on labelled data
-  simulate   run a federated training of several simulated clients on a built-in data set
+  simulate   run a federated (or decentralized) training of several simulated clients on a built-in
+             data set
   serve      start the Disco API server
 
 Run "disco <command> --help" for the options of a command.`;
