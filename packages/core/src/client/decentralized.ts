@@ -12,7 +12,8 @@ import { Trainer } from '../training/index.js';
 import { decodeWeights, encodeWeights, WeightsFormatError } from '../weights/codec.js';
 import { describeShapeMismatch, type FlatWeights } from '../weights/flat.js';
 import { holdOut } from './local.js';
-import { EventChannel, SessionStopped, sleep, throwIfStopped } from './session.js';
+import { EventChannel } from '../util/event-channel.js';
+import { SessionStopped, sleep, throwIfStopped } from './session.js';
 
 /** Options of a {@link DecentralizedClient}. */
 export interface DecentralizedClientOptions {

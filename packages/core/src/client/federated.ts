@@ -10,7 +10,8 @@ import { describeShapeMismatch, subtract, type FlatWeights } from '../weights/fl
 import type { FederationApi, RoundState } from './federation-api.js';
 import { holdOut } from './local.js';
 import { absentClasses, lookahead, maskClasses, outputBiasOffset, unmaskClasses } from './non-iid.js';
-import { backoffDelay, EventChannel, SessionStopped, sleep, throwIfStopped, type BackoffOptions } from './session.js';
+import { EventChannel } from '../util/event-channel.js';
+import { backoffDelay, SessionStopped, sleep, throwIfStopped, type BackoffOptions } from './session.js';
 
 /** Options of a {@link FederatedClient}. */
 export interface FederatedClientOptions {

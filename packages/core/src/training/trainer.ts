@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
-import { EventChannel } from '../client/session.js';
 import type { Dataset } from '../data/dataset.js';
 import { seededPermutation } from '../data/random.js';
 import { compileModel } from '../model/build.js';
 import { ModelError } from '../model/errors.js';
 import { trainingSettings, type TrainingSettings } from '../task/schema.js';
+import { EventChannel } from '../util/event-channel.js';
 import type { EpochMetrics, TrainingEvent } from './events.js';
 import { yieldToEventLoop } from './yield.js';
 
