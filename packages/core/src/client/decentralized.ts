@@ -2,7 +2,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { createStrategy } from '../aggregation/index.js';
 import type { Dataset } from '../data/dataset.js';
 import { evaluateModel } from '../evaluation/index.js';
-import { buildModel, compileModel, getFlatWeights, setFlatWeights, weightShapes } from '../model/index.js';
+import { buildModel, getFlatWeights, setFlatWeights, weightShapes } from '../model/index.js';
 import { PeerNetwork } from '../peer/peer-network.js';
 import type { PeerRoundInfo, PeerSignallingApi } from '../peer/signalling-api.js';
 import type { WrtcImplementation } from '../peer/types.js';
@@ -11,9 +11,8 @@ import type { EpochMetrics, TrainingEvent } from '../training/events.js';
 import { Trainer } from '../training/index.js';
 import { decodeWeights, encodeWeights, WeightsFormatError } from '../weights/codec.js';
 import { describeShapeMismatch, type FlatWeights } from '../weights/flat.js';
-import { holdOut } from './local.js';
-import { EventChannel } from '../util/event-channel.js';
-import { SessionStopped, sleep, throwIfStopped } from './session.js';
+import { finiteMetrics, participantData, streamSession, trainLocalRound, wakeAll } from './round-training.js';
+import { sleep, throwIfStopped } from './session.js';
 
 /** Options of a {@link DecentralizedClient}. */
 export interface DecentralizedClientOptions {
@@ -96,10 +95,10 @@ export class DecentralizedClient {
   private running = false;
   /** The latest round the server told of, and who waits for a change. */
   private latest: PeerRoundInfo | null = null;
-  private roundWaiters: (() => void)[] = [];
+  private readonly roundWaiters: (() => void)[] = [];
   /** Models received, by round then by sender. */
   private readonly inbox = new Map<number, Map<string, Contribution>>();
-  private inboxWaiters: (() => void)[] = [];
+  private readonly inboxWaiters: (() => void)[] = [];
   /** A model a neighbour sent in reply to our request (catching up). */
   private reply: { round: number; weights: FlatWeights } | null = null;
   /** The model after the last completed round (served to peers that catch up). */
@@ -145,32 +144,17 @@ export class DecentralizedClient {
   async *run(): AsyncGenerator<TrainingEvent, DecentralizedResult | undefined> {
     if (this.running) throw new Error('a DecentralizedClient runs one session at a time');
     this.running = true;
-    const channel = new EventChannel<TrainingEvent>();
-    this.emit = (event) => {
-      this.options.onEvent?.(event);
-      channel.push(event);
-    };
-    let result: DecentralizedResult | undefined;
-    const work = this.session().then(
-      (r) => {
-        result = r;
-        channel.end();
+    return yield* streamSession({
+      start: (emit) => {
+        this.emit = emit;
+        return this.session();
       },
-      (error: unknown) => {
-        if (error instanceof SessionStopped || this.abort.signal.aborted) {
-          this.emit({ type: 'done', stopped: true, rounds: this.completedRound, ...this.stats });
-          channel.end();
-        } else channel.fail(error);
-      },
-    );
-    try {
-      yield* channel;
-    } finally {
-      if (!result) this.stop();
-      await work;
-      await this.cleanup();
-    }
-    return result;
+      onEvent: (event) => this.options.onEvent?.(event),
+      stopped: () => this.abort.signal.aborted,
+      stoppedEvent: () => ({ type: 'done', stopped: true, rounds: this.completedRound, ...this.stats }),
+      stop: () => this.stop(),
+      cleanup: () => this.cleanup(),
+    });
   }
 
   private async session(): Promise<DecentralizedResult> {
@@ -211,8 +195,7 @@ export class DecentralizedClient {
       (error) => this.emit({ type: 'log', level: 'warn', message: `signalling subscription: ${error.message}` }),
     );
     if (joined.round) this.updateRound(joined.round);
-    const data = typeof options.dataset === 'function' ? await options.dataset(task) : options.dataset;
-    const { train, validation } = holdOut(data, options.validation ?? task.training.validationSplit, task.training.seed);
+    const { train, validation } = await participantData(options.dataset, options.validation, task);
     const trainer = new Trainer(model, task.training);
     const heartbeat = setInterval(() => void this.api.heartbeat(joined.token).catch(() => undefined), options.heartbeatIntervalMs ?? joined.heartbeatIntervalMs);
     try {
@@ -268,16 +251,7 @@ export class DecentralizedClient {
     const connecting = network.connect(group);
 
     // A fresh optimizer each round, as the federated client does: no momentum carried into the new start.
-    const previousOptimizer = model.optimizer as tf.Optimizer | undefined;
-    compileModel(model, task.training);
-    previousOptimizer?.dispose();
-    let metrics: EpochMetrics = { loss: NaN };
-    for await (const event of trainer.train(train, { epochs: task.training.epochsPerRound, validation, round, signal })) {
-      if (event.type === 'done') continue;
-      if (event.type === 'epoch') metrics = { loss: event.loss, accuracy: event.accuracy, valLoss: event.valLoss, valAccuracy: event.valAccuracy };
-      this.emit(event);
-    }
-    throwIfStopped(signal);
+    const metrics = await trainLocalRound(model, { trainer, train, validation, round, task, signal, emit: this.emit });
 
     // Our own contribution goes through the codec like everyone's, so that quantization treats all alike.
     const encoded = encodeWeights(getFlatWeights(model), {
@@ -490,16 +464,12 @@ export class DecentralizedClient {
   }
 
   private notify(): void {
-    const waiters = this.roundWaiters;
-    this.roundWaiters = [];
-    for (const wake of waiters) wake();
+    wakeAll(this.roundWaiters);
     this.notifyInbox();
   }
 
   private notifyInbox(): void {
-    const waiters = this.inboxWaiters;
-    this.inboxWaiters = [];
-    for (const wake of waiters) wake();
+    wakeAll(this.inboxWaiters);
   }
 
   private async cleanup(): Promise<void> {
@@ -528,15 +498,6 @@ function untilDeadline<T>(promise: Promise<T>, deadline: number, fallback: T): P
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<T>((resolve) => (timer = setTimeout(() => resolve(fallback), Math.max(0, deadline - Date.now()))));
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-function finiteMetrics(metrics: EpochMetrics): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const key of ['loss', 'accuracy', 'valLoss', 'valAccuracy'] as const) {
-    const value = metrics[key];
-    if (typeof value === 'number' && Number.isFinite(value)) out[key] = value;
-  }
-  return out;
 }
 
 function metricsOf(meta: Record<string, number> | undefined): EpochMetrics {

@@ -1,16 +1,15 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { Dataset } from '../data/dataset.js';
 import { evaluateModel } from '../evaluation/index.js';
-import { buildModel, compileModel, getFlatWeights, setFlatWeights, weightShapes } from '../model/index.js';
+import { buildModel, getFlatWeights, setFlatWeights, weightShapes } from '../model/index.js';
 import type { Task } from '../task/schema.js';
 import type { EpochMetrics, TrainingEvent } from '../training/events.js';
 import { Trainer } from '../training/index.js';
 import { decodeWeights, encodeWeights } from '../weights/codec.js';
 import { describeShapeMismatch, subtract, type FlatWeights } from '../weights/flat.js';
 import type { FederationApi, RoundState } from './federation-api.js';
-import { holdOut } from './local.js';
 import { absentClasses, lookahead, maskClasses, outputBiasOffset, unmaskClasses } from './non-iid.js';
-import { EventChannel } from '../util/event-channel.js';
+import { finiteMetrics, participantData, streamSession, trainLocalRound, wakeAll } from './round-training.js';
 import { backoffDelay, SessionStopped, sleep, throwIfStopped, type BackoffOptions } from './session.js';
 
 /** Options of a {@link FederatedClient}. */
@@ -93,7 +92,7 @@ export class FederatedClient {
   private readonly api: FederationApi;
   private readonly abort = new AbortController();
   private state: RoundState | null = null;
-  private stateWaiters: (() => void)[] = [];
+  private readonly stateWaiters: (() => void)[] = [];
   private lastParticipants = -1;
   private unsubscribe: (() => void) | null = null;
   private subscriptionBroken = false;
@@ -137,33 +136,17 @@ export class FederatedClient {
   async *run(): AsyncGenerator<TrainingEvent, FederatedResult | undefined> {
     if (this.running) throw new Error('a FederatedClient runs one session at a time');
     this.running = true;
-    const channel = new EventChannel<TrainingEvent>();
-    this.emit = (event) => {
-      this.options.onEvent?.(event);
-      channel.push(event);
-    };
-    let result: FederatedResult | undefined;
-    const work = this.session().then(
-      (r) => {
-        result = r;
-        channel.end();
+    return yield* streamSession({
+      start: (emit) => {
+        this.emit = emit;
+        return this.session();
       },
-      (error: unknown) => {
-        if (error instanceof SessionStopped || this.abort.signal.aborted) {
-          this.emit({ type: 'done', stopped: true, modelVersion: this.modelVersion, ...this.stats });
-          channel.end();
-        } else channel.fail(error);
-      },
-    );
-    try {
-      yield* channel;
-    } finally {
-      // Also reached when the consumer breaks out of the loop early: stop and clean up.
-      if (!result) this.stop();
-      await work;
-      await this.cleanup();
-    }
-    return result;
+      onEvent: (event) => this.options.onEvent?.(event),
+      stopped: () => this.abort.signal.aborted,
+      stoppedEvent: () => ({ type: 'done', stopped: true, modelVersion: this.modelVersion, ...this.stats }),
+      stop: () => this.stop(),
+      cleanup: () => this.cleanup(),
+    });
   }
 
   private async session(): Promise<FederatedResult> {
@@ -172,9 +155,7 @@ export class FederatedClient {
     const task = this.task as Task;
     const target = this.options.rounds ?? task.training.rounds;
     const model = (this.model ??= buildModel(task));
-    const { dataset } = this.options;
-    const data = typeof dataset === 'function' ? await dataset(task) : dataset;
-    const { train, validation } = holdOut(data, this.options.validation ?? task.training.validationSplit, task.training.seed);
+    const { train, validation } = await participantData(this.options.dataset, this.options.validation, task);
     const absent = this.options.maskAbsentClasses === false ? [] : absentClasses(train);
     const biasOffset = absent.length ? outputBiasOffset(model, train.classes.length) : null;
     this.mask = biasOffset === null ? null : { absent, biasOffset };
@@ -238,20 +219,12 @@ export class FederatedClient {
     const { mask } = this;
     if (mask || (momentum && this.previousGlobal))
       setFlatWeights(model, { values: mask ? maskClasses(start, mask.biasOffset, mask.absent) : start, shapes: global.shapes });
-    freshOptimizer(model, task);
-    let metrics: EpochMetrics = { loss: NaN };
-    for await (const event of trainer.train(train, { epochs: task.training.epochsPerRound, validation, round, signal })) {
-      // The trainer's own `done` closes a round, not the session.
-      if (event.type === 'done') continue;
-      if (event.type === 'epoch') metrics = { loss: event.loss, accuracy: event.accuracy, valLoss: event.valLoss, valAccuracy: event.valAccuracy };
-      this.emit(event);
-    }
-    throwIfStopped(signal);
+    const metrics = await trainLocalRound(model, { trainer, train, validation, round, task, signal, emit: this.emit });
     const local = getFlatWeights(model);
     if (mask) unmaskClasses(local.values, start, mask.biasOffset, mask.absent);
     const update = encodeWeights(
       { values: subtract(local.values, global.values), shapes: global.shapes },
-      { taskId: task.id, modelVersion: this.modelVersion, dtype: task.quantization, meta: updateMeta(train.count, metrics) },
+      { taskId: task.id, modelVersion: this.modelVersion, dtype: task.quantization, meta: { samples: train.count, ...finiteMetrics(metrics) } },
     );
     return (await this.submit(round, update)) ? metrics : null;
   }
@@ -405,9 +378,7 @@ export class FederatedClient {
   }
 
   private notifyState(): void {
-    const waiters = this.stateWaiters;
-    this.stateWaiters = [];
-    for (const wake of waiters) wake();
+    wakeAll(this.stateWaiters);
   }
 
   private async cleanup(): Promise<void> {
@@ -422,27 +393,6 @@ export class FederatedClient {
       }
     }
   }
-}
-
-/**
- * Gives the model a new optimizer of the task's kind, disposing the old one and its state: each round's
- * local training starts from the global weights with no momentum left from this client's previous round,
- * which would otherwise pull the update towards the client's own data (it matters with non-IID data).
- */
-function freshOptimizer(model: tf.LayersModel, task: Task): void {
-  const previous = model.optimizer as tf.Optimizer | undefined;
-  compileModel(model, task.training);
-  previous?.dispose();
-}
-
-/** The header numbers of an update: the FedAvg weight and the local metrics (finite ones only). */
-function updateMeta(samples: number, metrics: EpochMetrics): Record<string, number> {
-  const meta: Record<string, number> = { samples };
-  for (const key of ['loss', 'accuracy', 'valLoss', 'valAccuracy'] as const) {
-    const value = metrics[key];
-    if (typeof value === 'number' && Number.isFinite(value)) meta[key] = value;
-  }
-  return meta;
 }
 
 /** The server's precise error code (e.g. `WRONG_ROUND`), when the error carries one. */
