@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { decodeWeights, encodeWeights, type FlatWeights } from '@disco/core';
 import { createFederationApi } from '@disco/api/client';
-import type { BenchResult } from './run.js';
+import type { BenchResult } from './lib.js';
 
 const PARAMS = 1_000_000;
 const CLIENTS = 100;

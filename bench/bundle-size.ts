@@ -5,7 +5,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import type { BenchResult } from './run.js';
+import type { BenchResult } from './lib.js';
 
 const dist = fileURLToPath(new URL('../packages/elements/dist/', import.meta.url));
 

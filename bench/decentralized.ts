@@ -2,9 +2,6 @@
 // transport vs the raw data channel of the same library (simple-peer + node-datachannel) in the same run,
 // and the round time of 4 decentralized peers vs 4 federated clients on the same task.
 //   npx tsx --conditions=source bench/decentralized.ts
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import SimplePeer from 'simple-peer';
 import WebSocket from 'ws';
@@ -20,39 +17,14 @@ import {
   type Task,
 } from '@disco/core';
 import { loadBuiltinDataset, nodeWrtc } from '@disco/core/node';
-import { startServer } from '@disco/api';
 import { createFederationApi, createPeerSignallingApi } from '@disco/api/client';
 import { simulationTask } from '../packages/api/src/cli/simulate.js';
-
-export interface BenchResult {
-  name: string;
-  value: number;
-  unit: string;
-  target?: string;
-  details?: Record<string, unknown>;
-}
+import { median, withServer, type BenchResult } from './lib.js';
 
 const PEERS = 4;
 const UPDATE_BYTES = 20 * 1024 * 1024;
 const CHUNK = 64 * 1024;
 const wrtc = nodeWrtc();
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
-
-async function withServer<T>(tasks: Task[], body: (url: string) => Promise<T>): Promise<T> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'disco-bench-'));
-  const server = await startServer({ port: 0, dbPath: path.join(dir, 'bench.sqlite'), builtinTasks: tasks, adminToken: 'bench' });
-  try {
-    return await body(server.url);
-  } finally {
-    await server.close();
-    await rm(dir, { recursive: true, force: true });
-  }
-}
 
 /** Full mesh of 4 peers through a real signalling server: from the first connect() to the last open channel. */
 async function groupSetup(): Promise<BenchResult> {

@@ -5,9 +5,6 @@
 // per parameter of one update (HTTP request line, headers and body, as counted on the socket).
 //   npx tsx --conditions=source bench/federated-overhead.ts
 import http from 'node:http';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import WebSocket from 'ws';
@@ -28,17 +25,9 @@ import {
   type Task,
 } from '@disco/core';
 import { loadBuiltinDataset } from '@disco/core/node';
-import { startServer } from '@disco/api';
 import { createFederationApi } from '@disco/api/client';
 import { simulationTask } from '../packages/api/src/cli/simulate.js';
-
-export interface BenchResult {
-  name: string;
-  value: number;
-  unit: string;
-  target?: string;
-  details?: Record<string, unknown>;
-}
+import { median, timed, withServer, type BenchResult, type Timing } from './lib.js';
 
 const CLIENTS = 4;
 /** Timed runs of each contender, after one untimed warm-up each. */
@@ -48,38 +37,6 @@ interface Case {
   name: string;
   task: Task;
   shards: Dataset[];
-}
-
-interface Timing {
-  wallMs: number;
-  cpuMs: number;
-}
-
-async function timed(work: () => Promise<void>): Promise<Timing> {
-  const cpu = process.cpuUsage();
-  const started = performance.now();
-  await work();
-  const wallMs = performance.now() - started;
-  const { user, system } = process.cpuUsage(cpu);
-  return { wallMs, cpuMs: (user + system) / 1000 };
-}
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
-
-/** A server in this process on a free port with a throw-away SQLite file (started and stopped outside the timings). */
-async function withServer<T>(tasks: Task[], body: (url: string) => Promise<T>): Promise<T> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'disco-bench-'));
-  const server = await startServer({ port: 0, dbPath: path.join(dir, 'bench.sqlite'), builtinTasks: tasks, adminToken: 'bench' });
-  try {
-    return await body(server.url);
-  } finally {
-    await server.close();
-    await rm(dir, { recursive: true, force: true });
-  }
 }
 
 /** The federated run: every client joins, trains each round, sends its update, downloads each new model. */

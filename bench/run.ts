@@ -5,15 +5,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { BenchResult } from './lib.js';
 
-export interface BenchResult {
-  name: string;
-  value: number;
-  unit: string;
-  /** The target the issue sets, e.g. `≤ 1.05`. */
-  target?: string;
-  details?: Record<string, unknown>;
-}
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const benches = ['trainer-vs-fit', 'federated-overhead', 'aggregation', 'decentralized', 'bundle-size'];

@@ -7,14 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { buildModel, getBuiltinTask, initBackend, Trainer, type Dataset, type Task } from '@disco/core';
 import { loadBuiltinDataset } from '@disco/core/node';
 import { pathToFileURL } from 'node:url';
-
-export interface BenchResult {
-  name: string;
-  value: number;
-  unit: string;
-  target?: string;
-  details?: Record<string, unknown>;
-}
+import { median, timed, type BenchResult, type Timing } from './lib.js';
 
 interface Case {
   name: string;
@@ -25,28 +18,6 @@ interface Case {
   /** Timed runs of each contender (after one untimed warm-up each): more for the short case, whose times vary more. */
   runs: number;
 }
-
-
-interface Timing {
-  wallMs: number;
-  cpuMs: number;
-}
-
-/** Times `work`: wall clock and this process's CPU time. */
-async function timed(work: () => Promise<void>): Promise<Timing> {
-  const cpu = process.cpuUsage();
-  const started = performance.now();
-  await work();
-  const wallMs = performance.now() - started;
-  const { user, system } = process.cpuUsage(cpu);
-  return { wallMs, cpuMs: (user + system) / 1000 };
-}
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
 
 /** Our Trainer, validation included, as a session would run it (no batch events: the default). */
 async function withTrainer(c: Case): Promise<Timing> {
