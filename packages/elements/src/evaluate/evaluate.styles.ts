@@ -1,23 +1,14 @@
 import { css } from 'lit';
 import { dropzoneStyles } from '../base/dropzone.js';
-import { sharedStyles } from '../styles/shared.styles.js';
+import { fieldsetStyles, sharedStyles } from '../styles/shared.styles.js';
 
 export const evaluateStyles = [
   sharedStyles,
   dropzoneStyles,
+  fieldsetStyles,
   css`
     section + section {
       margin-top: calc(var(--_space) * 3);
-    }
-    fieldset {
-      border: 1px solid var(--_color-border);
-      border-radius: var(--_radius);
-      padding: var(--_space) calc(var(--_space) * 1.5);
-      margin: 0 0 var(--_space);
-    }
-    legend {
-      font-weight: 600;
-      padding: 0 0.3em;
     }
     fieldset > label {
       font-weight: normal;

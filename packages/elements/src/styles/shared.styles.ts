@@ -151,3 +151,17 @@ export const sharedStyles = [
     }
   `,
 ];
+
+/** Bordered fieldsets with a bold legend, for the option groups of a form (after {@link sharedStyles}). */
+export const fieldsetStyles = css`
+  fieldset {
+    border: 1px solid var(--_color-border);
+    border-radius: var(--_radius);
+    padding: var(--_space) calc(var(--_space) * 1.5);
+    margin: 0 0 var(--_space);
+  }
+  legend {
+    font-weight: 600;
+    padding: 0 0.3em;
+  }
+`;

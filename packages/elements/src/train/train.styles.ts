@@ -1,10 +1,11 @@
 import { css } from 'lit';
 import { dropzoneStyles } from '../base/dropzone.js';
-import { sharedStyles } from '../styles/shared.styles.js';
+import { fieldsetStyles, sharedStyles } from '../styles/shared.styles.js';
 
 export const trainStyles = [
   sharedStyles,
   dropzoneStyles,
+  fieldsetStyles,
   css`
     :host {
       --_chart-height: var(--disco-chart-height, 220px);
@@ -52,16 +53,6 @@ export const trainStyles = [
       image-rendering: pixelated;
       border: 1px solid var(--_color-border);
       background: var(--_color-surface);
-    }
-    fieldset {
-      border: 1px solid var(--_color-border);
-      border-radius: var(--_radius);
-      padding: var(--_space) calc(var(--_space) * 1.5);
-      margin: 0 0 var(--_space);
-    }
-    legend {
-      font-weight: 600;
-      padding: 0 0.3em;
     }
     fieldset label {
       font-weight: normal;
