@@ -41,10 +41,18 @@ const sessions = new Map<number, { stop(): void }>();
 /** Stops asked for before their session started (while its data was loading). */
 const stopRequests = new Set<number>();
 
-/** Registers a session, stopping it at once when that was already asked for. */
-function track(id: number, session: { stop(): void }): void {
+/**
+ * Runs a session to its end, passing each event to `forward`. It is registered meanwhile, so that a `stop`
+ * request can reach it, and stopped at once when that was already asked for.
+ */
+async function runTracked(id: number, session: { stop(): void; run(): AsyncIterable<TrainingEvent> }, forward: (event: TrainingEvent) => void): Promise<void> {
   sessions.set(id, session);
   if (stopRequests.delete(id)) session.stop();
+  try {
+    for await (const event of session.run()) forward(event);
+  } finally {
+    sessions.delete(id);
+  }
 }
 
 scope.addEventListener('message', (event) => {
@@ -107,33 +115,18 @@ async function train(request: Extract<WorkerRequest, { type: 'train' }>): Promis
   let joined: { participantId: string; token: string } | undefined;
   if (request.scheme === 'local') {
     const client = new LocalClient(task, dataset, { epochs: request.epochs, batchEvents: true });
-    track(id, client);
-    try {
-      for await (const event of client.run()) forward(event);
-    } finally {
-      sessions.delete(id);
-    }
+    await runTracked(id, client, forward);
     model = client.model;
   } else if (request.scheme === 'decentralized') {
     // The peers' connections live on the main thread (workers have no WebRTC), relayed by `rtc`.
     const client = new DecentralizedClient({ api: peers, taskId: task.id, dataset, rounds: request.rounds, token: request.token, wrtc: rtc.wrtc });
-    track(id, client);
-    try {
-      for await (const event of client.run()) forward(event);
-    } finally {
-      sessions.delete(id);
-    }
+    await runTracked(id, client, forward);
     if (!client.model) throw new Error('the session ended before the model was built');
     model = client.model;
     if (client.token) joined = { participantId: client.participantId ?? '', token: client.token };
   } else {
     const client = new FederatedClient({ api: federation, taskId: task.id, dataset, rounds: request.rounds, token: request.token });
-    track(id, client);
-    try {
-      for await (const event of client.run()) forward(event);
-    } finally {
-      sessions.delete(id);
-    }
+    await runTracked(id, client, forward);
     if (!client.model) throw new Error('the session ended before the model was built');
     model = client.model;
     if (client.token) joined = { participantId: '', token: client.token };
