@@ -1,9 +1,8 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { initBackend } from '../backend/init-backend.js';
-import type { Dataset } from '../data/dataset.js';
-import { taskFeatureShape } from '../data/feature-shape.js';
 import { buildModel, getFlatWeights } from '../model/index.js';
+import { syntheticDataset } from '../model/test-tasks.js';
 import { nodeWrtc } from '../peer/node/wrtc.js';
 import { peerGroups } from '../peer/topology.js';
 import type { PeerRoundInfo, PeerServerEvent, PeerSignallingApi } from '../peer/signalling-api.js';
@@ -72,16 +71,6 @@ class InMemorySignalling {
 
 const task = parseTask({ ...titanic, id: 'tiny-p2p', scheme: 'decentralized', model: { source: 'builtin', architecture: 'tabular-mlp', hiddenUnits: [8] }, training: { ...titanic.training, epochsPerRound: 1, rounds: 2 } });
 
-/** `count` rows whose class is whether the first two features sum above 0. */
-function synthetic(count: number, seed: number): Dataset {
-  const [width] = taskFeatureShape(task);
-  let s = seed;
-  const random = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
-  const features = Float32Array.from({ length: count * width }, random);
-  const labels = Int32Array.from({ length: count }, (_, i) => (features[i * width] + features[i * width + 1] > 0 ? 1 : 0));
-  return { features, featureShape: [width], labels, classes: ['0', '1'], count };
-}
-
 before(async () => {
   await initBackend({ backend: 'wasm' });
 });
@@ -94,7 +83,7 @@ async function session(client: DecentralizedClient): Promise<TrainingEvent[]> {
 
 test('three peers exchange their models every round and end with the same weights', { timeout: 60_000 }, async () => {
   const signalling = new InMemorySignalling(task, 3, 20_000);
-  const clients = [0, 1, 2].map((i) => new DecentralizedClient({ api: signalling.port(), taskId: task.id, dataset: synthetic(120, i + 1), wrtc: nodeWrtc(), validation: 0 }));
+  const clients = [0, 1, 2].map((i) => new DecentralizedClient({ api: signalling.port(), taskId: task.id, dataset: syntheticDataset(task, 120, i + 1), wrtc: nodeWrtc(), validation: 0 }));
 
   const runs = await Promise.all(clients.map(session));
 
@@ -113,7 +102,7 @@ test('three peers exchange their models every round and end with the same weight
 
 test('a peer whose model never comes is dropped at the deadline; the round does not hang', { timeout: 60_000 }, async () => {
   const signalling = new InMemorySignalling(task, 2, 1_500);
-  const alive = new DecentralizedClient({ api: signalling.port(), taskId: task.id, dataset: synthetic(60, 1), wrtc: nodeWrtc(), validation: 0, rounds: 1 });
+  const alive = new DecentralizedClient({ api: signalling.port(), taskId: task.id, dataset: syntheticDataset(task, 60, 1), wrtc: nodeWrtc(), validation: 0, rounds: 1 });
   // The other participant says it is ready, then never connects nor sends anything.
   const silent = signalling.port();
   await silent.join(task.id);

@@ -1,8 +1,7 @@
 import { expect } from '@open-wc/testing';
 import { initBackend } from '../backend/init-backend.js';
-import type { Dataset } from '../data/dataset.js';
-import { taskFeatureShape } from '../data/feature-shape.js';
 import { buildModel, getFlatWeights } from '../model/index.js';
+import { syntheticDataset } from '../model/test-tasks.js';
 import { getBuiltinTask } from '../task/builtin/index.js';
 import type { Task } from '../task/schema.js';
 import type { TrainingEvent } from '../training/events.js';
@@ -11,16 +10,6 @@ import { InMemoryFederation } from './in-memory-federation.js';
 
 const wasmPaths = '/node_modules/@tensorflow/tfjs-backend-wasm/dist/';
 
-/** `count` examples of the task's shape; the class is whether the first two features sum above 0. */
-function synthetic(task: Task, count: number, seed: number): Dataset {
-  const [width] = taskFeatureShape(task);
-  let s = seed;
-  const random = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
-  const features = Float32Array.from({ length: count * width }, random);
-  const labels = Int32Array.from({ length: count }, (_, i) => (features[i * width] + features[i * width + 1] > 0 ? 1 : 0));
-  return { features, featureShape: [width], labels, classes: ['0', '1'], count };
-}
-
 it('two FederatedClients train together in Chromium and end with the same global model', async () => {
   expect(await initBackend({ wasmPaths })).to.equal('wasm');
   const titanic = getBuiltinTask('titanic') as Task;
@@ -28,7 +17,7 @@ it('two FederatedClients train together in Chromium and end with the same global
   const initial = buildModel(task);
   const federation = new InMemoryFederation(task, getFlatWeights(initial), 2);
   initial.dispose();
-  const clients = [1, 2].map((seed) => new FederatedClient({ api: federation, taskId: task.id, dataset: synthetic(task, 200, seed), heartbeatIntervalMs: 200, pollIntervalMs: 100 }));
+  const clients = [1, 2].map((seed) => new FederatedClient({ api: federation, taskId: task.id, dataset: syntheticDataset(task, 200, seed), heartbeatIntervalMs: 200, pollIntervalMs: 100 }));
 
   const runs = await Promise.all(
     clients.map(async (client) => {

@@ -1,3 +1,5 @@
+import type { Dataset } from '../data/dataset.js';
+import { taskFeatureShape } from '../data/feature-shape.js';
 import { parseTask, type Task, type TaskInput } from '../task/schema.js';
 
 /**
@@ -28,4 +30,17 @@ export function imageTask(overrides: Partial<TaskInput> = {}): Task {
     model: { source: 'builtin', architecture: 'mnist-cnn' },
     ...overrides,
   });
+}
+
+/**
+ * `count` random examples of `task`'s (flat) feature shape, reproducible from `seed`; the class (`'0'` or
+ * `'1'`) is whether the first two features sum above 0.
+ */
+export function syntheticDataset(task: Task, count: number, seed: number): Dataset {
+  const [width] = taskFeatureShape(task);
+  let s = seed;
+  const random = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
+  const features = Float32Array.from({ length: count * width }, random);
+  const labels = Int32Array.from({ length: count }, (_, i) => (features[i * width] + features[i * width + 1] > 0 ? 1 : 0));
+  return { features, featureShape: [width], labels, classes: ['0', '1'], count };
 }
