@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
 import { encodeWeights, parseTask, type FlatWeights, type Task, type TaskInput } from '@disco/core';
-import { startServer, type RunningServer, type ServerOptions } from '../src/server.js';
+import { createApp, startServer, type App, type RunningServer, type ServerOptions } from '../src/server.js';
 import type { ModelToolkit } from '../src/services/model-toolkit.js';
 import { parseUploadedModel } from '../src/services/model-toolkit.js';
 
@@ -74,6 +74,26 @@ export async function testServer(
       tmp.remove();
     },
   };
+}
+
+/**
+ * An app without HTTP (call it through `createCaller`) on a fresh SQLite file, with the fake toolkit, the
+ * admin token and one test task as built-in (unless `options` says otherwise); closed and removed after `t`.
+ */
+export async function testApp(t: { after(fn: () => void): void }, options: Parameters<typeof createApp>[0] = {}): Promise<App> {
+  const tmp = tempDir();
+  const app = await createApp({
+    dbPath: path.join(tmp.dir, 'disco.sqlite'),
+    adminToken: ADMIN,
+    modelToolkit: fakeToolkit,
+    builtinTasks: options.builtinTasks ?? [testTask()],
+    ...options,
+  });
+  t.after(() => {
+    app.close();
+    tmp.remove();
+  });
+  return app;
 }
 
 /** Encodes a delta as a client would send it. */

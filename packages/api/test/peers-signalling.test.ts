@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { TRPCError } from '@trpc/server';
 import type { PeerServerEvent } from '@disco/core';
 import { ApiError } from '../src/services/errors.js';
@@ -8,27 +7,14 @@ import { createCaller } from '../src/router.js';
 import { createApp, type App } from '../src/server.js';
 import { pendingSignals } from '../src/services/signalling.js';
 import type { Context } from '../src/trpc.js';
-import { ADMIN, encodeUpdate, fakeToolkit, putUpdate, tempDir, testServer, testTask } from './helpers.js';
+import { encodeUpdate, putUpdate, testApp, testServer, testTask } from './helpers.js';
 
 const peerTask = testTask({ id: 'peer-task', scheme: 'decentralized', minParticipants: 2 });
 const otherPeerTask = testTask({ id: 'other-peer-task', scheme: 'decentralized' });
 const federatedTask = testTask({ id: 'fed-task' });
 
-async function fresh(t: { after(fn: () => void): void }, options: Parameters<typeof createApp>[0] = {}): Promise<App> {
-  const tmp = tempDir();
-  const app = await createApp({
-    dbPath: path.join(tmp.dir, 'disco.sqlite'),
-    adminToken: ADMIN,
-    modelToolkit: fakeToolkit,
-    builtinTasks: [peerTask, otherPeerTask, federatedTask],
-    iceServers: [{ urls: 'stun:127.0.0.1:3478' }],
-    ...options,
-  });
-  t.after(() => {
-    app.close();
-    tmp.remove();
-  });
-  return app;
+function fresh(t: { after(fn: () => void): void }, options: Parameters<typeof createApp>[0] = {}): Promise<App> {
+  return testApp(t, { builtinTasks: [peerTask, otherPeerTask, federatedTask], iceServers: [{ urls: 'stun:127.0.0.1:3478' }], ...options });
 }
 
 const caller = (app: App, token: string | null = null) => createCaller({ deps: app.deps, token, address: '10.0.0.1' } satisfies Context);

@@ -6,23 +6,7 @@ import { ApiError } from '../src/services/errors.js';
 import { createCaller } from '../src/router.js';
 import { createApp, type App } from '../src/server.js';
 import type { Context } from '../src/trpc.js';
-import { ADMIN, fakeToolkit, SHAPES, tempDir, testTask } from './helpers.js';
-
-async function fresh(t: { after(fn: () => void): void }, options: Parameters<typeof createApp>[0] = {}): Promise<App> {
-  const tmp = tempDir();
-  const app = await createApp({
-    dbPath: path.join(tmp.dir, 'disco.sqlite'),
-    adminToken: ADMIN,
-    modelToolkit: fakeToolkit,
-    builtinTasks: [testTask()],
-    ...options,
-  });
-  t.after(() => {
-    app.close();
-    tmp.remove();
-  });
-  return app;
-}
+import { ADMIN, fakeToolkit, SHAPES, tempDir, testApp, testTask } from './helpers.js';
 
 function caller(app: App, token: string | null = null, address = '10.0.0.1') {
   const ctx: Context = { deps: app.deps, token, address };
@@ -53,7 +37,7 @@ const tableCounts = (app: App) =>
   );
 
 test('a seeded built-in task is listed with its participants, rounds and current round', async (t) => {
-  const app = await fresh(t);
+  const app = await testApp(t);
 
   const [summary] = await caller(app).tasks.list();
 
@@ -84,7 +68,7 @@ test('built-in tasks are seeded once in the life of a database: a deleted one st
 });
 
 test('creating a task needs the admin token', async (t) => {
-  const app = await fresh(t);
+  const app = await testApp(t);
   const task = testTask({ id: 'other' });
 
   await refused(caller(app).tasks.create({ task }), 'UNAUTHORIZED', 'UNAUTHORIZED', 'this needs the admin token (Authorization: Bearer <admin token>)');
@@ -94,7 +78,7 @@ test('creating a task needs the admin token', async (t) => {
 });
 
 test('an invalid task is refused with every issue at once, and nothing is stored', async (t) => {
-  const app = await fresh(t);
+  const app = await testApp(t);
   const before = tableCounts(app);
   const bad = { id: 'Bad Id', title: '', description: 'x', dataType: 'tabular', model: { source: 'builtin', architecture: 'mnist-cnn' }, training: { batchSize: 0 } };
 
@@ -112,7 +96,7 @@ test('an invalid task is refused with every issue at once, and nothing is stored
 });
 
 test('a task this server cannot run is refused with the reason', async (t) => {
-  const app = await fresh(t);
+  const app = await testApp(t);
 
   const error = await refused(
     caller(app, ADMIN).tasks.create({ task: testTask({ id: 'robust', aggregation: { strategy: 'centered-clipping' } }) }),
@@ -125,7 +109,7 @@ test('a task this server cannot run is refused with the reason', async (t) => {
 });
 
 test('a created task gets version 0 of its model and an open first round; a second one with its id conflicts', async (t) => {
-  const app = await fresh(t);
+  const app = await testApp(t);
 
   const summary = await caller(app, ADMIN).tasks.create({ task: testTask({ id: 'second' }) });
 
@@ -147,7 +131,7 @@ const base64 = (values: number[]) => Buffer.from(Float32Array.from(values).buffe
 const tfjsTask = () => testTask({ id: 'uploaded', model: { source: 'tfjs' } });
 
 test('a task with an uploaded TF.js model starts from the uploaded weights', async (t) => {
-  const app = await fresh(t);
+  const app = await testApp(t);
   const values = [9, 8, 7, 6, 5, 4, 3, 2, 1];
 
   const summary = await caller(app, ADMIN).tasks.create({ task: tfjsTask(), model: { modelJson: modelJson(), weightsBase64: base64(values) } });
@@ -160,7 +144,7 @@ test('a task with an uploaded TF.js model starts from the uploaded weights', asy
 });
 
 test('a malformed model upload is refused with every problem, and nothing is stored', async (t) => {
-  const app = await fresh(t);
+  const app = await testApp(t);
   const before = tableCounts(app);
   const create = (model: { modelJson: Record<string, unknown> | string; weightsBase64: string }) => caller(app, ADMIN).tasks.create({ task: tfjsTask(), model });
   const fits = /^The uploaded model does not fit the task:\n/;
@@ -190,7 +174,7 @@ test('a malformed model upload is refused with every problem, and nothing is sto
 });
 
 test('deleting a task removes its versions, rounds and participants', async (t) => {
-  const app = await fresh(t);
+  const app = await testApp(t);
   await caller(app).federation.join({ taskId: 'test-task' });
 
   assert.deepEqual(await caller(app, ADMIN).tasks.delete({ id: 'test-task' }), { deleted: 'test-task' });
@@ -200,7 +184,7 @@ test('deleting a task removes its versions, rounds and participants', async (t) 
 });
 
 test('join returns a token, the task and the round state; the token hash, not the token, is stored', async (t) => {
-  const app = await fresh(t);
+  const app = await testApp(t);
 
   const joined = await caller(app).federation.join({ taskId: 'test-task' });
 
@@ -218,7 +202,7 @@ test('join returns a token, the task and the round state; the token hash, not th
 });
 
 test('participant procedures refuse missing, unknown and left tokens; rejoining keeps the participant', async (t) => {
-  const app = await fresh(t);
+  const app = await testApp(t);
   const joined = await caller(app).federation.join({ taskId: 'test-task' });
 
   await refused(caller(app).federation.heartbeat(), 'UNAUTHORIZED', 'UNAUTHORIZED', 'a participant token is required (Authorization: Bearer <token> from federation.join)');
@@ -236,7 +220,7 @@ test('participant procedures refuse missing, unknown and left tokens; rejoining 
 });
 
 test('a token of another task is refused on join and on the round subscription', async (t) => {
-  const app = await fresh(t, { builtinTasks: [testTask(), testTask({ id: 'other-task' })] });
+  const app = await testApp(t, { builtinTasks: [testTask(), testTask({ id: 'other-task' })] });
   const other = await caller(app).federation.join({ taskId: 'other-task' });
 
   await refused(
@@ -257,7 +241,7 @@ test('a token of another task is refused on join and on the round subscription',
 });
 
 test('joins are rate-limited per address', async (t) => {
-  const app = await fresh(t, { limits: { joinsPerMinute: 2 } });
+  const app = await testApp(t, { limits: { joinsPerMinute: 2 } });
 
   await caller(app, null, '10.0.0.9').federation.join({ taskId: 'test-task' });
   await caller(app, null, '10.0.0.9').federation.join({ taskId: 'test-task' });
@@ -266,7 +250,7 @@ test('joins are rate-limited per address', async (t) => {
 });
 
 test('a local task has nothing to join', async (t) => {
-  const app = await fresh(t, { builtinTasks: [testTask({ id: 'alone', scheme: 'local' })] });
+  const app = await testApp(t, { builtinTasks: [testTask({ id: 'alone', scheme: 'local' })] });
 
   await refused(
     caller(app).federation.join({ taskId: 'alone' }),
@@ -277,7 +261,7 @@ test('a local task has nothing to join', async (t) => {
 });
 
 test('onRound yields the current state first', async (t) => {
-  const app = await fresh(t);
+  const app = await testApp(t);
   const controller = new AbortController();
   const iterable = await createCaller({ deps: app.deps, token: null, address: '10.0.0.1' }, { signal: controller.signal }).federation.onRound({ taskId: 'test-task' });
   const iterator = iterable[Symbol.asyncIterator]();
