@@ -102,27 +102,32 @@ export const Finished: Story = {
   },
 };
 
-/**
- * Federated training between two participants of this page (the fake API's in-memory federation): rounds,
- * participants, and each participant's curves beside the aggregated ones.
- */
-export const Collaborative: Story = {
-  args: { 'task-id': 'titanic-quick', scheme: 'federated', epochs: undefined },
-  render: (args, { loaded }) => {
+/** Two `<disco-train>` side by side on one fake API, each in a section titled `${label} 1` / `${label} 2`. */
+function sideBySide(label: string, scheme: 'federated' | 'decentralized'): Story['render'] {
+  return (args, { loaded }) => {
     const api = fakeApi();
     return html`
       <div style="display: grid; grid-template-columns: repeat(auto-fit, minmax(28rem, 1fr)); gap: 1rem">
         ${[0, 1].map(
           (part) => html`
             <section>
-              <h3 style="font: 600 1rem system-ui; margin: 0 0 0.5rem">Participant ${part + 1}</h3>
-              <disco-train .api=${api} .store=${loaded.store} task-id=${args['task-id']} scheme="federated" data-part=${part}></disco-train>
+              <h3 style="font: 600 1rem system-ui; margin: 0 0 0.5rem">${label} ${part + 1}</h3>
+              <disco-train .api=${api} .store=${loaded.store} task-id=${args['task-id']} scheme=${scheme} data-part=${part}></disco-train>
             </section>
           `,
         )}
       </div>
     `;
-  },
+  };
+}
+
+/**
+ * Federated training between two participants of this page (the fake API's in-memory federation): rounds,
+ * participants, and each participant's curves beside the aggregated ones.
+ */
+export const Collaborative: Story = {
+  args: { 'task-id': 'titanic-quick', scheme: 'federated', epochs: undefined },
+  render: sideBySide('Participant', 'federated'),
   play: async ({ canvasElement }) => {
     const trains = [...canvasElement.querySelectorAll<DiscoTrain>('disco-train')];
     await Promise.all(
@@ -142,21 +147,7 @@ export const Collaborative: Story = {
  */
 export const Decentralized: Story = {
   args: { 'task-id': 'titanic-p2p', scheme: 'decentralized', epochs: undefined },
-  render: (args, { loaded }) => {
-    const api = fakeApi();
-    return html`
-      <div style="display: grid; grid-template-columns: repeat(auto-fit, minmax(28rem, 1fr)); gap: 1rem">
-        ${[0, 1].map(
-          (part) => html`
-            <section>
-              <h3 style="font: 600 1rem system-ui; margin: 0 0 0.5rem">Peer ${part + 1}</h3>
-              <disco-train .api=${api} .store=${loaded.store} task-id=${args['task-id']} scheme="decentralized" data-part=${part}></disco-train>
-            </section>
-          `,
-        )}
-      </div>
-    `;
-  },
+  render: sideBySide('Peer', 'decentralized'),
   play: Collaborative.play,
 };
 
