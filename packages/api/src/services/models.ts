@@ -1,8 +1,9 @@
-import { and, desc, eq } from 'drizzle-orm';
+import { and, desc, eq, sql } from 'drizzle-orm';
 import { decodeWeights, encodeWeights, type FlatWeights } from '@disco/core';
 import type { Db } from '../db/client.js';
 import { modelVersions } from '../db/schema.js';
 import { ApiError } from './errors.js';
+import { prepared } from './prepared.js';
 
 /** Metadata of one stored global model version. */
 export interface ModelVersionInfo {
@@ -37,7 +38,9 @@ export function listVersions(db: Db, taskId: string): ModelVersionInfo[] {
 }
 
 export function latestVersion(db: Db, taskId: string): ModelVersionInfo | undefined {
-  return db.select(infoColumns).from(modelVersions).where(eq(modelVersions.taskId, taskId)).orderBy(desc(modelVersions.version)).limit(1).get();
+  return prepared(db, 'latestVersion', (d) =>
+    d.select(infoColumns).from(modelVersions).where(eq(modelVersions.taskId, sql.placeholder('taskId'))).orderBy(desc(modelVersions.version)).limit(1).prepare(),
+  ).get({ taskId });
 }
 
 /** The encoded weights of a version (the latest when `version` is undefined), or a NOT_FOUND error. */

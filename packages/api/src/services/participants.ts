@@ -1,7 +1,8 @@
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { participants } from '../db/schema.js';
 import { ApiError } from './errors.js';
+import { prepared } from './prepared.js';
 import type { RoundCoordinator } from './rounds.js';
 import { loadTask, type StoredTask } from './tasks.js';
 import { hashToken, newId, newToken } from './tokens.js';
@@ -14,7 +15,9 @@ export type ParticipantRow = typeof participants.$inferSelect;
  */
 export function authenticate(db: Db, token: string | null, taskId?: string): ParticipantRow {
   if (!token) throw new ApiError('UNAUTHORIZED', 'a participant token is required (Authorization: Bearer <token> from federation.join)');
-  const row = db.select().from(participants).where(eq(participants.tokenHash, hashToken(token))).get();
+  const row = prepared(db, 'participantByToken', (d) =>
+    d.select().from(participants).where(eq(participants.tokenHash, sql.placeholder('tokenHash'))).prepare(),
+  ).get({ tokenHash: hashToken(token) });
   if (!row) throw new ApiError('UNAUTHORIZED', 'unknown participant token: join the task again');
   if (taskId !== undefined && row.taskId !== taskId)
     throw new ApiError('FORBIDDEN', `this participant token belongs to another task, not to "${taskId}"`);

@@ -5,6 +5,7 @@ import { participants, rounds, updates, type RoundPhaseName } from '../db/schema
 import { ApiError } from './errors.js';
 import type { RoundEvents } from './events.js';
 import { getVersionWeights, latestVersion, storeVersion } from './models.js';
+import { prepared } from './prepared.js';
 import { loadTask } from './tasks.js';
 
 /**
@@ -132,36 +133,42 @@ export class RoundCoordinator {
 
   /** The task's latest round (the open one while training goes on), if any. */
   currentRound(taskId: string): RoundRow | undefined {
-    return this.db.select().from(rounds).where(eq(rounds.taskId, taskId)).orderBy(desc(rounds.number)).limit(1).get();
+    return prepared(this.db, 'currentRound', (d) =>
+      d.select().from(rounds).where(eq(rounds.taskId, sql.placeholder('taskId'))).orderBy(desc(rounds.number)).limit(1).prepare(),
+    ).get({ taskId });
   }
 
   /** Participants whose heartbeat is recent and who have not left. */
   activeCount(db: Db, taskId: string, now = this.clock()): number {
     return (
-      db
-        .select({ n: sql<number>`count(*)` })
-        .from(participants)
-        .where(and(eq(participants.taskId, taskId), isNull(participants.leftAt), gte(participants.lastHeartbeatAt, now - this.timings.heartbeatTimeoutMs)))
-        .get()?.n ?? 0
+      prepared(db, 'activeCount', (d) =>
+        d
+          .select({ n: sql<number>`count(*)` })
+          .from(participants)
+          .where(and(eq(participants.taskId, sql.placeholder('taskId')), isNull(participants.leftAt), gte(participants.lastHeartbeatAt, sql.placeholder('since'))))
+          .prepare(),
+      ).get({ taskId, since: now - this.timings.heartbeatTimeoutMs })?.n ?? 0
     );
   }
 
   /** Active participants waited for in `round` that have not submitted yet. */
   private pendingCount(round: RoundRow, now: number): number {
     return (
-      this.db
-        .select({ n: sql<number>`count(*)` })
-        .from(participants)
-        .where(
-          and(
-            eq(participants.taskId, round.taskId),
-            isNull(participants.leftAt),
-            gte(participants.lastHeartbeatAt, now - this.timings.heartbeatTimeoutMs),
-            lte(participants.firstRound, round.number),
-            sql`NOT EXISTS (SELECT 1 FROM ${updates} WHERE ${updates.roundId} = ${round.id} AND ${updates.participantId} = ${participants.id})`,
-          ),
-        )
-        .get()?.n ?? 0
+      prepared(this.db, 'pendingCount', (d) =>
+        d
+          .select({ n: sql<number>`count(*)` })
+          .from(participants)
+          .where(
+            and(
+              eq(participants.taskId, sql.placeholder('taskId')),
+              isNull(participants.leftAt),
+              gte(participants.lastHeartbeatAt, sql.placeholder('since')),
+              lte(participants.firstRound, sql.placeholder('number')),
+              sql`NOT EXISTS (SELECT 1 FROM ${updates} WHERE ${updates.roundId} = ${sql.placeholder('roundId')} AND ${updates.participantId} = ${participants.id})`,
+            ),
+          )
+          .prepare(),
+      ).get({ taskId: round.taskId, since: now - this.timings.heartbeatTimeoutMs, number: round.number, roundId: round.id })?.n ?? 0
     );
   }
 
@@ -176,13 +183,15 @@ export class RoundCoordinator {
     const now = this.clock();
     const round = this.currentRound(taskId);
     const latest = latestVersion(this.db, taskId);
-    const lastClosed = this.db
-      .select({ metrics: rounds.metrics, samples: rounds.samples })
-      .from(rounds)
-      .where(and(eq(rounds.taskId, taskId), eq(rounds.phase, 'closed')))
-      .orderBy(desc(rounds.number))
-      .limit(1)
-      .get();
+    const lastClosed = prepared(this.db, 'lastClosedRound', (d) =>
+      d
+        .select({ metrics: rounds.metrics, samples: rounds.samples })
+        .from(rounds)
+        .where(and(eq(rounds.taskId, sql.placeholder('taskId')), eq(rounds.phase, 'closed')))
+        .orderBy(desc(rounds.number))
+        .limit(1)
+        .prepare(),
+    ).get({ taskId });
     const state: RoundState = {
       taskId,
       round: round?.number ?? 0,
@@ -229,11 +238,13 @@ export class RoundCoordinator {
   }
 
   hasSubmitted(roundId: number, participantId: string): boolean {
-    return !!this.db
-      .select({ id: updates.id })
-      .from(updates)
-      .where(and(eq(updates.roundId, roundId), eq(updates.participantId, participantId)))
-      .get();
+    return !!prepared(this.db, 'hasSubmitted', (d) =>
+      d
+        .select({ id: updates.id })
+        .from(updates)
+        .where(and(eq(updates.roundId, sql.placeholder('roundId')), eq(updates.participantId, sql.placeholder('participantId'))))
+        .prepare(),
+    ).get({ roundId, participantId });
   }
 
   /**

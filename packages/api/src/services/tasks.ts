@@ -5,6 +5,7 @@ import { participants, rounds, settings, tasks } from '../db/schema.js';
 import { ApiError } from './errors.js';
 import { parseUploadedModel, type InitialModel, type ModelToolkit } from './model-toolkit.js';
 import { storeVersion } from './models.js';
+import { connectionCache, prepared } from './prepared.js';
 import type { RoundCoordinator } from './rounds.js';
 
 export type TaskRow = typeof tasks.$inferSelect;
@@ -31,9 +32,26 @@ function toStored(row: TaskRow): StoredTask {
   };
 }
 
+/**
+ * The stored task with this id. Its parsed definition is cached per connection (a task never changes once
+ * created); a cheap look-up of its creation time still runs on every call, so that a task deleted (or deleted
+ * and created again) by any means is never served from the cache.
+ */
 export function findTask(db: Db, id: string): StoredTask | undefined {
-  const row = db.select().from(tasks).where(eq(tasks.id, id)).get();
-  return row && toStored(row);
+  const cache = connectionCache<StoredTask>(db, 'tasks');
+  const cached = cache.get(id);
+  if (cached) {
+    const current = prepared(db, 'taskCreatedAt', (d) =>
+      d.select({ createdAt: tasks.createdAt }).from(tasks).where(eq(tasks.id, sql.placeholder('id'))).prepare(),
+    ).get({ id });
+    if (current && current.createdAt === cached.createdAt) return cached;
+    cache.delete(id);
+  }
+  const row = prepared(db, 'task', (d) => d.select().from(tasks).where(eq(tasks.id, sql.placeholder('id'))).prepare()).get({ id });
+  if (!row) return undefined;
+  const stored = toStored(row);
+  cache.set(id, stored);
+  return stored;
 }
 
 /** The task with this id, or a NOT_FOUND error. */
@@ -169,6 +187,7 @@ export function deleteTask(db: Db, deps: { coordinator: RoundCoordinator }, id: 
   loadTask(db, id);
   const roundIds = db.select({ id: rounds.id }).from(rounds).where(eq(rounds.taskId, id)).all().map((r) => r.id);
   db.delete(tasks).where(eq(tasks.id, id)).run();
+  connectionCache<StoredTask>(db, 'tasks').delete(id);
   deps.coordinator.forgetTask(id, roundIds);
 }
 
