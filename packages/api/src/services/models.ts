@@ -45,20 +45,19 @@ export function latestVersion(db: Db, taskId: string): ModelVersionInfo | undefi
 
 /** The encoded weights of a version (the latest when `version` is undefined), or a NOT_FOUND error. */
 export function getEncodedVersion(db: Db, taskId: string, version?: number): { version: number; bytes: Uint8Array } {
+  const columns = { version: modelVersions.version, weights: modelVersions.weights };
   const row =
     version === undefined
-      ? db
-          .select({ version: modelVersions.version, weights: modelVersions.weights })
-          .from(modelVersions)
-          .where(eq(modelVersions.taskId, taskId))
-          .orderBy(desc(modelVersions.version))
-          .limit(1)
-          .get()
-      : db
-          .select({ version: modelVersions.version, weights: modelVersions.weights })
-          .from(modelVersions)
-          .where(and(eq(modelVersions.taskId, taskId), eq(modelVersions.version, version)))
-          .get();
+      ? prepared(db, 'latestEncodedVersion', (d) =>
+          d.select(columns).from(modelVersions).where(eq(modelVersions.taskId, sql.placeholder('taskId'))).orderBy(desc(modelVersions.version)).limit(1).prepare(),
+        ).get({ taskId })
+      : prepared(db, 'encodedVersion', (d) =>
+          d
+            .select(columns)
+            .from(modelVersions)
+            .where(and(eq(modelVersions.taskId, sql.placeholder('taskId')), eq(modelVersions.version, sql.placeholder('version'))))
+            .prepare(),
+        ).get({ taskId, version });
   if (!row) {
     const latest = latestVersion(db, taskId);
     throw new ApiError(

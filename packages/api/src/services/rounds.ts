@@ -260,14 +260,31 @@ export class RoundCoordinator {
       this.accumulators.set(round.id, accumulator);
     }
     const now = this.clock();
-    const updated = this.db.transaction((tx) => {
-      tx.insert(updates).values({ roundId: round.id, participantId, samples, metrics, bytes, receivedAt: now }).run();
-      return tx
+    const insertUpdate = prepared(this.db, 'insertUpdate', (d) =>
+      d
+        .insert(updates)
+        .values({
+          roundId: sql.placeholder('roundId'),
+          participantId: sql.placeholder('participantId'),
+          samples: sql.placeholder('samples'),
+          metrics: sql.placeholder('metrics'),
+          bytes: sql.placeholder('bytes'),
+          receivedAt: sql.placeholder('receivedAt'),
+        })
+        .prepare(),
+    );
+    const countUpdate = prepared(this.db, 'countUpdate', (d) =>
+      d
         .update(rounds)
-        .set({ submitted: sql`${rounds.submitted} + 1`, samples: sql`${rounds.samples} + ${samples}` })
-        .where(eq(rounds.id, round.id))
+        .set({ submitted: sql`${rounds.submitted} + 1`, samples: sql`${rounds.samples} + ${sql.placeholder('samples')}` })
+        .where(eq(rounds.id, sql.placeholder('roundId')))
         .returning()
-        .get();
+        .prepare(),
+    );
+    // The statements run on this connection, so inside the transaction.
+    const updated = this.db.transaction(() => {
+      insertUpdate.run({ roundId: round.id, participantId, samples, metrics, bytes, receivedAt: now });
+      return countUpdate.get({ roundId: round.id, samples })!;
     });
     // After the rows are written: adding to the accumulator cannot fail (sizes were checked).
     accumulator.aggregator.add(delta, samples);
@@ -373,7 +390,9 @@ export class RoundCoordinator {
     const closed = this.state(taskId);
     const row = this.db.select().from(rounds).where(and(eq(rounds.taskId, taskId), eq(rounds.number, number))).get();
     if (row) this.events.publish({ ...closed, round: row.number, phase: row.phase as RoundPhase, submitted: row.submitted, deadline: null });
-    this.publish(taskId);
+    // Nothing changed in between (synchronous): the state just read is the one to announce.
+    this.announcedParticipants.set(taskId, closed.participants);
+    this.events.publish(closed);
   }
 
   /** open/aggregating → failed; the next round opens from the same version. */
