@@ -1,6 +1,6 @@
 // Size of the script-tag bundle as a visitor downloads it: packages/elements/dist/disco.js, the worker of
 // <disco-train> and TF.js's wasm binaries, raw and gzipped (level 9, what a static server sends).
-// Run `npm run build -w packages/elements` first; this bench never builds.
+// `npm run bench` builds the bundle first; run alone, build it with `npm run build:bundle -w packages/elements`.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
