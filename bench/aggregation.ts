@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
-import { decodeWeights, encodeWeights, type FlatWeights } from '@disco/core';
+import { decodeWeights, encodeWeights, type FlatWeights, type JoinResult } from '@disco/core';
 import { createFederationApi } from '@disco/api/client';
 import type { BenchResult } from './lib.js';
 
@@ -45,7 +45,7 @@ export async function run(): Promise<BenchResult[]> {
     const { url } = JSON.parse(line) as { url: string };
     const pid = child.pid!;
     const api = createFederationApi(url, { WebSocket });
-    const joined = [];
+    const joined: JoinResult[] = [];
     for (let i = 0; i < CLIENTS; i++) joined.push(await api.join('bench'));
     const idle = rssBytes(pid);
     let peak = idle;
