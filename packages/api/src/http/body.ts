@@ -27,7 +27,8 @@ export function readBody(req: IncomingMessage, limit: number, describe: string):
     };
     req.on('data', onData);
     req.once('end', () => {
-      const body = Buffer.concat(chunks, size);
+      // One chunk (a small update) is the body as it is: no copy.
+      const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size);
       finish(null, new Uint8Array(body.buffer, body.byteOffset, body.byteLength));
     });
     req.once('error', (error) => finish(new ApiError('BAD_REQUEST', `the request body could not be read: ${error.message}`)));
