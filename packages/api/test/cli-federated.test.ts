@@ -142,7 +142,9 @@ describe('disco train --scheme federated against disco serve', () => {
     const rounds = await roundsOf(server.url, 'titanic-killed');
     const closed = rounds.filter((r) => r.phase === 'closed');
     assert.deepEqual(closed.map((r) => r.modelVersion), [1, 2, 3]);
-    assert.equal(closed[0].submitted, 3);
+    // Round 1 has all three only when the last process joined before the first update arrived (process
+    // start-up races training); a later joiner is waited for from round 2 on, which is the round under test.
+    assert.ok(closed[0].submitted >= 2, `round 1 closed with ${closed[0].submitted} updates`);
     // Round 2 waited for the victim until its deadline, then closed with the two others.
     const second = closed[1];
     assert.equal(second.submitted, 2);
