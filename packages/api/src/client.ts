@@ -270,4 +270,4 @@ function taskIdOfUpdate(update: Uint8Array): string {
   throw new DiscoApiError('MALFORMED_WEIGHTS', 'the update is not a Disco weights message (no task id in its header)', 400);
 }
 
-export { createPeerSignallingApi } from './peers-client.js';
+export { createSignallingApi } from './peers-client.js';

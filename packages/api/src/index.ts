@@ -5,7 +5,7 @@ export type { AppDeps, Context, IceServer } from './trpc.js';
 export { openDb, type Db, type OpenDb } from './db/client.js';
 export { RoundCoordinator, defaultTimings, transitions, type RoundTimings } from './services/rounds.js';
 export { RoundEvents } from './services/events.js';
-export { ApiError, apiErrorStatus, type ApiErrorCode } from './services/errors.js';
+
 export { coreModelToolkit, parseUploadedModel, type ModelToolkit, type InitialModel } from './services/model-toolkit.js';
 export { maxUpdateBytes } from './services/updates.js';
 export type { TaskSummary } from './services/tasks.js';

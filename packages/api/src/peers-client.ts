@@ -1,5 +1,5 @@
 // Browser-safe, like client.ts: only `@trpc/client` at run time (through client.ts), and types.
-import type { PeerJoinResult, PeerRoundInfo, PeerServerEvent, PeerSignallingApi, TransferStats } from '@disco/core';
+import type { PeerJoinResult, PeerRoundInfo, PeerServerEvent, SignallingApi, TransferStats } from '@disco/core';
 import { closeDiscoClient, countingTransport, createDiscoClient, DiscoApiError, toDiscoApiError, type FederationApiOptions } from './client.js';
 
 async function rethrowing<T>(call: () => Promise<T>): Promise<T> {
@@ -11,7 +11,7 @@ async function rethrowing<T>(call: () => Promise<T>): Promise<T> {
 }
 
 /**
- * `@disco/core`'s {@link PeerSignallingApi} port over a Disco server: `federation.join`/`heartbeat`/`leave`
+ * `@disco/core`'s {@link SignallingApi} port over a Disco server: `federation.join`/`heartbeat`/`leave`
  * for the participant, the `peers` router for signals and rounds (subscription over a WebSocket that
  * reconnects by itself), the binary route for the initial model. `stats` counts the signalling traffic;
  * the peers' own traffic is counted by the transport.
@@ -19,11 +19,11 @@ async function rethrowing<T>(call: () => Promise<T>): Promise<T> {
  * @example
  * ```ts
  * import WebSocket from 'ws'; // Node 20 only
- * const api = createPeerSignallingApi('http://127.0.0.1:8080', { WebSocket });
+ * const api = createSignallingApi('http://127.0.0.1:8080', { WebSocket });
  * const client = new DecentralizedClient({ api, taskId: 'titanic-p2p', dataset, wrtc: nodeWrtc() });
  * ```
  */
-export function createPeerSignallingApi(url: string, options: FederationApiOptions = {}): PeerSignallingApi {
+export function createSignallingApi(url: string, options: FederationApiOptions = {}): SignallingApi {
   const base = url.replace(/\/+$/, '');
   const stats: TransferStats = { bytesSent: 0, bytesReceived: 0 };
   const { fetch: countingFetch, WebSocket: CountingWebSocket } = countingTransport(stats, options);

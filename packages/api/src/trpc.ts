@@ -1,7 +1,7 @@
 import { initTRPC, TRPCError, type TRPC_ERROR_CODE_KEY } from '@trpc/server';
+import { DiscoApiError } from '@disco/core';
 import { z, ZodError } from 'zod';
 import type { Db } from './db/client.js';
-import { ApiError } from './services/errors.js';
 import type { RoundEvents } from './services/events.js';
 import type { ModelToolkit } from './services/model-toolkit.js';
 import { authenticate, type ParticipantRow } from './services/participants.js';
@@ -45,8 +45,8 @@ const t = initTRPC.context<Context>().create({
         // Every field's problem at once, for forms: { formErrors, fieldErrors }.
         zodError: cause instanceof ZodError ? z.flattenError(cause) : null,
         /** The service's precise code (e.g. WRONG_ROUND, INVALID_TASK), beside tRPC's generic one. */
-        apiCode: cause instanceof ApiError ? cause.code : null,
-        issues: cause instanceof ApiError ? (cause.issues ?? null) : null,
+        apiCode: cause instanceof DiscoApiError ? cause.code : null,
+        issues: cause instanceof DiscoApiError ? (cause.issues ?? null) : null,
       },
     };
   },
@@ -66,13 +66,13 @@ const trpcCodes: Record<number, TRPC_ERROR_CODE_KEY> = {
 };
 
 /** Maps a service error onto the tRPC error of the same HTTP status, keeping it as the cause. */
-export function toTRPCError(error: ApiError): TRPCError {
+export function toTRPCError(error: DiscoApiError): TRPCError {
   return new TRPCError({ code: trpcCodes[error.status] ?? 'INTERNAL_SERVER_ERROR', message: error.message, cause: error });
 }
 
 const serviceErrors = t.middleware(async ({ next }) => {
   const result = await next();
-  if (!result.ok && result.error.cause instanceof ApiError) throw toTRPCError(result.error.cause);
+  if (!result.ok && result.error.cause instanceof DiscoApiError) throw toTRPCError(result.error.cause);
   return result;
 });
 
@@ -90,7 +90,7 @@ export const participantProcedure = publicProcedure.use(({ ctx, next }) => {
 
 /** Needs the server's admin token (`Authorization: Bearer <admin token>`). */
 export const adminProcedure = publicProcedure.use(({ ctx, next }) => {
-  if (!ctx.token) throw new ApiError('UNAUTHORIZED', 'this needs the admin token (Authorization: Bearer <admin token>)');
-  if (!sameSecret(ctx.token, ctx.deps.adminToken)) throw new ApiError('FORBIDDEN', 'wrong admin token');
+  if (!ctx.token) throw new DiscoApiError('UNAUTHORIZED', 'this needs the admin token (Authorization: Bearer <admin token>)');
+  if (!sameSecret(ctx.token, ctx.deps.adminToken)) throw new DiscoApiError('FORBIDDEN', 'wrong admin token');
   return next();
 });

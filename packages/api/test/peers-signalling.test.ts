@@ -1,8 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TRPCError } from '@trpc/server';
-import type { PeerServerEvent } from '@disco/core';
-import { ApiError } from '../src/services/errors.js';
+import type { DiscoApiError, PeerServerEvent } from '@disco/core';
 import { createCaller } from '../src/router.js';
 import { createApp, type App } from '../src/server.js';
 import { pendingSignals } from '../src/services/signalling.js';
@@ -31,7 +30,7 @@ async function refused(promise: Promise<unknown>, trpcCode: string, apiCode: str
   );
   assert.ok(error instanceof TRPCError, String(error));
   assert.equal(error.code, trpcCode);
-  assert.equal((error.cause as ApiError).code, apiCode);
+  assert.equal((error.cause as DiscoApiError).code, apiCode);
   assert.match(error.message, message);
 }
 

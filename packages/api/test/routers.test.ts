@@ -1,8 +1,8 @@
 import { test } from 'node:test';
+import { DiscoApiError } from '@disco/core';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { TRPCError } from '@trpc/server';
-import { ApiError } from '../src/services/errors.js';
 import { createCaller } from '../src/router.js';
 import { createApp, type App } from '../src/server.js';
 import type { Context } from '../src/trpc.js';
@@ -14,14 +14,14 @@ function caller(app: App, token: string | null = null, address = '10.0.0.1') {
 }
 
 /** Asserts a procedure refusal: tRPC code, service code and exact message. */
-async function refused(promise: Promise<unknown>, trpcCode: string, apiCode: string, message: string | RegExp): Promise<ApiError> {
+async function refused(promise: Promise<unknown>, trpcCode: string, apiCode: string, message: string | RegExp): Promise<DiscoApiError> {
   const error = await promise.then(
     () => assert.fail('expected a refusal'),
     (e: unknown) => e,
   );
   assert.ok(error instanceof TRPCError, `not a TRPCError: ${String(error)}`);
   assert.equal(error.code, trpcCode);
-  assert.ok(error.cause instanceof ApiError);
+  assert.ok(error.cause instanceof DiscoApiError);
   assert.equal(error.cause.code, apiCode);
   if (typeof message === 'string') assert.equal(error.message, message);
   else assert.match(error.message, message);

@@ -1,7 +1,7 @@
-import { DecentralizedClient, evaluateModel, getFlatWeights, type Dataset, type PeerSignallingApi, type Task } from '@disco/core';
+import { DecentralizedClient, evaluateModel, getFlatWeights, type Dataset, type SignallingApi, type Task } from '@disco/core';
 import { loadDataFromPath, nodeWrtc, saveModelToDir } from '@disco/core/node';
 import WebSocket from 'ws';
-import { createPeerSignallingApi } from '../client.js';
+import { createSignallingApi } from '../client.js';
 import { withStopSignals } from './common.js';
 import type { Reporter } from './output.js';
 import { drain, simulationTask, startOwnServer, type OwnServer, type SimulationSettings } from './simulate.js';
@@ -29,8 +29,8 @@ export function decentralizedPeer(options: { server: string; taskId: string; dat
   return { client, close: () => api.close() };
 }
 
-function createApi(url: string): PeerSignallingApi {
-  return createPeerSignallingApi(url, { WebSocket });
+function createApi(url: string): SignallingApi {
+  return createSignallingApi(url, { WebSocket });
 }
 
 export interface SimulateDecentralizedOptions {

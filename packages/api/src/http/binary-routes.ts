@@ -1,6 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { readWeightsHeader } from '@disco/core';
-import { ApiError } from '../services/errors.js';
+import { DiscoApiError, readWeightsHeader } from '@disco/core';
 import { getEncodedVersion } from '../services/models.js';
 import { loadTask } from '../services/tasks.js';
 import { bearerToken } from '../services/tokens.js';
@@ -30,12 +29,12 @@ export function isBinaryRoute(pathname: string): boolean {
 export async function handleBinaryRoute(deps: AppDeps, req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> {
   try {
     const match = ROUTE.exec(pathname);
-    if (!match) throw new ApiError('NOT_FOUND', `no route ${req.method} ${pathname}`);
+    if (!match) throw new DiscoApiError('NOT_FOUND', `no route ${req.method} ${pathname}`);
     const taskId = decodeURIComponent(match[1]);
     if (match[2] !== undefined) return await putUpdate(deps, req, res, taskId, match[2]);
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       discardBody(req);
-      return sendError(res, new ApiError('METHOD_NOT_ALLOWED', `${req.method} is not allowed here: use GET`), { allow: 'GET, HEAD' });
+      return sendError(res, new DiscoApiError('METHOD_NOT_ALLOWED', `${req.method} is not allowed here: use GET`), { allow: 'GET, HEAD' });
     }
     getModel(deps, req, res, taskId, match[3], match[4] as 'weights' | 'model.json' | 'weights.bin');
   } catch (error) {
@@ -47,14 +46,14 @@ export async function handleBinaryRoute(deps: AppDeps, req: IncomingMessage, res
 function parseRound(text: string): number {
   const round = Number(text);
   if (!Number.isInteger(round) || round < 1 || !/^\d+$/.test(text))
-    throw new ApiError('BAD_REQUEST', `"${text}" is not a round number (a whole number from 1)`);
+    throw new DiscoApiError('BAD_REQUEST', `"${text}" is not a round number (a whole number from 1)`);
   return round;
 }
 
 async function putUpdate(deps: AppDeps, req: IncomingMessage, res: ServerResponse, taskId: string, roundText: string): Promise<void> {
   if (req.method !== 'PUT' && req.method !== 'POST') {
     discardBody(req);
-    return sendError(res, new ApiError('METHOD_NOT_ALLOWED', `${req.method} is not allowed here: use PUT`), { allow: 'PUT, POST' });
+    return sendError(res, new DiscoApiError('METHOD_NOT_ALLOWED', `${req.method} is not allowed here: use PUT`), { allow: 'PUT, POST' });
   }
   const round = parseRound(roundText);
   const token = bearerToken(req.headers.authorization);
@@ -62,7 +61,7 @@ async function putUpdate(deps: AppDeps, req: IncomingMessage, res: ServerRespons
   const { stored } = precheckUpdate(deps.db, deps.coordinator, { taskId, round, token });
   const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
   if (type !== 'application/octet-stream')
-    throw new ApiError('UNSUPPORTED_MEDIA_TYPE', `an update must be sent as application/octet-stream (the Disco weights codec), not "${type || 'no content type'}"`);
+    throw new DiscoApiError('UNSUPPORTED_MEDIA_TYPE', `an update must be sent as application/octet-stream (the Disco weights codec), not "${type || 'no content type'}"`);
   const limit = maxUpdateBytes(stored);
   const body = await readBody(req, limit, `an update of task "${taskId}" (${stored.parameterCount} parameters)`);
   const result = submitUpdate(deps.db, deps.coordinator, { taskId, round, token, body });
@@ -82,7 +81,7 @@ function getModel(
   if (versionText !== 'latest') {
     version = Number(versionText);
     if (!/^\d+$/.test(versionText) || !Number.isSafeInteger(version))
-      throw new ApiError('BAD_REQUEST', `"${versionText}" is not a model version (a whole number, or "latest")`);
+      throw new DiscoApiError('BAD_REQUEST', `"${versionText}" is not a model version (a whole number, or "latest")`);
   }
   const encoded = getEncodedVersion(deps.db, taskId, version);
   const headers = {
@@ -91,7 +90,7 @@ function getModel(
     'cache-control': version === undefined ? 'no-store' : 'public, max-age=31536000, immutable',
   };
   if (file === 'model.json') {
-    if (!stored.modelTopology) throw new ApiError('NOT_FOUND', `task "${taskId}" has no TF.js model topology`);
+    if (!stored.modelTopology) throw new DiscoApiError('NOT_FOUND', `task "${taskId}" has no TF.js model topology`);
     const modelJson = {
       ...stored.modelTopology,
       weightsManifest: [{ paths: ['weights.bin'], weights: stored.shapes.map((s) => ({ name: s.name, shape: s.shape, dtype: 'float32' })) }],

@@ -1,12 +1,12 @@
 import type { IncomingMessage } from 'node:http';
-import { ApiError } from '../services/errors.js';
+import { DiscoApiError } from '@disco/core';
 
 /**
  * Reads a request body of at most `limit` bytes. A larger one (by its Content-Length, before reading
  * anything, or while streaming) is refused with PAYLOAD_TOO_LARGE, `describe` saying what the limit is for.
  */
 export function readBody(req: IncomingMessage, limit: number, describe: string): Promise<Uint8Array> {
-  const tooLarge = (size: string) => new ApiError('PAYLOAD_TOO_LARGE', `${size} exceeds the limit of ${limit} bytes for ${describe}`);
+  const tooLarge = (size: string) => new DiscoApiError('PAYLOAD_TOO_LARGE', `${size} exceeds the limit of ${limit} bytes for ${describe}`);
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) return Promise.reject(tooLarge(`the body of ${declared} bytes`));
   return new Promise((resolve, reject) => {
@@ -31,8 +31,8 @@ export function readBody(req: IncomingMessage, limit: number, describe: string):
       const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size);
       finish(null, new Uint8Array(body.buffer, body.byteOffset, body.byteLength));
     });
-    req.once('error', (error) => finish(new ApiError('BAD_REQUEST', `the request body could not be read: ${error.message}`)));
-    req.once('aborted', () => finish(new ApiError('BAD_REQUEST', 'the client aborted the request')));
+    req.once('error', (error) => finish(new DiscoApiError('BAD_REQUEST', `the request body could not be read: ${error.message}`)));
+    req.once('aborted', () => finish(new DiscoApiError('BAD_REQUEST', 'the client aborted the request')));
   });
 }
 

@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { ApiError, type ApiErrorCode } from '../services/errors.js';
+import { DiscoApiError, type ApiErrorCode } from '@disco/core';
 
 /** Sends a JSON body (the binary routes' answers and errors). */
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -11,7 +11,7 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 
 /** Sends `{ code, message }` (plus `issues` when there are several problems) with the error's status. */
 export function sendError(res: ServerResponse, error: unknown, headers: Record<string, string> = {}): void {
-  const apiError = error instanceof ApiError ? error : null;
+  const apiError = error instanceof DiscoApiError ? error : null;
   if (!apiError) console.error('disco: unexpected error in a binary route', error);
   const code: ApiErrorCode = apiError?.code ?? 'INTERNAL_SERVER_ERROR';
   const message = apiError?.message ?? 'internal server error';

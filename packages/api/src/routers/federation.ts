@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import type { JoinResult, RoundState } from '@disco/core';
-import { ApiError } from '../services/errors.js';
+import { DiscoApiError, type JoinResult, type RoundState } from '@disco/core';
 import { authenticate, heartbeat, join, leave } from '../services/participants.js';
 import { loadTask } from '../services/tasks.js';
 import { maxUpdateBytes } from '../services/updates.js';
@@ -27,7 +26,7 @@ export const federationRouter = router({
     .input(z.object({ taskId: z.string().min(1).max(64), token: z.string().min(1).max(200).optional() }))
     .mutation(({ ctx, input }): JoinResponse => {
       const wait = ctx.deps.joinLimiter.hit(ctx.address);
-      if (wait > 0) throw new ApiError('TOO_MANY_REQUESTS', `too many joins from ${ctx.address}: try again in ${Math.ceil(wait / 1000)} s`);
+      if (wait > 0) throw new DiscoApiError('TOO_MANY_REQUESTS', `too many joins from ${ctx.address}: try again in ${Math.ceil(wait / 1000)} s`);
       const { coordinator, db } = ctx.deps;
       const joined = join(db, coordinator, { taskId: input.taskId, token: input.token, address: ctx.address });
       return {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ApiError } from '../services/errors.js';
+import { DiscoApiError } from '@disco/core';
 import { createTask, deleteTask, listTasks, loadTask, summarise, type TaskSummary } from '../services/tasks.js';
 import { adminProcedure, publicProcedure, router } from '../trpc.js';
 
@@ -17,11 +17,11 @@ function decodeUpload(model: z.infer<typeof uploadedModel>): { modelJson: unknow
     try {
       modelJson = JSON.parse(modelJson);
     } catch {
-      throw new ApiError('INVALID_MODEL', 'The uploaded model does not fit the task:\n  - model.json: is not valid JSON', ['model.json: is not valid JSON']);
+      throw new DiscoApiError('INVALID_MODEL', 'The uploaded model does not fit the task:\n  - model.json: is not valid JSON', ['model.json: is not valid JSON']);
     }
   }
   if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(model.weightsBase64))
-    throw new ApiError('INVALID_MODEL', 'The uploaded model does not fit the task:\n  - weights.bin: is not base64', ['weights.bin: is not base64']);
+    throw new DiscoApiError('INVALID_MODEL', 'The uploaded model does not fit the task:\n  - weights.bin: is not base64', ['weights.bin: is not base64']);
   return { modelJson, weights: new Uint8Array(Buffer.from(model.weightsBase64, 'base64')) };
 }
 

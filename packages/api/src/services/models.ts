@@ -2,7 +2,7 @@ import { and, desc, eq, sql } from 'drizzle-orm';
 import { decodeWeights, encodeWeights, type FlatWeights } from '@disco/core';
 import type { Db } from '../db/client.js';
 import { modelVersions } from '../db/schema.js';
-import { ApiError } from './errors.js';
+import { DiscoApiError } from '@disco/core';
 import { prepared } from './prepared.js';
 
 /** Metadata of one stored global model version. */
@@ -60,7 +60,7 @@ export function getEncodedVersion(db: Db, taskId: string, version?: number): { v
         ).get({ taskId, version });
   if (!row) {
     const latest = latestVersion(db, taskId);
-    throw new ApiError(
+    throw new DiscoApiError(
       'NOT_FOUND',
       latest ? `model version ${version} of task "${taskId}" does not exist (latest is ${latest.version})` : `task "${taskId}" has no model`,
     );

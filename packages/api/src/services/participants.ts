@@ -1,7 +1,7 @@
 import { eq, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { participants } from '../db/schema.js';
-import { ApiError } from './errors.js';
+import { DiscoApiError } from '@disco/core';
 import { prepared } from './prepared.js';
 import type { RoundCoordinator } from './rounds.js';
 import { loadTask, type StoredTask } from './tasks.js';
@@ -14,14 +14,14 @@ export type ParticipantRow = typeof participants.$inferSelect;
  * UNAUTHORIZED; token of another task than `taskId` (when given): FORBIDDEN.
  */
 export function authenticate(db: Db, token: string | null, taskId?: string): ParticipantRow {
-  if (!token) throw new ApiError('UNAUTHORIZED', 'a participant token is required (Authorization: Bearer <token> from federation.join)');
+  if (!token) throw new DiscoApiError('UNAUTHORIZED', 'a participant token is required (Authorization: Bearer <token> from federation.join)');
   const row = prepared(db, 'participantByToken', (d) =>
     d.select().from(participants).where(eq(participants.tokenHash, sql.placeholder('tokenHash'))).prepare(),
   ).get({ tokenHash: hashToken(token) });
-  if (!row) throw new ApiError('UNAUTHORIZED', 'unknown participant token: join the task again');
+  if (!row) throw new DiscoApiError('UNAUTHORIZED', 'unknown participant token: join the task again');
   if (taskId !== undefined && row.taskId !== taskId)
-    throw new ApiError('FORBIDDEN', `this participant token belongs to another task, not to "${taskId}"`);
-  if (row.leftAt !== null) throw new ApiError('UNAUTHORIZED', 'this participant has left the task: join it again');
+    throw new DiscoApiError('FORBIDDEN', `this participant token belongs to another task, not to "${taskId}"`);
+  if (row.leftAt !== null) throw new DiscoApiError('UNAUTHORIZED', 'this participant has left the task: join it again');
   return row;
 }
 
@@ -38,11 +38,11 @@ export interface Joined {
 export function join(db: Db, coordinator: RoundCoordinator, input: { taskId: string; token?: string; address?: string }, now = Date.now()): Joined {
   const stored = loadTask(db, input.taskId);
   if (stored.task.scheme === 'local')
-    throw new ApiError('SCHEME_MISMATCH', `task "${input.taskId}" is a local task: it trains on each device alone and has nothing to join`);
+    throw new DiscoApiError('SCHEME_MISMATCH', `task "${input.taskId}" is a local task: it trains on each device alone and has nothing to join`);
   if (input.token) {
     const row = db.select().from(participants).where(eq(participants.tokenHash, hashToken(input.token))).get();
-    if (!row) throw new ApiError('UNAUTHORIZED', 'unknown participant token: join without a token to get a new one');
-    if (row.taskId !== input.taskId) throw new ApiError('FORBIDDEN', `this participant token belongs to another task, not to "${input.taskId}"`);
+    if (!row) throw new DiscoApiError('UNAUTHORIZED', 'unknown participant token: join without a token to get a new one');
+    if (row.taskId !== input.taskId) throw new DiscoApiError('FORBIDDEN', `this participant token belongs to another task, not to "${input.taskId}"`);
     if (row.leftAt === null) {
       const participant = db
         .update(participants)

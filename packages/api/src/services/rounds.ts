@@ -2,7 +2,7 @@ import { and, asc, desc, eq, gte, inArray, isNull, lte, sql } from 'drizzle-orm'
 import { createStrategy, type Aggregator, type RoundPhase, type RoundState, type Task } from '@disco/core';
 import type { Db } from '../db/client.js';
 import { participants, rounds, updates, type RoundPhaseName } from '../db/schema.js';
-import { ApiError } from './errors.js';
+import { DiscoApiError } from '@disco/core';
 import type { RoundEvents } from './events.js';
 import { getVersionWeights, latestVersion, storeVersion } from './models.js';
 import { prepared } from './prepared.js';
@@ -228,12 +228,12 @@ export class RoundCoordinator {
   /** Checks that `round` of the task is the open one, with a message naming the current round otherwise. */
   requireOpenRound(taskId: string, roundNumber: number): RoundRow {
     const round = this.currentRound(taskId);
-    if (!round) throw new ApiError('WRONG_ROUND', `task "${taskId}" has no round (it is not a federated task)`);
+    if (!round) throw new DiscoApiError('WRONG_ROUND', `task "${taskId}" has no round (it is not a federated task)`);
     if (round.number !== roundNumber) {
       const which = roundNumber < round.number ? `round ${roundNumber} is closed` : `round ${roundNumber} has not started`;
-      throw new ApiError('WRONG_ROUND', `${which}; the current round is ${round.number} (${round.phase})`);
+      throw new DiscoApiError('WRONG_ROUND', `${which}; the current round is ${round.number} (${round.phase})`);
     }
-    if (round.phase !== 'open') throw new ApiError('ROUND_NOT_OPEN', `round ${round.number} is ${round.phase} and takes no more updates`);
+    if (round.phase !== 'open') throw new DiscoApiError('ROUND_NOT_OPEN', `round ${round.number} is ${round.phase} and takes no more updates`);
     return round;
   }
 

@@ -3,7 +3,7 @@ import { and, asc, desc, eq, gte, inArray, isNull, lt, sql } from 'drizzle-orm';
 import { peerGroups, type PeerRoundInfo, type PeerServerEvent, type PeerSignal } from '@disco/core';
 import type { Db } from '../db/client.js';
 import { participants, peerReady, peerRounds, peerSignals } from '../db/schema.js';
-import { ApiError } from './errors.js';
+import { DiscoApiError } from '@disco/core';
 import type { ParticipantRow } from './participants.js';
 import type { RoundCoordinator } from './rounds.js';
 import { loadTask, type StoredTask } from './tasks.js';
@@ -69,7 +69,7 @@ function optionsOf(deps: SignallingDeps): SignallingOptions {
 export function requireDecentralized(db: Db, taskId: string): StoredTask {
   const stored = loadTask(db, taskId);
   if (stored.task.scheme !== 'decentralized')
-    throw new ApiError('SCHEME_MISMATCH', `task "${taskId}" is ${stored.task.scheme}, not decentralized: it has no peers to signal`);
+    throw new DiscoApiError('SCHEME_MISMATCH', `task "${taskId}" is ${stored.task.scheme}, not decentralized: it has no peers to signal`);
   return stored;
 }
 
@@ -175,7 +175,7 @@ export function markReady(deps: SignallingDeps, participant: ParticipantRow, rou
     const latest = latestRound(tx, taskId);
     const next = (latest?.number ?? 0) + 1;
     if (round > next)
-      throw new ApiError('WRONG_ROUND', `round ${round} cannot start yet: the latest round of task "${taskId}" is ${latest?.number ?? 0}`);
+      throw new DiscoApiError('WRONG_ROUND', `round ${round} cannot start yet: the latest round of task "${taskId}" is ${latest?.number ?? 0}`);
     if (round === next)
       tx.insert(peerRounds)
         .values({ taskId, number: round, phase: 'gathering', openedAt: now, gatherUntil: now + optionsOf(deps).gatherMs })
@@ -201,16 +201,16 @@ export function markReady(deps: SignallingDeps, participant: ParticipantRow, rou
 export function sendSignal(deps: SignallingDeps, participant: ParticipantRow, to: string, signal: PeerSignal, now = Date.now()): void {
   const { db } = deps;
   requireDecentralized(db, participant.taskId);
-  if (to === participant.id) throw new ApiError('BAD_REQUEST', 'a participant cannot signal itself');
+  if (to === participant.id) throw new DiscoApiError('BAD_REQUEST', 'a participant cannot signal itself');
   const target = db.select({ taskId: participants.taskId, leftAt: participants.leftAt }).from(participants).where(eq(participants.id, to)).get();
   // One message for "unknown" and "another task": whether an id exists elsewhere is none of the sender's business.
   if (!target || target.taskId !== participant.taskId)
-    throw new ApiError('FORBIDDEN', `cannot signal "${to}": it is not a participant of task "${participant.taskId}" (signals stay within a task)`);
-  if (target.leftAt !== null) throw new ApiError('FORBIDDEN', `cannot signal "${to}": it has left task "${participant.taskId}"`);
+    throw new DiscoApiError('FORBIDDEN', `cannot signal "${to}": it is not a participant of task "${participant.taskId}" (signals stay within a task)`);
+  if (target.leftAt !== null) throw new DiscoApiError('FORBIDDEN', `cannot signal "${to}": it has left task "${participant.taskId}"`);
   const { signalTtlMs, maxPendingSignals } = optionsOf(deps);
   db.delete(peerSignals).where(lt(peerSignals.createdAt, now - signalTtlMs)).run();
   const pending = db.select({ n: sql<number>`count(*)` }).from(peerSignals).where(eq(peerSignals.toId, to)).get()?.n ?? 0;
-  if (pending >= maxPendingSignals) throw new ApiError('TOO_MANY_REQUESTS', `"${to}" has ${pending} signals waiting: try again later`);
+  if (pending >= maxPendingSignals) throw new DiscoApiError('TOO_MANY_REQUESTS', `"${to}" has ${pending} signals waiting: try again later`);
   db.insert(peerSignals).values({ taskId: participant.taskId, fromId: participant.id, toId: to, payload: signal, createdAt: now }).run();
   notifier(db).emit(`peer:${to}`);
 }

@@ -2,7 +2,7 @@ import { and, desc, eq, gte, isNull, sql } from 'drizzle-orm';
 import { createStrategy, totalSize, validateTask, type Task, type WeightShape } from '@disco/core';
 import type { Db } from '../db/client.js';
 import { participants, rounds, settings, tasks } from '../db/schema.js';
-import { ApiError } from './errors.js';
+import { DiscoApiError } from '@disco/core';
 import { parseUploadedModel, type InitialModel, type ModelToolkit } from './model-toolkit.js';
 import { storeVersion } from './models.js';
 import { connectionCache, prepared } from './prepared.js';
@@ -57,7 +57,7 @@ export function findTask(db: Db, id: string): StoredTask | undefined {
 /** The task with this id, or a NOT_FOUND error. */
 export function loadTask(db: Db, id: string): StoredTask {
   const found = findTask(db, id);
-  if (!found) throw new ApiError('NOT_FOUND', `task "${id}" does not exist`);
+  if (!found) throw new DiscoApiError('NOT_FOUND', `task "${id}" does not exist`);
   return found;
 }
 
@@ -144,9 +144,9 @@ export async function createTask(
   options: { builtin?: boolean } = {},
 ): Promise<StoredTask> {
   const checked = taskIssues(input.task, !!input.model);
-  if (!checked.ok) throw new ApiError('INVALID_TASK', `Invalid task:\n${checked.errors.map((e) => `  - ${e}`).join('\n')}`, checked.errors);
+  if (!checked.ok) throw new DiscoApiError('INVALID_TASK', `Invalid task:\n${checked.errors.map((e) => `  - ${e}`).join('\n')}`, checked.errors);
   const task = checked.task;
-  if (findTask(db, task.id)) throw new ApiError('CONFLICT', `task "${task.id}" already exists`);
+  if (findTask(db, task.id)) throw new DiscoApiError('CONFLICT', `task "${task.id}" already exists`);
 
   let model: InitialModel;
   let uploaded = false;
@@ -154,13 +154,13 @@ export async function createTask(
     const parsed = parseUploadedModel(input.model.modelJson, input.model.weights);
     const loaded = parsed.ok ? await deps.toolkit.loadUpload(task, parsed.modelJson, input.model.weights) : parsed;
     if (!loaded.ok)
-      throw new ApiError('INVALID_MODEL', `The uploaded model does not fit the task:\n${loaded.errors.map((e) => `  - ${e}`).join('\n')}`, loaded.errors);
+      throw new DiscoApiError('INVALID_MODEL', `The uploaded model does not fit the task:\n${loaded.errors.map((e) => `  - ${e}`).join('\n')}`, loaded.errors);
     model = loaded.model;
     uploaded = true;
   } else {
     model = await deps.toolkit.build(task);
   }
-  if (findTask(db, task.id)) throw new ApiError('CONFLICT', `task "${task.id}" already exists`);
+  if (findTask(db, task.id)) throw new DiscoApiError('CONFLICT', `task "${task.id}" already exists`);
 
   const now = Date.now();
   db.transaction((tx) => {

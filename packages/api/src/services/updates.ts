@@ -1,6 +1,6 @@
 import { decodeWeights, describeShapeMismatch, readWeightsHeader, WeightsFormatError, type FlatWeights } from '@disco/core';
 import type { Db } from '../db/client.js';
-import { ApiError } from './errors.js';
+import { DiscoApiError } from '@disco/core';
 import { authenticate, type ParticipantRow } from './participants.js';
 import type { ClientMetrics, RoundCoordinator, RoundRow } from './rounds.js';
 import { loadTask, type StoredTask } from './tasks.js';
@@ -22,10 +22,10 @@ export function precheckUpdate(
   const stored = loadTask(db, input.taskId);
   const participant = authenticate(db, input.token, input.taskId);
   if (stored.task.scheme !== 'federated')
-    throw new ApiError('SCHEME_MISMATCH', `task "${input.taskId}" is ${stored.task.scheme}: the server takes no weights for it`);
+    throw new DiscoApiError('SCHEME_MISMATCH', `task "${input.taskId}" is ${stored.task.scheme}: the server takes no weights for it`);
   const round = coordinator.requireOpenRound(input.taskId, input.round);
   if (coordinator.hasSubmitted(round.id, participant.id))
-    throw new ApiError('DUPLICATE_UPDATE', `this participant already submitted an update for round ${round.number}`);
+    throw new DiscoApiError('DUPLICATE_UPDATE', `this participant already submitted an update for round ${round.number}`);
   return { stored, participant, round };
 }
 
@@ -34,7 +34,7 @@ const METRICS = ['loss', 'accuracy', 'valLoss', 'valAccuracy'] as const;
 /**
  * Checks an update body completely (header, task, shapes against the task's model, base version, length,
  * checksum, finite values, samples) and, only when all pass, records it in the round. Synchronous: nothing
- * else runs between the checks and the recording. Throws an {@link ApiError} naming the problem otherwise,
+ * else runs between the checks and the recording. Throws an {@link DiscoApiError} naming the problem otherwise,
  * with nothing stored.
  */
 export function submitUpdate(
@@ -48,13 +48,13 @@ export function submitUpdate(
   try {
     header = readWeightsHeader(input.body).header;
   } catch (error) {
-    throw new ApiError('MALFORMED_WEIGHTS', (error as Error).message);
+    throw new DiscoApiError('MALFORMED_WEIGHTS', (error as Error).message);
   }
-  if (header.taskId !== input.taskId) throw new ApiError('WRONG_TASK', `the update is for task "${header.taskId}", not "${input.taskId}"`);
+  if (header.taskId !== input.taskId) throw new DiscoApiError('WRONG_TASK', `the update is for task "${header.taskId}", not "${input.taskId}"`);
   const mismatch = describeShapeMismatch(stored.shapes, header.shapes);
-  if (mismatch) throw new ApiError('SHAPE_MISMATCH', `the update does not fit the task's model: ${mismatch}`);
+  if (mismatch) throw new DiscoApiError('SHAPE_MISMATCH', `the update does not fit the task's model: ${mismatch}`);
   if (header.modelVersion !== round.baseVersion)
-    throw new ApiError(
+    throw new DiscoApiError(
       'STALE_MODEL',
       `the update was computed from model version ${header.modelVersion}, but round ${round.number} trains from version ${round.baseVersion}: download it and train again`,
     );
@@ -62,18 +62,18 @@ export function submitUpdate(
   try {
     weights = decodeWeights(input.body).weights;
   } catch (error) {
-    if (error instanceof WeightsFormatError && /non-finite/.test(error.message)) throw new ApiError('NON_FINITE', error.message);
-    throw new ApiError('MALFORMED_WEIGHTS', (error as Error).message);
+    if (error instanceof WeightsFormatError && /non-finite/.test(error.message)) throw new DiscoApiError('NON_FINITE', error.message);
+    throw new DiscoApiError('MALFORMED_WEIGHTS', (error as Error).message);
   }
   const meta = header.meta ?? {};
   const samples = meta.samples;
   if (typeof samples !== 'number' || !Number.isFinite(samples) || samples <= 0)
-    throw new ApiError('BAD_META', `the update header's meta.samples must be a positive number of training examples, got ${JSON.stringify(samples ?? null)}`);
+    throw new DiscoApiError('BAD_META', `the update header's meta.samples must be a positive number of training examples, got ${JSON.stringify(samples ?? null)}`);
   const metrics: ClientMetrics = {};
   for (const key of METRICS) {
     const value = meta[key];
     if (value === undefined) continue;
-    if (typeof value !== 'number' || !Number.isFinite(value)) throw new ApiError('BAD_META', `the update header's meta.${key} must be a finite number`);
+    if (typeof value !== 'number' || !Number.isFinite(value)) throw new DiscoApiError('BAD_META', `the update header's meta.${key} must be a finite number`);
     metrics[key] = value;
   }
   const after = coordinator.submit(round, participant.id, weights.values, samples, metrics, input.body.byteLength);

@@ -1,6 +1,6 @@
 import { expect } from '@open-wc/testing';
 import { executeServerCommand } from '@web/test-runner-commands';
-import { createPeerSignallingApi } from '@disco/api/client';
+import { createSignallingApi } from '@disco/api/client';
 import { initBackend } from '../backend/init-backend.js';
 import { DecentralizedClient } from './decentralized.js';
 import { shardDataset } from '../data/operations.js';
@@ -19,7 +19,7 @@ it('two peers in one page and a Node peer train one decentralized round together
     const clients = [0, 1].map(
       (i) =>
         new DecentralizedClient({
-          api: createPeerSignallingApi(url),
+          api: createSignallingApi(url),
           taskId: 'titanic-p2p',
           dataset: (task) => shardDataset(parseTabular(csv, task), 3, { seed: 7 })[i],
           validation: 0,

@@ -5,7 +5,7 @@ import { buildModel, getFlatWeights } from '../model/index.js';
 import { syntheticDataset } from '../model/test-tasks.js';
 import { nodeWrtc } from '../peer/node/wrtc.js';
 import { peerGroups } from '../peer/topology.js';
-import type { PeerRoundInfo, PeerServerEvent, PeerSignallingApi } from '../peer/signalling-api.js';
+import type { PeerRoundInfo, PeerServerEvent, SignallingApi } from '../peer/signalling-api.js';
 import type { PeerSignal } from '../peer/types.js';
 import { titanic } from '../task/builtin/titanic.js';
 import { parseTask, type Task } from '../task/schema.js';
@@ -30,7 +30,7 @@ class InMemorySignalling {
     readonly deadlineMs: number,
   ) {}
 
-  port(): PeerSignallingApi {
+  port(): SignallingApi {
     const id = `p${this.next++}`;
     const send = (to: string, event: PeerServerEvent) => setTimeout(() => this.listeners.get(to)?.(event));
     const view = (info: PeerRoundInfo): PeerRoundInfo => ({ ...info, member: info.members.includes(id), group: info.members.filter((m) => m !== id) });

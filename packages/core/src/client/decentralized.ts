@@ -4,7 +4,7 @@ import type { Dataset } from '../data/dataset.js';
 import { evaluateModel } from '../evaluation/index.js';
 import { buildModel, getFlatWeights, setFlatWeights, weightShapes } from '../model/index.js';
 import { PeerNetwork } from '../peer/peer-network.js';
-import type { PeerRoundInfo, PeerSignallingApi } from '../peer/signalling-api.js';
+import type { PeerRoundInfo, SignallingApi } from '../peer/signalling-api.js';
 import type { WrtcImplementation } from '../peer/types.js';
 import type { Task } from '../task/schema.js';
 import type { EpochMetrics, TrainingEvent } from '../training/events.js';
@@ -16,8 +16,8 @@ import { sleep, throwIfStopped } from './session.js';
 
 /** Options of a {@link DecentralizedClient}. */
 export interface DecentralizedClientOptions {
-  /** The signalling server, through the {@link PeerSignallingApi} port (`createPeerSignallingApi(url)` from `@disco/api/client`). */
-  api: PeerSignallingApi;
+  /** The signalling server, through the {@link SignallingApi} port (`createSignallingApi(url)` from `@disco/api/client`). */
+  api: SignallingApi;
   taskId: string;
   /** This participant's labelled data (it never leaves the device), or a function that loads it once the task is known. */
   dataset: Dataset | ((task: Task) => Dataset | Promise<Dataset>);
@@ -82,13 +82,13 @@ interface Contribution {
  *
  * @example
  * ```ts
- * const client = new DecentralizedClient({ api: createPeerSignallingApi(url, { WebSocket }), taskId, dataset, wrtc: nodeWrtc() });
+ * const client = new DecentralizedClient({ api: createSignallingApi(url, { WebSocket }), taskId, dataset, wrtc: nodeWrtc() });
  * for await (const event of client.run()) console.log(event);
  * ```
  */
 export class DecentralizedClient {
   private readonly options: DecentralizedClientOptions;
-  private readonly api: PeerSignallingApi;
+  private readonly api: SignallingApi;
   private readonly abort = new AbortController();
   private emit: (event: TrainingEvent) => void = () => {};
   private unsubscribe: (() => void) | null = null;
