@@ -17,7 +17,7 @@ import {
   type Task,
 } from '@disco/core';
 import { loadBuiltinDataset, nodeWrtc } from '@disco/core/node';
-import { createFederationApi, createPeerSignallingApi } from '@disco/api/client';
+import { createFederationApi, createSignallingApi } from '@disco/api/client';
 import { simulationTask } from '../packages/api/src/cli/simulate.js';
 import { median, withServer, type BenchResult } from './lib.js';
 
@@ -32,7 +32,7 @@ async function groupSetup(): Promise<BenchResult> {
   const times: number[] = [];
   await withServer([task], async (url) => {
     for (let run = 0; run < 6; run++) {
-      const apis = Array.from({ length: PEERS }, () => createPeerSignallingApi(url, { WebSocket }));
+      const apis = Array.from({ length: PEERS }, () => createSignallingApi(url, { WebSocket }));
       const joined = await Promise.all(apis.map((api) => api.join(task.id)));
       const networks = joined.map(
         (j, i) => new PeerNetwork({ localId: j.participantId, wrtc, sendSignal: (to, signal) => apis[i].signal(j.token, to, signal) }),
@@ -188,7 +188,7 @@ async function roundTime(scheme: 'federated' | 'decentralized', shards: Dataset[
       await Promise.all(clients.map(async (c) => { for await (const _ of c.run()); }));
       apis.forEach((api) => api.close());
     } else {
-      const apis = shards.map(() => createPeerSignallingApi(url, { WebSocket }));
+      const apis = shards.map(() => createSignallingApi(url, { WebSocket }));
       const clients = shards.map((dataset, i) => new DecentralizedClient({ api: apis[i], taskId: task.id, dataset, validation: 0, wrtc }));
       await Promise.all(clients.map(async (c) => { for await (const _ of c.run()); }));
       apis.forEach((api) => api.close());

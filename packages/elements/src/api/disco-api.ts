@@ -1,4 +1,4 @@
-import type { DataType, FederationApi, PeerSignallingApi, RoundPhase, Scheme, Task, TaskInput } from '@disco/core';
+import type { DataType, FederationApi, SignallingApi, RoundPhase, Scheme, Task, TaskInput } from '@disco/core';
 
 /** One line of `<disco-task-list>`: a task and how lively it is. */
 export interface TaskSummary {
@@ -77,7 +77,7 @@ export interface DiscoApi {
    * The signalling port that decentralized training uses (the server introduces the peers; models go
    * from browser to browser). Optional: without it, `<disco-train>` refuses decentralized training.
    */
-  peers?(): Promise<PeerSignallingApi>;
+  peers?(): Promise<SignallingApi>;
   /** Closes connections. */
   close(): void;
 }

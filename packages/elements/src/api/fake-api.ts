@@ -1,4 +1,4 @@
-import { parseTask, validateTask, type FederationApi, type PeerSignallingApi, type Task, type TaskInput } from '@disco/core';
+import { parseTask, validateTask, type FederationApi, type SignallingApi, type Task, type TaskInput } from '@disco/core';
 import { DiscoApiError, type DiscoApi, type ModelUpload, type ModelVersionInfo, type RoundInfo, type TaskSummary } from './disco-api.js';
 import { InMemoryFederation } from './in-memory-federation.js';
 import { InMemorySignalling } from './in-memory-signalling.js';
@@ -120,7 +120,7 @@ export class FakeDiscoApi implements DiscoApi {
     return this.memoryFederation;
   }
 
-  async peers(): Promise<PeerSignallingApi> {
+  async peers(): Promise<SignallingApi> {
     await this.answer();
     return this.memorySignalling;
   }

@@ -1,4 +1,4 @@
-import type { PeerJoinResult, PeerRoundInfo, PeerServerEvent, PeerSignal, PeerSignallingApi, Task, TransferStats } from '@disco/core';
+import type { PeerJoinResult, PeerRoundInfo, PeerServerEvent, PeerSignal, SignallingApi, Task, TransferStats } from '@disco/core';
 import { DiscoApiError } from './disco-api.js';
 
 interface Participant {
@@ -22,7 +22,7 @@ interface PeerRound {
  * task (and at least the task's minimum) is ready. Signals go to participants of the same task only. The
  * models themselves travel over real WebRTC data channels between the page's `<disco-train>` elements.
  */
-export class InMemorySignalling implements PeerSignallingApi {
+export class InMemorySignalling implements SignallingApi {
   readonly stats: TransferStats = { bytesSent: 0, bytesReceived: 0 };
   private readonly participants = new Map<string, Participant>();
   private readonly byTask = new Map<string, PeerRound>();

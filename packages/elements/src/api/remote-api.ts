@@ -1,5 +1,5 @@
-import { createDiscoClient, createFederationApi, createPeerSignallingApi, toDiscoApiError, type DiscoClient } from '@disco/api/client';
-import type { FederationApi, PeerSignallingApi, Task, TaskInput } from '@disco/core';
+import { createDiscoClient, createFederationApi, createSignallingApi, toDiscoApiError, type DiscoClient } from '@disco/api/client';
+import type { FederationApi, SignallingApi, Task, TaskInput } from '@disco/core';
 import { DiscoApiError, type DiscoApi, type DiscoApiErrorCode, type ModelUpload, type ModelVersionInfo, type RoundInfo, type TaskSummary } from './disco-api.js';
 
 const clients = new Map<string, DiscoApi>();
@@ -24,7 +24,7 @@ export function remoteApiFor(server: string): DiscoApi {
 export function createRemoteApi(url: string): DiscoApi {
   let client: DiscoClient | undefined;
   let federation: FederationApi | undefined;
-  let peers: PeerSignallingApi | undefined;
+  let peers: SignallingApi | undefined;
   const trpc = () => (client ??= createDiscoClient(url));
   const call = async <T>(run: () => Promise<T>): Promise<T> => {
     try {
@@ -82,7 +82,7 @@ export function createRemoteApi(url: string): DiscoApi {
 
     federation: async () => (federation ??= createFederationApi(url)),
 
-    peers: async () => (peers ??= createPeerSignallingApi(url)),
+    peers: async () => (peers ??= createSignallingApi(url)),
 
     close: () => {
       federation?.close();

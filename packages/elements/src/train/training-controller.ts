@@ -1,5 +1,5 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import type { EpochMetrics, FederationApi, PeerSignallingApi, Scheme, Task, TrainingEvent } from '@disco/core';
+import type { EpochMetrics, FederationApi, SignallingApi, Scheme, Task, TrainingEvent } from '@disco/core';
 import { schemeLabels } from '../base/labels.js';
 import type { DiscoEventDetails, FinalMetrics } from '../events.js';
 import type { ModelStore } from '../library/model-store.js';
@@ -74,7 +74,7 @@ export interface StartOptions {
   /** The server's federation port, for federated training. */
   federation?: () => Promise<FederationApi>;
   /** The server's signalling port, for decentralized training. */
-  peers?: () => Promise<PeerSignallingApi>;
+  peers?: () => Promise<SignallingApi>;
   epochs?: number;
   rounds?: number;
 }

@@ -1,13 +1,13 @@
-import type { PeerJoinResult, PeerRoundInfo, PeerServerEvent, PeerSignal, PeerSignallingApi, TransferStats } from '@disco/core';
+import type { PeerJoinResult, PeerRoundInfo, PeerServerEvent, PeerSignal, SignallingApi, TransferStats } from '@disco/core';
 import { deserializeError, type PeersMethod, type SerializedError, type WorkerResponse } from './protocol.js';
 
 /**
- * Worker side: the decentralized client's signalling port ({@link PeerSignallingApi}) whose calls run on
+ * Worker side: the decentralized client's signalling port ({@link SignallingApi}) whose calls run on
  * the main thread, where the element's `DiscoApi` lives. Only metadata and WebRTC signals cross here;
  * models travel over the peers' data channels (see `relayed-wrtc.ts`). `stats` mirrors the main thread's
  * count of the signalling traffic.
  */
-export class PeerSignallingProxy implements PeerSignallingApi {
+export class PeerSignallingProxy implements SignallingApi {
   readonly stats: TransferStats = { bytesSent: 0, bytesReceived: 0 };
   private calls = 0;
   private watches = 0;

@@ -57,7 +57,7 @@ export type WorkerRequest =
 /** The methods of the federation port the worker calls on the main thread. */
 export type FederationMethod = 'join' | 'heartbeat' | 'downloadWeights' | 'submitUpdate' | 'leave';
 
-/** The methods of the decentralized signalling port (`PeerSignallingApi`) the worker calls on the main thread. */
+/** The methods of the decentralized signalling port (`SignallingApi`) the worker calls on the main thread. */
 export type PeersMethod = 'join' | 'heartbeat' | 'downloadInitialModel' | 'ready' | 'signal' | 'leave';
 
 /**

@@ -1,4 +1,4 @@
-import type { DataFileReport, EvaluationReport, FederationApi, PeerServerEvent, PeerSignallingApi, PredictionRow, RoundState, Scheme, Task, TrainingEvent } from '@disco/core';
+import type { DataFileReport, EvaluationReport, FederationApi, PeerServerEvent, SignallingApi, PredictionRow, RoundState, Scheme, Task, TrainingEvent } from '@disco/core';
 import type { StoredModelFiles } from '../library/model-store.js';
 import {
   deserializeError,
@@ -31,7 +31,7 @@ export interface WorkerTrainOptions {
   /** Needed for federated training: the port to the server, called from the main thread. */
   federation?: FederationApi;
   /** Needed for decentralized training: the signalling port, called from the main thread (the peers' connections live here too). */
-  peers?: PeerSignallingApi;
+  peers?: SignallingApi;
   epochs?: number;
   rounds?: number;
   token?: string;
@@ -45,7 +45,7 @@ interface Pending {
   reject: (error: Error) => void;
   onMessage?: (message: WorkerResponse) => void;
   federation?: FederationApi;
-  peers?: PeerSignallingApi;
+  peers?: SignallingApi;
 }
 
 /** Starts the module worker. The `new URL(…, import.meta.url)` form is what bundlers (Vite) recognise and emit. */
@@ -183,7 +183,7 @@ export class TrainingWorker {
   }
 
   /** The signalling port of the running decentralized session, if any. */
-  private get peers(): PeerSignallingApi | undefined {
+  private get peers(): SignallingApi | undefined {
     for (const pending of this.pending.values()) if (pending.peers) return pending.peers;
     return undefined;
   }
