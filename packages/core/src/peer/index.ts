@@ -9,5 +9,5 @@ export { LocalSignalling } from './local-signalling.js';
 export { encodeFrames, Reassembler, FramingError, goodbyeFrame, isGoodbye, MAX_FRAME_BYTES, FRAME_HEADER_BYTES } from './framing.js';
 export { Emitter } from './emitter.js';
 export { peerGroups, ALL_TO_ALL_MAX, type PeerGroups, type TopologyName } from './topology.js';
-export type { PeerRoundInfo, PeerServerEvent, PeerJoinResult, PeerSignallingApi } from './signalling-api.js';
+export type { PeerRoundInfo, PeerServerEvent, PeerJoinResult, SignallingApi } from './signalling-api.js';
 export type { IceServer, PeerSignal, PeerStats, RtcSignalData, SignalSender, WrtcImplementation } from './types.js';

@@ -6,7 +6,7 @@ import type { IceServer, PeerSignal } from './types.js';
 /**
  * The port through which a {@link DecentralizedClient} talks to the signalling server: joining, round
  * coordination and WebRTC signals. Metadata only: models travel between peers. `@disco/api/client`
- * implements it over tRPC (`createPeerSignallingApi`); tests may implement it in memory.
+ * implements it over tRPC (`createSignallingApi`); tests may implement it in memory.
  */
 
 /** A round of a decentralized task, as one participant sees it. */
@@ -45,7 +45,7 @@ export interface PeerJoinResult {
   heartbeatIntervalMs: number;
 }
 
-export interface PeerSignallingApi {
+export interface SignallingApi {
   /** Joins a decentralized task (or rejoins with a kept token). */
   join(taskId: string, options?: { token?: string }): Promise<PeerJoinResult>;
   /** Keeps the participant active (it counts in round gathering while it beats). */
