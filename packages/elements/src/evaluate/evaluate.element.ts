@@ -1,3 +1,4 @@
+import { Task as LitTask, TaskStatus, initialState } from '@lit/task';
 import { html, nothing, type PropertyValues } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import type { EvaluationReport, PredictionRow, Task } from '@disco/core';
@@ -8,7 +9,7 @@ import { renderDropzone } from '../base/dropzone.js';
 import { decimal, errorCode, errorMessage, percent, renderError } from '../base/states.js';
 import { getConfig } from '../config.js';
 import { ApiController } from '../controllers/api-controller.js';
-import { ResourceController } from '../controllers/resource-controller.js';
+import { currentValue, settled } from '../controllers/task-values.js';
 import { LibraryController } from '../library/library-controller.js';
 import { defaultModelStore, type ModelStore, type StoredModelInfo } from '../library/model-store.js';
 import type { BackendSettings, DataFile, ModelSource } from '../worker/protocol.js';
@@ -87,10 +88,10 @@ export class DiscoEvaluate extends DiscoElement {
   private readonly library = new LibraryController(this, () => this.store);
   private thumbnails = new Map<string, string>();
 
-  private readonly modelInfo = new ResourceController(this, {
+  private readonly modelInfo = new LitTask(this, {
     args: () => [this.store, this.modelId, this.source] as const,
-    ready: ([, id, source]) => id !== '' && source === 'library',
-    load: async ([store, id]) => {
+    task: async ([store, id, source]) => {
+      if (id === '' || source !== 'library') return initialState;
       const info = await store.info(id);
       if (!info) throw new Error(`The model "${id}" is not in the model library of this browser.`);
       return info;
@@ -98,10 +99,9 @@ export class DiscoEvaluate extends DiscoElement {
     onError: (error) => this.emit('disco-error', { code: 'model', message: errorMessage(error) }),
   });
 
-  private readonly taskResource = new ResourceController(this, {
-    args: () => [this.task, this.modelInfo.value?.task, this.apiController.api, this.taskId || this.modelInfo.value?.taskId || ''] as const,
-    ready: ([task, stored, api, id]) => task !== undefined || stored !== undefined || (api !== undefined && id !== ''),
-    load: ([task, stored, api, id]) => (task ? Promise.resolve(task) : stored ? Promise.resolve(stored) : api!.getTask(id)),
+  private readonly taskResource = new LitTask(this, {
+    args: () => [this.task, currentValue(this.modelInfo)?.task, this.apiController.api, this.taskId || currentValue(this.modelInfo)?.taskId || ''] as const,
+    task: ([task, stored, api, id]) => task ?? stored ?? (api !== undefined && id !== '' ? api.getTask(id) : initialState),
     onError: (error) => this.emit('disco-error', { code: errorCode(error), message: errorMessage(error) }),
   });
 
@@ -125,9 +125,9 @@ export class DiscoEvaluate extends DiscoElement {
 
   /** Resolves once the model's record and the task are loaded. */
   get loaded(): Promise<void> {
-    return this.modelInfo.complete
+    return settled(this.modelInfo)
       .then(() => this.updateComplete)
-      .then(() => this.taskResource.complete)
+      .then(() => settled(this.taskResource))
       .then(() => this.updateComplete)
       .then(() => undefined);
   }
@@ -175,7 +175,7 @@ export class DiscoEvaluate extends DiscoElement {
 
   private async inputs(): Promise<{ task: Task; model: ModelSource }> {
     await this.loaded;
-    const task = this.taskResource.value;
+    const task = currentValue(this.taskResource);
     if (!task) throw new Error('Choose a model (or set the task) first.');
     if (this.data.length === 0) throw new Error('Add data files first.');
     if (this.source === 'upload') {
@@ -243,12 +243,12 @@ export class DiscoEvaluate extends DiscoElement {
   }
 
   protected override render() {
-    const task = this.taskResource.value;
+    const task = currentValue(this.taskResource);
     return html`
       <slot name="header"></slot>
       ${this.renderModel()}
-      ${this.taskResource.status === 'error' ? renderError(this.taskResource.error, () => void this.taskResource.reload()) : nothing}
-      ${this.modelInfo.status === 'error' ? renderError(this.modelInfo.error) : nothing} ${this.renderData(task)} ${this.renderOutcome(task)}
+      ${this.taskResource.status === TaskStatus.ERROR ? renderError(this.taskResource.error, () => void this.taskResource.run()) : nothing}
+      ${this.modelInfo.status === TaskStatus.ERROR ? renderError(this.modelInfo.error) : nothing} ${this.renderData(task)} ${this.renderOutcome(task)}
     `;
   }
 

@@ -1,5 +1,6 @@
+import { Task } from '@lit/task';
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import { ResourceController } from '../controllers/resource-controller.js';
+import { settled } from '../controllers/task-values.js';
 import type { ModelStore, StoredModelInfo } from './model-store.js';
 
 /**
@@ -9,14 +10,15 @@ import type { ModelStore, StoredModelInfo } from './model-store.js';
 export class LibraryController implements ReactiveController {
   private unsubscribe: (() => void) | undefined;
   private subscribed: ModelStore | undefined;
-  private readonly resource: ResourceController<readonly [ModelStore], StoredModelInfo[]>;
+  private disconnected = false;
+  private readonly resource: Task<readonly [ModelStore], StoredModelInfo[]>;
 
   constructor(
     private readonly host: ReactiveControllerHost,
     private readonly store: () => ModelStore,
     onError?: (error: unknown) => void,
   ) {
-    this.resource = new ResourceController(host, { args: () => [store()] as const, load: ([s]) => s.list(), onError });
+    this.resource = new Task(host, { args: () => [store()] as const, task: ([s]) => s.list(), onError });
     host.addController(this);
   }
 
@@ -24,6 +26,7 @@ export class LibraryController implements ReactiveController {
     return this.resource.value ?? [];
   }
 
+  /** A `TaskStatus` of `@lit/task`. */
   get status() {
     return this.resource.status;
   }
@@ -34,14 +37,17 @@ export class LibraryController implements ReactiveController {
 
   /** Resolves once the current read has settled. */
   get complete(): Promise<void> {
-    return this.resource.complete;
+    return settled(this.resource);
   }
 
   reload(): Promise<void> {
-    return this.resource.reload();
+    return this.resource.run();
   }
 
   hostConnected(): void {
+    // Changes made while the host was out of the page were not followed: read the library again.
+    if (this.disconnected) void this.resource.run();
+    this.disconnected = false;
     this.follow();
   }
 
@@ -53,11 +59,12 @@ export class LibraryController implements ReactiveController {
     this.unsubscribe?.();
     this.unsubscribe = undefined;
     this.subscribed = undefined;
+    this.disconnected = true;
   }
 
   private follow(): void {
     this.unsubscribe?.();
     this.subscribed = this.store();
-    this.unsubscribe = this.subscribed.subscribe(() => void this.resource.reload());
+    this.unsubscribe = this.subscribed.subscribe(() => void this.resource.run());
   }
 }

@@ -1,3 +1,4 @@
+import { TaskStatus } from '@lit/task';
 import { html } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import { DiscoElement } from '../base/disco-element.js';
@@ -114,8 +115,8 @@ export class DiscoModelLibrary extends DiscoElement {
   }
 
   private renderBody() {
-    if (this.models.status === 'error') return renderError(this.models.error, () => void this.models.reload());
-    if (this.models.status !== 'ready') return renderLoading('Reading the model library…');
+    if (this.models.status === TaskStatus.ERROR) return renderError(this.models.error, () => void this.models.reload());
+    if (this.models.status !== TaskStatus.COMPLETE) return renderLoading('Reading the model library…');
     const models = this.visibleModels;
     if (models.length === 0)
       return html`<div part="empty"><slot name="empty"><p class="muted">No trained model yet. Models you train here are kept in this browser.</p></slot></div>`;

@@ -1,3 +1,4 @@
+import { Task as LitTask, TaskStatus, initialState } from '@lit/task';
 import { html, type PropertyValues } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import { dataTypes, type DataType } from '@disco/core';
@@ -6,7 +7,7 @@ import { DiscoElement } from '../base/disco-element.js';
 import { dataTypeLabels, schemeLabels } from '../base/labels.js';
 import { errorCode, errorMessage, renderError, renderLoading } from '../base/states.js';
 import { ApiController } from '../controllers/api-controller.js';
-import { ResourceController } from '../controllers/resource-controller.js';
+import { currentValue, settled } from '../controllers/task-values.js';
 import { taskListStyles } from './task-list.styles.js';
 
 /**
@@ -57,22 +58,21 @@ export class DiscoTaskList extends DiscoElement {
   private readonly apiController = new ApiController(this);
   private pollTimer: ReturnType<typeof setInterval> | undefined;
 
-  private readonly tasks = new ResourceController(this, {
+  private readonly tasks = new LitTask(this, {
     args: () => [this.apiController.api] as const,
-    ready: ([api]) => api !== undefined,
-    load: ([api]) => api!.listTasks(),
+    task: ([api]) => api?.listTasks() ?? initialState,
     onError: (error) => this.emit('disco-error', { code: errorCode(error), message: errorMessage(error) }),
   });
 
   /** Loads the tasks again. Resolves once they are shown. */
   async reload(): Promise<void> {
-    await this.tasks.reload();
+    await this.tasks.run();
     await this.updateComplete;
   }
 
   /** Resolves once the current load has settled and rendered (tests, embedders). */
   get loaded(): Promise<void> {
-    return this.tasks.complete.then(() => this.updateComplete).then(() => undefined);
+    return settled(this.tasks).then(() => this.updateComplete).then(() => undefined);
   }
 
   override disconnectedCallback(): void {
@@ -84,12 +84,12 @@ export class DiscoTaskList extends DiscoElement {
   protected override updated(changed: PropertyValues<this>): void {
     if (changed.has('pollInterval') || (this.isConnected && !this.pollTimer && this.pollInterval > 0)) {
       clearInterval(this.pollTimer);
-      this.pollTimer = this.pollInterval > 0 ? setInterval(() => void this.tasks.reload(), this.pollInterval * 1000) : undefined;
+      this.pollTimer = this.pollInterval > 0 ? setInterval(() => void this.tasks.run(), this.pollInterval * 1000) : undefined;
     }
   }
 
   private get visibleTasks(): TaskSummary[] {
-    const all = this.tasks.value ?? [];
+    const all = currentValue(this.tasks) ?? [];
     return this.dataType ? all.filter((t) => t.dataType === this.dataType) : all;
   }
 
@@ -154,8 +154,8 @@ export class DiscoTaskList extends DiscoElement {
 
   private renderBody() {
     if (!this.apiController.api) return html`<p class="muted" part="empty">Set the <code>server</code> attribute to list its tasks.</p>`;
-    if (this.tasks.status === 'error') return renderError(this.tasks.error, () => void this.tasks.reload());
-    if (this.tasks.status !== 'ready') return renderLoading('Loading tasks…');
+    if (this.tasks.status === TaskStatus.ERROR) return renderError(this.tasks.error, () => void this.tasks.run());
+    if (this.tasks.status !== TaskStatus.COMPLETE) return renderLoading('Loading tasks…');
     const tasks = this.visibleTasks;
     if (tasks.length === 0)
       return html`<div part="empty"><slot name="empty"><p class="muted">${this.dataType ? `No ${dataTypeLabels[this.dataType].toLowerCase()} task on this server.` : 'No task on this server yet.'}</p></slot></div>`;

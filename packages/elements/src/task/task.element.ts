@@ -1,3 +1,4 @@
+import { Task as LitTask, TaskStatus, initialState } from '@lit/task';
 import { html, nothing } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import { unsafeHTML } from 'lit/directives/unsafe-html.js';
@@ -7,7 +8,7 @@ import { DiscoElement } from '../base/disco-element.js';
 import { dataTypeLabels, schemeExplanations, schemeLabels } from '../base/labels.js';
 import { errorCode, errorMessage, renderError, renderLoading } from '../base/states.js';
 import { ApiController } from '../controllers/api-controller.js';
-import { ResourceController } from '../controllers/resource-controller.js';
+import { settled } from '../controllers/task-values.js';
 import { renderMarkdown } from '../markdown.js';
 import { describePrivacy } from './privacy-statement.js';
 import { taskStyles } from './task.styles.js';
@@ -53,7 +54,7 @@ export class DiscoTask extends DiscoElement {
    * here. Setting a task object shows it without asking a server (it wins over `task-id`).
    */
   get task(): Task | undefined {
-    return this.taskInput ?? (this.resource.status === 'ready' ? this.resource.value : undefined);
+    return this.taskInput ?? (this.resource.status === TaskStatus.COMPLETE ? this.resource.value : undefined);
   }
   set task(task: Task | undefined) {
     this.taskInput = task;
@@ -66,24 +67,23 @@ export class DiscoTask extends DiscoElement {
 
   private readonly apiController = new ApiController(this);
 
-  private readonly resource = new ResourceController(this, {
+  private readonly resource = new LitTask(this, {
     args: () => [this.taskInput, this.apiController.api, this.taskId] as const,
-    ready: ([task, api, id]) => task !== undefined || (api !== undefined && id !== ''),
-    load: ([task, api, id]) => (task ? Promise.resolve(task) : api!.getTask(id)),
-    onLoad: (task) => this.emit('disco-task-load', { task }),
+    task: ([task, api, id]) => task ?? (api !== undefined && id !== '' ? api.getTask(id) : initialState),
+    onComplete: (task) => this.emit('disco-task-load', { task }),
     onError: (error) => this.emit('disco-error', { code: errorCode(error), message: errorMessage(error) }),
   });
 
   /** Resolves once the current load has settled and rendered. */
   get loaded(): Promise<void> {
-    return this.resource.complete.then(() => this.updateComplete).then(() => undefined);
+    return settled(this.resource).then(() => this.updateComplete).then(() => undefined);
   }
 
   protected override render() {
-    if (this.resource.status === 'idle') return html`<p class="muted">Set <code>task-id</code> and <code>server</code> to show a task.</p>`;
-    if (this.resource.status === 'error') return renderError(this.resource.error, () => void this.resource.reload());
+    if (this.resource.status === TaskStatus.INITIAL) return html`<p class="muted">Set <code>task-id</code> and <code>server</code> to show a task.</p>`;
+    if (this.resource.status === TaskStatus.ERROR) return renderError(this.resource.error, () => void this.resource.run());
     const task = this.resource.value;
-    if (this.resource.status === 'pending' || !task) return renderLoading('Loading the task…');
+    if (this.resource.status === TaskStatus.PENDING || !task) return renderLoading('Loading the task…');
     return html`
       <article aria-labelledby="title">
         <header class="row" part="header">

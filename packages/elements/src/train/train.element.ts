@@ -1,3 +1,4 @@
+import { Task as LitTask, TaskStatus, initialState } from '@lit/task';
 import { html, nothing, type PropertyValues } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import type { Scheme, Task } from '@disco/core';
@@ -9,7 +10,7 @@ import { decimal, errorCode, errorMessage, formatBytes, percent, renderError, re
 import { ChartController, type ChartData } from '../charts/chart-controller.js';
 import { getConfig } from '../config.js';
 import { ApiController } from '../controllers/api-controller.js';
-import { ResourceController } from '../controllers/resource-controller.js';
+import { currentValue, loadedValue, settled } from '../controllers/task-values.js';
 import { defaultModelStore, type ModelStore } from '../library/model-store.js';
 import type { DataFile } from '../worker/protocol.js';
 import { csvPreview, isCsvFile, isImageFile, pickedFiles } from '../base/data-files.js';
@@ -77,7 +78,7 @@ export class DiscoTrain extends DiscoElement {
    * set here. Setting a task object trains it without asking a server for it (it wins over `task-id`).
    */
   get task(): Task | undefined {
-    return this.taskInput ?? (this.taskResource.status === 'ready' ? this.taskResource.value : undefined);
+    return this.taskInput ?? (this.taskResource.status === TaskStatus.COMPLETE ? this.taskResource.value : undefined);
   }
   set task(task: Task | undefined) {
     this.taskInput = task;
@@ -114,11 +115,10 @@ export class DiscoTrain extends DiscoElement {
   private startWaits = new AbortController();
   private pendingFiles: DataFile[] | undefined;
 
-  private readonly taskResource = new ResourceController(this, {
+  private readonly taskResource = new LitTask(this, {
     args: () => [this.taskInput, this.apiController.api, this.taskId] as const,
-    ready: ([task, api, id]) => task !== undefined || (api !== undefined && id !== ''),
-    load: ([task, api, id]) => (task ? Promise.resolve(task) : api!.getTask(id)),
-    onLoad: (task) => this.emit('disco-task-load', { task }),
+    task: ([task, api, id]) => task ?? (api !== undefined && id !== '' ? api.getTask(id) : initialState),
+    onComplete: (task) => this.emit('disco-task-load', { task }),
     onError: (error) => this.emit('disco-error', { code: errorCode(error), message: errorMessage(error) }),
   });
 
@@ -158,7 +158,7 @@ export class DiscoTrain extends DiscoElement {
    * the files were given before it).
    */
   get filesChecked(): Promise<void> {
-    return this.taskResource.complete
+    return settled(this.taskResource)
       .then(() => this.updateComplete)
       .then(() => this.checking)
       .then(() => this.updateComplete)
@@ -185,7 +185,7 @@ export class DiscoTrain extends DiscoElement {
 
   /** The scheme training will use: the `scheme` property, else the task's. */
   get effectiveScheme(): Scheme {
-    return this.scheme || this.taskResource.value?.scheme || 'local';
+    return this.scheme || currentValue(this.taskResource)?.scheme || 'local';
   }
 
   /**
@@ -227,7 +227,7 @@ export class DiscoTrain extends DiscoElement {
     const signal = this.startWaits.signal;
     await this.updateComplete; // properties set just before start() are taken into account
     try {
-      return await this.taskResource.loadedValue(signal);
+      return await loadedValue(this, this.taskResource, signal);
     } catch (error) {
       if (signal.aborted) return undefined;
       const what = this.taskId ? `the task "${this.taskId}"` : 'the task';
@@ -245,7 +245,7 @@ export class DiscoTrain extends DiscoElement {
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     // Files given before the task arrived are checked as soon as it is there.
-    if (this.pendingFiles && this.taskResource.value) {
+    if (this.pendingFiles && currentValue(this.taskResource)) {
       const files = this.pendingFiles;
       this.pendingFiles = undefined;
       this.useFiles(files);
@@ -256,7 +256,7 @@ export class DiscoTrain extends DiscoElement {
   private useFiles(files: DataFile[]): void {
     if (this.training.running) return;
     this.updatePreview(files);
-    const task = this.taskResource.value;
+    const task = currentValue(this.taskResource);
     if (!task) this.pendingFiles = files;
     this.checking = this.training.setFiles(files, task);
   }
@@ -321,8 +321,8 @@ export class DiscoTrain extends DiscoElement {
   }
 
   protected override render() {
-    if (this.taskResource.status === 'idle') return html`<p class="muted">Set <code>task-id</code> and <code>server</code> to train a task.</p>`;
-    if (this.taskResource.status === 'error') return renderError(this.taskResource.error, () => void this.taskResource.reload());
+    if (this.taskResource.status === TaskStatus.INITIAL) return html`<p class="muted">Set <code>task-id</code> and <code>server</code> to train a task.</p>`;
+    if (this.taskResource.status === TaskStatus.ERROR) return renderError(this.taskResource.error, () => void this.taskResource.run());
     const task = this.taskResource.value;
     if (!task) return renderLoading('Loading the task…');
     return html`
