@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import { createStrategy } from '../aggregation/index.js';
+import { weightedMetrics } from '../aggregation/metrics.js';
 import type { Dataset } from '../data/dataset.js';
 import { evaluateModel } from '../evaluation/index.js';
 import { buildModel, getFlatWeights, setFlatWeights, weightShapes } from '../model/index.js';
@@ -501,23 +502,11 @@ function untilDeadline<T>(promise: Promise<T>, deadline: number, fallback: T): P
 }
 
 function metricsOf(meta: Record<string, number> | undefined): EpochMetrics {
-  return { loss: meta?.loss ?? NaN, accuracy: meta?.accuracy, valLoss: meta?.valLoss, valAccuracy: meta?.valAccuracy };
+  return { ...finiteMetrics(meta), loss: meta?.loss ?? NaN };
 }
 
-/** Sample-weighted mean of the contributors' local metrics. */
+/** Sample-weighted mean of the contributors' local metrics (the one definition, `aggregation/metrics.ts`). */
 function meanMetrics(contributions: Contribution[]): EpochMetrics {
-  const out: Record<string, number> = {};
-  for (const key of ['loss', 'accuracy', 'valLoss', 'valAccuracy'] as const) {
-    let sum = 0;
-    let weight = 0;
-    for (const c of contributions) {
-      const value = c.metrics[key];
-      if (typeof value === 'number' && Number.isFinite(value)) {
-        sum += value * c.samples;
-        weight += c.samples;
-      }
-    }
-    if (weight > 0) out[key] = sum / weight;
-  }
-  return { loss: out.loss ?? NaN, accuracy: out.accuracy, valLoss: out.valLoss, valAccuracy: out.valAccuracy };
+  const mean = weightedMetrics(contributions);
+  return { ...mean, loss: mean.loss ?? NaN };
 }

@@ -117,15 +117,8 @@ function freshOptimizer(model: tf.LayersModel, task: Task): void {
   previous?.dispose();
 }
 
-/** The finite ones of `metrics`, as numbers for an update's header. */
-export function finiteMetrics(metrics: EpochMetrics): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const key of ['loss', 'accuracy', 'valLoss', 'valAccuracy'] as const) {
-    const value = metrics[key];
-    if (typeof value === 'number' && Number.isFinite(value)) out[key] = value;
-  }
-  return out;
-}
+/** The finite ones of `metrics`, as numbers for an update's header (see `aggregation/metrics.ts`). */
+export { finiteMetrics } from '../aggregation/metrics.js';
 
 /** Wakes every waiter in `waiters` and empties the list. */
 export function wakeAll(waiters: (() => void)[]): void {
