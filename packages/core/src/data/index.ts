@@ -11,6 +11,7 @@ export * from './image-decode-browser.js';
 export * from './idx.js';
 export * from './cifar.js';
 export * from './labels-csv.js';
+export * from './csv-preview.js';
 export * from './text.js';
 export * from './gzip.js';
 export * from './files.js';

@@ -35,32 +35,6 @@ async function walk(entry: FileSystemEntry, out: DataFile[]): Promise<void> {
   }
 }
 
-/** The first `rows` records of CSV text (quotes, escaped quotes and quoted commas handled). */
-export function csvPreview(text: string, rows = 5): string[][] {
-  const records: string[][] = [];
-  let record: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length && records.length <= rows; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') (field += '"'), i++;
-      else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') record.push(field), (field = '');
-    else if (c === '\n' || c === '\r') {
-      if (c === '\r' && text[i + 1] === '\n') i++;
-      record.push(field);
-      records.push(record);
-      record = [];
-      field = '';
-    } else field += c;
-  }
-  if (records.length <= rows && (field || record.length)) records.push([...record, field]);
-  return records.slice(0, rows + 1);
-}
-
 /** Whether a file looks like an image, by type or name. */
 export function isImageFile(file: DataFile): boolean {
   return file.file.type.startsWith('image/') || /\.(png|jpe?g|gif|webp|bmp)$/i.test(file.path);

@@ -1,7 +1,7 @@
 import { Task as LitTask, TaskStatus, initialState } from '@lit/task';
 import { html, nothing, type PropertyValues } from 'lit';
 import { property, state } from 'lit/decorators.js';
-import type { Scheme, Task } from '@disco/core';
+import { previewCsv, type Scheme, type Task } from '@disco/core';
 import type { DiscoApi } from '../api/disco-api.js';
 import { DiscoElement } from '../base/disco-element.js';
 import { renderDropzone } from '../base/dropzone.js';
@@ -13,7 +13,7 @@ import { ApiController } from '../controllers/api-controller.js';
 import { currentValue, loadedValue, settled } from '../controllers/task-values.js';
 import { defaultModelStore, type ModelStore } from '../library/model-store.js';
 import type { DataFile } from '../worker/protocol.js';
-import { csvPreview, isCsvFile, isImageFile, pickedFiles } from '../base/data-files.js';
+import { isCsvFile, isImageFile, pickedFiles } from '../base/data-files.js';
 import { trainStyles } from './train.styles.js';
 import { TrainingController, type TrainingPhase } from './training-controller.js';
 
@@ -273,7 +273,7 @@ export class DiscoTrain extends DiscoElement {
       void csv.file
         .slice(0, 16_384)
         .text()
-        .then((text) => (this.previewRows = csvPreview(text, 5)));
+        .then((text) => (this.previewRows = previewCsv(text, 5)));
   }
 
   private revokeThumbnails(): void {

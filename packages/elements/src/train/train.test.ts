@@ -93,6 +93,18 @@ describe('<disco-train>', () => {
       expect(q<HTMLButtonElement>(el, '[part="start-button"]').disabled).to.equal(false);
     });
 
+    it('previews a semicolon-separated CSV in columns, quoted values whole', async () => {
+      const el = await render(titanic);
+      el.files = [new File(['Name;Age;Fare\n"Allen; Miss. Elisabeth";29;211,34\nBrown;2;151,55\n'], 'semicolons.csv', { type: 'text/csv' })];
+      await el.filesChecked;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      await el.updateComplete;
+      const cells = (selector: string) => [...el.shadowRoot!.querySelectorAll(selector)].map((c) => c.textContent);
+      expect(cells('[part="preview"] th')).to.deep.equal(['Name', 'Age', 'Fare']);
+      expect(cells('[part="preview"] tbody tr:first-child td')).to.deep.equal(['Allen; Miss. Elisabeth', '29', '211,34']);
+      expect(el.shadowRoot!.querySelectorAll('[part="preview"] tbody tr')).to.have.length(2);
+    });
+
     it('shows the error when the task cannot be loaded', async () => {
       const el = document.createElement('disco-train');
       const event = oneEvent(el, 'disco-error');
