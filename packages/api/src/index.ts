@@ -3,7 +3,7 @@ export { startServer, type ServerOptions, type RunningServer } from './server.js
 export { appRouter, createCaller, type AppRouter } from './router.js';
 export type { AppDeps, Context, IceServer } from './trpc.js';
 export { openDb, type Db, type OpenDb } from './db/client.js';
-export { RoundCoordinator, defaultTimings, transitions, type RoundTimings } from './services/rounds.js';
+export { RoundCoordinator, defaultTimings, transitions, type RoundTimings } from './services/rounds/coordinator.js';
 export { RoundEvents } from './services/events.js';
 
 export { coreModelToolkit, parseUploadedModel, type ModelToolkit, type InitialModel } from './services/model-toolkit.js';

@@ -13,7 +13,7 @@ import { appRouter } from './router.js';
 import { RoundEvents } from './services/events.js';
 import { coreModelToolkit, type ModelToolkit } from './services/model-toolkit.js';
 import { RateLimiter } from './services/rate-limit.js';
-import { defaultTimings, RoundCoordinator, type RoundTimings } from './services/rounds.js';
+import { defaultTimings, RoundCoordinator, type RoundTimings } from './services/rounds/coordinator.js';
 import { seedBuiltinTasks } from './services/tasks.js';
 import { bearerToken, newToken } from './services/tokens.js';
 import type { AppDeps, Context, IceServer } from './trpc.js';

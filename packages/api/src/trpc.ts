@@ -6,7 +6,7 @@ import type { RoundEvents } from './services/events.js';
 import type { ModelToolkit } from './services/model-toolkit.js';
 import { authenticate, type ParticipantRow } from './services/participants.js';
 import type { RateLimiter } from './services/rate-limit.js';
-import type { RoundCoordinator } from './services/rounds.js';
+import type { RoundCoordinator } from './services/rounds/coordinator.js';
 import { sameSecret } from './services/tokens.js';
 
 /** A STUN/TURN server handed to peers (decentralized tasks). */

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseTask, titanic } from '@disco/core';
 import { startServer, type RunningServer } from '../src/server.js';
-import type { RoundTimings } from '../src/services/rounds.js';
+import type { RoundTimings } from '../src/services/rounds/coordinator.js';
 import { tempDir } from './helpers.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));

@@ -4,7 +4,7 @@ import { blob, index, integer, primaryKey, real, sqliteTable, text, uniqueIndex 
 /**
  * The database of the hosted API. Everything that must survive a restart is here: tasks, every model
  * version, rounds (open, closed or failed) and participants. The only state outside it is the in-memory
- * accumulator of the round being aggregated (see `services/rounds.ts`).
+ * accumulator of the round being aggregated (see `services/rounds/coordinator.ts`).
  *
  * Times are epoch milliseconds (`integer` with `mode: 'number'`), JSON columns hold zod-validated objects.
  */

@@ -1,8 +1,6 @@
-import { and, desc, eq, lt } from 'drizzle-orm';
 import { z } from 'zod';
-import type { RoundState } from '@disco/core';
-import { rounds } from '../db/schema.js';
-import type { ClientMetrics } from '../services/rounds.js';
+import type { ClientMetrics, RoundState } from '@disco/core';
+import { listRounds } from '../services/rounds/queries.js';
 import { loadTask } from '../services/tasks.js';
 import { publicProcedure, router } from '../trpc.js';
 
@@ -33,14 +31,7 @@ export const roundsRouter = router({
     .input(z.object({ taskId: z.string(), limit: z.number().int().min(1).max(1000).default(100), before: z.number().int().optional() }))
     .query(({ ctx, input }): RoundInfo[] => {
       loadTask(ctx.deps.db, input.taskId);
-      const rows = ctx.deps.db
-        .select()
-        .from(rounds)
-        .where(input.before === undefined ? eq(rounds.taskId, input.taskId) : and(eq(rounds.taskId, input.taskId), lt(rounds.number, input.before)))
-        .orderBy(desc(rounds.number))
-        .limit(input.limit)
-        .all();
-      return rows.map((r) => ({
+      return listRounds(ctx.deps.db, input.taskId, input.limit, input.before).map((r) => ({
         number: r.number,
         phase: r.phase,
         baseVersion: r.baseVersion,

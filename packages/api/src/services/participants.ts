@@ -3,7 +3,7 @@ import type { Db } from '../db/client.js';
 import { participants } from '../db/schema.js';
 import { DiscoApiError } from '@disco/core';
 import { prepared } from './prepared.js';
-import type { RoundCoordinator } from './rounds.js';
+import type { RoundCoordinator } from './rounds/coordinator.js';
 import { loadTask, type StoredTask } from './tasks.js';
 import { hashToken, newId, newToken } from './tokens.js';
 

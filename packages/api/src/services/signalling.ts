@@ -5,7 +5,7 @@ import type { Db } from '../db/client.js';
 import { participants, peerReady, peerRounds, peerSignals } from '../db/schema.js';
 import { DiscoApiError } from '@disco/core';
 import type { ParticipantRow } from './participants.js';
-import type { RoundCoordinator } from './rounds.js';
+import type { RoundCoordinator } from './rounds/coordinator.js';
 import { loadTask, type StoredTask } from './tasks.js';
 
 /**

@@ -1,12 +1,13 @@
-import { and, desc, eq, gte, isNull, sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { createStrategy, totalSize, validateTask, type Task, type WeightShape } from '@disco/core';
 import type { Db } from '../db/client.js';
-import { participants, rounds, settings, tasks } from '../db/schema.js';
+import { settings, tasks } from '../db/schema.js';
 import { DiscoApiError } from '@disco/core';
 import { parseUploadedModel, type InitialModel, type ModelToolkit } from './model-toolkit.js';
-import { storeVersion } from './models.js';
+import { latestVersion, storeVersion } from './models.js';
 import { connectionCache, prepared } from './prepared.js';
-import type { RoundCoordinator } from './rounds.js';
+import type { RoundCoordinator } from './rounds/coordinator.js';
+import { activeParticipantCount, closedRoundCount, currentRound, roundIds } from './rounds/queries.js';
 
 export type TaskRow = typeof tasks.$inferSelect;
 
@@ -79,30 +80,17 @@ export interface TaskSummary {
 
 export function summarise(db: Db, stored: StoredTask, heartbeatTimeoutMs: number, now = Date.now()): TaskSummary {
   const id = stored.task.id;
-  const active =
-    db
-      .select({ n: sql<number>`count(*)` })
-      .from(participants)
-      .where(and(eq(participants.taskId, id), isNull(participants.leftAt), gte(participants.lastHeartbeatAt, now - heartbeatTimeoutMs)))
-      .get()?.n ?? 0;
-  const closed =
-    db
-      .select({ n: sql<number>`count(*)` })
-      .from(rounds)
-      .where(and(eq(rounds.taskId, id), eq(rounds.phase, 'closed')))
-      .get()?.n ?? 0;
-  const current = db.select().from(rounds).where(eq(rounds.taskId, id)).orderBy(desc(rounds.number)).limit(1).get();
-  const latest = db.get<{ v: number | null }>(sql`SELECT max(version) AS v FROM model_versions WHERE task_id = ${id}`);
+  const current = currentRound(db, id);
   return {
     task: stored.task,
     builtin: stored.builtin,
     createdAt: stored.createdAt,
     uploadedModel: stored.uploadedModel,
     parameterCount: stored.parameterCount,
-    participants: active,
-    roundsClosed: closed,
+    participants: activeParticipantCount(db, id, now - heartbeatTimeoutMs),
+    roundsClosed: closedRoundCount(db, id),
     currentRound: current ? { number: current.number, phase: current.phase, deadline: current.phase === 'open' ? current.deadlineAt : null } : null,
-    latestVersion: latest?.v ?? 0,
+    latestVersion: latestVersion(db, id)?.version ?? 0,
   };
 }
 
@@ -185,10 +173,10 @@ export async function createTask(
 /** Deletes a task with its versions, rounds, participants and updates. */
 export function deleteTask(db: Db, deps: { coordinator: RoundCoordinator }, id: string): void {
   loadTask(db, id);
-  const roundIds = db.select({ id: rounds.id }).from(rounds).where(eq(rounds.taskId, id)).all().map((r) => r.id);
+  const ids = roundIds(db, id);
   db.delete(tasks).where(eq(tasks.id, id)).run();
   connectionCache<StoredTask>(db, 'tasks').delete(id);
-  deps.coordinator.forgetTask(id, roundIds);
+  deps.coordinator.forgetTask(id, ids);
 }
 
 const SEEDED_KEY = 'builtinTasksSeeded';

@@ -1,8 +1,8 @@
 import { decodeWeights, describeShapeMismatch, readWeightsHeader, WeightsFormatError, type FlatWeights } from '@disco/core';
 import type { Db } from '../db/client.js';
-import { DiscoApiError } from '@disco/core';
+import { DiscoApiError, METRIC_KEYS, type ClientMetrics } from '@disco/core';
 import { authenticate, type ParticipantRow } from './participants.js';
-import type { ClientMetrics, RoundCoordinator, RoundRow } from './rounds.js';
+import type { RoundCoordinator, RoundRow } from './rounds/coordinator.js';
 import { loadTask, type StoredTask } from './tasks.js';
 
 /**
@@ -28,8 +28,6 @@ export function precheckUpdate(
     throw new DiscoApiError('DUPLICATE_UPDATE', `this participant already submitted an update for round ${round.number}`);
   return { stored, participant, round };
 }
-
-const METRICS = ['loss', 'accuracy', 'valLoss', 'valAccuracy'] as const;
 
 /**
  * Checks an update body completely (header, task, shapes against the task's model, base version, length,
@@ -70,7 +68,7 @@ export function submitUpdate(
   if (typeof samples !== 'number' || !Number.isFinite(samples) || samples <= 0)
     throw new DiscoApiError('BAD_META', `the update header's meta.samples must be a positive number of training examples, got ${JSON.stringify(samples ?? null)}`);
   const metrics: ClientMetrics = {};
-  for (const key of METRICS) {
+  for (const key of METRIC_KEYS) {
     const value = meta[key];
     if (value === undefined) continue;
     if (typeof value !== 'number' || !Number.isFinite(value)) throw new DiscoApiError('BAD_META', `the update header's meta.${key} must be a finite number`);

@@ -1,4 +1,4 @@
-import { AggregationError, checkUpdate, type Aggregator } from './strategy.js';
+import { AggregationError, checkAggregatorInput, type Aggregator } from './strategy.js';
 
 /**
  * An aggregator that keeps a copy of every update (O(clients × model) memory) and applies `combine`
@@ -22,7 +22,7 @@ export class BufferedAggregator implements Aggregator {
   }
 
   add(update: Float32Array, weight: number): void {
-    checkUpdate(this.size, update, weight);
+    checkAggregatorInput(this.size, update, weight);
     this.updates.push(Float32Array.from(update));
     this.weightList.push(weight);
   }

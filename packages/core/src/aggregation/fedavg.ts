@@ -1,4 +1,4 @@
-import { AggregationError, checkUpdate, type Aggregator, type Strategy } from './strategy.js';
+import { AggregationError, checkAggregatorInput, type Aggregator, type Strategy } from './strategy.js';
 
 /**
  * FedAvg (McMahan et al., 2017): the mean of the updates weighted by their number of training examples,
@@ -23,7 +23,7 @@ export class WeightedMeanAggregator implements Aggregator {
   }
 
   add(update: Float32Array, weight: number): void {
-    checkUpdate(this.size, update, weight);
+    checkAggregatorInput(this.size, update, weight);
     const sum = this.sum;
     for (let i = 0; i < sum.length; i++) sum[i] += weight * update[i];
     this.added++;

@@ -11,6 +11,7 @@ export { median, coordinateMedian } from './median.js';
 export { trimmedMean, trimmedMeanStrategy, DEFAULT_TRIM_FRACTION } from './trimmed-mean.js';
 export { krum, krumStrategy } from './krum.js';
 export { BufferedAggregator, perCoordinate } from './buffered.js';
+export { decideRound, type RoundDecision, type RoundPolicyInput } from './round-policy.js';
 export { METRIC_KEYS, finiteMetrics, weightedMetrics, type MetricKey, type ClientMetrics, type WeightedMetrics } from './metrics.js';
 
 /** The strategies this build implements (a task naming another one is refused where it is created). */

@@ -57,7 +57,7 @@ export class AggregationError extends Error {
 }
 
 /** Checks one update against the aggregator's size and its weight; shared by every strategy. */
-export function checkUpdate(size: number, update: Float32Array, weight: number): void {
+export function checkAggregatorInput(size: number, update: Float32Array, weight: number): void {
   if (update.length !== size) throw new AggregationError(`update has ${update.length} values, expected ${size}`);
   if (!(weight > 0) || !Number.isFinite(weight)) throw new AggregationError(`update weight must be a positive finite number, got ${weight}`);
 }

@@ -1,12 +1,11 @@
-import { and, asc, desc, eq, gte, inArray, isNull, lte, sql } from 'drizzle-orm';
-import { createStrategy, type Aggregator, type RoundPhase, type RoundState, type Task } from '@disco/core';
-import type { Db } from '../db/client.js';
-import { participants, rounds, updates, type RoundPhaseName } from '../db/schema.js';
-import { DiscoApiError } from '@disco/core';
-import type { RoundEvents } from './events.js';
-import { getVersionWeights, latestVersion, storeVersion } from './models.js';
-import { prepared } from './prepared.js';
-import { loadTask } from './tasks.js';
+import { createStrategy, decideRound, weightedMetrics, DiscoApiError, type Aggregator, type ClientMetrics, type RoundPhase, type RoundState, type Task } from '@disco/core';
+import type { Db } from '../../db/client.js';
+import type { RoundPhaseName } from '../../db/schema.js';
+import type { RoundEvents } from '../events.js';
+import { getVersionWeights, latestVersion, storeVersion } from '../models.js';
+import { loadTask } from '../tasks.js';
+import * as q from './queries.js';
+import type { RoundRow } from './queries.js';
 
 /**
  * Rounds of federated training: a small state machine, one row per round.
@@ -31,6 +30,11 @@ import { loadTask } from './tasks.js';
  * **Joining mid-training.** A participant that joins while the open round has received no update yet is
  * waited for in that round; one that joins later is waited for from the next round on (an update it sends
  * for the current round is still accepted if it arrives before the round closes).
+ *
+ * **Files.** The SQL is in `queries.ts`. When an open round closes, extends or fails is decided by core's
+ * pure `decideRound` (`@disco/core`, `aggregation/round-policy.ts`), which the in-memory federation applies
+ * too; this coordinator reads its inputs, applies its decisions (timers, transitions, aggregation) and
+ * announces them.
  */
 export interface RoundTimings {
   /** How often clients should send a heartbeat (a hint returned on join). */
@@ -60,17 +64,8 @@ export const transitions: Record<RoundPhaseName, readonly RoundPhaseName[]> = {
   failed: [],
 };
 
-export type RoundRow = typeof rounds.$inferSelect;
 
-export interface ClientMetrics {
-  loss?: number;
-  accuracy?: number;
-  valLoss?: number;
-  valAccuracy?: number;
-  samples?: number;
-}
-
-const METRIC_KEYS = ['loss', 'accuracy', 'valLoss', 'valAccuracy'] as const;
+export { type RoundRow } from './queries.js';
 
 interface Accumulator {
   roundId: number;
@@ -116,66 +111,34 @@ export class RoundCoordinator {
 
   private insertRound(tx: Db, task: Task, number: number, baseVersion: number, now: number): RoundRow {
     const active = this.activeCount(tx, task.id, now);
-    return tx
-      .insert(rounds)
-      .values({
-        taskId: task.id,
-        number,
-        phase: 'open',
-        baseVersion,
-        openedAt: now,
-        deadlineAt: active > 0 ? now + this.deadlineMs(task) : null,
-        strategy: task.aggregation.strategy,
-      })
-      .returning()
-      .get();
+    return q.insertRound(tx, {
+      taskId: task.id,
+      number,
+      baseVersion,
+      openedAt: now,
+      deadlineAt: active > 0 ? now + this.deadlineMs(task) : null,
+      strategy: task.aggregation.strategy,
+    });
   }
 
   /** The task's latest round (the open one while training goes on), if any. */
   currentRound(taskId: string): RoundRow | undefined {
-    return prepared(this.db, 'currentRound', (d) =>
-      d.select().from(rounds).where(eq(rounds.taskId, sql.placeholder('taskId'))).orderBy(desc(rounds.number)).limit(1).prepare(),
-    ).get({ taskId });
+    return q.currentRound(this.db, taskId);
   }
 
   /** Participants whose heartbeat is recent and who have not left. */
   activeCount(db: Db, taskId: string, now = this.clock()): number {
-    return (
-      prepared(db, 'activeCount', (d) =>
-        d
-          .select({ n: sql<number>`count(*)` })
-          .from(participants)
-          .where(and(eq(participants.taskId, sql.placeholder('taskId')), isNull(participants.leftAt), gte(participants.lastHeartbeatAt, sql.placeholder('since'))))
-          .prepare(),
-      ).get({ taskId, since: now - this.timings.heartbeatTimeoutMs })?.n ?? 0
-    );
+    return q.activeParticipantCount(db, taskId, now - this.timings.heartbeatTimeoutMs);
   }
 
   /** Active participants waited for in `round` that have not submitted yet. */
   private pendingCount(round: RoundRow, now: number): number {
-    return (
-      prepared(this.db, 'pendingCount', (d) =>
-        d
-          .select({ n: sql<number>`count(*)` })
-          .from(participants)
-          .where(
-            and(
-              eq(participants.taskId, sql.placeholder('taskId')),
-              isNull(participants.leftAt),
-              gte(participants.lastHeartbeatAt, sql.placeholder('since')),
-              lte(participants.firstRound, sql.placeholder('number')),
-              sql`NOT EXISTS (SELECT 1 FROM ${updates} WHERE ${updates.roundId} = ${sql.placeholder('roundId')} AND ${updates.participantId} = ${participants.id})`,
-            ),
-          )
-          .prepare(),
-      ).get({ taskId: round.taskId, since: now - this.timings.heartbeatTimeoutMs, number: round.number, roundId: round.id })?.n ?? 0
-    );
+    return q.pendingParticipantCount(this.db, round, now - this.timings.heartbeatTimeoutMs);
   }
 
   /** Active participants waited for in `round` (submitted or not). */
   private expectedCount(round: RoundRow, now: number): number {
-    const pending = this.pendingCount(round, now);
-    return pending + round.submitted;
+    return this.pendingCount(round, now) + round.submitted;
   }
 
   /** The state a client sees: current round, latest version, participants, last closed round's metrics. */
@@ -183,15 +146,7 @@ export class RoundCoordinator {
     const now = this.clock();
     const round = this.currentRound(taskId);
     const latest = latestVersion(this.db, taskId);
-    const lastClosed = prepared(this.db, 'lastClosedRound', (d) =>
-      d
-        .select({ metrics: rounds.metrics, samples: rounds.samples })
-        .from(rounds)
-        .where(and(eq(rounds.taskId, sql.placeholder('taskId')), eq(rounds.phase, 'closed')))
-        .orderBy(desc(rounds.number))
-        .limit(1)
-        .prepare(),
-    ).get({ taskId });
+    const lastClosed = q.lastClosedRound(this.db, taskId);
     const state: RoundState = {
       taskId,
       round: round?.number ?? 0,
@@ -201,7 +156,7 @@ export class RoundCoordinator {
       submitted: round?.submitted ?? 0,
       deadline: round?.phase === 'open' ? (round.deadlineAt ?? null) : null,
     };
-    if (lastClosed) state.metrics = { ...((lastClosed.metrics as ClientMetrics | null) ?? {}), samples: lastClosed.samples };
+    if (lastClosed) state.metrics = { ...(lastClosed.metrics ?? {}), samples: lastClosed.samples };
     return state;
   }
 
@@ -211,7 +166,7 @@ export class RoundCoordinator {
     this.events.publish(state);
   }
 
-  /** The round a participant joining now is first waited for in (see the class comment). */
+  /** The round a participant joining now is first waited for in (see the file's comment). */
   firstRoundForJoiner(taskId: string): number {
     const round = this.currentRound(taskId);
     if (!round) return 1;
@@ -238,13 +193,7 @@ export class RoundCoordinator {
   }
 
   hasSubmitted(roundId: number, participantId: string): boolean {
-    return !!prepared(this.db, 'hasSubmitted', (d) =>
-      d
-        .select({ id: updates.id })
-        .from(updates)
-        .where(and(eq(updates.roundId, sql.placeholder('roundId')), eq(updates.participantId, sql.placeholder('participantId'))))
-        .prepare(),
-    ).get({ roundId, participantId });
+    return q.hasSubmitted(this.db, roundId, participantId);
   }
 
   /**
@@ -259,33 +208,7 @@ export class RoundCoordinator {
       accumulator = { roundId: round.id, aggregator: createStrategy(task.aggregation).createAggregator(delta.length) };
       this.accumulators.set(round.id, accumulator);
     }
-    const now = this.clock();
-    const insertUpdate = prepared(this.db, 'insertUpdate', (d) =>
-      d
-        .insert(updates)
-        .values({
-          roundId: sql.placeholder('roundId'),
-          participantId: sql.placeholder('participantId'),
-          samples: sql.placeholder('samples'),
-          metrics: sql.placeholder('metrics'),
-          bytes: sql.placeholder('bytes'),
-          receivedAt: sql.placeholder('receivedAt'),
-        })
-        .prepare(),
-    );
-    const countUpdate = prepared(this.db, 'countUpdate', (d) =>
-      d
-        .update(rounds)
-        .set({ submitted: sql`${rounds.submitted} + 1`, samples: sql`${rounds.samples} + ${sql.placeholder('samples')}` })
-        .where(eq(rounds.id, sql.placeholder('roundId')))
-        .returning()
-        .prepare(),
-    );
-    // The statements run on this connection, so inside the transaction.
-    const updated = this.db.transaction(() => {
-      insertUpdate.run({ roundId: round.id, participantId, samples, metrics, bytes, receivedAt: now });
-      return countUpdate.get({ roundId: round.id, samples })!;
-    });
+    const updated = q.recordUpdate(this.db, { roundId: round.id, participantId, samples, metrics, bytes, receivedAt: this.clock() });
     // After the rows are written: adding to the accumulator cannot fail (sizes were checked).
     accumulator.aggregator.add(delta, samples);
     this.publish(round.taskId);
@@ -296,8 +219,7 @@ export class RoundCoordinator {
   /** Runs every deadline and drop check (the scheduler calls it every `tickMs`). */
   tick(): void {
     try {
-      const open = this.db.select().from(rounds).where(eq(rounds.phase, 'open')).orderBy(asc(rounds.id)).all();
-      for (const round of open) {
+      for (const round of q.openRounds(this.db)) {
         this.evaluate(round);
         const count = this.activeCount(this.db, round.taskId);
         if (this.announcedParticipants.get(round.taskId) !== count) this.publish(round.taskId);
@@ -308,47 +230,44 @@ export class RoundCoordinator {
     }
   }
 
-  /** Decides what an open round does now: wait, start its clock, close, extend, idle or fail. */
+  /** Applies the round policy (`decideRound`) to an open round: wait, start its clock, close, extend, idle or fail. */
   evaluate(round: RoundRow): void {
     if (round.phase !== 'open') return;
     const now = this.clock();
     const task = loadTask(this.db, round.taskId).task;
-    const active = this.activeCount(this.db, round.taskId, now);
-    if (round.deadlineAt === null) {
-      if (active === 0) return; // waiting for participants: no clock runs
-      round = this.setDeadline(round, now + this.deadlineMs(task), round.extensions);
+    const decision = decideRound({
+      submitted: round.submitted,
+      pending: this.pendingCount(round, now),
+      active: this.activeCount(this.db, round.taskId, now),
+      minParticipants: task.minParticipants,
+      deadlineAt: round.deadlineAt,
+      now,
+      extensions: round.extensions,
+      maxExtensions: this.timings.maxExtensions,
+      roundDeadlineMs: this.deadlineMs(task),
+    });
+    switch (decision.action) {
+      case 'wait':
+        return;
+      case 'start':
+        q.setRoundDeadline(this.db, round.id, decision.deadlineAt, round.extensions);
+        return;
+      case 'aggregate':
+        return this.aggregate(round, task);
+      case 'idle':
+        q.setRoundDeadline(this.db, round.id, null, 0);
+        return this.publish(round.taskId);
+      case 'extend':
+        q.setRoundDeadline(this.db, round.id, decision.deadlineAt, decision.extensions);
+        return this.publish(round.taskId);
+      case 'fail':
+        return this.fail(round, decision.reason);
     }
-    const deadlinePassed = now >= (round.deadlineAt ?? Infinity);
-    const enough = round.submitted >= task.minParticipants;
-    if (enough && (deadlinePassed || this.pendingCount(round, now) === 0)) return this.aggregate(round, task);
-    if (!deadlinePassed) return;
-    if (round.submitted === 0 && active === 0) {
-      // Nobody is left and nothing was sent: wait for participants instead of failing rounds in a loop.
-      this.setDeadline(round, null, 0);
-      return this.publish(round.taskId);
-    }
-    if (round.extensions < this.timings.maxExtensions) {
-      this.setDeadline(round, now + this.deadlineMs(task), round.extensions + 1);
-      return this.publish(round.taskId);
-    }
-    this.fail(
-      round,
-      `only ${round.submitted} of the ${task.minParticipants} updates needed arrived before the deadline (extended ${round.extensions} times)`,
-    );
-  }
-
-  private setDeadline(round: RoundRow, deadlineAt: number | null, extensions: number): RoundRow {
-    return this.db.update(rounds).set({ deadlineAt, extensions }).where(eq(rounds.id, round.id)).returning().get();
   }
 
   private transition(tx: Db, round: RoundRow, to: RoundPhaseName, values: Partial<RoundRow> = {}): RoundRow {
     if (!transitions[round.phase].includes(to)) throw new Error(`round ${round.number} cannot go from ${round.phase} to ${to}`);
-    const next = tx
-      .update(rounds)
-      .set({ ...values, phase: to })
-      .where(and(eq(rounds.id, round.id), eq(rounds.phase, round.phase)))
-      .returning()
-      .get();
+    const next = q.updateRoundPhase(tx, round, to, values);
     if (!next) throw new Error(`round ${round.number} changed phase concurrently`);
     return next;
   }
@@ -388,7 +307,7 @@ export class RoundCoordinator {
   /** Announces the closed (or failed) round itself, then the newly opened one. */
   private publishClosed(taskId: string, number: number): void {
     const closed = this.state(taskId);
-    const row = this.db.select().from(rounds).where(and(eq(rounds.taskId, taskId), eq(rounds.number, number))).get();
+    const row = q.roundByNumber(this.db, taskId, number);
     if (row) this.events.publish({ ...closed, round: row.number, phase: row.phase as RoundPhase, submitted: row.submitted, deadline: null });
     // Nothing changed in between (synchronous): the state just read is the one to announce.
     this.announcedParticipants.set(taskId, closed.participants);
@@ -412,26 +331,14 @@ export class RoundCoordinator {
     this.publishClosed(task.id, round.number);
   }
 
-  /** Sample-weighted mean of the metrics the clients sent with their updates. */
+  /** Sample-weighted mean of the metrics the clients sent with their updates (core's `weightedMetrics`). */
   private roundMetrics(roundId: number): ClientMetrics {
-    const rows = this.db.select({ samples: updates.samples, metrics: updates.metrics }).from(updates).where(eq(updates.roundId, roundId)).all();
-    const out: ClientMetrics = {};
-    for (const key of METRIC_KEYS) {
-      let sum = 0;
-      let weight = 0;
-      for (const row of rows) {
-        const value = (row.metrics as ClientMetrics | null)?.[key];
-        if (typeof value === 'number' && Number.isFinite(value)) (sum += value * row.samples), (weight += row.samples);
-      }
-      if (weight > 0) out[key] = sum / weight;
-    }
-    return out;
+    return weightedMetrics(q.updateMetrics(this.db, roundId));
   }
 
   /** Rounds interrupted by a restart: the ones whose updates were lost fail, the next ones open. */
   recover(): void {
-    const interrupted = this.db.select().from(rounds).where(inArray(rounds.phase, ['open', 'aggregating'])).all();
-    for (const round of interrupted) {
+    for (const round of q.unfinishedRounds(this.db)) {
       if (this.accumulators.has(round.id)) continue;
       if (round.phase === 'aggregating' || round.submitted > 0)
         this.fail(round, `the server restarted during the round: its ${round.submitted} update(s) were lost; the next round starts from version ${round.baseVersion}`);
@@ -442,10 +349,5 @@ export class RoundCoordinator {
   forgetTask(taskId: string, roundIds: number[]): void {
     for (const id of roundIds) this.accumulators.delete(id);
     this.announcedParticipants.delete(taskId);
-  }
-
-  /** Number of rounds held in memory (for tests and /healthz). */
-  get accumulatorCount(): number {
-    return this.accumulators.size;
   }
 }

@@ -1,0 +1,73 @@
+/**
+ * When a federated round closes: the rule the server's round coordinator applies on every update, join,
+ * leave and scheduler tick, and the in-memory federation applies too. Pure: plain numbers in, a decision
+ * out; the caller reads the counts, applies the decision and announces it.
+ *
+ * ```
+ *   no deadline yet ──(someone active)──▶ start the clock
+ *   enough updates, and every expected participant sent one or the deadline passed ──▶ aggregate
+ *   deadline passed, nothing sent and nobody active ──▶ idle (stop the clock, wait for participants)
+ *   deadline passed, too few updates ──▶ extend (up to maxExtensions times) ──▶ fail
+ * ```
+ *
+ * @example
+ * ```ts
+ * const decision = decideRound({ submitted: 3, pending: 0, active: 3, minParticipants: 2, deadlineAt: 5_000,
+ *   now: 1_000, extensions: 0, maxExtensions: 2, roundDeadlineMs: 60_000 });
+ * // { action: 'aggregate' }: everyone expected has sent an update
+ * ```
+ */
+export interface RoundPolicyInput {
+  /** Updates received in the round so far. */
+  submitted: number;
+  /** Active participants waited for in the round that have not sent an update yet. */
+  pending: number;
+  /** Active participants of the task (recent heartbeat, not left). */
+  active: number;
+  /** The task's `minParticipants`: fewer updates than this never make a round. */
+  minParticipants: number;
+  /** When the round closes with whoever submitted (epoch ms); null while its clock has not started. */
+  deadlineAt: number | null;
+  /** The time now (epoch ms). */
+  now: number;
+  /** Times the deadline was already extended. */
+  extensions: number;
+  /** Extensions allowed before a round that is still short fails. */
+  maxExtensions: number;
+  /** Length of a round's deadline (ms), for a clock that starts or an extension. */
+  roundDeadlineMs: number;
+}
+
+export type RoundDecision =
+  /** Nothing to do now. */
+  | { action: 'wait' }
+  /** The round's clock starts: store the deadline and wait. */
+  | { action: 'start'; deadlineAt: number }
+  /** Close the round with the updates received. */
+  | { action: 'aggregate' }
+  /** Too few updates by the deadline: push it back (`extensions` is the new count). */
+  | { action: 'extend'; deadlineAt: number; extensions: number }
+  /** Nothing sent and nobody left: stop the clock (no deadline, no extension) until someone joins. */
+  | { action: 'idle' }
+  /** Too few updates after every extension: the round fails. */
+  | { action: 'fail'; reason: string };
+
+/** What an open round does now; see {@link RoundPolicyInput} for the inputs. */
+export function decideRound(input: RoundPolicyInput): RoundDecision {
+  const { submitted, pending, active, minParticipants, now, extensions, maxExtensions, roundDeadlineMs } = input;
+  // Waiting for participants: no clock runs while nobody is active.
+  if (input.deadlineAt === null && active === 0) return { action: 'wait' };
+  const starting = input.deadlineAt === null;
+  const deadlineAt = input.deadlineAt ?? now + roundDeadlineMs;
+  const deadlinePassed = now >= deadlineAt;
+  const enough = submitted >= minParticipants;
+  if (enough && (deadlinePassed || pending === 0)) return { action: 'aggregate' };
+  if (!deadlinePassed) return starting ? { action: 'start', deadlineAt } : { action: 'wait' };
+  // Nobody is left and nothing was sent: wait for participants instead of failing rounds in a loop.
+  if (submitted === 0 && active === 0) return { action: 'idle' };
+  if (extensions < maxExtensions) return { action: 'extend', deadlineAt: now + roundDeadlineMs, extensions: extensions + 1 };
+  return {
+    action: 'fail',
+    reason: `only ${submitted} of the ${minParticipants} updates needed arrived before the deadline (extended ${extensions} times)`,
+  };
+}
