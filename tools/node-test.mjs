@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Runs the Node test files (`*.test.ts`, not `*.browser.test.ts`) found under the given folders with
+// Runs the Node test files (`*.test.ts`, not `*.browser.test.ts`) given, or found under the given folders, with
 // node:test through tsx. Node 20's `node --test` does not expand globs, so the files are listed here.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync, existsSync } from 'node:fs';
@@ -16,7 +16,7 @@ function walk(dir) {
     else if (name.endsWith('.test.ts') && !name.endsWith('.browser.test.ts')) files.push(full);
   }
 }
-for (const root of roots) if (existsSync(root)) walk(root);
+for (const root of roots) if (existsSync(root)) statSync(root).isDirectory() ? walk(root) : files.push(root);
 const selected = only ? files.filter((f) => f.includes(only)) : files;
 if (selected.length === 0) {
   console.error(`no test files under ${roots.join(', ')}`);
