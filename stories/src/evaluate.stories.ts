@@ -4,7 +4,7 @@ import { ifDefined } from 'lit/directives/if-defined.js';
 import type { DiscoApi, DiscoEvaluate, ModelStore } from '@disco/elements';
 import '@disco/elements';
 import { fakeApi } from './support/fixtures.js';
-import { defaultServer, liveArgTypes, liveDocs } from './support/live.js';
+import { defaultServer, expectFromServer, liveArgTypes, liveDocs } from './support/live.js';
 import { freshStore, heldOutTitanic, PendingStore, storeWithModels } from './support/models.js';
 
 interface Args {
@@ -81,4 +81,9 @@ export const Dark: Story = { ...Tested, args: { theme: 'dark' } };
 export const Live: Story = {
   args: { api: undefined, server: defaultServer, 'task-id': 'titanic', 'model-id': '' },
   parameters: liveDocs,
+  play: async ({ canvasElement }) => {
+    const evaluate = evaluateIn(canvasElement);
+    await evaluate.loaded;
+    expectFromServer(evaluate, 'Titanic: who survived?');
+  },
 };

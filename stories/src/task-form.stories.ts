@@ -4,7 +4,7 @@ import { ifDefined } from 'lit/directives/if-defined.js';
 import type { DiscoApi, DiscoTaskForm } from '@disco/elements';
 import '@disco/elements';
 import { fakeApi, slowApi } from './support/fixtures.js';
-import { defaultServer, liveArgTypes, liveDocs } from './support/live.js';
+import { defaultServer, expectFromServer, liveAdminToken, liveArgTypes, liveDocs } from './support/live.js';
 
 interface Args {
   api?: () => DiscoApi;
@@ -107,8 +107,14 @@ export const Created: Story = {
 /** Dark palette. */
 export const Dark: Story = { ...Ready, args: { theme: 'dark' } };
 
-/** Against a running `disco serve` started with `--admin-token story-admin`. */
+/** Against a running `disco serve` started with `--admin-token story-admin`: creates a task there (a new id each time). */
 export const Live: Story = {
-  args: { api: undefined, server: defaultServer, 'admin-token': 'story-admin' },
+  args: { api: undefined, server: defaultServer, 'admin-token': liveAdminToken },
   parameters: liveDocs,
+  play: async ({ canvasElement }) => {
+    const form = formIn(canvasElement);
+    form.setValues({ ...heartDisease, id: `heart-disease-${Date.now().toString(36)}` });
+    if (!(await form.submit())) throw new Error(`${defaultServer} refused the task`);
+    expectFromServer(form, 'was created');
+  },
 };

@@ -1,10 +1,10 @@
 import type { Meta, StoryObj } from '@storybook/web-components-vite';
 import { html } from 'lit';
 import { ifDefined } from 'lit/directives/if-defined.js';
-import type { DiscoApi } from '@disco/elements';
+import type { DiscoApi, DiscoTaskList } from '@disco/elements';
 import '@disco/elements';
 import { downApi, emptyApi, fakeApi, slowApi } from './support/fixtures.js';
-import { defaultServer, liveArgTypes, liveDocs } from './support/live.js';
+import { defaultServer, expectFromServer, liveArgTypes, liveDocs } from './support/live.js';
 
 interface Args {
   api?: () => DiscoApi;
@@ -70,4 +70,9 @@ export const Dark: Story = { args: { theme: 'dark' } };
 export const Live: Story = {
   args: { api: undefined, server: defaultServer, 'poll-interval': 5 },
   parameters: liveDocs,
+  play: async ({ canvasElement }) => {
+    const list = canvasElement.querySelector<DiscoTaskList>('disco-task-list')!;
+    await list.loaded;
+    expectFromServer(list, 'Titanic: who survived?'); // a built-in task of the server
+  },
 };

@@ -1,10 +1,10 @@
 import type { Meta, StoryObj } from '@storybook/web-components-vite';
 import { html } from 'lit';
 import { ifDefined } from 'lit/directives/if-defined.js';
-import type { DiscoApi } from '@disco/elements';
+import type { DiscoApi, DiscoTask } from '@disco/elements';
 import '@disco/elements';
 import { downApi, emptyApi, fakeApi, slowApi } from './support/fixtures.js';
-import { defaultServer, liveArgTypes, liveDocs } from './support/live.js';
+import { defaultServer, expectFromServer, liveArgTypes, liveDocs } from './support/live.js';
 
 interface Args {
   api?: () => DiscoApi;
@@ -65,4 +65,12 @@ export const ErrorState: Story = { name: 'Error', args: { api: downApi } };
 export const Dark: Story = { args: { theme: 'dark' } };
 
 /** Against a running `disco serve`. */
-export const Live: Story = { args: { api: undefined, server: defaultServer }, parameters: liveDocs };
+export const Live: Story = {
+  args: { api: undefined, server: defaultServer },
+  parameters: liveDocs,
+  play: async ({ canvasElement }) => {
+    const task = canvasElement.querySelector<DiscoTask>('disco-task')!;
+    await task.loaded;
+    expectFromServer(task, 'Titanic: who survived?');
+  },
+};

@@ -4,7 +4,7 @@ import { ifDefined } from 'lit/directives/if-defined.js';
 import type { DiscoApi, DiscoTrain } from '@disco/elements';
 import '@disco/elements';
 import { downApi, fakeApi, slowApi, titanicFile, wrongColumnsFile } from './support/fixtures.js';
-import { defaultServer, liveArgTypes, liveDocs } from './support/live.js';
+import { defaultServer, expectFromServer, liveArgTypes, liveDocs } from './support/live.js';
 import { freshStore } from './support/models.js';
 
 interface Args {
@@ -161,4 +161,12 @@ export const Dark: Story = { ...Ready, args: { theme: 'dark' } };
 export const Live: Story = {
   args: { api: undefined, server: defaultServer, scheme: '', epochs: undefined },
   parameters: liveDocs,
+  // The server's Titanic task, and files checked against it: ready to join its next round.
+  play: async ({ canvasElement }) => {
+    const train = trainIn(canvasElement);
+    train.files = [titanicFile(0, 1, 'titanic.csv')];
+    await train.filesChecked;
+    if (!train.loadedTask) throw new Error(`No task from ${defaultServer}`);
+    expectFromServer(train, 'titanic.csv');
+  },
 };
