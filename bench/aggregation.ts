@@ -8,7 +8,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { decodeWeights, encodeWeights, type FlatWeights, type JoinResult } from '@disco/core';
-import { createFederationApi } from '@disco/api/client';
+import { createFederationApi } from '@disco/client';
 import type { BenchResult } from './lib.js';
 
 const PARAMS = 1_000_000;

@@ -17,7 +17,7 @@ import {
   type Task,
 } from '@disco/core';
 import { loadBuiltinDataset, nodeWrtc } from '@disco/core/node';
-import { createFederationApi, createSignallingApi } from '@disco/api/client';
+import { createFederationApi, createSignallingApi } from '@disco/client';
 import { simulationTask } from '../packages/api/src/cli/simulate.js';
 import { median, withServer, type BenchResult } from './lib.js';
 

@@ -16,7 +16,6 @@ import {
   getFlatWeights,
   holdOut,
   initBackend,
-  InMemoryFederation,
   shardDataset,
   totalSize,
   Trainer,
@@ -24,8 +23,9 @@ import {
   type Quantization,
   type Task,
 } from '@disco/core';
+import { InMemoryFederation } from '@disco/core/testing';
 import { loadBuiltinDataset } from '@disco/core/node';
-import { createFederationApi } from '@disco/api/client';
+import { createFederationApi } from '@disco/client';
 import { simulationTask } from '../packages/api/src/cli/simulate.js';
 import { median, timed, withServer, type BenchResult, type Timing } from './lib.js';
 
@@ -59,9 +59,7 @@ async function federated(c: Case): Promise<Timing & { bytesSent: number; bytesRe
 
 /** The same federated clients against an {@link InMemoryFederation}: the clients' own overhead, without HTTP or the server's bookkeeping. */
 async function inMemory(c: Case): Promise<Timing> {
-  const initial = buildModel(c.task);
-  const federation = new InMemoryFederation(c.task, getFlatWeights(initial), CLIENTS);
-  initial.dispose();
+  const federation = new InMemoryFederation({ tasks: [{ ...c.task, minParticipants: CLIENTS }] });
   const clients = c.shards.map((dataset) => new FederatedClient({ api: federation, taskId: c.task.id, dataset }));
   const timing = await timed(async () => {
     await Promise.all(clients.map(async (client) => {

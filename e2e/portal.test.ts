@@ -11,7 +11,7 @@ import WebSocket from 'ws';
 import { FederatedClient, parseTabular, type Task } from '@disco/core';
 import type { RunningServer } from '@disco/api';
 import type {} from '@disco/elements'; // types the elements' tags and disco-* events inside page functions
-import { createFederationApi } from '@disco/api/client';
+import { createFederationApi } from '@disco/client';
 import { buildDemo, currentKit, launchChromium, root, scratchDir, startPortal } from './support/portal.js';
 
 const scratch = scratchDir();

@@ -1,7 +1,7 @@
-// @disco/api: the hosted API (Node only). Browser code imports `@disco/api/client` instead.
+// @disco/api: the hosted API (Node only). Clients (browsers, the CLI) import `@disco/client` instead.
 export { startServer, type ServerOptions, type RunningServer } from './server.js';
 export { appRouter, createCaller, type AppRouter } from './router.js';
-export type { AppDeps, Context, IceServer } from './trpc.js';
+export type { AppDeps, Context } from './trpc.js';
 export { openDb, type Db, type OpenDb } from './db/client.js';
 export { RoundCoordinator, defaultTimings, transitions, type RoundTimings } from './services/rounds/coordinator.js';
 export { RoundEvents } from './services/events.js';
@@ -10,7 +10,5 @@ export { coreModelToolkit, parseUploadedModel, type ModelToolkit, type InitialMo
 export { maxUpdateBytes } from './services/updates.js';
 export type { TaskSummary } from './services/tasks.js';
 export type { ModelVersionInfo } from './services/models.js';
-export type { RoundInfo } from './routers/rounds.js';
 export type { JoinResponse } from './routers/federation.js';
 export type { ModelVersionListing } from './routers/models.js';
-export { serveCommand } from './cli/serve.js';

@@ -1,5 +1,5 @@
 import { initTRPC, TRPCError, type TRPC_ERROR_CODE_KEY } from '@trpc/server';
-import { DiscoApiError } from '@disco/core';
+import { DiscoApiError, type IceServer } from '@disco/core';
 import { z, ZodError } from 'zod';
 import type { Db } from './db/client.js';
 import type { RoundEvents } from './services/events.js';
@@ -8,13 +8,6 @@ import { authenticate, type ParticipantRow } from './services/participants.js';
 import type { RateLimiter } from './services/rate-limit.js';
 import type { RoundCoordinator } from './services/rounds/coordinator.js';
 import { sameSecret } from './services/tokens.js';
-
-/** A STUN/TURN server handed to peers (decentralized tasks). */
-export interface IceServer {
-  urls: string | string[];
-  username?: string;
-  credential?: string;
-}
 
 /** What the procedures work with; built once by `startServer` (or by a test). */
 export interface AppDeps {

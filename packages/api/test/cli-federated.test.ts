@@ -7,7 +7,7 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
 import { decodeWeights, getBuiltinTask, type Task } from '@disco/core';
 import { titanicCsvPath } from '@disco/core/node';
-import { closeDiscoClient, createDiscoClient, createFederationApi } from '../src/client.js';
+import { closeDiscoClient, createDiscoClient, createFederationApi } from '@disco/client';
 import { disco, startDisco, startServe, stop, type DiscoProcess } from './cli-helpers.js';
 
 /**

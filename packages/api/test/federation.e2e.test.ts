@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeWeights, type RoundState } from '@disco/core';
-import { createFederationApi } from '../src/client.js';
+import { createFederationApi } from '@disco/client';
 import { encodeUpdate, INITIAL, testServer, waitFor, WebSocket } from './helpers.js';
 
 test('three clients join, submit real codec bytes and get the sample-weighted FedAvg as version 1', async (t) => {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeWeights, type FederationApi, type JoinResult } from '@disco/core';
-import { createDiscoClient, createFederationApi, closeDiscoClient } from '../src/client.js';
+import { createDiscoClient, createFederationApi, closeDiscoClient } from '@disco/client';
 import { encodeUpdate, INITIAL, testServer, testTask, waitFor, WebSocket } from './helpers.js';
 
 type Server = Awaited<ReturnType<typeof testServer>>;

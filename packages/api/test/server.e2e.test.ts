@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { createDiscoClient, closeDiscoClient, DiscoApiError, toDiscoApiError } from '../src/client.js';
+import { createDiscoClient, closeDiscoClient, DiscoApiError, toDiscoApiError } from '@disco/client';
 import { serveCommand } from '../src/cli/serve.js';
 import { ADMIN, tempDir, testServer, testTask, WebSocket } from './helpers.js';
 

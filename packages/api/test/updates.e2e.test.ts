@@ -4,7 +4,7 @@ import http from 'node:http';
 import net from 'node:net';
 import Database from 'better-sqlite3';
 import { encodeWeights } from '@disco/core';
-import { createFederationApi } from '../src/client.js';
+import { createFederationApi } from '@disco/client';
 import { encodeUpdate, putUpdate, SHAPES, testServer, testTask, waitFor, WebSocket } from './helpers.js';
 
 const MESSAGE_LIMIT = 9 * 4 + JSON.stringify(SHAPES).length * 2 + 2 * 64 + 65536;

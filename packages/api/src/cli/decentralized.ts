@@ -1,7 +1,7 @@
 import { DecentralizedClient, evaluateModel, getFlatWeights, type Dataset, type SignallingApi, type Task } from '@disco/core';
 import { loadDataFromPath, nodeWrtc, saveModelToDir } from '@disco/core/node';
 import WebSocket from 'ws';
-import { createSignallingApi } from '../client.js';
+import { createSignallingApi } from '@disco/client';
 import { withStopSignals } from './common.js';
 import type { Reporter } from './output.js';
 import { drain, simulationTask, startOwnServer, type OwnServer, type SimulationSettings } from './simulate.js';

@@ -112,7 +112,7 @@ export async function simulateCommand(argv: string[], io: CliIo): Promise<number
     }
 
     const started = Date.now();
-    const { createFederationApi } = await import('../client.js');
+    const { createFederationApi } = await import('@disco/client');
     if (serverUrl) await checkRemoteTask(serverUrl, taskId, clients);
     const local = serverUrl ? undefined : await startOwnServer(simulationTask(builtin, { clients, rounds, ...overrides }));
     const url = serverUrl ?? (local as OwnServer).url;
@@ -185,7 +185,7 @@ export async function simulateCommand(argv: string[], io: CliIo): Promise<number
 
 /** Refuses a task of `url` that no round could close with `clients` participants (or that is not federated). */
 async function checkRemoteTask(url: string, taskId: string, clients: number): Promise<void> {
-  const { createDiscoClient, closeDiscoClient, toDiscoApiError } = await import('../client.js');
+  const { createDiscoClient, closeDiscoClient, toDiscoApiError } = await import('@disco/client');
   const client = createDiscoClient(url);
   try {
     const { task } = await client.tasks.get.query({ id: taskId });

@@ -91,7 +91,7 @@ export async function trainCommand(argv: string[], io: CliIo): Promise<number> {
       }
     }
 
-    const { createFederationApi } = await import('../client.js');
+    const { createFederationApi } = await import('@disco/client');
     const api = createFederationApi(server as string, { WebSocket });
     try {
       const client = new FederatedClient({

@@ -1,29 +1,8 @@
 import { z } from 'zod';
-import type { ClientMetrics, RoundState } from '@disco/core';
+import type { ClientMetrics, RoundInfo, RoundState } from '@disco/core';
 import { listRounds } from '../services/rounds/queries.js';
 import { loadTask } from '../services/tasks.js';
 import { publicProcedure, router } from '../trpc.js';
-
-/** One round as the history shows it. */
-export interface RoundInfo {
-  number: number;
-  phase: 'open' | 'aggregating' | 'closed' | 'failed';
-  /** Version trained from, and version produced (closed rounds). */
-  baseVersion: number;
-  modelVersion: number | null;
-  participants: number;
-  submitted: number;
-  samples: number;
-  /** Sample-weighted mean of the clients' metrics. */
-  metrics: ClientMetrics | null;
-  strategy: string;
-  openedAt: number;
-  deadline: number | null;
-  closedAt: number | null;
-  durationMs: number | null;
-  extensions: number;
-  failureReason: string | null;
-}
 
 export const roundsRouter = router({
   /** History of a task's rounds, newest first (`before`: a round number, for paging). */

@@ -1,6 +1,5 @@
-import { decodeWeights, describeShapeMismatch, readWeightsHeader, WeightsFormatError, type FlatWeights } from '@disco/core';
 import type { Db } from '../db/client.js';
-import { DiscoApiError, METRIC_KEYS, type ClientMetrics } from '@disco/core';
+import { checkUpdate, DiscoApiError } from '@disco/core';
 import { authenticate, type ParticipantRow } from './participants.js';
 import type { RoundCoordinator, RoundRow } from './rounds/coordinator.js';
 import { loadTask, type StoredTask } from './tasks.js';
@@ -30,10 +29,10 @@ export function precheckUpdate(
 }
 
 /**
- * Checks an update body completely (header, task, shapes against the task's model, base version, length,
- * checksum, finite values, samples) and, only when all pass, records it in the round. Synchronous: nothing
- * else runs between the checks and the recording. Throws an {@link DiscoApiError} naming the problem otherwise,
- * with nothing stored.
+ * Checks an update body completely (core's `checkUpdate`: header, task, shapes, base version, checksum,
+ * finite values, samples) and, only when all pass, records it in the round. Synchronous: nothing else
+ * runs between the checks and the recording. Throws a `DiscoApiError` naming the problem otherwise, with
+ * nothing stored.
  */
 export function submitUpdate(
   db: Db,
@@ -42,38 +41,7 @@ export function submitUpdate(
 ): { round: number; submitted: number } {
   // Re-run the prechecks: the round may have closed while the body was arriving.
   const { stored, participant, round } = precheckUpdate(db, coordinator, input);
-  let header;
-  try {
-    header = readWeightsHeader(input.body).header;
-  } catch (error) {
-    throw new DiscoApiError('MALFORMED_WEIGHTS', (error as Error).message);
-  }
-  if (header.taskId !== input.taskId) throw new DiscoApiError('WRONG_TASK', `the update is for task "${header.taskId}", not "${input.taskId}"`);
-  const mismatch = describeShapeMismatch(stored.shapes, header.shapes);
-  if (mismatch) throw new DiscoApiError('SHAPE_MISMATCH', `the update does not fit the task's model: ${mismatch}`);
-  if (header.modelVersion !== round.baseVersion)
-    throw new DiscoApiError(
-      'STALE_MODEL',
-      `the update was computed from model version ${header.modelVersion}, but round ${round.number} trains from version ${round.baseVersion}: download it and train again`,
-    );
-  let weights: FlatWeights;
-  try {
-    weights = decodeWeights(input.body).weights;
-  } catch (error) {
-    if (error instanceof WeightsFormatError && /non-finite/.test(error.message)) throw new DiscoApiError('NON_FINITE', error.message);
-    throw new DiscoApiError('MALFORMED_WEIGHTS', (error as Error).message);
-  }
-  const meta = header.meta ?? {};
-  const samples = meta.samples;
-  if (typeof samples !== 'number' || !Number.isFinite(samples) || samples <= 0)
-    throw new DiscoApiError('BAD_META', `the update header's meta.samples must be a positive number of training examples, got ${JSON.stringify(samples ?? null)}`);
-  const metrics: ClientMetrics = {};
-  for (const key of METRIC_KEYS) {
-    const value = meta[key];
-    if (value === undefined) continue;
-    if (typeof value !== 'number' || !Number.isFinite(value)) throw new DiscoApiError('BAD_META', `the update header's meta.${key} must be a finite number`);
-    metrics[key] = value;
-  }
-  const after = coordinator.submit(round, participant.id, weights.values, samples, metrics, input.body.byteLength);
+  const { delta, samples, metrics } = checkUpdate(input.body, { taskId: input.taskId, shapes: stored.shapes, round: round.number, baseVersion: round.baseVersion });
+  const after = coordinator.submit(round, participant.id, delta, samples, metrics, input.body.byteLength);
   return { round: round.number, submitted: after.submitted };
 }

@@ -1,6 +1,6 @@
 import { expect } from '@open-wc/testing';
 import { executeServerCommand } from '@web/test-runner-commands';
-import { createSignallingApi } from '@disco/api/client';
+import { createSignallingApi } from '@disco/client';
 import { initBackend } from '../backend/init-backend.js';
 import { DecentralizedClient } from './decentralized.js';
 import { shardDataset } from '../data/operations.js';

@@ -1,73 +1,14 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { initBackend } from '../backend/init-backend.js';
-import { buildModel, getFlatWeights } from '../model/index.js';
+import { getFlatWeights } from '../model/index.js';
 import { syntheticDataset } from '../model/test-tasks.js';
 import { nodeWrtc } from '../peer/node/wrtc.js';
-import { peerGroups } from '../peer/topology.js';
-import type { PeerRoundInfo, PeerServerEvent, SignallingApi } from '../peer/signalling-api.js';
-import type { PeerSignal } from '../peer/types.js';
 import { titanic } from '../task/builtin/titanic.js';
 import { parseTask, type Task } from '../task/schema.js';
 import type { TrainingEvent } from '../training/events.js';
-import { encodeWeights } from '../weights/codec.js';
+import { InMemoryFederation, InMemorySignalling } from '../testing/index.js';
 import { DecentralizedClient } from './decentralized.js';
-
-/**
- * A signalling server in memory for `members` participants: each round starts when all of them are ready,
- * with all-to-all groups, and signals are relayed as they come. Just enough of the peers router to drive
- * the client without HTTP.
- */
-class InMemorySignalling {
-  readonly listeners = new Map<string, (event: PeerServerEvent) => void>();
-  readonly ready = new Map<number, Set<string>>();
-  private next = 0;
-  latest: PeerRoundInfo | null = null;
-
-  constructor(
-    readonly task: Task,
-    readonly members: number,
-    readonly deadlineMs: number,
-  ) {}
-
-  port(): SignallingApi {
-    const id = `p${this.next++}`;
-    const send = (to: string, event: PeerServerEvent) => setTimeout(() => this.listeners.get(to)?.(event));
-    const view = (info: PeerRoundInfo): PeerRoundInfo => ({ ...info, member: info.members.includes(id), group: info.members.filter((m) => m !== id) });
-    return {
-      stats: { bytesSent: 0, bytesReceived: 0 },
-      join: async () => ({ participantId: id, token: id, task: this.task, iceServers: [], round: null, heartbeatIntervalMs: 60_000 }),
-      heartbeat: async () => undefined,
-      downloadInitialModel: async () => encodeWeights(getFlatWeights(buildModel(this.task)), { taskId: this.task.id, modelVersion: 0 }),
-      ready: async (_token, round) => {
-        const ready = this.ready.get(round) ?? new Set<string>();
-        ready.add(id);
-        this.ready.set(round, ready);
-        const members = [...ready].sort();
-        const running = ready.size === this.members;
-        this.latest = {
-          taskId: this.task.id,
-          round,
-          phase: running ? 'running' : 'gathering',
-          members,
-          member: false,
-          group: [],
-          participants: this.members,
-          ...(running && { deadlineInMs: this.deadlineMs, topology: peerGroups(members, round, 'x').topology }),
-        };
-        if (running) for (const member of members) send(member, { type: 'round', round: { ...this.latest, member: true, group: members.filter((m) => m !== member) } });
-        return view(this.latest);
-      },
-      signal: async (_token, to: string, signal: PeerSignal) => void send(to, { type: 'signal', from: id, signal }),
-      watch: (_token, listener) => {
-        this.listeners.set(id, listener);
-        return () => this.listeners.delete(id);
-      },
-      leave: async () => undefined,
-      close: () => undefined,
-    };
-  }
-}
 
 const task = parseTask({ ...titanic, id: 'tiny-p2p', scheme: 'decentralized', model: { source: 'builtin', architecture: 'tabular-mlp', hiddenUnits: [8] }, training: { ...titanic.training, epochsPerRound: 1, rounds: 2 } });
 
@@ -81,9 +22,16 @@ async function session(client: DecentralizedClient): Promise<TrainingEvent[]> {
   return events;
 }
 
+/** The server's signalling, in memory, for `task` with `members` participants per round. */
+function signallingFor(members: number, roundDeadlineMs: number): InMemorySignalling {
+  const served = { ...task, minParticipants: members };
+  const models = new InMemoryFederation({ tasks: [served] });
+  return new InMemorySignalling({ tasks: [served], initialModel: (id) => models.downloadWeights(id, 0), roundDeadlineMs });
+}
+
 test('three peers exchange their models every round and end with the same weights', { timeout: 60_000 }, async () => {
-  const signalling = new InMemorySignalling(task, 3, 20_000);
-  const clients = [0, 1, 2].map((i) => new DecentralizedClient({ api: signalling.port(), taskId: task.id, dataset: syntheticDataset(task, 120, i + 1), wrtc: nodeWrtc(), validation: 0 }));
+  const signalling = signallingFor(3, 20_000);
+  const clients = [0, 1, 2].map((i) => new DecentralizedClient({ api: signalling, taskId: task.id, dataset: syntheticDataset(task, 120, i + 1), wrtc: nodeWrtc(), validation: 0 }));
 
   const runs = await Promise.all(clients.map(session));
 
@@ -101,18 +49,17 @@ test('three peers exchange their models every round and end with the same weight
 });
 
 test('a peer whose model never comes is dropped at the deadline; the round does not hang', { timeout: 60_000 }, async () => {
-  const signalling = new InMemorySignalling(task, 2, 1_500);
-  const alive = new DecentralizedClient({ api: signalling.port(), taskId: task.id, dataset: syntheticDataset(task, 60, 1), wrtc: nodeWrtc(), validation: 0, rounds: 1 });
+  const signalling = signallingFor(2, 1_500);
+  const alive = new DecentralizedClient({ api: signalling, taskId: task.id, dataset: syntheticDataset(task, 60, 1), wrtc: nodeWrtc(), validation: 0, rounds: 1 });
   // The other participant says it is ready, then never connects nor sends anything.
-  const silent = signalling.port();
-  await silent.join(task.id);
-  await silent.ready('p1', 1);
+  const silent = await signalling.join(task.id);
+  await signalling.ready(silent.token, 1);
   const started = Date.now();
 
   const events = await session(alive);
 
   const round = events.find((e) => e.type === 'round');
   assert.equal(round?.type === 'round' && round.participants, 1);
-  assert.ok(events.some((e) => e.type === 'log' && /peer p1 unreachable|no model from p1/.test(e.message)));
+  assert.ok(events.some((e) => e.type === 'log' && new RegExp(`peer ${silent.participantId} unreachable|no model from ${silent.participantId}`).test(e.message)));
   assert.ok(Date.now() - started < 10_000, `took ${Date.now() - started} ms`);
 });

@@ -1,22 +1,20 @@
 import { expect } from '@open-wc/testing';
 import { initBackend } from '../backend/init-backend.js';
-import { buildModel, getFlatWeights } from '../model/index.js';
+import { getFlatWeights } from '../model/index.js';
 import { syntheticDataset } from '../model/test-tasks.js';
 import { getBuiltinTask } from '../task/builtin/index.js';
 import type { Task } from '../task/schema.js';
 import type { TrainingEvent } from '../training/events.js';
 import { FederatedClient } from './federated.js';
-import { InMemoryFederation } from './in-memory-federation.js';
+import { InMemoryFederation } from '../testing/index.js';
 
 const wasmPaths = '/node_modules/@tensorflow/tfjs-backend-wasm/dist/';
 
 it('two FederatedClients train together in Chromium and end with the same global model', async () => {
   expect(await initBackend({ wasmPaths })).to.equal('wasm');
   const titanic = getBuiltinTask('titanic') as Task;
-  const task: Task = { ...titanic, training: { ...titanic.training, rounds: 3, epochsPerRound: 2 } };
-  const initial = buildModel(task);
-  const federation = new InMemoryFederation(task, getFlatWeights(initial), 2);
-  initial.dispose();
+  const task: Task = { ...titanic, minParticipants: 2, training: { ...titanic.training, rounds: 3, epochsPerRound: 2 } };
+  const federation = new InMemoryFederation({ tasks: [task] });
   const clients = [1, 2].map((seed) => new FederatedClient({ api: federation, taskId: task.id, dataset: syntheticDataset(task, 200, seed), heartbeatIntervalMs: 200, pollIntervalMs: 100 }));
 
   const runs = await Promise.all(

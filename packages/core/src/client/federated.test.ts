@@ -5,32 +5,21 @@ import { initBackend } from '../backend/index.js';
 import type { Dataset } from '../data/dataset.js';
 import { loadBuiltinDataset } from '../data/node/index.js';
 import { shardDataset, takeDataset } from '../data/operations.js';
-import { buildModel, getFlatWeights } from '../model/index.js';
+import { getFlatWeights } from '../model/index.js';
 import { getBuiltinTask } from '../task/builtin/index.js';
 import type { Task } from '../task/schema.js';
 import type { TrainingEvent } from '../training/events.js';
 import { decodeWeights } from '../weights/codec.js';
-import type { FlatWeights } from '../weights/flat.js';
+import { InMemoryFederation } from '../testing/index.js';
+import { DiscoApiError } from './api-errors.js';
 import { FederatedClient, isTransientError } from './federated.js';
-import { InMemoryFederation } from './in-memory-federation.js';
 
-/** A network failure as Node's fetch reports it. */
-function connectionRefused(): Error {
-  return new TypeError('fetch failed', { cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }) });
-}
-
-/** A small titanic task: 2 local epochs per round, 3 rounds. */
-function smallTask(overrides: Partial<Task['training']> = {}): Task {
+/** A small titanic task: 2 local epochs per round, 3 rounds; one participant makes a round unless told otherwise. */
+function smallTask(overrides: Partial<Task['training']> = {}, minParticipants = 1): Task {
   const task = getBuiltinTask('titanic') as Task;
   task.training = { ...task.training, epochsPerRound: 2, rounds: 3, ...overrides };
+  task.minParticipants = minParticipants;
   return task;
-}
-
-function initialWeights(task: Task): FlatWeights {
-  const model = buildModel(task);
-  const weights = getFlatWeights(model);
-  model.dispose();
-  return weights;
 }
 
 async function collect(client: FederatedClient): Promise<TrainingEvent[]> {
@@ -49,8 +38,8 @@ before(async () => {
 
 describe('FederatedClient', () => {
   test('two clients train every round and end with the same global model', async () => {
-    const task = smallTask();
-    const server = new InMemoryFederation(task, initialWeights(task), 2);
+    const task = smallTask({}, 2);
+    const server = new InMemoryFederation({ tasks: [task] });
     const [a, b] = shardDataset(titanic, 2, { seed: 1 });
     const clients = [a, b].map((dataset) => new FederatedClient({ api: server, taskId: 'titanic', dataset, ...fast }));
 
@@ -75,7 +64,7 @@ describe('FederatedClient', () => {
 
   test('no tensor leaks from one round to the next', async () => {
     const task = smallTask({ rounds: 4, epochsPerRound: 1 });
-    const server = new InMemoryFederation(task, initialWeights(task));
+    const server = new InMemoryFederation({ tasks: [task] });
     const counts: number[] = [];
     const client = new FederatedClient({
       api: server,
@@ -93,7 +82,7 @@ describe('FederatedClient', () => {
 
   test('a round closed before the update arrived is skipped and training goes on', async () => {
     const task = smallTask();
-    const server = new InMemoryFederation(task, initialWeights(task));
+    const server = new InMemoryFederation({ tasks: [task] });
     let closed = false;
     const client = new FederatedClient({
       api: server,
@@ -104,14 +93,14 @@ describe('FederatedClient', () => {
       onEvent: (e) => {
         if (e.type === 'epoch' && e.round === 2 && !closed) {
           closed = true;
-          server.closeRound();
+          server.closeRound('titanic');
         }
       },
     });
     const events = await collect(client);
 
     const warning = events.find((e) => e.type === 'log' && e.level === 'warn');
-    assert.match((warning as { message: string }).message, /round 2 closed before the update arrived \(round 2 is closed; the current round is 3\); moving on to round 3/);
+    assert.match((warning as { message: string }).message, /round 2 closed before the update arrived \(round 2 is closed; the current round is 3 \(open\)\); moving on to round 3/);
     // Round 2 produced no model (no update came in time): the client trains on until version 3.
     assert.deepEqual(events.filter((e) => e.type === 'round').map((e) => e.round), [1, 3, 4]);
     assert.equal(events.at(-1)?.type, 'done');
@@ -121,7 +110,7 @@ describe('FederatedClient', () => {
 
   test('reconnects with its token after the server was down, and continues', async () => {
     const task = smallTask();
-    const server = new InMemoryFederation(task, initialWeights(task));
+    const server = new InMemoryFederation({ tasks: [task] });
     const client = new FederatedClient({
       api: server,
       taskId: 'titanic',
@@ -140,13 +129,13 @@ describe('FederatedClient', () => {
     assert.ok(events.some((e) => e.type === 'log' && /reconnected/.test(e.message)));
     assert.deepEqual(server.failNext, { submit: 0, join: 0 });
     assert.equal(server.calls.filter((c) => c === 'join').length, 4, 'the first join, then a failed and two successful rejoins');
-    assert.equal(server.state().participants, 0, 'rejoined as the same participant, then left');
+    assert.equal(server.state('titanic').participants, 0, 'rejoined as the same participant, then left');
     client.model!.dispose();
   });
 
   test('stop() ends the stream with done (stopped) and leaves', async () => {
     const task = smallTask({ rounds: 50 });
-    const server = new InMemoryFederation(task, initialWeights(task));
+    const server = new InMemoryFederation({ tasks: [task] });
     const client = new FederatedClient({ api: server, taskId: 'titanic', dataset: titanic, ...fast, onEvent: (e) => void (e.type === 'round' && client.stop()) });
     const events = await collect(client);
 
@@ -157,9 +146,9 @@ describe('FederatedClient', () => {
 
   test('a refused update (other than a closed round) fails the session with the server message', async () => {
     const task = smallTask();
-    const server = new InMemoryFederation(task, initialWeights(task));
+    const server = new InMemoryFederation({ tasks: [task] });
     server.submitUpdate = async () => {
-      throw Object.assign(new Error('update has 10 values, expected 800'), { data: { code: 'BAD_REQUEST', httpStatus: 400 } });
+      throw new DiscoApiError('SHAPE_MISMATCH', 'update has 10 values, expected 800');
     };
     const client = new FederatedClient({ api: server, taskId: 'titanic', dataset: titanic, ...fast });
     await assert.rejects(collect(client), /update has 10 values, expected 800/);
@@ -169,10 +158,11 @@ describe('FederatedClient', () => {
 
 describe('isTransientError', () => {
   test('network failures and 5xx are transient; refusals are not', () => {
-    assert.equal(isTransientError(connectionRefused()), true);
-    assert.equal(isTransientError(Object.assign(new Error('x'), { data: { httpStatus: 503 } })), true);
-    assert.equal(isTransientError(Object.assign(new Error('fetch failed'), { code: 'ERROR', status: 0 })), true);
-    assert.equal(isTransientError(Object.assign(new Error('round closed'), { data: { httpStatus: 409 } })), false);
-    assert.equal(isTransientError(new Error('update has 10 values')), false);
+    assert.equal(isTransientError(new DiscoApiError('NETWORK', 'Cannot reach the Disco server')), true);
+    assert.equal(isTransientError(new DiscoApiError('SERVICE_UNAVAILABLE', 'restarting')), true);
+    assert.equal(isTransientError(new DiscoApiError('BAD_REQUEST', 'bad gateway', undefined, 502)), true, "a proxy's 502 counts by its status");
+    assert.equal(isTransientError(new DiscoApiError('WRONG_ROUND', 'round closed')), false);
+    assert.equal(isTransientError(new DiscoApiError('SHAPE_MISMATCH', 'update has 10 values')), false);
+    assert.equal(isTransientError(new TypeError('a bug, not a port failure')), false);
   });
 });

@@ -7,6 +7,7 @@ import type { EpochMetrics, TrainingEvent } from '../training/events.js';
 import { Trainer } from '../training/index.js';
 import { decodeWeights, encodeWeights } from '../weights/codec.js';
 import { describeShapeMismatch, subtract, type FlatWeights } from '../weights/flat.js';
+import { DiscoApiError, type ApiErrorCode } from './api-errors.js';
 import type { FederationApi, RoundState } from './federation-api.js';
 import { absentClasses, lookahead, maskClasses, outputBiasOffset, unmaskClasses } from './non-iid.js';
 import { finiteMetrics, participantData, streamSession, trainLocalRound, wakeAll } from './round-training.js';
@@ -395,28 +396,16 @@ export class FederatedClient {
   }
 }
 
-/** The server's precise error code (e.g. `WRONG_ROUND`), when the error carries one. */
-export function errorCode(error: unknown): string | undefined {
-  const e = error as { code?: unknown; data?: { apiCode?: unknown; code?: unknown } } | null;
-  const code = e?.data?.apiCode ?? e?.code ?? e?.data?.code;
-  return typeof code === 'string' ? code : undefined;
+/** The server's precise error code (e.g. `WRONG_ROUND`), when the error is one of the API's. */
+export function errorCode(error: unknown): ApiErrorCode | undefined {
+  return error instanceof DiscoApiError ? error.code : undefined;
 }
-
-const TRANSIENT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'ABORT_ERR_TIMEOUT']);
-const TRANSIENT_STATUS = new Set([408, 429, 500, 502, 503, 504]);
 
 /**
  * Whether an error from the {@link FederationApi} is worth retrying: the server could not be reached or
- * answered with a temporary failure. A refusal (wrong round, bad token, bad update) is not.
+ * answered with a temporary failure. A refusal (wrong round, bad token, bad update) is not, and neither is
+ * anything that is not a `DiscoApiError` (the ports convert every failure of theirs; anything else is a bug).
  */
 export function isTransientError(error: unknown): boolean {
-  for (let e: unknown = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    const x = e as { code?: unknown; status?: unknown; data?: { httpStatus?: unknown; code?: unknown }; message?: unknown; name?: unknown };
-    const status = typeof x.status === 'number' ? x.status : typeof x.data?.httpStatus === 'number' ? x.data.httpStatus : undefined;
-    // Status 0: no HTTP answer at all (the request never reached a server).
-    if (status !== undefined) return status === 0 || TRANSIENT_STATUS.has(status);
-    if (typeof x.code === 'string' && TRANSIENT_CODES.has(x.code)) return true;
-    if (typeof x.message === 'string' && /fetch failed|network|socket hang up|ECONNREFUSED|ECONNRESET|websocket|connection (closed|lost|refused)/i.test(x.message)) return true;
-  }
-  return false;
+  return error instanceof DiscoApiError && error.transient;
 }

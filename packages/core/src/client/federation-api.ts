@@ -1,3 +1,4 @@
+import type { ClientMetrics } from '../aggregation/metrics.js';
 import type { Task } from '../task/schema.js';
 
 /**
@@ -20,8 +21,29 @@ export interface RoundState {
   submitted: number;
   /** Epoch milliseconds at which the round closes with whoever has submitted, or null before it starts. */
   deadline: number | null;
-  /** Aggregated client metrics of the last closed round, when known. */
-  metrics?: { loss?: number; accuracy?: number; valLoss?: number; valAccuracy?: number; samples?: number };
+  /** Aggregated client metrics of the last closed round, when known, with the examples they cover. */
+  metrics?: ClientMetrics & { samples?: number };
+}
+
+/** One round of a task's history, as `rounds.list` returns it. */
+export interface RoundInfo {
+  number: number;
+  phase: RoundPhase;
+  /** Version trained from, and version produced (closed rounds). */
+  baseVersion: number;
+  modelVersion: number | null;
+  participants: number;
+  submitted: number;
+  samples: number;
+  /** Sample-weighted mean of the clients' metrics (closed rounds). */
+  metrics: ClientMetrics | null;
+  strategy: string;
+  openedAt: number;
+  deadline: number | null;
+  closedAt: number | null;
+  durationMs: number | null;
+  extensions: number;
+  failureReason: string | null;
 }
 
 export interface JoinResult {

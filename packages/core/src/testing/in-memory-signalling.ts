@@ -1,5 +1,9 @@
-import type { PeerJoinResult, PeerRoundInfo, PeerServerEvent, PeerSignal, SignallingApi, Task, TransferStats } from '@disco/core';
-import { DiscoApiError } from './disco-api.js';
+import { DiscoApiError } from '../client/api-errors.js';
+import type { TransferStats } from '../client/federation-api.js';
+import type { PeerJoinResult, PeerRoundInfo, PeerServerEvent, SignallingApi } from '../peer/signalling-api.js';
+import { peerGroups, type TopologyName } from '../peer/topology.js';
+import type { PeerSignal } from '../peer/types.js';
+import type { Task } from '../task/schema.js';
 
 interface Participant {
   id: string;
@@ -12,15 +16,27 @@ interface PeerRound {
   phase: 'gathering' | 'running';
   ready: Set<string>;
   members: string[];
+  groups: Record<string, string[]>;
+  topology?: TopologyName;
   deadlineAt?: number;
 }
 
+export interface InMemorySignallingOptions {
+  /** The tasks served: a list, or a lookup (e.g. a fake server's task map, read on every call). */
+  tasks: readonly Task[] | ((taskId: string) => Task | undefined);
+  /** Version 0 of a task's model, in the weights codec (e.g. an in-memory federation's `downloadWeights(id, 0)`). */
+  initialModel: (taskId: string) => Promise<Uint8Array>;
+  /** Overrides every task's `roundDeadlineSeconds` (ms), as `disco serve --round-deadline` does. */
+  roundDeadlineMs?: number;
+}
+
 /**
- * The decentralized signalling of {@link FakeDiscoApi}: introduces the participants of one page to each
- * other, in memory, like the server's peers router does over the network. Rounds are metadata only: a round
- * gathers the participants that say they are ready and runs, all-to-all, once every participant of the
- * task (and at least the task's minimum) is ready. Signals go to participants of the same task only. The
- * models themselves travel over real WebRTC data channels between the page's `<disco-train>` elements.
+ * A {@link SignallingApi} served from memory that behaves like the server's peers router: it introduces the
+ * participants of a task to each other, with the server's refusals (`DiscoApiError`s, same codes). Rounds
+ * are metadata only: a round gathers the participants that say they are ready and runs once every active
+ * participant of the task (and at least the task's minimum) is ready, in the server's groups (`peerGroups`:
+ * all-to-all up to 8 members, an exponential graph beyond). Signals go to participants of the same task
+ * only. The models themselves travel over real WebRTC data channels between the peers.
  */
 export class InMemorySignalling implements SignallingApi {
   readonly stats: TransferStats = { bytesSent: 0, bytesReceived: 0 };
@@ -28,17 +44,21 @@ export class InMemorySignalling implements SignallingApi {
   private readonly byTask = new Map<string, PeerRound>();
   private counter = 0;
 
-  constructor(
-    private readonly taskOf: (taskId: string) => Task | undefined,
-    private readonly initialModel: (taskId: string) => Promise<Uint8Array>,
-  ) {}
+  private readonly taskOf: (taskId: string) => Task | undefined;
+
+  constructor(private readonly options: InMemorySignallingOptions) {
+    const { tasks } = options;
+    this.taskOf = typeof tasks === 'function' ? tasks : (taskId) => tasks.find((t) => t.id === taskId);
+  }
 
   async join(taskId: string, options: { token?: string } = {}): Promise<PeerJoinResult> {
     const task = this.taskOf(taskId);
-    if (!task) throw new DiscoApiError('not-found', `No task "${taskId}" on this server.`);
-    if (task.scheme !== 'decentralized') throw new DiscoApiError('invalid', `Task "${taskId}" is ${task.scheme}, not decentralized.`);
+    if (!task) throw new DiscoApiError('NOT_FOUND', `task "${taskId}" does not exist`);
+    if (task.scheme !== 'decentralized') throw new DiscoApiError('SCHEME_MISMATCH', `task "${taskId}" is ${task.scheme}, not decentralized: it has no peers to signal`);
     const known = options.token ? this.participants.get(options.token) : undefined;
-    const token = known ? options.token! : `fake-peer-${++this.counter}-${crypto.randomUUID()}`;
+    if (options.token && !known) throw new DiscoApiError('UNAUTHORIZED', 'unknown participant token: join without a token to get a new one');
+    if (known && known.taskId !== taskId) throw new DiscoApiError('FORBIDDEN', `this participant token belongs to another task, not to "${taskId}"`);
+    const token = known ? options.token! : `peer-token-${++this.counter}-${Math.random().toString(36).slice(2)}`;
     if (!known) this.participants.set(token, { id: `peer-${String(this.counter).padStart(3, '0')}`, taskId, listeners: new Set() });
     const participant = this.participants.get(token)!;
     const round = this.byTask.get(taskId);
@@ -58,7 +78,8 @@ export class InMemorySignalling implements SignallingApi {
   }
 
   async downloadInitialModel(taskId: string): Promise<Uint8Array> {
-    const bytes = await this.initialModel(taskId);
+    if (!this.taskOf(taskId)) throw new DiscoApiError('NOT_FOUND', `task "${taskId}" does not exist`);
+    const bytes = await this.options.initialModel(taskId);
     this.stats.bytesReceived += bytes.byteLength;
     return bytes;
   }
@@ -66,9 +87,14 @@ export class InMemorySignalling implements SignallingApi {
   async ready(token: string, round: number): Promise<PeerRoundInfo> {
     const participant = this.participant(token);
     const task = this.taskOf(participant.taskId)!;
+    // The server's rule: the next round opens (gathering), a round further ahead is refused, an older one
+    // is answered with the latest round (the caller is behind and catches up from a neighbour).
     let current = this.byTask.get(participant.taskId);
-    if (!current || (round > current.round && current.phase === 'running')) {
-      current = { round, phase: 'gathering', ready: new Set(), members: [] };
+    const latest = current?.round ?? 0;
+    if (round > latest + 1)
+      throw new DiscoApiError('WRONG_ROUND', `round ${round} cannot start yet: the latest round of task "${task.id}" is ${latest}`);
+    if (!current || round === latest + 1) {
+      current = { round, phase: 'gathering', ready: new Set(), members: [], groups: {} };
       this.byTask.set(participant.taskId, current);
     }
     if (round === current.round && current.phase === 'gathering') {
@@ -77,7 +103,9 @@ export class InMemorySignalling implements SignallingApi {
       if (everyone && current.ready.size >= Math.max(1, task.minParticipants)) {
         current.phase = 'running';
         current.members = [...current.ready].sort();
-        current.deadlineAt = Date.now() + task.roundDeadlineSeconds * 1000;
+        const { topology, groups } = peerGroups(current.members, round, task.id);
+        Object.assign(current, { topology, groups });
+        current.deadlineAt = Date.now() + (this.options.roundDeadlineMs ?? task.roundDeadlineSeconds * 1000);
       }
       this.broadcast(participant.taskId);
     }
@@ -86,8 +114,10 @@ export class InMemorySignalling implements SignallingApi {
 
   async signal(token: string, to: string, signal: PeerSignal): Promise<void> {
     const from = this.participant(token);
+    if (to === from.id) throw new DiscoApiError('BAD_REQUEST', 'a participant cannot signal itself');
     const addressee = [...this.participants.values()].find((p) => p.id === to && p.taskId === from.taskId);
-    if (!addressee) throw new DiscoApiError('not-found', `No participant "${to}" in this task.`);
+    if (!addressee)
+      throw new DiscoApiError('FORBIDDEN', `cannot signal "${to}": it is not a participant of task "${from.taskId}" (signals stay within a task)`);
     this.stats.bytesSent += JSON.stringify(signal).length;
     const event: PeerServerEvent = { type: 'signal', from: from.id, signal: structuredClone(signal) };
     queueMicrotask(() => addressee.listeners.forEach((l) => l.listener(event)));
@@ -124,8 +154,8 @@ export class InMemorySignalling implements SignallingApi {
       phase: round.phase,
       members: running ? [...round.members] : [...round.ready].sort(),
       member,
-      group: member ? round.members.filter((id) => id !== participant.id) : [],
-      topology: 'all-to-all',
+      group: member ? (round.groups[participant.id] ?? []) : [],
+      ...(round.topology && { topology: round.topology }),
       ...(running && { deadlineInMs: Math.max(0, (round.deadlineAt ?? 0) - Date.now()) }),
       participants: this.membersOf(participant.taskId).length,
     };
@@ -143,7 +173,7 @@ export class InMemorySignalling implements SignallingApi {
 
   private participant(token: string): Participant {
     const participant = this.participants.get(token);
-    if (!participant) throw new DiscoApiError('unauthorized', 'Unknown participant token; join the task again.');
+    if (!participant) throw new DiscoApiError('UNAUTHORIZED', 'unknown participant token: join the task again');
     return participant;
   }
 }

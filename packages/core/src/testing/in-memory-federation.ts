@@ -1,0 +1,323 @@
+import { createStrategy, type Aggregator } from '../aggregation/index.js';
+import { weightedMetrics, type ClientMetrics } from '../aggregation/metrics.js';
+import { decideRound } from '../aggregation/round-policy.js';
+import { DiscoApiError } from '../client/api-errors.js';
+import { checkUpdate } from '../client/check-update.js';
+import type { FederationApi, JoinResult, RoundInfo, RoundState, TransferStats } from '../client/federation-api.js';
+import { buildModel } from '../model/build.js';
+import { getFlatWeights } from '../model/flat-weights.js';
+import type { Task } from '../task/schema.js';
+import { decodeWeights, encodeWeights } from '../weights/codec.js';
+import { add, type FlatWeights } from '../weights/flat.js';
+
+export interface InMemoryFederationOptions {
+  /** The tasks served: a list, or a lookup (e.g. a fake server's task map, read on every call). */
+  tasks: readonly Task[] | ((taskId: string) => Task | undefined);
+  /**
+   * Version 0 of a task's global model. Default: the task's built-in architecture initialised with the
+   * task's seed, as every participant builds it. Also settable later with {@link InMemoryFederation.seed}.
+   */
+  initial?: Record<string, FlatWeights>;
+  /** Deadline extensions before a short round fails, as the server's `maxExtensions`. Default 0. */
+  maxExtensions?: number;
+}
+
+interface Participant {
+  id: string;
+  taskId: string;
+  left: boolean;
+}
+
+/** A task's federation: its versions, the open round and the history. */
+interface TaskFederation {
+  versions: Uint8Array[];
+  global: FlatWeights;
+  round: number;
+  openedAt: number;
+  extensions: number;
+  /** The task's aggregation strategy, by name. */
+  strategy: string;
+  aggregator: Aggregator;
+  updates: Map<string, { samples: number; metrics: ClientMetrics }>;
+  history: RoundInfo[];
+  watchers: Set<(state: RoundState) => void>;
+}
+
+/**
+ * A {@link FederationApi} served from memory that behaves like the server: rounds per task closed by the
+ * server's own rule (`decideRound`), the task's aggregation strategy, every update checked by the server's
+ * own `checkUpdate`, and the server's refusals (`DiscoApiError`s with the same codes and statuses). For
+ * tests, demos and stories that need a federation without a server; runs in browsers and in Node.
+ *
+ * A round closes when every active participant (and at least the task's `minParticipants`) has submitted,
+ * or at {@link closeRound} (what the server's deadline does: aggregate if enough updates came, else fail).
+ * Announcements arrive asynchronously, as over a WebSocket. `stats` counts the weights both ways.
+ *
+ * @example
+ * ```ts
+ * const federation = new InMemoryFederation({ tasks: [task] });
+ * const client = new FederatedClient({ api: federation, taskId: task.id, dataset });
+ * ```
+ */
+export class InMemoryFederation implements FederationApi {
+  readonly stats: TransferStats = { bytesSent: 0, bytesReceived: 0 };
+  /** Every call, by name (`join`, `heartbeat`, `download`, `submit`, `leave`), in order. */
+  readonly calls: string[] = [];
+  /** While true every call fails as if the server were unreachable (`NETWORK`, status 0). */
+  offline = false;
+  /** Calls of these kinds fail as if the server were unreachable, this many more times each. */
+  readonly failNext: Record<string, number> = {};
+  private readonly participants = new Map<string, Participant>();
+  private readonly federations = new Map<string, TaskFederation>();
+  private readonly taskOf: (taskId: string) => Task | undefined;
+  private readonly initial: Record<string, FlatWeights>;
+  private readonly maxExtensions: number;
+  private joined = 0;
+
+  constructor(options: InMemoryFederationOptions) {
+    const { tasks } = options;
+    this.taskOf = typeof tasks === 'function' ? tasks : (taskId) => tasks.find((t) => t.id === taskId);
+    this.initial = { ...options.initial };
+    this.maxExtensions = options.maxExtensions ?? 0;
+  }
+
+  /** Sets version 0 of a task's global model, before anyone downloads it. */
+  seed(taskId: string, weights: FlatWeights): void {
+    if (this.federations.has(taskId)) throw new Error(`task "${taskId}" already has a model: seed it before its first use`);
+    this.initial[taskId] = weights;
+  }
+
+  /** The latest global model version of a task. */
+  version(taskId: string): number {
+    return this.federation(taskId).versions.length - 1;
+  }
+
+  /** The round state participants of a task see now. */
+  state(taskId: string): RoundState {
+    const f = this.federation(taskId);
+    const last = [...f.history].reverse().find((r) => r.phase === 'closed');
+    return {
+      taskId,
+      round: f.round,
+      phase: 'open',
+      modelVersion: f.versions.length - 1,
+      participants: this.active(taskId).length,
+      submitted: f.updates.size,
+      deadline: null,
+      ...(last && { metrics: { ...last.metrics, samples: last.samples } }),
+    };
+  }
+
+  /** A task's rounds, newest first, as `rounds.list` returns them (the open one included). */
+  roundsOf(taskId: string): RoundInfo[] {
+    const f = this.federations.get(taskId);
+    if (!f) return [];
+    const open: RoundInfo = { ...this.record(f, 'open'), closedAt: null, durationMs: null };
+    return [open, ...f.history].sort((a, b) => b.number - a.number);
+  }
+
+  async join(taskId: string, options?: { token?: string }): Promise<JoinResult> {
+    this.online('join');
+    const task = this.task(taskId);
+    if (task.scheme === 'local') throw new DiscoApiError('SCHEME_MISMATCH', `task "${taskId}" is a local task: it trains on each device alone and has nothing to join`);
+    let token = options?.token;
+    if (token !== undefined) {
+      const known = this.participants.get(token);
+      if (!known) throw new DiscoApiError('UNAUTHORIZED', 'unknown participant token: join without a token to get a new one');
+      if (known.taskId !== taskId) throw new DiscoApiError('FORBIDDEN', `this participant token belongs to another task, not to "${taskId}"`);
+      known.left = false;
+    } else {
+      token = `token-${++this.joined}-${Math.random().toString(36).slice(2)}`;
+      this.participants.set(token, { id: `participant-${String(this.joined).padStart(3, '0')}`, taskId, left: false });
+    }
+    this.announce(taskId);
+    return { participantId: this.participants.get(token)!.id, token, task: structuredClone(task), state: this.state(taskId) };
+  }
+
+  async heartbeat(token: string): Promise<RoundState> {
+    this.online('heartbeat');
+    return this.state(this.participant(token).taskId);
+  }
+
+  async downloadWeights(taskId: string, version?: number): Promise<Uint8Array> {
+    this.online('download');
+    this.task(taskId);
+    const f = this.federation(taskId);
+    const bytes = f.versions[version ?? f.versions.length - 1];
+    if (!bytes) throw new DiscoApiError('NOT_FOUND', `task "${taskId}" has no model version ${version}`);
+    this.stats.bytesReceived += bytes.byteLength;
+    return bytes.slice();
+  }
+
+  async submitUpdate(token: string, round: number, update: Uint8Array): Promise<{ accepted: true; round: number }> {
+    this.online('submit');
+    const participant = this.participant(token);
+    const task = this.task(participant.taskId);
+    if (task.scheme !== 'federated')
+      throw new DiscoApiError('SCHEME_MISMATCH', `task "${task.id}" is ${task.scheme}: the server takes no weights for it`);
+    const f = this.federation(task.id);
+    if (round !== f.round) {
+      const which = round < f.round ? `round ${round} is closed` : `round ${round} has not started`;
+      throw new DiscoApiError('WRONG_ROUND', `${which}; the current round is ${f.round} (open)`);
+    }
+    if (f.updates.has(participant.id)) throw new DiscoApiError('DUPLICATE_UPDATE', `this participant already submitted an update for round ${round}`);
+    const checked = checkUpdate(update, { taskId: task.id, shapes: f.global.shapes, round, baseVersion: f.versions.length - 1 });
+    this.stats.bytesSent += update.byteLength;
+    f.aggregator.add(checked.delta, checked.samples);
+    f.updates.set(participant.id, { samples: checked.samples, metrics: checked.metrics });
+    this.decide(task, false);
+    return { accepted: true, round };
+  }
+
+  /** The round's deadline passes: it closes with the updates received if they are enough, else it fails. */
+  closeRound(taskId: string): void {
+    this.decide(this.task(taskId), true);
+  }
+
+  async leave(token: string): Promise<void> {
+    this.online('leave');
+    const participant = this.participant(token);
+    participant.left = true;
+    this.decide(this.task(participant.taskId), false);
+  }
+
+  watchRounds(taskId: string, _token: string, listener: (state: RoundState) => void): () => void {
+    const watchers = this.federation(taskId).watchers;
+    watchers.add(listener);
+    return () => watchers.delete(listener);
+  }
+
+  close(): void {
+    for (const f of this.federations.values()) f.watchers.clear();
+  }
+
+  /** Applies the server's round rule now; `deadlinePassed` as if the round's clock had run out. */
+  private decide(task: Task, deadlinePassed: boolean): void {
+    const f = this.federation(task.id);
+    const active = this.active(task.id);
+    const now = Date.now();
+    const decision = decideRound({
+      submitted: f.updates.size,
+      pending: active.filter((p) => !f.updates.has(p.id)).length,
+      active: active.length,
+      minParticipants: task.minParticipants,
+      deadlineAt: deadlinePassed ? now : now + 1,
+      now,
+      extensions: f.extensions,
+      maxExtensions: this.maxExtensions,
+      roundDeadlineMs: task.roundDeadlineSeconds * 1000,
+    });
+    if (decision.action === 'aggregate') this.aggregate(task, f);
+    else if (decision.action === 'fail') this.failRound(task, f, decision.reason);
+    else if (decision.action === 'extend') f.extensions = decision.extensions;
+    this.announce(task.id);
+  }
+
+  private aggregate(task: Task, f: TaskFederation): void {
+    const delta = f.aggregator.result();
+    const global = { values: add(f.global.values, delta), shapes: f.global.shapes };
+    if (!global.values.every(Number.isFinite)) return this.failRound(task, f, 'the aggregate is not finite');
+    f.global = global;
+    f.versions.push(encodeWeights(global, { taskId: task.id, modelVersion: f.versions.length }));
+    f.history.push({ ...this.record(f, 'closed'), modelVersion: f.versions.length - 1 });
+    this.nextRound(task, f);
+  }
+
+  private failRound(task: Task, f: TaskFederation, reason: string): void {
+    f.history.push({ ...this.record(f, 'failed'), failureReason: reason });
+    this.nextRound(task, f);
+  }
+
+  private nextRound(task: Task, f: TaskFederation): void {
+    f.round += 1;
+    f.openedAt = Date.now();
+    f.extensions = 0;
+    f.updates = new Map();
+    f.aggregator = createStrategy(task.aggregation).createAggregator(f.global.values.length);
+  }
+
+  /** The open round as a history record (`phase` closed or failed once it ends). */
+  private record(f: TaskFederation, phase: RoundInfo['phase']): RoundInfo {
+    const updates = [...f.updates.values()];
+    const now = Date.now();
+    const samples = updates.reduce((sum, u) => sum + u.samples, 0);
+    return {
+      number: f.round,
+      phase,
+      baseVersion: f.versions.length - 1,
+      modelVersion: null,
+      participants: updates.length,
+      submitted: updates.length,
+      samples,
+      metrics: phase === 'closed' ? weightedMetrics(updates) : null,
+      strategy: f.strategy,
+      openedAt: f.openedAt,
+      deadline: null,
+      closedAt: now,
+      durationMs: now - f.openedAt,
+      extensions: f.extensions,
+      failureReason: null,
+    };
+  }
+
+  private federation(taskId: string): TaskFederation {
+    let f = this.federations.get(taskId);
+    if (f) return f;
+    const task = this.task(taskId);
+    const global = this.initial[taskId] ?? initialWeights(task);
+    f = {
+      versions: [encodeWeights(global, { taskId, modelVersion: 0 })],
+      global: decodeWeights(encodeWeights(global, { taskId, modelVersion: 0 })).weights,
+      round: 1,
+      openedAt: Date.now(),
+      extensions: 0,
+      strategy: task.aggregation.strategy,
+      aggregator: createStrategy(task.aggregation).createAggregator(global.values.length),
+      updates: new Map(),
+      history: [],
+      watchers: new Set(),
+    };
+    this.federations.set(taskId, f);
+    return f;
+  }
+
+  private active(taskId: string): Participant[] {
+    return [...this.participants.values()].filter((p) => p.taskId === taskId && !p.left);
+  }
+
+  private announce(taskId: string): void {
+    const state = this.state(taskId);
+    for (const watcher of this.federation(taskId).watchers) queueMicrotask(() => watcher(state));
+  }
+
+  private online(call: string): void {
+    this.calls.push(call);
+    const failing = (this.failNext[call] ?? 0) > 0;
+    if (failing) this.failNext[call]! -= 1;
+    if (this.offline || failing) throw new DiscoApiError('NETWORK', 'Cannot reach the Disco server (fetch failed).');
+  }
+
+  private participant(token: string): Participant {
+    const participant = this.participants.get(token);
+    if (!participant) throw new DiscoApiError('UNAUTHORIZED', 'unknown participant token: join the task again');
+    if (participant.left) throw new DiscoApiError('UNAUTHORIZED', 'this participant has left the task: join it again');
+    return participant;
+  }
+
+  private task(taskId: string): Task {
+    const task = this.taskOf(taskId);
+    if (!task) throw new DiscoApiError('NOT_FOUND', `task "${taskId}" does not exist`);
+    return task;
+  }
+}
+
+/** Version 0 of a built-in task's model, as every participant (and the server) builds it from the task's seed. */
+function initialWeights(task: Task): FlatWeights {
+  if (task.model.source !== 'builtin') throw new DiscoApiError('NOT_FOUND', `task "${task.id}" has no initial model: seed() one`);
+  const model = buildModel(task);
+  try {
+    return getFlatWeights(model);
+  } finally {
+    model.dispose();
+  }
+}
