@@ -54,6 +54,7 @@ export function join(db: Db, coordinator: RoundCoordinator, input: { taskId: str
       return { participant, token: input.token, stored };
     }
   }
+  coordinator.admitParticipant(stored);
   const token = newToken();
   const participant = db
     .insert(participants)

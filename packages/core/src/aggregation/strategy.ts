@@ -7,7 +7,8 @@ import type { AggregationStrategyName } from '../task/schema.js';
  *
  * Updates are added one at a time as they arrive. A streaming strategy (FedAvg) keeps O(model) memory
  * however many clients submit; a robust one (median, trimmed mean, Krum) must keep every update and says
- * so with `streaming: false`, so that a server can bound the number of clients it accepts.
+ * so with `streaming: false`, so that a server can bound the number of clients it accepts
+ * ({@link bufferedUpdateLimit}).
  *
  * @example
  * ```ts
@@ -24,12 +25,6 @@ export interface Strategy {
   createAggregator(size: number): Aggregator;
 }
 
-/** Participants that did not contribute to a round; failures are data, not exceptions. */
-export interface AggregationFailure {
-  participantId: string;
-  reason: 'late' | 'dropped' | 'refused' | 'left';
-}
-
 export interface Aggregator {
   /**
    * Adds one update. `weight` is its importance (FedAvg: the number of training examples); it must be a
@@ -42,10 +37,9 @@ export interface Aggregator {
   readonly totalWeight: number;
   /**
    * The aggregate of the updates added so far, as a new array. Throws when no update was added (a round
-   * with no update has nothing to aggregate; callers check `count` first). `failures` lists the
-   * participants that did not contribute, for strategies that adapt to them.
+   * with no update has nothing to aggregate; callers check `count` first).
    */
-  result(failures?: readonly AggregationFailure[]): Float32Array;
+  result(): Float32Array;
 }
 
 /** Raised for misuse (a wrong size, a non-positive weight, an empty aggregate). */
@@ -60,4 +54,22 @@ export class AggregationError extends Error {
 export function checkAggregatorInput(size: number, update: Float32Array, weight: number): void {
   if (update.length !== size) throw new AggregationError(`update has ${update.length} values, expected ${size}`);
   if (!(weight > 0) || !Number.isFinite(weight)) throw new AggregationError(`update weight must be a positive finite number, got ${weight}`);
+}
+
+/** Bytes a buffering aggregator keeps per update: a float32 copy of each value. */
+export const BYTES_PER_BUFFERED_VALUE = 4;
+
+/**
+ * How many updates of `parameters` values `strategy` can hold within `memoryBytes`: unbounded
+ * (`Infinity`) for a streaming strategy, ⌊memoryBytes ÷ (4 bytes × parameters)⌋ for one that keeps every
+ * update (median, trimmed mean, Krum). A server accepts no more participants than this in a task.
+ *
+ * @example
+ * ```ts
+ * bufferedUpdateLimit(median, 1_000_000, 1024 ** 3); // 268: a 1-million-parameter model, 1 GiB of updates
+ * ```
+ */
+export function bufferedUpdateLimit(strategy: Pick<Strategy, 'streaming'>, parameters: number, memoryBytes: number): number {
+  if (strategy.streaming) return Infinity;
+  return Math.floor(memoryBytes / (BYTES_PER_BUFFERED_VALUE * Math.max(1, parameters)));
 }

@@ -12,7 +12,6 @@ export * from './idx.js';
 export * from './cifar.js';
 export * from './labels-csv.js';
 export * from './csv-preview.js';
-export * from './text.js';
 export * from './gzip.js';
 export * from './files.js';
 export * from './browser-files.js';

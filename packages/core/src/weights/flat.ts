@@ -23,14 +23,6 @@ export function totalSize(shapes: readonly WeightShape[]): number {
   return shapes.reduce((sum, s) => sum + shapeSize(s.shape), 0);
 }
 
-/** True when both lists name the same shapes in the same order. */
-export function sameShapes(a: readonly WeightShape[], b: readonly WeightShape[]): boolean {
-  return (
-    a.length === b.length &&
-    a.every((s, i) => s.shape.length === b[i].shape.length && s.shape.every((d, j) => d === b[i].shape[j]))
-  );
-}
-
 /** Describes how `actual` differs from `expected`, or returns null when they agree. */
 export function describeShapeMismatch(expected: readonly WeightShape[], actual: readonly WeightShape[]): string | null {
   if (expected.length !== actual.length) return `expected ${expected.length} weight tensors, got ${actual.length}`;

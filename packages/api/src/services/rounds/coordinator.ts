@@ -1,9 +1,9 @@
-import { createStrategy, decideRound, weightedMetrics, DiscoApiError, type Aggregator, type ClientMetrics, type RoundPhase, type RoundState, type Task } from '@disco/core';
+import { bufferedUpdateLimit, createStrategy, decideRound, weightedMetrics, DiscoApiError, type Aggregator, type ClientMetrics, type RoundPhase, type RoundState, type Task } from '@disco/core';
 import type { Db } from '../../db/client.js';
 import type { RoundPhaseName } from '../../db/schema.js';
 import type { RoundEvents } from '../events.js';
 import { getVersionWeights, latestVersion, storeVersion } from '../models.js';
-import { loadTask } from '../tasks.js';
+import { loadTask, type StoredTask } from '../tasks.js';
 import * as q from './queries.js';
 import type { RoundRow } from './queries.js';
 
@@ -56,6 +56,16 @@ export const defaultTimings: RoundTimings = {
   maxExtensions: 2,
 };
 
+/** Default memory bound on the updates a non-streaming strategy buffers for one round of one task: 1 GiB. */
+export const DEFAULT_MAX_BUFFERED_UPDATE_BYTES = 1024 ** 3;
+
+/** `bytes` in the largest binary unit that divides it (`1 GiB`, `3 MiB`), in bytes otherwise. */
+function formatBytes(bytes: number): string {
+  for (const [unit, size] of [['GiB', 1024 ** 3], ['MiB', 1024 ** 2], ['KiB', 1024]] as const)
+    if (bytes >= size && bytes % size === 0) return `${bytes / size} ${unit}`;
+  return `${bytes} bytes`;
+}
+
 /** The allowed phase transitions; new phases (e.g. `keys`, `unmasking`) are added here. */
 export const transitions: Record<RoundPhaseName, readonly RoundPhaseName[]> = {
   open: ['aggregating', 'failed'],
@@ -84,6 +94,8 @@ export class RoundCoordinator {
     private readonly events: RoundEvents,
     readonly timings: RoundTimings = defaultTimings,
     private readonly clock: () => number = Date.now,
+    /** Memory bound on the updates a non-streaming strategy (median, trimmed mean, Krum) buffers per task. */
+    readonly maxBufferedUpdateBytes: number = DEFAULT_MAX_BUFFERED_UPDATE_BYTES,
   ) {}
 
   /** Recovers rounds interrupted by a restart and starts the deadline scheduler. */
@@ -180,6 +192,31 @@ export class RoundCoordinator {
     this.publish(taskId);
   }
 
+  /**
+   * The most participants a federated task can hold: unbounded for a streaming strategy (FedAvg), else as
+   * many updates of the task's model as fit in {@link maxBufferedUpdateBytes} (core's `bufferedUpdateLimit`).
+   */
+  participantLimit(stored: Pick<StoredTask, 'task' | 'parameterCount'>): number {
+    if (stored.task.scheme !== 'federated') return Infinity;
+    return bufferedUpdateLimit(createStrategy(stored.task.aggregation), stored.parameterCount, this.maxBufferedUpdateBytes);
+  }
+
+  /** Refuses a new participant beyond {@link participantLimit} (CONFLICT, naming the bound). */
+  admitParticipant(stored: Pick<StoredTask, 'task' | 'parameterCount'>): void {
+    const limit = this.participantLimit(stored);
+    if (this.activeCount(this.db, stored.task.id) >= limit) throw this.fullError(stored, limit);
+  }
+
+  private fullError(stored: Pick<StoredTask, 'task' | 'parameterCount'>, limit: number): DiscoApiError {
+    const { task, parameterCount } = stored;
+    return new DiscoApiError(
+      'CONFLICT',
+      `task "${task.id}" is full: its aggregation strategy "${task.aggregation.strategy}" keeps every update in memory, ` +
+        `and this server buffers at most ${formatBytes(this.maxBufferedUpdateBytes)} of updates per task ` +
+        `(4 bytes × ${parameterCount} parameters each), so at most ${limit} participants`,
+    );
+  }
+
   /** Checks that `round` of the task is the open one, with a message naming the current round otherwise. */
   requireOpenRound(taskId: string, roundNumber: number): RoundRow {
     const round = this.currentRound(taskId);
@@ -202,8 +239,11 @@ export class RoundCoordinator {
    * accumulator, so that no other update or close interleaves.
    */
   submit(round: RoundRow, participantId: string, delta: Float32Array, samples: number, metrics: ClientMetrics, bytes: number): RoundRow {
-    const task = loadTask(this.db, round.taskId).task;
+    const stored = loadTask(this.db, round.taskId);
+    const task = stored.task;
     let accumulator = this.accumulators.get(round.id);
+    // A participant that dropped out and came back may exceed the join-time bound: the bound holds anyway.
+    if ((accumulator?.aggregator.count ?? 0) >= this.participantLimit(stored)) throw this.fullError(stored, this.participantLimit(stored));
     if (!accumulator) {
       accumulator = { roundId: round.id, aggregator: createStrategy(task.aggregation).createAggregator(delta.length) };
       this.accumulators.set(round.id, accumulator);
