@@ -16,7 +16,8 @@ import { RateLimiter } from './services/rate-limit.js';
 import { defaultTimings, RoundCoordinator, type RoundTimings } from './services/rounds/coordinator.js';
 import { seedBuiltinTasks } from './services/tasks.js';
 import { bearerToken, newToken } from './services/tokens.js';
-import type { AppDeps, Context, IceServer } from './trpc.js';
+import type { IceServer } from '@disco/core';
+import type { AppDeps, Context } from './trpc.js';
 
 export interface ServerOptions {
   /** Interface to listen on (default `127.0.0.1`: only this machine). */
@@ -44,6 +45,12 @@ export interface ServerOptions {
     maxTaskUploadBytes?: number;
     /** Largest WebSocket message (default 1 MiB). */
     maxWsPayloadBytes?: number;
+    /**
+     * Memory for the updates a strategy that keeps every update (median, trimmed mean, Krum) buffers in a
+     * round of one task (default 1 GiB): such a task takes at most this ÷ (4 bytes × its parameters)
+     * participants, and refuses more joins with CONFLICT. FedAvg streams and has no such bound.
+     */
+    maxBufferedUpdateBytes?: number;
   };
   /** Built-in tasks seeded on first start (default: `@disco/core`'s); `false` seeds none. */
   builtinTasks?: readonly Task[] | false;
@@ -106,7 +113,7 @@ export async function createApp(options: Omit<ServerOptions, 'host' | 'port' | '
 
   const database = openDb(options.dbPath ?? './.disco/disco.sqlite');
   const events = new RoundEvents();
-  const coordinator = new RoundCoordinator(database.db, events, timings);
+  const coordinator = new RoundCoordinator(database.db, events, timings, Date.now, limits.maxBufferedUpdateBytes);
   const deps: AppDeps = {
     db: database.db,
     coordinator,
