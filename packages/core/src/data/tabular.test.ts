@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { parseTask, type TaskInput } from '../task/schema.js';
 import { titanic } from '../task/builtin/titanic.js';
 import { DataError } from './errors.js';
-import { parseTabular, tabularFeatureNames } from './tabular.js';
+import { parseTabular, tabularFeatureNames, tabularFileColumns } from './tabular.js';
 
 const header = 'PassengerId,Survived,Pclass,Name,Sex,Age,SibSp,Parch,Ticket,Fare,Cabin,Embarked';
 const row = (values: Partial<Record<string, string>> = {}) => {
@@ -26,12 +26,17 @@ function small(preprocessing: TaskInput['preprocessing']) {
 test('a valid Titanic row becomes the one-hot and standardized feature vector', () => {
   const ds = parseTabular(csv(row()), titanic);
   assert.equal(ds.count, 1);
-  assert.deepEqual(ds.featureShape, [12]);
+  assert.deepEqual(ds.featureShape, [19]);
   assert.deepEqual(tabularFeatureNames(titanic).slice(0, 6), ['Pclass=1', 'Pclass=2', 'Pclass=3', 'Sex=female', 'Sex=male', 'Age']);
+  assert.deepEqual(tabularFeatureNames(titanic).slice(12), ['Title=Mr', 'Title=Mrs', 'Title=Miss', 'Title=Master', 'Title=rare', 'Relatives', 'NoCabin']);
   const f = Array.from(ds.features);
   assert.deepEqual(f.slice(0, 5), [1, 0, 0, 1, 0]);
   assert.ok(Math.abs(f[5] - (29 - 29.5032) / 12.9003) < 1e-5);
-  assert.deepEqual(f.slice(9), [0, 0, 1]);
+  assert.deepEqual(f.slice(9, 12), [0, 0, 1]);
+  // Miss, no relatives ((0 - 0.8839) / 1.583), cabin known.
+  assert.deepEqual(f.slice(12, 17), [0, 0, 1, 0, 0]);
+  assert.ok(Math.abs(f[17] - (0 - 0.8839) / 1.583) < 1e-5);
+  assert.equal(f[18], 0);
   assert.deepEqual(Array.from(ds.labels!), [1]);
   assert.deepEqual(ds.classes, ['0', '1']);
   assert.deepEqual(ds.sources, ['data.csv, line 2']);
@@ -42,27 +47,30 @@ test('empty values are filled by the fill-missing steps', () => {
   const f = Array.from(ds.features);
   assert.ok(Math.abs(f[5] - (28 - 29.5032) / 12.9003) < 1e-5);
   assert.ok(Math.abs(f[8] - (Math.log1p(14.4542) - 2.9792) / 0.968) < 1e-5);
-  assert.deepEqual(f.slice(9), [0, 0, 1]);
+  assert.deepEqual(f.slice(9, 12), [0, 0, 1]);
 });
 
 test('a missing column is named with the expected columns', () => {
-  const text = 'Pclass,Sex,SibSp,Parch,Fare,Embarked,Survived\n1,male,0,0,7,S,0';
+  const text = 'Pclass,Name,Sex,SibSp,Parch,Fare,Cabin,Embarked,Survived\n1,"Allen, Mr. A",male,0,0,7,,S,0';
   assert.throws(() => parseTabular(text, titanic), {
     name: 'DataError',
     code: 'missing-column',
-    message: 'data.csv: missing required column "Age" (expected columns: Pclass, Sex, Age, SibSp, Parch, Fare, Embarked, Survived)',
+    message: 'data.csv: missing required column "Age" (expected columns: Pclass, Sex, Age, SibSp, Parch, Fare, Embarked, Name, Cabin, Survived)',
   });
 });
 
-test('several missing columns are all named', () => {
+test('several missing columns are all named, the columns that derived ones are read from among them', () => {
+  // The layout of Titanic files before the task read Name and Cabin.
   const text = 'Pclass,Sex,SibSp,Parch,Embarked,Survived\n1,male,0,0,S,0';
   assert.throws(() => parseTabular(text, titanic, { source: 'mine.csv' }), {
-    message: 'mine.csv: missing required columns "Age", "Fare" (expected columns: Pclass, Sex, Age, SibSp, Parch, Fare, Embarked, Survived)',
+    code: 'missing-column',
+    column: 'Age',
+    message: 'mine.csv: missing required columns "Age", "Fare", "Name", "Cabin" (expected columns: Pclass, Sex, Age, SibSp, Parch, Fare, Embarked, Name, Cabin, Survived)',
   });
 });
 
 test('the output column is not required for prediction, and labels are then null', () => {
-  const text = 'Pclass,Sex,Age,SibSp,Parch,Fare,Embarked\n1,male,30,0,0,7,S';
+  const text = 'Pclass,Name,Sex,Age,SibSp,Parch,Fare,Cabin,Embarked\n1,"Allen, Mr. A",male,30,0,0,7,,S';
   const ds = parseTabular(text, titanic, { requireLabels: false });
   assert.equal(ds.labels, null);
   assert.equal(ds.count, 1);
@@ -107,7 +115,7 @@ test('an empty numeric value without a fill-missing step is a missing value', ()
 
 test('a category outside the one-hot list encodes as all zeros', () => {
   const ds = parseTabular(csv(row({ Embarked: 'X' })), titanic);
-  assert.deepEqual(Array.from(ds.features.slice(9)), [0, 0, 0]);
+  assert.deepEqual(Array.from(ds.features.slice(9, 12)), [0, 0, 0]);
 });
 
 test('several bad rows give one error listing up to 10 problems, and keep them all', () => {
@@ -151,4 +159,86 @@ test('an empty file and a header without rows are refused', () => {
 test('a byte-order mark and Windows line endings are accepted', () => {
   const ds = parseTabular('\uFEFF' + csv(row(), row()).replace(/\n/g, '\r\n') + '\r\n', titanic);
   assert.equal(ds.count, 2);
+});
+
+test('extract, sum and is-missing derive columns from the raw values of the file', () => {
+  const task = parseTask({
+    id: 'derived', title: 'derived', description: 'd', dataType: 'tabular',
+    tabular: { inputColumns: ['Title', 'n', 'Family', 'NoCabin', 'Whole'], outputColumn: 'y', labels: ['no', 'yes'] },
+    preprocessing: [
+      { type: 'extract', from: 'Name', pattern: ',\\s*(Mr|Mrs|Miss|Master)\\.', into: 'Title' },
+      { type: 'fill-missing', column: 'Title', value: 'rare' },
+      { type: 'one-hot', column: 'Title', categories: ['Mr', 'Mrs', 'Miss', 'Master', 'rare'] },
+      // Derived columns read the raw values: this fill-missing does not apply to the sum's "n".
+      { type: 'fill-missing', column: 'n', value: 9 },
+      { type: 'sum', from: ['n', 'm'], into: 'Family' },
+      { type: 'is-missing', from: 'Cabin', into: 'NoCabin' },
+      // Without a group, the whole match.
+      { type: 'extract', from: 'Name', pattern: '[0-9]+', into: 'Whole' },
+    ],
+    model: { source: 'builtin', architecture: 'tabular-mlp' },
+  });
+  assert.deepEqual(tabularFileColumns(task), ['n', 'Name', 'm', 'Cabin']);
+  assert.deepEqual(tabularFeatureNames(task), ['Title=Mr', 'Title=Mrs', 'Title=Miss', 'Title=Master', 'Title=rare', 'n', 'Family', 'NoCabin', 'Whole']);
+  const text = [
+    'y,Name,n,m,Cabin',
+    'yes,"Allen, Miss. Elisabeth 2",1,2,B5',
+    'no,"Smith, Rev. John 31",0,0,',
+    'no,"Brown, Master. Tom 4",3,1.5,  ',
+  ].join('\n');
+  const ds = parseTabular(text, task);
+  const rows = Array.from({ length: 3 }, (_, i) => Array.from(ds.features.slice(i * 9, (i + 1) * 9)));
+  assert.deepEqual(rows, [
+    [0, 0, 1, 0, 0, 1, 3, 0, 2],
+    [0, 0, 0, 0, 1, 0, 0, 1, 31],
+    [0, 0, 0, 1, 0, 3, 4.5, 1, 4],
+  ]);
+});
+
+test('a derived value that cannot be computed is reported at the column it is read from', () => {
+  const task = parseTask({
+    id: 'derived', title: 'derived', description: 'd', dataType: 'tabular',
+    tabular: { inputColumns: ['Family', 'Title'], outputColumn: 'y', labels: ['no', 'yes'] },
+    preprocessing: [
+      { type: 'sum', from: ['n', 'm'], into: 'Family' },
+      { type: 'extract', from: 'Name', pattern: '(Mr|Mrs)\\.', into: 'Title' },
+      { type: 'one-hot', column: 'Title', categories: ['Mr', 'Mrs'] },
+    ],
+    model: { source: 'builtin', architecture: 'tabular-mlp' },
+  });
+  assert.throws(() => parseTabular('y,n,m,Name\nno,1,,Mr.\nyes,x,1,Mrs.\nno,1,1,Dr.', task), {
+    message: [
+      'data.csv, line 2, column "m": missing value, needed for the sum "Family"',
+      'data.csv, line 3, column "n": "x" is not a number',
+      'data.csv, line 4, column "Title": missing value and the task has no fill-missing step for this column',
+    ].join('\n'),
+  });
+  assert.throws(() => parseTabular('y,n,Name\nno,1,Mr.', task), {
+    code: 'missing-column',
+    message: 'data.csv: missing required column "m" (expected columns: n, m, Name, y)',
+  });
+});
+
+test('a deriving step must derive an input column, once, from columns of the file', () => {
+  const task = (preprocessing: TaskInput['preprocessing']) => small(preprocessing);
+  assert.throws(() => tabularFeatureNames(task([{ type: 'is-missing', from: 'c', into: 'z' }])), {
+    code: 'unsupported-task',
+    message: 'the "is-missing" step derives "z", which is not one of the input columns (a, b)',
+  });
+  assert.throws(
+    () =>
+      tabularFeatureNames(task([
+        { type: 'is-missing', from: 'c', into: 'a' },
+        { type: 'is-missing', from: 'd', into: 'a' },
+      ])),
+    { message: 'column "a" is derived by more than one step' },
+  );
+  assert.throws(
+    () =>
+      tabularFeatureNames(task([
+        { type: 'is-missing', from: 'c', into: 'a' },
+        { type: 'sum', from: ['a', 'd'], into: 'b' },
+      ])),
+    { message: 'the "sum" step reads "a", a derived column: derive from the file\'s columns only' },
+  );
 });

@@ -1,5 +1,5 @@
 import Papa from 'papaparse';
-import type { PreprocessingStep, Task } from '../task/schema.js';
+import type { DerivingStep, PreprocessingStep, Task } from '../task/schema.js';
 import type { Dataset } from './dataset.js';
 import { DataError, type DataIssue, throwIfIssues } from './errors.js';
 
@@ -112,9 +112,124 @@ function columnEncoder(column: string, steps: ColumnStep[]): ColumnEncoder {
   };
 }
 
-function encoders(task: Task): ColumnEncoder[] {
+/** The raw text of one input column on one row: read from the file, or derived from its columns. */
+type ColumnReader = (values: string[], line: number, issues: DataIssue[]) => string | undefined;
+
+/** An input column's encoder and where its raw value comes from. */
+interface InputColumn {
+  encoder: ColumnEncoder;
+  read: ColumnReader;
+}
+
+/** How the input columns are read from a file whose header is `names`, and the file columns they need. */
+interface TabularPlan {
+  /** The columns the file must hold, in the task's order: input columns that are not derived, then `from` columns. */
+  fileColumns: string[];
+  /** Builds the readers for a header (file columns known to be present). */
+  inputs(names: string[], file: string): InputColumn[];
+}
+
+function isDeriving(step: PreprocessingStep): step is DerivingStep {
+  return 'into' in step;
+}
+
+function sources(step: DerivingStep): string[] {
+  return typeof step.from === 'string' ? [step.from] : step.from;
+}
+
+/**
+ * Checks the task's deriving steps: each derives an input column, at most one step per column, and reads
+ * only the file's columns (a derived column is not derived further).
+ */
+function derivations(task: Task): Map<string, DerivingStep> {
+  const inputColumns = tabularSpec(task).inputColumns;
+  const derived = new Map<string, DerivingStep>();
+  const unsupported = (message: string) => new DataError({ code: 'unsupported-task', message });
+  for (const step of task.preprocessing.filter(isDeriving)) {
+    if (!inputColumns.includes(step.into))
+      throw unsupported(`the "${step.type}" step derives "${step.into}", which is not one of the input columns (${inputColumns.join(', ')})`);
+    if (derived.has(step.into)) throw unsupported(`column "${step.into}" is derived by more than one step`);
+    derived.set(step.into, step);
+  }
+  for (const step of derived.values())
+    for (const from of sources(step))
+      if (derived.has(from)) throw unsupported(`the "${step.type}" step reads "${from}", a derived column: derive from the file's columns only`);
+  return derived;
+}
+
+/** Whether a problem was reported at this line and column (issues arrive in line order). */
+function reported(issues: DataIssue[], line: number, column: string): boolean {
+  for (let i = issues.length - 1; i >= 0 && issues[i].line === line; i--) if (issues[i].column === column) return true;
+  return false;
+}
+
+/** Reads one derived value from the raw values of its `from` columns (at `at` in the row). */
+function deriver(step: DerivingStep, at: number[], file: string): ColumnReader {
+  switch (step.type) {
+    case 'extract': {
+      const regex = new RegExp(step.pattern, 'u');
+      return (values) => {
+        const match = regex.exec(values[at[0]].trim());
+        return match ? (match.length > 1 ? (match[1] ?? '') : match[0]).trim() : '';
+      };
+    }
+    case 'is-missing':
+      return (values) => (values[at[0]].trim() === '' ? '1' : '0');
+    case 'sum':
+      return (values, line, issues) => {
+        let total = 0;
+        let ok = true;
+        step.from.forEach((column, i) => {
+          const raw = values[at[i]].trim();
+          if (NUMBER.test(raw)) {
+            total += Number(raw);
+            return;
+          }
+          ok = false;
+          // A cell that is also an input column may have been reported already: once is enough.
+          if (reported(issues, line, column)) return;
+          const cell = { file, line, column };
+          if (raw === '') issues.push(issueAt(cell, 'missing-value', `missing value, needed for the sum "${step.into}"`));
+          else issues.push(issueAt(cell, 'not-numeric', `"${raw}" is not a number`));
+        });
+        return ok ? String(total) : undefined;
+      };
+  }
+}
+
+function plan(task: Task): TabularPlan {
+  const { inputColumns } = tabularSpec(task);
+  const derived = derivations(task);
   const steps = task.preprocessing.filter((s): s is ColumnStep => 'column' in s);
-  return tabularSpec(task).inputColumns.map((column) => columnEncoder(column, steps.filter((s) => s.column === column)));
+  const encoders = inputColumns.map((column) => columnEncoder(column, steps.filter((s) => s.column === column)));
+  const fileColumns = inputColumns.filter((c) => !derived.has(c));
+  for (const step of derived.values()) for (const from of sources(step)) if (!fileColumns.includes(from)) fileColumns.push(from);
+  return {
+    fileColumns,
+    inputs(names, file) {
+      return encoders.map((encoder) => {
+        const step = derived.get(encoder.column);
+        if (step) return { encoder, read: deriver(step, sources(step).map((c) => names.indexOf(c)), file) };
+        const at = names.indexOf(encoder.column);
+        return { encoder, read: (values) => values[at] };
+      });
+    },
+  };
+}
+
+function encoders(task: Task): ColumnEncoder[] {
+  return plan(task).inputs([], '').map((input) => input.encoder);
+}
+
+/**
+ * The columns a CSV file must hold for a tabular task (without the output column): the input columns,
+ * except those that a step derives, which are replaced by the columns they are derived from.
+ *
+ * @example
+ * tabularFileColumns(titanic) // ['Pclass', 'Sex', 'Age', 'SibSp', 'Parch', 'Fare', 'Embarked', 'Name', 'Cabin']
+ */
+export function tabularFileColumns(task: Task): string[] {
+  return plan(task).fileColumns;
 }
 
 /**
@@ -160,8 +275,9 @@ function readRows(text: string, file: string, issues: DataIssue[]): Row[] {
 /**
  * Parses a CSV file for a tabular task, checks it against the task and applies the task's preprocessing.
  *
- * The header must name every input column (and the output column when labels are required); other columns
- * are ignored and order does not matter. Each example's feature vector is the input columns in the task's
+ * The header must name every input column (and the output column when labels are required); a derived
+ * input column is read from the columns it is derived from instead (see {@link tabularFileColumns}). Other
+ * columns are ignored and order does not matter. Each example's feature vector is the input columns in the task's
  * order, one-hot columns expanded (see {@link tabularFeatureNames}). Every problem in the file is collected
  * and thrown as one {@link DataError}, e.g.
  * `data.csv, line 7, column "Age": "abc" is not a number`.
@@ -172,7 +288,7 @@ function readRows(text: string, file: string, issues: DataIssue[]): Row[] {
 export function parseTabular(csvText: string, task: Task, options: ParseTabularOptions = {}): Dataset {
   const { requireLabels = true, source: file = 'data.csv' } = options;
   const spec = tabularSpec(task);
-  const columnEncoders = encoders(task);
+  const tabularPlan = plan(task);
   const text = csvText.charCodeAt(0) === 0xfeff ? csvText.slice(1) : csvText;
   if (text.trim() === '') throw new DataError({ code: 'empty', file, message: `${file}: the file is empty` });
 
@@ -180,7 +296,7 @@ export function parseTabular(csvText: string, task: Task, options: ParseTabularO
   const [header, ...rows] = readRows(text, file, issues);
   throwIfIssues(issues);
   const names = header.values.map((v) => v.trim());
-  const expected = [...spec.inputColumns, ...(requireLabels ? [spec.outputColumn] : [])];
+  const expected = [...tabularPlan.fileColumns, ...(requireLabels ? [spec.outputColumn] : [])];
   const missing = expected.filter((c) => !names.includes(c));
   if (missing.length > 0) {
     const list = missing.map((c) => `"${c}"`).join(', ');
@@ -193,14 +309,14 @@ export function parseTabular(csvText: string, task: Task, options: ParseTabularO
   }
   if (rows.length === 0) throw new DataError({ code: 'empty', file, message: `${file}: no data rows after the header` });
 
-  const inputIndex = spec.inputColumns.map((c) => names.indexOf(c));
+  const inputs = tabularPlan.inputs(names, file);
   const outputIndex = names.indexOf(spec.outputColumn);
-  const width = columnEncoders.reduce((n, e) => n + e.names.length, 0);
+  const width = inputs.reduce((n, input) => n + input.encoder.names.length, 0);
   const features = new Float32Array(rows.length * width);
   const labels = outputIndex >= 0 ? new Int32Array(rows.length) : null;
   let unlabelled = false;
 
-  const needed = Math.max(...inputIndex, outputIndex) + 1;
+  const needed = Math.max(...tabularPlan.fileColumns.map((c) => names.indexOf(c)), outputIndex) + 1;
   rows.forEach(({ values, line }, r) => {
     if (values.length < needed) {
       issues.push({
@@ -212,10 +328,11 @@ export function parseTabular(csvText: string, task: Task, options: ParseTabularO
       return;
     }
     let offset = r * width;
-    columnEncoders.forEach((encoder, c) => {
-      encoder.encode(values[inputIndex[c]], { file, line, column: encoder.column }, features, offset, issues);
+    for (const { encoder, read } of inputs) {
+      const raw = read(values, line, issues);
+      if (raw !== undefined) encoder.encode(raw, { file, line, column: encoder.column }, features, offset, issues);
       offset += encoder.names.length;
-    });
+    }
     if (!labels) return;
     const cell = { file, line, column: spec.outputColumn };
     const label = values[outputIndex].trim();

@@ -62,3 +62,33 @@ test('a non-object is refused with a readable message', () => {
   assert.equal(result.ok, false);
   assert.match(!result.ok ? result.errors[0] : '', /^\(task\): /);
 });
+
+test('deriving steps (extract, sum, is-missing) are accepted with their from and into columns', () => {
+  const task = parseTask({
+    ...minimal,
+    tabular: { inputColumns: ['age', 'Title', 'Relatives', 'NoCabin'], outputColumn: 'target', labels: ['0', '1'] },
+    preprocessing: [
+      { type: 'extract', from: 'Name', pattern: ',\\s*(Mr|Mrs)\\.', into: 'Title' },
+      { type: 'one-hot', column: 'Title', categories: ['Mr', 'Mrs'] },
+      { type: 'sum', from: ['SibSp', 'Parch'], into: 'Relatives' },
+      { type: 'is-missing', from: 'Cabin', into: 'NoCabin' },
+    ],
+  });
+  assert.deepEqual(task.preprocessing[2], { type: 'sum', from: ['SibSp', 'Parch'], into: 'Relatives' });
+});
+
+test('a deriving step needs a valid pattern, at least one column to sum and its from and into columns', () => {
+  const result = validateTask({
+    ...minimal,
+    preprocessing: [
+      { type: 'extract', from: 'Name', pattern: '(Mr', into: 'age' },
+      { type: 'sum', from: [], into: 'age' },
+      { type: 'is-missing', from: 'Cabin' },
+    ],
+  });
+  assert.deepEqual(!result.ok && result.errors, [
+    'preprocessing.0.pattern: not a valid regular expression',
+    'preprocessing.1.from: Too small: expected array to have >=1 items',
+    'preprocessing.2.into: Invalid input: expected string, received undefined',
+  ]);
+});

@@ -53,7 +53,29 @@ const textSpec = z.object({
   vocabularySize: z.number().int().min(2).optional(),
 });
 
-/** Preprocessing steps, applied in order. Statistics are constants of the task so that every participant encodes alike. */
+/** A regular expression's source, checked to compile; short, since it runs on every participant's rows. */
+const pattern = z
+  .string()
+  .min(1)
+  .max(200)
+  .refine((source) => {
+    try {
+      new RegExp(source, 'u');
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'not a valid regular expression');
+
+/**
+ * Preprocessing steps. Statistics are constants of the task so that every participant encodes alike.
+ *
+ * Tabular steps with a `column` transform that input column, in order. Steps with `from` and `into`
+ * derive a new column from the raw text of the file's columns, before any other step and whatever their
+ * place in the list; the derived column (`into`) is then listed in `tabular.inputColumns` like any
+ * other, and its own steps (`fill-missing`, `one-hot`, `standardize`…) apply to it. A file must hold the
+ * input columns that are not derived and every `from` column.
+ */
 export const preprocessingStep = z.discriminatedUnion('type', [
   z.object({ type: z.literal('fill-missing'), column: z.string(), value: z.union([z.number(), z.string()]) }),
   z.object({ type: z.literal('one-hot'), column: z.string(), categories: z.array(z.string()).min(1) }),
@@ -65,12 +87,30 @@ export const preprocessingStep = z.discriminatedUnion('type', [
     max: z.number(),
   }),
   z.object({ type: z.literal('log1p'), column: z.string() }),
+  /**
+   * Tabular: `into` is the text that `pattern` (a JavaScript regular expression, `u` flag) captures in
+   * column `from`: its first group, or the whole match when it has none; empty when it does not match.
+   * @example { type: 'extract', from: 'Name', pattern: ',\\s*(Mr|Mrs|Miss|Master)\\.', into: 'Title' } // "Allen, Miss. Elisabeth" → "Miss"
+   */
+  z.object({ type: z.literal('extract'), from: z.string().min(1), pattern, into: z.string().min(1) }),
+  /**
+   * Tabular: `into` is the sum of the numeric columns `from` (each value must be a number).
+   * @example { type: 'sum', from: ['SibSp', 'Parch'], into: 'Relatives' } // 1 and 2 → 3
+   */
+  z.object({ type: z.literal('sum'), from: z.array(z.string().min(1)).min(1), into: z.string().min(1) }),
+  /**
+   * Tabular: `into` is 1 where column `from` is empty (or only spaces), 0 elsewhere.
+   * @example { type: 'is-missing', from: 'Cabin', into: 'NoCabin' } // "" → 1, "B5" → 0
+   */
+  z.object({ type: z.literal('is-missing'), from: z.string().min(1), into: z.string().min(1) }),
   /** Image: resize every image to the task's width and height instead of refusing other sizes. */
   z.object({ type: z.literal('resize') }),
   /** Image: scale pixel values (0-255) to [0, 1]. */
   z.object({ type: z.literal('scale-pixels') }),
 ]);
 export type PreprocessingStep = z.infer<typeof preprocessingStep>;
+/** The steps that derive a column (`into`) from the file's columns (`from`). */
+export type DerivingStep = Extract<PreprocessingStep, { into: string }>;
 
 export const modelSource = z.discriminatedUnion('source', [
   z.object({

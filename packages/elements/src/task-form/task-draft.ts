@@ -1,5 +1,6 @@
 import {
   parseTask,
+  type DerivingStep,
   type PreprocessingStep,
   type PrivacySettings,
   type TaskInput,
@@ -8,9 +9,9 @@ import {
 /** The form's values, by the dotted path of the task field they fill (`training.batchSize`), as typed. */
 export type DraftValues = Record<string, string>;
 
-/** One preprocessing step as typed in the form. */
+/** One preprocessing step as typed in the form (which does not offer the steps that derive columns). */
 export interface StepDraft {
-  type: PreprocessingStep['type'];
+  type: Exclude<PreprocessingStep, DerivingStep>['type'];
   column: string;
   value: string;
   categories: string;

@@ -12,7 +12,8 @@ import {
   type Task,
   type TaskInput,
 } from '@disco/core';
-import { DiscoApiError, type DiscoApi, type ModelUpload } from '../api/disco-api.js';
+import { DiscoApiError } from '@disco/core';
+import type { DiscoApi, ModelUpload } from '../api/disco-api.js';
 import { DiscoElement } from '../base/disco-element.js';
 import { dataTypeLabels, schemeExplanations, schemeLabels } from '../base/labels.js';
 import { errorCode, errorMessage } from '../base/states.js';
@@ -28,9 +29,9 @@ const architecturesFor: Record<DataType, readonly string[]> = {
   text: [],
 };
 
-const tabularSteps: PreprocessingStep['type'][] = ['fill-missing', 'one-hot', 'standardize', 'min-max', 'log1p'];
-const imageSteps: PreprocessingStep['type'][] = ['resize', 'scale-pixels'];
-const stepLabels: Record<PreprocessingStep['type'], string> = {
+const tabularSteps: StepDraft['type'][] = ['fill-missing', 'one-hot', 'standardize', 'min-max', 'log1p'];
+const imageSteps: StepDraft['type'][] = ['resize', 'scale-pixels'];
+const stepLabels: Record<StepDraft['type'], string> = {
   'fill-missing': 'Fill missing values',
   'one-hot': 'One-hot encode categories',
   standardize: 'Standardize (mean, std)',
@@ -134,9 +135,9 @@ export class DiscoTaskForm extends DiscoElement {
       return task;
     } catch (error) {
       const issues =
-        error instanceof DiscoApiError && error.issues.length
+        error instanceof DiscoApiError && error.issues?.length
           ? error.issues
-          : error instanceof DiscoApiError && error.code === 'unauthorized'
+          : error instanceof DiscoApiError && (error.code === 'UNAUTHORIZED' || error.code === 'FORBIDDEN')
             ? [`adminToken: ${error.message}`]
             : [errorMessage(error)];
       this.serverIssues = issuesByField(issues, this.fieldList(), UPLOAD_ALIASES);

@@ -5,11 +5,11 @@ import { titanic } from '../../task/builtin/titanic.js';
 import { labelCounts } from '../operations.js';
 import { loadBuiltinDataset } from './builtin-data.js';
 
-test('titanic loads all 1309 passengers with 12 features, 500 survivors', async () => {
+test('titanic loads all 1309 passengers with 19 features, 500 survivors', async () => {
   const ds = await loadBuiltinDataset('titanic', { split: 'all' });
   assert.equal(ds.count, 1309);
   assert.deepEqual(ds.featureShape, [tabularFeatureNames(titanic).length]);
-  assert.deepEqual(ds.featureShape, [12]);
+  assert.deepEqual(ds.featureShape, [19]);
   assert.deepEqual(labelCounts(ds), [809, 500]);
   assert.ok(ds.features.every(Number.isFinite));
 });
