@@ -3,8 +3,15 @@ import { AggregationError, type Strategy } from './strategy.js';
 
 /**
  * Krum (Blanchard et al., 2017): picks the update whose `n − f − 2` nearest neighbours are closest (sum of
- * squared L2 distances), tolerating `f` Byzantine clients. Needs n ≥ f + 3; with fewer updates it falls
- * back to the one with the smallest total distance to all others.
+ * squared L2 distances), tolerating `f` Byzantine clients.
+ *
+ * The rule, for `n` updates:
+ * - `n ≥ f + 3` (Krum's condition): score = the sum of the squared distances to the `n − f − 2` nearest
+ *   other updates; the lowest score wins.
+ * - `n < f + 3` (too few updates for Krum's guarantee): the fallback scores each update by the sum of the
+ *   squared distances to all `n − 1` others (the medoid), so that a few identical outliers, each other's
+ *   nearest neighbour, cannot win as they would with a single neighbour.
+ * - Equal scores: the update added first wins (a single update is returned as it is).
  */
 export function krum(updates: readonly Float32Array[], f: number): Float32Array {
   const n = updates.length;
@@ -20,7 +27,7 @@ export function krum(updates: readonly Float32Array[], f: number): Float32Array 
       }
       distances[a][b] = distances[b][a] = d;
     }
-  const neighbours = Math.max(1, n - f - 2);
+  const neighbours = n >= f + 3 ? n - f - 2 : n - 1;
   let best = 0;
   let bestScore = Infinity;
   for (let a = 0; a < n; a++) {

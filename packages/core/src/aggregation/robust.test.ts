@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { createStrategy } from './index.js';
 import { coordinateMedian } from './median.js';
 import { trimmedMean } from './trimmed-mean.js';
-import { krum } from './krum.js';
 
 const f32 = (...values: number[]) => Float32Array.from(values);
 
@@ -23,11 +22,6 @@ test('trimmed mean drops the extremes of each coordinate', () => {
 
 test('trimmed mean with fraction 0 is the plain mean', () => {
   assert.deepEqual(Array.from(trimmedMean([f32(1), f32(2), f32(6)], 0)), [3]);
-});
-
-test('krum picks the update closest to its neighbours', () => {
-  const updates = [f32(0, 0), f32(0.1, 0), f32(0, 0.1), f32(50, 50)];
-  assert.deepEqual(Array.from(krum(updates, 1)), [0, 0]);
 });
 
 test('robust strategies keep every update and ignore sample weights', () => {
