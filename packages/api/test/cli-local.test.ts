@@ -25,7 +25,7 @@ describe('disco train --scheme local / disco evaluate', () => {
     assert.equal(run.events.filter((e) => e.type === 'epoch').length, 10);
     const done = run.events.at(-1) as { type: string; accuracy: number; loss: number; out: string };
     assert.equal(done.type, 'done');
-    assert.ok(done.accuracy >= 0.75, `accuracy ${done.accuracy}`);
+    assert.ok(done.accuracy >= 0.8, `accuracy ${done.accuracy}`);
     assert.ok(done.loss > 0 && done.loss < 1);
     assert.equal(done.out, modelDir);
     const modelJson = JSON.parse(readFileSync(path.join(modelDir, 'model.json'), 'utf8'));
@@ -62,7 +62,7 @@ describe('disco train --scheme local / disco evaluate', () => {
     });
     const file = path.join(dir, 'no-age.csv');
     writeFileSync(file, noAge.join('\n'));
-    const message = 'no-age.csv: missing required column "Age" (expected columns: Pclass, Sex, Age, SibSp, Parch, Fare, Embarked, Survived)';
+    const message = 'no-age.csv: missing required column "Age" (expected columns: Pclass, Sex, Age, SibSp, Parch, Fare, Embarked, Name, Cabin, Survived)';
 
     const run = await disco(['train', '--task', 'titanic', '--data', file, '--scheme', 'local', '--json']);
 

@@ -15,7 +15,7 @@ test('disco simulate --scheme decentralized: peers in one process, each its own 
   const done = run.events.at(-1) as { type: string; scheme: string; testAccuracy: number; maxWeightDifference: number; bytesSent: number; bytesReceived: number };
   assert.equal(done.type, 'done');
   assert.equal(done.scheme, 'decentralized');
-  assert.ok(done.testAccuracy >= 0.76, `test accuracy ${done.testAccuracy}`);
+  assert.ok(done.testAccuracy >= 0.8, `test accuracy ${done.testAccuracy}`);
   assert.ok(done.maxWeightDifference <= 1e-4, `the peers' models differ by ${done.maxWeightDifference}`);
   // Each peer sent its model to the two others every round: 3 × 2 × 3 models of a few kB.
   assert.ok(done.bytesSent > 18 * 1000 && done.bytesReceived > 18 * 1000);

@@ -11,7 +11,7 @@ test('4 Node peers in separate processes train Titanic over WebRTC and agree on 
     assert.equal(run.code, 0, `peer ${i} exited with ${run.code ?? run.signal}`);
     return run.events.find((e) => e.type === 'result') as unknown as { accuracy: number; weights: number[] };
   });
-  for (const [i, r] of results.entries()) assert.ok(r.accuracy >= 0.76, `peer ${i}: test accuracy ${r.accuracy}`);
+  for (const [i, r] of results.entries()) assert.ok(r.accuracy >= 0.8, `peer ${i}: test accuracy ${r.accuracy}`);
   const maxDiff = Math.max(...results.slice(1).map((r) => maxDifference(r.weights, results[0].weights)));
   t.diagnostic(`test accuracies ${results.map((r) => r.accuracy.toFixed(3)).join(', ')}; largest weight difference ${maxDiff}`);
   assert.ok(maxDiff <= 1e-4, `the peers' final models differ by up to ${maxDiff}`);

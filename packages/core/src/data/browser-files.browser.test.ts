@@ -31,12 +31,12 @@ it('loads picked File objects and previews each file', async () => {
 });
 
 it('loads a CSV file for a tabular task and stops at a bad one', async () => {
-  const header = 'Survived,Pclass,Sex,Age,SibSp,Parch,Fare,Embarked';
-  const good = new File([`${header}\n1,1,female,29,0,0,211,S\n0,3,male,,1,0,7.25,\n`], 'passengers.csv');
+  const header = 'Name,Cabin,Survived,Pclass,Sex,Age,SibSp,Parch,Fare,Embarked';
+  const good = new File([`${header}\nA,,1,1,female,29,0,0,211,S\nA,,0,3,male,,1,0,7.25,\n`], 'passengers.csv');
   const ds = await loadDataFiles([good], titanic);
   expect(ds.count).to.equal(2);
-  expect(ds.featureShape).to.deep.equal([12]);
-  const bad = new File([`${header}\n1,1,female,abc,0,0,211,S\n`], 'bad.csv');
+  expect(ds.featureShape).to.deep.equal([19]);
+  const bad = new File([`${header}\nA,,1,1,female,abc,0,0,211,S\n`], 'bad.csv');
   let error: unknown;
   try {
     await loadDataFiles([good, bad], titanic);

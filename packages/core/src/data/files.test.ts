@@ -9,13 +9,13 @@ import { nodeImageDecoder as decode } from './node/image-decode-node.js';
 import { png } from './node/test-images.js';
 
 const text = (s: string) => new TextEncoder().encode(s);
-const csvHeader = 'Survived,Pclass,Sex,Age,SibSp,Parch,Fare,Embarked';
+const csvHeader = 'Name,Cabin,Survived,Pclass,Sex,Age,SibSp,Parch,Fare,Embarked';
 
 test('tabular: several CSV files are concatenated in order', async () => {
   const ds = await loadDataEntries(
     [
-      { name: 'a.csv', bytes: text(`${csvHeader}\n1,1,female,29,0,0,211,S\n`) },
-      { name: 'b.csv', bytes: text(`${csvHeader}\n0,3,male,,0,0,7,Q\n0,3,male,40,0,0,7,\n`) },
+      { name: 'a.csv', bytes: text(`${csvHeader}\nA,,1,1,female,29,0,0,211,S\n`) },
+      { name: 'b.csv', bytes: text(`${csvHeader}\nA,,0,3,male,,0,0,7,Q\nA,,0,3,male,40,0,0,7,\n`) },
     ],
     titanic,
   );
@@ -26,9 +26,9 @@ test('tabular: several CSV files are concatenated in order', async () => {
 
 test('tabular: every bad file is reported, and the per-file check shows which', async () => {
   const entries = [
-    { name: 'good.csv', bytes: text(`${csvHeader}\n1,1,female,29,0,0,211,S\n`) },
+    { name: 'good.csv', bytes: text(`${csvHeader}\nA,,1,1,female,29,0,0,211,S\n`) },
     { name: 'photo.png', bytes: png(2, 2) },
-    { name: 'bad.csv', bytes: text(`${csvHeader}\nmaybe,1,female,29,0,0,211,S\n`) },
+    { name: 'bad.csv', bytes: text(`${csvHeader}\nA,,maybe,1,female,29,0,0,211,S\n`) },
   ];
   await assert.rejects(loadDataEntries(entries, titanic), {
     message: [

@@ -35,7 +35,7 @@ function toyData(count = 200): Dataset {
   return { features, featureShape: [6], labels, classes: ['no', 'yes'], count };
 }
 
-test('Titanic trained on the seeded 80 % reaches ≥ 0.77 accuracy on the other 20 %', async () => {
+test('Titanic trained on the seeded 80 % reaches ≥ 0.80 accuracy on the other 20 %', async () => {
   const task = getBuiltinTask('titanic');
   assert.ok(task);
   const [train, test] = await Promise.all([loadBuiltinDataset('titanic', { split: 'train' }), loadBuiltinDataset('titanic', { split: 'test' })]);
@@ -43,7 +43,7 @@ test('Titanic trained on the seeded 80 % reaches ≥ 0.77 accuracy on the other 
   const model = buildModel(task);
   const events = await collect(new Trainer(model, task.training).train(train, { epochs: 10, validation: test }));
   const report = evaluateModel(model, test);
-  assert.ok(report.accuracy >= 0.77, `test accuracy ${report.accuracy}`);
+  assert.ok(report.accuracy >= 0.8, `test accuracy ${report.accuracy}`);
   const lastEpoch = events.filter((e) => e.type === 'epoch').at(-1);
   assert.ok(lastEpoch?.type === 'epoch' && Math.abs((lastEpoch.valAccuracy ?? NaN) - report.accuracy) < 1e-6, 'valAccuracy is the test accuracy');
 });

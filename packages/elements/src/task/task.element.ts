@@ -2,7 +2,7 @@ import { Task as LitTask, TaskStatus, initialState } from '@lit/task';
 import { html, nothing } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import { unsafeHTML } from 'lit/directives/unsafe-html.js';
-import type { Task } from '@disco/core';
+import { tabularFileColumns, type Task } from '@disco/core';
 import type { DiscoApi } from '../api/disco-api.js';
 import { DiscoElement } from '../base/disco-element.js';
 import { dataTypeLabels, schemeExplanations, schemeLabels } from '../base/labels.js';
@@ -108,7 +108,7 @@ export class DiscoTask extends DiscoElement {
         <dd>${dataTypeLabels[task.dataType]}</dd>
         ${task.tabular
           ? html`<dt>Columns used</dt>
-              <dd>${task.tabular.inputColumns.map((c, i) => html`${i ? ', ' : ''}<code>${c}</code>`)}</dd>
+              <dd>${tabularFileColumns(task).map((c, i) => html`${i ? ', ' : ''}<code>${c}</code>`)}</dd>
               <dt>Predicted column</dt>
               <dd><code>${task.tabular.outputColumn}</code> (values: ${task.tabular.labels.join(', ')})</dd>`
           : nothing}
