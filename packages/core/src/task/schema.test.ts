@@ -47,6 +47,17 @@ test('an invalid task lists every problem at once as path: reason', () => {
   ]);
 });
 
+test('a task missing a field still has its checks across fields reported', () => {
+  const { description: _description, tabular: _tabular, ...withoutDescriptionNorColumns } = minimal;
+  const result = validateTask({ ...withoutDescriptionNorColumns, model: { source: 'builtin', architecture: 'mnist-cnn' } });
+
+  assert.deepEqual(!result.ok && result.errors, [
+    'description: Invalid input: expected string, received undefined',
+    'tabular: required when dataType is "tabular"',
+    'model.architecture: "mnist-cnn" is built for image data, not tabular',
+  ]);
+});
+
 test('parseTask throws a TaskValidationError whose message lists the issues', () => {
   assert.throws(
     () => parseTask({ ...minimal, title: '' }),

@@ -147,83 +147,100 @@ export const privacySettings = z.object({
 });
 export type PrivacySettings = z.infer<typeof privacySettings>;
 
-export const taskSchema = z
-  .object({
-    id: slug,
-    title: z.string().trim().min(1).max(120),
-    description: markdown(20_000),
-    /** What a data owner must provide, for a non-specialist (markdown). */
-    dataFormat: markdown(20_000).default(''),
-    /** A few lines of example data (CSV text) or an example file name. */
-    sample: z.string().max(20_000).optional(),
-    dataType: z.enum(dataTypes),
-    tabular: tabularSpec.optional(),
-    image: imageSpec.optional(),
-    text: textSpec.optional(),
-    preprocessing: z.array(preprocessingStep).default([]),
-    model: modelSource,
-    training: trainingSettings.prefault({}),
-    scheme: z.enum(schemes).default('federated'),
-    minParticipants: z.number().int().min(1).max(10_000).default(2),
-    /** Seconds after its opening at which a round closes with whoever submitted. */
-    roundDeadlineSeconds: z.number().int().min(1).max(7 * 24 * 3600).default(120),
-    aggregation: z
-      .object({
-        strategy: z.enum(aggregationStrategies).default('fedavg'),
-        /** Fraction trimmed at each end (trimmed-mean) or the number of Byzantine clients tolerated (krum). */
-        parameter: z.number().min(0).optional(),
-      })
-      .prefault({}),
-    privacy: privacySettings.prefault({}),
-    /** Encoding of model updates on the wire. */
-    quantization: z.enum(quantizations).default('float32'),
-  })
-  .superRefine((task, ctx) => {
-    const need = (key: 'tabular' | 'image' | 'text') => {
-      if (task.dataType === key && !task[key])
-        ctx.addIssue({ code: 'custom', path: [key], message: `required when dataType is "${key}"` });
-    };
-    need('tabular');
-    need('image');
-    need('text');
+/** The task's fields, each checked alone; {@link taskSchema} adds the checks across fields. */
+const taskObject = z.object({
+  id: slug,
+  title: z.string().trim().min(1).max(120),
+  description: markdown(20_000),
+  /** What a data owner must provide, for a non-specialist (markdown). */
+  dataFormat: markdown(20_000).default(''),
+  /** A few lines of example data (CSV text) or an example file name. */
+  sample: z.string().max(20_000).optional(),
+  dataType: z.enum(dataTypes),
+  tabular: tabularSpec.optional(),
+  image: imageSpec.optional(),
+  text: textSpec.optional(),
+  preprocessing: z.array(preprocessingStep).default([]),
+  model: modelSource,
+  training: trainingSettings.prefault({}),
+  scheme: z.enum(schemes).default('federated'),
+  minParticipants: z.number().int().min(1).max(10_000).default(2),
+  /** Seconds after its opening at which a round closes with whoever submitted. */
+  roundDeadlineSeconds: z.number().int().min(1).max(7 * 24 * 3600).default(120),
+  aggregation: z
+    .object({
+      strategy: z.enum(aggregationStrategies).default('fedavg'),
+      /** Fraction trimmed at each end (trimmed-mean) or the number of Byzantine clients tolerated (krum). */
+      parameter: z.number().min(0).optional(),
+    })
+    .prefault({}),
+  privacy: privacySettings.prefault({}),
+  /** Encoding of model updates on the wire. */
+  quantization: z.enum(quantizations).default('float32'),
+});
 
-    const columns = new Set(task.tabular?.inputColumns ?? []);
-    task.preprocessing.forEach((step, i) => {
-      const imageStep = step.type === 'resize' || step.type === 'scale-pixels';
-      if (imageStep && task.dataType !== 'image')
-        ctx.addIssue({ code: 'custom', path: ['preprocessing', i, 'type'], message: `"${step.type}" applies to image tasks only` });
-      if (!imageStep && task.dataType !== 'tabular')
-        ctx.addIssue({ code: 'custom', path: ['preprocessing', i, 'type'], message: `"${step.type}" applies to tabular tasks only` });
-      if ('column' in step && task.tabular && !columns.has(step.column))
-        ctx.addIssue({
-          code: 'custom',
-          path: ['preprocessing', i, 'column'],
-          message: `"${step.column}" is not one of the input columns (${[...columns].join(', ')})`,
-        });
-      if (step.type === 'min-max' && step.max <= step.min)
-        ctx.addIssue({ code: 'custom', path: ['preprocessing', i, 'max'], message: 'must be greater than min' });
-    });
+/** The fields the checks across fields read (checked on their own when another field is wrong). */
+const crossFieldObject = taskObject.pick({
+  dataType: true,
+  tabular: true,
+  image: true,
+  text: true,
+  preprocessing: true,
+  model: true,
+  scheme: true,
+  minParticipants: true,
+  privacy: true,
+});
 
-    if (task.model.source === 'builtin') {
-      const arch = task.model.architecture;
-      const expected: Record<BuiltinArchitecture, DataType> = {
-        'tabular-mlp': 'tabular',
-        'mnist-cnn': 'image',
-        'cifar10-cnn': 'image',
-        'image-mlp': 'image',
-      };
-      if (expected[arch] !== task.dataType)
-        ctx.addIssue({
-          code: 'custom',
-          path: ['model', 'architecture'],
-          message: `"${arch}" is built for ${expected[arch]} data, not ${task.dataType}`,
-        });
-    }
-    if (task.scheme !== 'local' && task.minParticipants < 1)
-      ctx.addIssue({ code: 'custom', path: ['minParticipants'], message: 'must be at least 1' });
-    if (task.privacy.noiseMultiplier && task.privacy.noiseMultiplier > 0 && task.privacy.clippingNorm === undefined)
-      ctx.addIssue({ code: 'custom', path: ['privacy', 'clippingNorm'], message: 'required when noiseMultiplier is set' });
+/** The checks that involve several fields (a tabular task needs `tabular`, a CNN needs image data, …). */
+function checkAcrossFields(task: z.output<typeof crossFieldObject>, ctx: z.RefinementCtx): void {
+  const need = (key: 'tabular' | 'image' | 'text') => {
+    if (task.dataType === key && !task[key])
+      ctx.addIssue({ code: 'custom', path: [key], message: `required when dataType is "${key}"` });
+  };
+  need('tabular');
+  need('image');
+  need('text');
+
+  const columns = new Set(task.tabular?.inputColumns ?? []);
+  task.preprocessing.forEach((step, i) => {
+    const imageStep = step.type === 'resize' || step.type === 'scale-pixels';
+    if (imageStep && task.dataType !== 'image')
+      ctx.addIssue({ code: 'custom', path: ['preprocessing', i, 'type'], message: `"${step.type}" applies to image tasks only` });
+    if (!imageStep && task.dataType !== 'tabular')
+      ctx.addIssue({ code: 'custom', path: ['preprocessing', i, 'type'], message: `"${step.type}" applies to tabular tasks only` });
+    if ('column' in step && task.tabular && !columns.has(step.column))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['preprocessing', i, 'column'],
+        message: `"${step.column}" is not one of the input columns (${[...columns].join(', ')})`,
+      });
+    if (step.type === 'min-max' && step.max <= step.min)
+      ctx.addIssue({ code: 'custom', path: ['preprocessing', i, 'max'], message: 'must be greater than min' });
   });
+
+  if (task.model.source === 'builtin') {
+    const arch = task.model.architecture;
+    const expected: Record<BuiltinArchitecture, DataType> = {
+      'tabular-mlp': 'tabular',
+      'mnist-cnn': 'image',
+      'cifar10-cnn': 'image',
+      'image-mlp': 'image',
+    };
+    if (expected[arch] !== task.dataType)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['model', 'architecture'],
+        message: `"${arch}" is built for ${expected[arch]} data, not ${task.dataType}`,
+      });
+  }
+  if (task.scheme !== 'local' && task.minParticipants < 1)
+    ctx.addIssue({ code: 'custom', path: ['minParticipants'], message: 'must be at least 1' });
+  if (task.privacy.noiseMultiplier && task.privacy.noiseMultiplier > 0 && task.privacy.clippingNorm === undefined)
+    ctx.addIssue({ code: 'custom', path: ['privacy', 'clippingNorm'], message: 'required when noiseMultiplier is set' });
+}
+
+export const taskSchema = taskObject.superRefine(checkAcrossFields);
 
 /** A validated task, defaults applied. */
 export type Task = z.infer<typeof taskSchema>;
@@ -248,7 +265,12 @@ export function formatIssues(issues: readonly { path: readonly PropertyKey[]; me
 /** Validates without throwing: `{ ok: true, task }` or `{ ok: false, errors }` with every problem at once. */
 export function validateTask(input: unknown): { ok: true; task: Task } | { ok: false; errors: string[] } {
   const result = taskSchema.safeParse(input);
-  return result.success ? { ok: true, task: result.data } : { ok: false, errors: formatIssues(result.error.issues) };
+  if (result.success) return { ok: true, task: result.data };
+  // zod skips the checks across fields when any field is wrong (a missing description, say): run them on
+  // the fields they read, so that every problem is reported at once.
+  const across = crossFieldObject.superRefine(checkAcrossFields).safeParse(input);
+  const issues = across.success ? result.error.issues : [...result.error.issues, ...across.error.issues];
+  return { ok: false, errors: [...new Set(formatIssues(issues))] };
 }
 
 /** Validates a task and applies its defaults, or throws a {@link TaskValidationError} listing every problem. */
