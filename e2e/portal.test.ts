@@ -20,15 +20,17 @@ let browser: Browser;
 let page: Page;
 const pageErrors: string[] = [];
 
-// Two participants, each with every other passenger of the real titanic3 list.
+// Two participants, each with every other passenger of the real titanic3 list, except every tenth
+// passenger (131 of them, in every class: the list is sorted by class), held out: nobody trains on them.
 const [header, ...rows] = readFileSync(path.join(root, 'packages', 'core', 'assets', 'titanic', 'titanic.csv'), 'utf8').trim().split('\n');
-const half = (part: number) => [header, ...rows.filter((_, i) => i % 2 === part)].join('\n');
+const heldOut = (i: number) => i % 10 === 9;
+const half = (part: number) => [header, ...rows.filter((_, i) => !heldOut(i) && i % 2 === part)].join('\n');
 const browserCsv = path.join(scratch.dir, 'passengers.csv');
 const heldOutCsv = path.join(scratch.dir, 'held-out.csv');
 
 before(async () => {
   writeFileSync(browserCsv, half(0));
-  writeFileSync(heldOutCsv, [header, ...rows.filter((_, i) => i % 2 === 1 && i % 10 === 1)].join('\n'));
+  writeFileSync(heldOutCsv, [header, ...rows.filter((_, i) => heldOut(i))].join('\n'));
   const site = path.join(scratch.dir, 'site');
   buildDemo(currentKit(), site);
   server = await startPortal(scratch.dir, site);
@@ -53,7 +55,7 @@ test('the task list on the home page opens the Titanic task', async () => {
   await assert.doesNotReject(page.getByRole('navigation', { name: 'Breadcrumb' }).getByText('Titanic: who survived?').waitFor());
 });
 
-test('federated training with a Node participant reaches 70 % accuracy', { timeout: 180_000 }, async () => {
+test('federated training with a Node participant reaches 80 % accuracy', { timeout: 180_000 }, async () => {
   const train = page.locator('disco-train');
   await train.locator('input[type=file]:not([webkitdirectory])').setInputFiles(browserCsv);
   await train.getByText(`– ${rows.filter((_, i) => i % 2 === 0).length} examples`).waitFor();
@@ -78,7 +80,7 @@ test('federated training with a Node participant reaches 70 % accuracy', { timeo
     for await (const event of other.run()) void event;
   })()]);
 
-  assert.ok((detail.metrics.accuracy ?? 0) >= 0.7, `accuracy ${detail.metrics.accuracy}`);
+  assert.ok((detail.metrics.accuracy ?? 0) >= 0.8, `accuracy ${detail.metrics.accuracy}`);
   assert.deepEqual(detail.rounds.map((r) => r.round), [1, 2, 3, 4, 5, 6]); // the built-in task's rounds
   assert.ok(detail.rounds.every((r) => r.participants === 2), JSON.stringify(detail.rounds));
   assert.match(detail.modelId, /^titanic-/);
@@ -100,7 +102,7 @@ test('the trained model is in the model library after a reload, and tests well',
 
   await assert.doesNotReject(row.waitFor());
   const accuracy = await evaluate.locator('[part~="accuracy"]').textContent();
-  assert.ok(Number(/([\d.]+)\s*%/.exec(accuracy ?? '')?.[1]) >= 70, `accuracy shown: ${accuracy}`);
+  assert.ok(Number(/([\d.]+)\s*%/.exec(accuracy ?? '')?.[1]) >= 80, `accuracy shown: ${accuracy}`);
 });
 
 // axe-core in the page: the portal's own markup must be clean; inside the elements (their own axe tests
