@@ -12,10 +12,9 @@ export { DiscoElement } from './base/disco-element.js';
 export { configure, getConfig, type DiscoConfig } from './config.js';
 export type { DiscoEvent, DiscoEventDetails, DiscoEventMap, DiscoEventName, DiscoErrorCode, FinalMetrics } from './events.js';
 
-export { DiscoApiError, type DiscoApi, type DiscoApiErrorCode, type ModelUpload, type ModelVersionInfo, type RoundInfo, type TaskSummary } from './api/disco-api.js';
+export { DiscoApiError, type ApiErrorCode } from '@disco/core';
+export type { DiscoApi, ModelUpload, ModelVersionInfo, RoundInfo, TaskSummary } from './api/disco-api.js';
 export { FakeDiscoApi, type FakeDiscoApiOptions } from './api/fake-api.js';
-export { InMemoryFederation } from './api/in-memory-federation.js';
-export { InMemorySignalling } from './api/in-memory-signalling.js';
 export { createRemoteApi, remoteApiFor } from './api/remote-api.js';
 
 export { ModelStore, defaultModelStore, downloadModelFiles, type StoredModel, type StoredModelFiles, type StoredModelInfo } from './library/model-store.js';

@@ -1,6 +1,7 @@
 // What the static stories show: core's built-in tasks on the elements' in-browser fake API, with a
 // plausible history, and the real Titanic data. No server is involved (see the Live stories for one).
 import { mnist, cifar10, parseTask, titanic, type Task } from '@disco/core';
+import { closedRound } from '@disco/core/testing';
 import { DiscoApiError, FakeDiscoApi, type FakeDiscoApiOptions, type RoundInfo } from '@disco/elements';
 import titanicCsv from '../../../packages/core/assets/titanic/titanic.csv?raw';
 
@@ -36,8 +37,8 @@ const hour = 3_600_000;
 function history(rounds: number, accuracyFrom: number, accuracyTo: number): RoundInfo[] {
   return Array.from({ length: rounds }, (_, i) => {
     const accuracy = accuracyFrom + ((accuracyTo - accuracyFrom) * i) / Math.max(1, rounds - 1);
-    return { round: i + 1, state: 'closed' as const, participants: 3 + (i % 2), samples: 900 + 40 * i, metrics: { accuracy, loss: 1 - accuracy }, durationMs: 4200 + 300 * i, modelVersion: i + 1 };
-  });
+    return closedRound(i + 1, { participants: 3 + (i % 2), samples: 900 + 40 * i, metrics: { accuracy, loss: 1 - accuracy }, durationMs: 4200 + 300 * i });
+  }).reverse();
 }
 
 /** The fake server of the static stories: the built-in tasks with some history. */
@@ -45,7 +46,16 @@ export function fakeApi(options: FakeDiscoApiOptions = {}): FakeDiscoApi {
   return new FakeDiscoApi({
     tasks: [titanic, mnist, cifar10, privateTitanic, quickTitanic, peerTitanic],
     rounds: { titanic: history(4, 0.71, 0.79), mnist: history(9, 0.82, 0.96) },
-    models: { titanic: [0, 1, 2, 3, 4].map((version) => ({ version, round: version, createdAt: Date.now() - (5 - version) * hour, sizeBytes: 3_204 })) },
+    models: {
+      titanic: [4, 3, 2, 1, 0].map((version) => ({
+        taskId: 'titanic',
+        version,
+        round: version || null,
+        createdAt: Date.now() - (5 - version) * hour,
+        bytes: 3_204,
+        weightsPath: `/v1/tasks/titanic/models/${version}/weights`,
+      })),
+    },
     participants: { titanic: 3, mnist: 12, cifar10: 0 },
     ...options,
   });
@@ -56,7 +66,7 @@ export const slowApi = (): FakeDiscoApi => fakeApi({ latencyMs: 1e9 });
 
 /** A fake server that cannot be reached: the error states. */
 export const downApi = (): FakeDiscoApi =>
-  fakeApi({ failWith: new DiscoApiError('network', 'Cannot reach the Disco server at https://disco.example.org.') });
+  fakeApi({ failWith: new DiscoApiError('NETWORK', 'Cannot reach the Disco server at https://disco.example.org.') });
 
 /** A fake server without any task: the empty states. */
 export const emptyApi = (): FakeDiscoApi => new FakeDiscoApi();

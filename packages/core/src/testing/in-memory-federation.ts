@@ -92,6 +92,11 @@ export class InMemoryFederation implements FederationApi {
     return this.federation(taskId).versions.length - 1;
   }
 
+  /** Participants of a task active now (joined, not left). */
+  activeCount(taskId: string): number {
+    return this.active(taskId).length;
+  }
+
   /** The round state participants of a task see now. */
   state(taskId: string): RoundState {
     const f = this.federation(taskId);

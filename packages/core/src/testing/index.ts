@@ -3,3 +3,4 @@
 // tested against them meets no surprise against the real one.
 export { InMemoryFederation, type InMemoryFederationOptions } from './in-memory-federation.js';
 export { InMemorySignalling, type InMemorySignallingOptions } from './in-memory-signalling.js';
+export { closedRound } from './rounds.js';

@@ -1,75 +1,32 @@
-import type { DataType, FederationApi, SignallingApi, RoundPhase, Scheme, Task, TaskInput } from '@disco/core';
+import type { FederationApi, RoundInfo, SignallingApi, Task, TaskInput } from '@disco/core';
+import type { ModelVersionInfo, TaskSummary } from '@disco/client';
 
-/** One line of `<disco-task-list>`: a task and how lively it is. */
-export interface TaskSummary {
-  id: string;
-  title: string;
-  dataType: DataType;
-  scheme: Scheme;
-  /** Participants active now. */
-  participants: number;
-  /** Rounds closed so far. */
-  rounds: number;
-}
-
-/** One round of a task's history. */
-export interface RoundInfo {
-  round: number;
-  state: RoundPhase;
-  participants: number;
-  samples?: number;
-  /** Aggregated client metrics. */
-  metrics?: { loss?: number; accuracy?: number; valLoss?: number; valAccuracy?: number };
-  durationMs?: number;
-  modelVersion?: number;
-}
-
-/** One stored version of a task's global model. */
-export interface ModelVersionInfo {
-  version: number;
-  round?: number;
-  /** Epoch milliseconds. */
-  createdAt: number;
-  sizeBytes?: number;
-}
+export type { ModelVersionInfo, RoundInfo, TaskSummary };
 
 /** A TF.js LayersModel in its standard two files, as uploaded with a task. */
 export interface ModelUpload {
   /** The parsed `model.json`. */
-  modelJson: object;
+  modelJson: Record<string, unknown>;
   /** The concatenated weights (`weights.bin`). */
   weights: ArrayBuffer;
 }
 
-/** What went wrong talking to a server. Stable codes, so that elements and pages can switch on them. */
-export type DiscoApiErrorCode = 'not-found' | 'unauthorized' | 'invalid' | 'conflict' | 'network' | 'server';
-
 /**
- * An error from a {@link DiscoApi}. `issues` lists validation problems as `path: reason` lines (as the API
- * and core's `validateTask` write them), so a form can show each next to its field.
- */
-export class DiscoApiError extends Error {
-  readonly code: DiscoApiErrorCode;
-  readonly issues: string[];
-  constructor(code: DiscoApiErrorCode, message: string, issues: string[] = []) {
-    super(message);
-    this.name = 'DiscoApiError';
-    this.code = code;
-    this.issues = issues;
-  }
-}
-
-/**
- * The small surface of a Disco server that the elements use. {@link createRemoteApi} implements it over
- * `@disco/api/client` for real servers; {@link FakeDiscoApi} in memory, for tests and static stories.
- * Elements take a `server` attribute (a URL) or an `api` property (any implementation).
+ * The small surface of a Disco server that the elements use, in the server's own vocabulary (the shapes
+ * `@disco/client` infers from its router, core's `DiscoApiError` for every refusal). {@link createRemoteApi}
+ * implements it over `@disco/client` for real servers; {@link FakeDiscoApi} in memory over
+ * `@disco/core/testing`, for tests and static stories. Elements take a `server` attribute (a URL) or an
+ * `api` property (any implementation).
  */
 export interface DiscoApi {
+  /** The tasks and how lively each is (`tasks.list`). */
   listTasks(): Promise<TaskSummary[]>;
   getTask(taskId: string): Promise<Task>;
-  /** Creates a task; needs the server's admin token. Rejects with a {@link DiscoApiError} listing every problem. */
+  /** Creates a task; needs the server's admin token. Rejects with a `DiscoApiError` listing every problem in `issues`. */
   createTask(task: TaskInput, options: { adminToken: string; model?: ModelUpload }): Promise<Task>;
+  /** A task's rounds, newest first (`rounds.list`). */
   listRounds(taskId: string): Promise<RoundInfo[]>;
+  /** A task's model versions, newest first (`models.list`). */
   listModels(taskId: string): Promise<ModelVersionInfo[]>;
   /** The federation port that federated training uses. */
   federation(): Promise<FederationApi>;
@@ -80,11 +37,4 @@ export interface DiscoApi {
   peers?(): Promise<SignallingApi>;
   /** Closes connections. */
   close(): void;
-}
-
-/** Any error as a {@link DiscoApiError}. */
-export function toApiError(error: unknown): DiscoApiError {
-  if (error instanceof DiscoApiError) return error;
-  const message = error instanceof Error ? error.message : String(error);
-  return new DiscoApiError(error instanceof TypeError ? 'network' : 'server', message);
 }

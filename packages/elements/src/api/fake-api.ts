@@ -1,17 +1,16 @@
-import { parseTask, validateTask, type FederationApi, type SignallingApi, type Task, type TaskInput } from '@disco/core';
-import { DiscoApiError, type DiscoApi, type ModelUpload, type ModelVersionInfo, type RoundInfo, type TaskSummary } from './disco-api.js';
-import { InMemoryFederation } from './in-memory-federation.js';
-import { InMemorySignalling } from './in-memory-signalling.js';
+import { DiscoApiError, parseTask, validateTask, type FederationApi, type RoundInfo, type SignallingApi, type Task, type TaskInput } from '@disco/core';
+import { InMemoryFederation, InMemorySignalling } from '@disco/core/testing';
+import type { DiscoApi, ModelUpload, ModelVersionInfo, TaskSummary } from './disco-api.js';
 
 /** Options of {@link FakeDiscoApi}. */
 export interface FakeDiscoApiOptions {
   /** The tasks the fake server holds. Default: none. */
   tasks?: TaskInput[];
-  /** Rounds history per task id; the task list counts the closed ones. */
+  /** Past rounds per task id (newest first, as `rounds.list` returns them); the task list counts the closed ones. */
   rounds?: Record<string, RoundInfo[]>;
-  /** Model versions per task id. */
+  /** Model versions per task id (newest first). */
   models?: Record<string, ModelVersionInfo[]>;
-  /** Participants active now, per task id. */
+  /** Participants active now, per task id (beside those of the in-memory federation). */
   participants?: Record<string, number>;
   /** Milliseconds every call waits before answering, to show loading states. Default 0. */
   latencyMs?: number;
@@ -23,9 +22,9 @@ export interface FakeDiscoApiOptions {
 
 /**
  * An in-browser Disco server for tests and static stories: tasks, rounds and models in memory, task
- * creation validated with core's `validateTask` exactly like the API does, an in-memory federation
- * that aggregates the updates of the participants of this page, and in-memory signalling that introduces
- * them to each other for decentralized training (their models then travel over real WebRTC).
+ * creation validated with core's `validateTask` as the API does, and `@disco/core/testing`'s federation
+ * and signalling (the server's own rules and error codes) for the participants of this page; their
+ * decentralized models travel over real WebRTC.
  *
  * ```ts
  * const api = new FakeDiscoApi({ tasks: [titanicTask] });
@@ -42,76 +41,78 @@ export class FakeDiscoApi implements DiscoApi {
   latencyMs: number;
   failWith: DiscoApiError | undefined;
   private readonly adminToken: string;
+  private readonly createdAt = new Map<string, number>();
   /** The fake's federation; `seed()` it with version 0 of a task's model for collaborative runs. */
   readonly memoryFederation: InMemoryFederation;
   /** The fake's decentralized signalling. */
   readonly memorySignalling: InMemorySignalling;
 
   constructor(options: FakeDiscoApiOptions = {}) {
-    for (const input of options.tasks ?? []) {
-      const task = parseTask(input);
-      this.tasks.set(task.id, task);
-    }
+    for (const input of options.tasks ?? []) this.add(parseTask(input));
     for (const [id, rounds] of Object.entries(options.rounds ?? {})) this.rounds.set(id, rounds);
     for (const [id, models] of Object.entries(options.models ?? {})) this.models.set(id, models);
     for (const [id, count] of Object.entries(options.participants ?? {})) this.participants.set(id, count);
     this.latencyMs = options.latencyMs ?? 0;
     this.failWith = options.failWith;
     this.adminToken = options.adminToken ?? 'admin';
-    this.memoryFederation = new InMemoryFederation((taskId) => this.tasks.get(taskId));
+    const tasks = (taskId: string) => this.tasks.get(taskId);
+    this.memoryFederation = new InMemoryFederation({ tasks });
     // Version 0 of a decentralized task's model is the federation's: the seeded one, or the task's own.
-    this.memorySignalling = new InMemorySignalling((taskId) => this.tasks.get(taskId), (taskId) => this.memoryFederation.downloadWeights(taskId, 0));
+    this.memorySignalling = new InMemorySignalling({ tasks, initialModel: (taskId) => this.memoryFederation.downloadWeights(taskId, 0) });
   }
 
   async listTasks(): Promise<TaskSummary[]> {
     await this.answer();
-    return [...this.tasks.values()].map((task) => ({
-      id: task.id,
-      title: task.title,
-      dataType: task.dataType,
-      scheme: task.scheme,
-      participants: this.participants.get(task.id) ?? 0,
-      rounds: (this.rounds.get(task.id) ?? []).filter((r) => r.state === 'closed').length,
-    }));
+    return [...this.tasks.values()].map((task) => {
+      const rounds = this.roundsOf(task.id);
+      const current = rounds.find((r) => r.phase === 'open') ?? null;
+      return {
+        task: structuredClone(task),
+        builtin: false,
+        createdAt: this.createdAt.get(task.id) ?? 0,
+        uploadedModel: this.uploads.has(task.id),
+        parameterCount: 0,
+        participants: (this.participants.get(task.id) ?? 0) + this.memoryFederation.activeCount(task.id),
+        roundsClosed: rounds.filter((r) => r.phase === 'closed').length,
+        currentRound: current && { number: current.number, phase: current.phase, deadline: current.deadline },
+        latestVersion: Math.max(0, ...rounds.map((r) => r.modelVersion ?? 0)),
+      };
+    });
   }
 
   async getTask(taskId: string): Promise<Task> {
     await this.answer();
-    const task = this.tasks.get(taskId);
-    if (!task) throw new DiscoApiError('not-found', `No task "${taskId}" on this server.`);
-    return structuredClone(task);
+    return structuredClone(this.task(taskId));
   }
 
   async createTask(input: TaskInput, options: { adminToken: string; model?: ModelUpload }): Promise<Task> {
     await this.answer();
-    if (options.adminToken !== this.adminToken) throw new DiscoApiError('unauthorized', 'The admin token is missing or wrong.');
+    if (!options.adminToken) throw new DiscoApiError('UNAUTHORIZED', 'this needs the admin token (Authorization: Bearer <admin token>)');
+    if (options.adminToken !== this.adminToken) throw new DiscoApiError('FORBIDDEN', 'wrong admin token');
     const result = validateTask(input);
-    if (!result.ok) throw new DiscoApiError('invalid', `Invalid task:\n${result.errors.join('\n')}`, result.errors);
+    if (!result.ok) throw new DiscoApiError('INVALID_TASK', `Invalid task:\n${result.errors.map((e) => `  - ${e}`).join('\n')}`, result.errors);
     const task = result.task;
-    if (this.tasks.has(task.id)) {
-      const issue = `id: a task "${task.id}" already exists`;
-      throw new DiscoApiError('conflict', issue, [issue]);
-    }
+    if (this.tasks.has(task.id)) throw new DiscoApiError('CONFLICT', `task "${task.id}" already exists`);
     if (task.model.source === 'tfjs') {
       if (!options.model) {
         const issue = 'model: upload the model.json and weights.bin of a TF.js model';
-        throw new DiscoApiError('invalid', issue, [issue]);
+        throw new DiscoApiError('INVALID_MODEL', `The uploaded model does not fit the task:\n  - ${issue}`, [issue]);
       }
       this.uploads.set(task.id, options.model);
     }
-    this.tasks.set(task.id, task);
+    this.add(task);
     return structuredClone(task);
   }
 
   async listRounds(taskId: string): Promise<RoundInfo[]> {
     await this.answer();
-    await this.getTaskOrThrow(taskId);
-    return [...(this.rounds.get(taskId) ?? []), ...this.memoryFederation.roundsOf(taskId)];
+    this.task(taskId);
+    return this.roundsOf(taskId);
   }
 
   async listModels(taskId: string): Promise<ModelVersionInfo[]> {
     await this.answer();
-    await this.getTaskOrThrow(taskId);
+    this.task(taskId);
     return [...(this.models.get(taskId) ?? [])];
   }
 
@@ -130,9 +131,19 @@ export class FakeDiscoApi implements DiscoApi {
     this.memorySignalling.close();
   }
 
-  private async getTaskOrThrow(taskId: string): Promise<Task> {
+  private add(task: Task): void {
+    this.tasks.set(task.id, task);
+    this.createdAt.set(task.id, Date.now());
+  }
+
+  /** The given history and the in-memory federation's rounds, newest first. */
+  private roundsOf(taskId: string): RoundInfo[] {
+    return [...this.memoryFederation.roundsOf(taskId), ...(this.rounds.get(taskId) ?? [])].sort((a, b) => b.number - a.number);
+  }
+
+  private task(taskId: string): Task {
     const task = this.tasks.get(taskId);
-    if (!task) throw new DiscoApiError('not-found', `No task "${taskId}" on this server.`);
+    if (!task) throw new DiscoApiError('NOT_FOUND', `task "${taskId}" does not exist`);
     return task;
   }
 

@@ -1,6 +1,5 @@
 import { expect } from '@open-wc/testing';
-import { titanic } from '@disco/core';
-import { DiscoApiError } from './disco-api.js';
+import { DiscoApiError, titanic } from '@disco/core';
 import { createRemoteApi, remoteApiFor } from './remote-api.js';
 
 /** Replaces `fetch` with answers by tRPC procedure name, recording the requests. */
@@ -28,7 +27,7 @@ describe('createRemoteApi', () => {
     const server = stubServer({ 'tasks.list': ok([summary]) });
     try {
       const tasks = await createRemoteApi('http://disco.test/').listTasks();
-      expect(tasks).to.deep.equal([{ id: 'titanic', title: titanic.title, dataType: 'tabular', scheme: 'federated', participants: 4, rounds: 7 }]);
+      expect(tasks).to.deep.equal([summary]);
       expect(server.requests[0]!.url).to.match(/^http:\/\/disco\.test\/trpc\/tasks\.list/);
     } finally {
       server.restore();
@@ -62,10 +61,10 @@ describe('createRemoteApi', () => {
       const api = createRemoteApi('http://disco.test');
       const invalid = await api.createTask({ ...titanic, id: 'X' }, { adminToken: 'a' }).catch((e: unknown) => e);
       expect(invalid).to.be.instanceOf(DiscoApiError);
-      expect((invalid as DiscoApiError).code).to.equal('invalid');
+      expect([(invalid as DiscoApiError).code, (invalid as DiscoApiError).status]).to.deep.equal(['INVALID_TASK', 400]);
       expect((invalid as DiscoApiError).issues).to.deep.equal(['id: must be 2-63 lowercase letters']);
       const missing = (await api.getTask('nope').catch((e: unknown) => e)) as DiscoApiError;
-      expect([missing.code, missing.message]).to.deep.equal(['not-found', 'task "nope" does not exist']);
+      expect([missing.code, missing.status, missing.message]).to.deep.equal(['NOT_FOUND', 404, 'task "nope" does not exist']);
     } finally {
       server.restore();
     }
@@ -81,7 +80,7 @@ describe('createRemoteApi', () => {
     globalThis.fetch = () => Promise.reject(new TypeError('Failed to fetch'));
     try {
       const error = (await createRemoteApi('http://disco.test').listTasks().catch((e: unknown) => e)) as DiscoApiError;
-      expect(error.code).to.equal('network');
+      expect([error.code, error.status, error.transient]).to.deep.equal(['NETWORK', 0, true]);
       expect(error.message).to.contain('Cannot reach the Disco server at http://disco.test');
     } finally {
       globalThis.fetch = original;

@@ -1,6 +1,6 @@
-import { createDiscoClient, createFederationApi, createSignallingApi, toDiscoApiError, type DiscoClient } from '@disco/api/client';
-import type { FederationApi, SignallingApi, Task, TaskInput } from '@disco/core';
-import { DiscoApiError, type DiscoApi, type DiscoApiErrorCode, type ModelUpload, type ModelVersionInfo, type RoundInfo, type TaskSummary } from './disco-api.js';
+import { createDiscoClient, createFederationApi, createSignallingApi, toDiscoApiError, type DiscoClient } from '@disco/client';
+import type { FederationApi, SignallingApi } from '@disco/core';
+import type { DiscoApi } from './disco-api.js';
 
 const clients = new Map<string, DiscoApi>();
 
@@ -17,9 +17,10 @@ export function remoteApiFor(server: string): DiscoApi {
 }
 
 /**
- * A {@link DiscoApi} over a real Disco server (`disco serve`), through the typed tRPC client and the
- * federation port of `@disco/api/client`. `url` is the server's origin, e.g. `https://disco.example.org`;
- * another origin works when the server's CORS allow-list names the page's.
+ * A {@link DiscoApi} over a real Disco server (`disco serve`), through `@disco/client`: the typed tRPC client
+ * and the federation and signalling ports. `url` is the server's origin, e.g. `https://disco.example.org`;
+ * another origin works when the server's CORS allow-list names the page's. Every failure is a
+ * `DiscoApiError` (`NETWORK` when the server cannot be reached).
  */
 export function createRemoteApi(url: string): DiscoApi {
   let client: DiscoClient | undefined;
@@ -30,55 +31,25 @@ export function createRemoteApi(url: string): DiscoApi {
     try {
       return await run();
     } catch (error) {
-      throw fromServerError(error, url);
+      throw toDiscoApiError(error, url);
     }
   };
 
   return {
-    listTasks: () =>
-      call(async () =>
-        (await trpc().tasks.list.query()).map(
-          (s): TaskSummary => ({
-            id: s.task.id,
-            title: s.task.title,
-            dataType: s.task.dataType,
-            scheme: s.task.scheme,
-            participants: s.participants,
-            rounds: s.roundsClosed,
-          }),
-        ),
-      ),
+    listTasks: () => call(() => trpc().tasks.list.query()),
 
-    getTask: (taskId) => call(async () => (await trpc().tasks.get.query({ id: taskId })).task as Task),
+    getTask: (taskId) => call(async () => (await trpc().tasks.get.query({ id: taskId })).task),
 
-    createTask: (task: TaskInput, options: { adminToken: string; model?: ModelUpload }) =>
+    createTask: (task, options) =>
       call(async () => {
-        const model = options.model && { modelJson: options.model.modelJson as Record<string, unknown>, weightsBase64: toBase64(options.model.weights) };
+        const model = options.model && { modelJson: options.model.modelJson, weightsBase64: toBase64(options.model.weights) };
         const created = await trpc().tasks.create.mutate({ task, ...(model && { model }) }, { context: { token: options.adminToken } });
-        return created.task as Task;
+        return created.task;
       }),
 
-    listRounds: (taskId) =>
-      call(async () =>
-        (await trpc().rounds.list.query({ taskId })).map(
-          (r): RoundInfo => ({
-            round: r.number,
-            state: r.phase,
-            participants: r.participants,
-            samples: r.samples,
-            metrics: r.metrics ?? undefined,
-            durationMs: r.durationMs ?? undefined,
-            modelVersion: r.modelVersion ?? undefined,
-          }),
-        ),
-      ),
+    listRounds: (taskId) => call(() => trpc().rounds.list.query({ taskId })),
 
-    listModels: (taskId) =>
-      call(async () =>
-        (await trpc().models.list.query({ taskId })).map(
-          (m): ModelVersionInfo => ({ version: m.version, round: m.round ?? undefined, createdAt: m.createdAt, sizeBytes: m.bytes }),
-        ),
-      ),
+    listModels: (taskId) => call(() => trpc().models.list.query({ taskId })),
 
     federation: async () => (federation ??= createFederationApi(url)),
 
@@ -91,21 +62,6 @@ export function createRemoteApi(url: string): DiscoApi {
       peers = undefined;
     },
   };
-}
-
-const STATUS_CODES: Record<number, DiscoApiErrorCode> = { 400: 'invalid', 401: 'unauthorized', 403: 'unauthorized', 404: 'not-found', 409: 'conflict', 422: 'invalid' };
-
-/** A server's refusal (`@disco/api/client`'s error, with an HTTP status and `path: reason` issues) or a network failure → {@link DiscoApiError}. */
-function fromServerError(thrown: unknown, url: string): DiscoApiError {
-  if (thrown instanceof DiscoApiError) return thrown;
-  const unreachable = thrown instanceof TypeError || (thrown as { cause?: unknown } | null)?.cause instanceof TypeError;
-  const e = toDiscoApiError(thrown) as { status?: unknown; issues?: unknown; message?: unknown };
-  const status = typeof e.status === 'number' ? e.status : 0;
-  const issues = Array.isArray(e.issues) ? e.issues.map(String) : [];
-  const message = typeof e.message === 'string' ? e.message : String(thrown);
-  if (status === 0 && (unreachable || /fetch|network/i.test(message)))
-    return new DiscoApiError('network', `Cannot reach the Disco server at ${url} (${message}).`);
-  return new DiscoApiError(STATUS_CODES[status] ?? (status >= 500 ? 'server' : status === 0 ? 'network' : 'invalid'), message, issues);
 }
 
 function toBase64(buffer: ArrayBuffer): string {

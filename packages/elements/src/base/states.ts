@@ -1,5 +1,5 @@
 import { html, nothing, type TemplateResult } from 'lit';
-import { DiscoApiError } from '../api/disco-api.js';
+import { DiscoApiError } from '@disco/core';
 
 /** The message of any error, for people. */
 export function errorMessage(error: unknown): string {
@@ -7,9 +7,9 @@ export function errorMessage(error: unknown): string {
   return typeof error === 'string' ? error : 'Something went wrong.';
 }
 
-/** The `disco-error` code of any error. */
+/** The `disco-error` code of any error: the server's refusals map onto the few codes pages switch on. */
 export function errorCode(error: unknown, fallback = 'api'): string {
-  if (error instanceof DiscoApiError) return error.code === 'not-found' ? 'not-found' : error.code === 'unauthorized' ? 'unauthorized' : 'api';
+  if (error instanceof DiscoApiError) return error.code === 'NOT_FOUND' ? 'not-found' : error.code === 'UNAUTHORIZED' || error.code === 'FORBIDDEN' ? 'unauthorized' : 'api';
   if (error && typeof error === 'object' && 'code' in error && typeof error.code === 'string') return error.code;
   return fallback;
 }

@@ -318,10 +318,6 @@ export class DiscoTaskForm extends DiscoElement {
                 ${this.field(issues, 'image.channels', 'Colours', this.select('image.channels', [['1', 'Grayscale'], ['3', 'Colour (RGB)']]))}
                 ${this.field(issues, 'image.labels', 'Labels (classes)', this.text('image.labels', { hint: 'Comma-separated, e.g. cat, dog.' }))}`
               : nothing}
-            ${dataType === 'text'
-              ? html`${this.field(issues, 'text.sequenceLength', 'Tokens per sequence', this.number('text.sequenceLength', { min: 2 }))}
-                ${this.field(issues, 'text.vocabularySize', 'Vocabulary size (optional)', this.number('text.vocabularySize', { min: 2 }))}`
-              : nothing}
           </div>
           ${this.renderSteps(issues, dataType)}
         </fieldset>
@@ -440,7 +436,6 @@ export class DiscoTaskForm extends DiscoElement {
   }
 
   private renderSteps(issues: (path: string) => string[], dataType: DataType) {
-    if (dataType === 'text') return nothing;
     const types = dataType === 'image' ? imageSteps : tabularSteps;
     const columns = this.values['tabular.inputColumns']!.split(',').map((c) => c.trim()).filter(Boolean);
     // A group with a legend rather than a heading: the form sits under any heading level of the page.

@@ -90,7 +90,7 @@ export class DiscoTaskList extends DiscoElement {
 
   private get visibleTasks(): TaskSummary[] {
     const all = currentValue(this.tasks) ?? [];
-    return this.dataType ? all.filter((t) => t.dataType === this.dataType) : all;
+    return this.dataType ? all.filter((t) => t.task.dataType === this.dataType) : all;
   }
 
   private select(taskId: string): void {
@@ -117,10 +117,10 @@ export class DiscoTaskList extends DiscoElement {
     const tasks = this.visibleTasks;
     if (tasks.length === 0) return;
     const option = (event.target as HTMLElement).closest<HTMLElement>('[role="option"]');
-    const index = Math.max(0, tasks.findIndex((t) => t.id === option?.dataset.id));
+    const index = Math.max(0, tasks.findIndex((t) => t.task.id === option?.dataset.id));
     const move = (to: number) => {
       event.preventDefault();
-      this.focusTask(tasks[Math.min(tasks.length - 1, Math.max(0, to))]!.id);
+      this.focusTask(tasks[Math.min(tasks.length - 1, Math.max(0, to))]!.task.id);
     };
     switch (event.key) {
       case 'ArrowDown':
@@ -159,10 +159,10 @@ export class DiscoTaskList extends DiscoElement {
     const tasks = this.visibleTasks;
     if (tasks.length === 0)
       return html`<div part="empty"><slot name="empty"><p class="muted">${this.dataType ? `No ${dataTypeLabels[this.dataType].toLowerCase()} task on this server.` : 'No task on this server yet.'}</p></slot></div>`;
-    const active = tasks.some((t) => t.id === this.activeId) ? this.activeId : tasks.some((t) => t.id === this.selected) ? this.selected : tasks[0]!.id;
+    const active = tasks.some((t) => t.task.id === this.activeId) ? this.activeId : tasks.some((t) => t.task.id === this.selected) ? this.selected : tasks[0]!.task.id;
     return html`
       <ul role="listbox" aria-label="Tasks" part="list" @click=${this.handleClick} @keydown=${this.handleKeydown}>
-        ${tasks.map((task) => {
+        ${tasks.map(({ task, participants, roundsClosed }) => {
           const selected = task.id === this.selected;
           return html`<li
             role="option"
@@ -175,8 +175,8 @@ export class DiscoTaskList extends DiscoElement {
             <span class="badge">${schemeLabels[task.scheme]}</span>
             <span class="facts">
               <span>Data: ${dataTypeLabels[task.dataType]}</span>
-              <span>${task.participants} ${task.participants === 1 ? 'participant' : 'participants'} now</span>
-              <span>${task.rounds} ${task.rounds === 1 ? 'round' : 'rounds'} so far</span>
+              <span>${participants} ${participants === 1 ? 'participant' : 'participants'} now</span>
+              <span>${roundsClosed} ${roundsClosed === 1 ? 'round' : 'rounds'} so far</span>
             </span>
           </li>`;
         })}

@@ -1,5 +1,6 @@
 import { expect, fixture, html, oneEvent } from '@open-wc/testing';
-import { DiscoApiError } from '../api/disco-api.js';
+import { DiscoApiError } from '@disco/core';
+import { closedRound } from '@disco/core/testing';
 import { FakeDiscoApi } from '../api/fake-api.js';
 import { mnist, titanic } from '@disco/core';
 import type { DiscoTaskList } from './task-list.element.js';
@@ -9,7 +10,7 @@ const fakeApi = () =>
   new FakeDiscoApi({
     tasks: [titanic, { ...mnist, scheme: 'local' }],
     participants: { titanic: 3 },
-    rounds: { titanic: [1, 2].map((round) => ({ round, state: 'closed' as const, participants: 2 })) },
+    rounds: { titanic: [2, 1].map((round) => closedRound(round)) },
   });
 
 async function render(api = fakeApi()): Promise<DiscoTaskList> {
@@ -62,7 +63,7 @@ describe('<disco-task-list>', () => {
 
   it('shows the error and fires disco-error when the server fails', async () => {
     const api = fakeApi();
-    api.failWith = new DiscoApiError('network', 'Cannot reach the Disco server.');
+    api.failWith = new DiscoApiError('NETWORK', 'Cannot reach the Disco server.');
     const el = document.createElement('disco-task-list');
     const errorEvent = oneEvent(el, 'disco-error');
     el.api = api;
