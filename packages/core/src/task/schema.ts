@@ -16,7 +16,8 @@ const markdown = (max: number) =>
     .max(max)
     .refine((s) => !/<\s*\/?\s*[a-zA-Z!?][^>]*>/.test(s), 'raw HTML is not allowed; use markdown');
 
-export const dataTypes = ['tabular', 'image', 'text'] as const;
+/** The kinds of data this build can load and train on (a language-model task waits for text loading). */
+export const dataTypes = ['tabular', 'image'] as const;
 export type DataType = (typeof dataTypes)[number];
 
 export const schemes = ['local', 'federated', 'decentralized'] as const;
@@ -25,7 +26,8 @@ export type Scheme = (typeof schemes)[number];
 export const builtinArchitectures = ['tabular-mlp', 'mnist-cnn', 'cifar10-cnn', 'image-mlp'] as const;
 export type BuiltinArchitecture = (typeof builtinArchitectures)[number];
 
-export const aggregationStrategies = ['fedavg', 'median', 'trimmed-mean', 'krum', 'centered-clipping'] as const;
+/** The strategies this build implements (`@disco/core`'s `createStrategy`). */
+export const aggregationStrategies = ['fedavg', 'median', 'trimmed-mean', 'krum'] as const;
 export type AggregationStrategyName = (typeof aggregationStrategies)[number];
 
 export const quantizations = ['float32', 'float16', 'int8'] as const;
@@ -45,12 +47,6 @@ const imageSpec = z.object({
   height: z.number().int().min(1).max(4096),
   channels: z.union([z.literal(1), z.literal(3)]),
   labels: z.array(z.string().min(1)).min(2),
-});
-
-const textSpec = z.object({
-  /** Tokens per training sequence. */
-  sequenceLength: z.number().int().min(2).max(4096),
-  vocabularySize: z.number().int().min(2).optional(),
 });
 
 /** A regular expression's source, checked to compile; short, since it runs on every participant's rows. */
@@ -159,7 +155,6 @@ const taskObject = z.object({
   dataType: z.enum(dataTypes),
   tabular: tabularSpec.optional(),
   image: imageSpec.optional(),
-  text: textSpec.optional(),
   preprocessing: z.array(preprocessingStep).default([]),
   model: modelSource,
   training: trainingSettings.prefault({}),
@@ -184,7 +179,6 @@ const crossFieldObject = taskObject.pick({
   dataType: true,
   tabular: true,
   image: true,
-  text: true,
   preprocessing: true,
   model: true,
   scheme: true,
@@ -194,13 +188,12 @@ const crossFieldObject = taskObject.pick({
 
 /** The checks that involve several fields (a tabular task needs `tabular`, a CNN needs image data, …). */
 function checkAcrossFields(task: z.output<typeof crossFieldObject>, ctx: z.RefinementCtx): void {
-  const need = (key: 'tabular' | 'image' | 'text') => {
+  const need = (key: 'tabular' | 'image') => {
     if (task.dataType === key && !task[key])
       ctx.addIssue({ code: 'custom', path: [key], message: `required when dataType is "${key}"` });
   };
   need('tabular');
   need('image');
-  need('text');
 
   const columns = new Set(task.tabular?.inputColumns ?? []);
   task.preprocessing.forEach((step, i) => {

@@ -4,7 +4,6 @@ import type { DataType, Scheme } from '@disco/core';
 export const dataTypeLabels: Record<DataType, string> = {
   tabular: 'Table (CSV)',
   image: 'Images',
-  text: 'Text',
 };
 
 /** Names of the training schemes, for people. */

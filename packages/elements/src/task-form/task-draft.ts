@@ -48,8 +48,6 @@ export function initialValues(): DraftValues {
     'image.height': '28',
     'image.channels': '1',
     'image.labels': '',
-    'text.sequenceLength': '64',
-    'text.vocabularySize': '',
     'model.source': 'builtin',
     'model.architecture': 'tabular-mlp',
     'model.hiddenUnits': '',
@@ -139,7 +137,6 @@ export function toTaskInput(v: DraftValues, steps: StepDraft[]): TaskInput {
             labels: list(v['image.labels']),
           }
         : undefined,
-    text: dataType === 'text' ? defined({ sequenceLength: num(v['text.sequenceLength']) as number, vocabularySize: num(v['text.vocabularySize']) }) : undefined,
     preprocessing: steps.map(stepOf),
     model: builtin
       ? defined({

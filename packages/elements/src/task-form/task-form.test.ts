@@ -32,6 +32,13 @@ async function fillMinimalTabular(el: DiscoTaskForm, id = 'heart'): Promise<void
 }
 
 describe('<disco-task-form>', () => {
+  it('offers only the data types and strategies that a task may name', async () => {
+    const el = await render();
+    const options = (path: string) => [...control<HTMLSelectElement>(el, path).options].map((o) => o.value);
+    expect(options('dataType')).to.deep.equal(['tabular', 'image']);
+    expect(options('aggregation.strategy')).to.deep.equal(['fedavg', 'median', 'trimmed-mean', 'krum']);
+  });
+
   it('starts from the schema defaults', async () => {
     const el = await render();
     expect(control(el, 'training.batchSize').value).to.equal('32');

@@ -118,10 +118,6 @@ export class DiscoTask extends DiscoElement {
               <dt>Labels</dt>
               <dd><ul class="labels" aria-label="Labels">${task.image.labels.map((l) => html`<li>${l}</li>`)}</ul></dd>`
           : nothing}
-        ${task.text
-          ? html`<dt>Sequence length</dt>
-              <dd>${task.text.sequenceLength} tokens</dd>`
-          : nothing}
       </dl>
       ${task.dataFormat ? html`<div class="format">${unsafeHTML(renderMarkdown(task.dataFormat))}</div>` : nothing}
       ${task.sample
