@@ -23,7 +23,7 @@ test('a peer killed mid-round: the others finish the round within its deadline, 
   }
   // The three survivors aggregated the same three models.
   const [a, b, c] = survivors.map(result);
-  assert.ok(maxDifference(a.weights, b.weights) <= 1e-4 && maxDifference(a.weights, c.weights) <= 1e-4);
+  assert.deepEqual([maxDifference(a.weights, b.weights), maxDifference(a.weights, c.weights)], [0, 0], 'bitwise identical (decision 0006)');
 });
 
 test('a peer joining mid-training takes the current model from a neighbour and joins the next round', { timeout: 90_000 }, async (t) => {
@@ -52,5 +52,5 @@ test('a peer joining mid-training takes the current model from a neighbour and j
   assert.equal(lateRounds.at(-1), 6);
   const finalRound = first[0].events.filter((e) => e.type === 'round').at(-1);
   assert.equal(finalRound?.participants, 3, 'the last round had the three peers');
-  assert.ok(maxDifference(result(first[0]).weights, result(joined).weights) <= 1e-4);
+  assert.equal(maxDifference(result(first[0]).weights, result(joined).weights), 0, 'bitwise identical (decision 0006)');
 });

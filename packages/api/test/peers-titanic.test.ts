@@ -14,7 +14,7 @@ test('4 Node peers in separate processes train Titanic over WebRTC and agree on 
   for (const [i, r] of results.entries()) assert.ok(r.accuracy >= 0.8, `peer ${i}: test accuracy ${r.accuracy}`);
   const maxDiff = Math.max(...results.slice(1).map((r) => maxDifference(r.weights, results[0].weights)));
   t.diagnostic(`test accuracies ${results.map((r) => r.accuracy.toFixed(3)).join(', ')}; largest weight difference ${maxDiff}`);
-  assert.ok(maxDiff <= 1e-4, `the peers' final models differ by up to ${maxDiff}`);
+  assert.equal(maxDiff, 0, `the peers' final models differ by up to ${maxDiff}`);
   // Every round had all 4 peers, each connected to the 3 others; models went peer to peer only.
   const rounds = runs[0].events.filter((e) => e.type === 'round');
   assert.deepEqual(rounds.map((e) => [e.round, e.participants]), [1, 2, 3, 4, 5].map((r) => [r, 4]));

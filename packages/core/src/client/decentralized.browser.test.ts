@@ -45,8 +45,8 @@ it('two peers in one page and a Node peer train one decentralized round together
     // All three aggregated the same three models.
     const mine = clients.map((c) => getFlatWeights(c.model!).values);
     const diff = (a: ArrayLike<number>, b: ArrayLike<number>) => Math.max(...Array.from(a, (v, j) => Math.abs(v - b[j])));
-    expect(diff(mine[0], mine[1])).to.be.at.most(1e-4);
-    expect(diff(mine[0], node.weights!)).to.be.at.most(1e-4);
+    expect(diff(mine[0], mine[1])).to.equal(0);
+    expect(diff(mine[0], node.weights!)).to.equal(0);
   } finally {
     await executeServerCommand('disco-peers-stop');
   }

@@ -281,6 +281,8 @@ export class DecentralizedClient {
     // Only the group's models count (another participant's model has no place in this aggregate).
     const contributions = new Map([...received].filter(([id]) => group.includes(id)));
     contributions.set(this.participantId as string, { values: own.values, samples: train.count, metrics });
+    // One order on every peer (participant ids, by UTF-16 code units): the float sums then add up alike and
+    // the peers of a clean round end bitwise identical (decision 0006).
     const ids = [...contributions.keys()].sort();
     const late = connected.filter((id) => !contributions.has(id));
     if (late.length) this.emit({ type: 'log', level: 'warn', message: `round ${round}: no model from ${late.join(', ')} by the deadline; aggregated without` });
