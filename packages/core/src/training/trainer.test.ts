@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend/init-backend.js';
 import type { Dataset } from '../data/dataset.js';
 import { loadBuiltinDataset } from '../data/node/builtin-data.js';
+import { womenSurviveAccuracy } from '../evaluation/baselines.js';
 import { evaluateModel } from '../evaluation/evaluate.js';
 import { buildModel } from '../model/build.js';
 import { getFlatWeights } from '../model/flat-weights.js';
@@ -35,7 +36,9 @@ function toyData(count = 200): Dataset {
   return { features, featureShape: [6], labels, classes: ['no', 'yes'], count };
 }
 
-test('Titanic trained on the seeded 80 % reaches ≥ 0.80 accuracy on the other 20 %', async () => {
+// The seeded test split is the one `disco simulate` and the docs use. The women-survive rule scores 0.813 on it (it
+// favours the rule: 0.78 over all passengers), so the model must beat that too, not only 0.80.
+test('Titanic trained on the seeded 80 % reaches ≥ 0.80 accuracy on the other 20 %, above the women-survive rule', async () => {
   const task = getBuiltinTask('titanic');
   assert.ok(task);
   const [train, test] = await Promise.all([loadBuiltinDataset('titanic', { split: 'train' }), loadBuiltinDataset('titanic', { split: 'test' })]);
@@ -43,7 +46,8 @@ test('Titanic trained on the seeded 80 % reaches ≥ 0.80 accuracy on the other 
   const model = buildModel(task);
   const events = await collect(new Trainer(model, task.training).train(train, { epochs: 10, validation: test }));
   const report = evaluateModel(model, test);
-  assert.ok(report.accuracy >= 0.8, `test accuracy ${report.accuracy}`);
+  const rule = womenSurviveAccuracy(test);
+  assert.ok(report.accuracy >= 0.8 && report.accuracy > rule, `test accuracy ${report.accuracy}, women-survive rule ${rule}`);
   const lastEpoch = events.filter((e) => e.type === 'epoch').at(-1);
   assert.ok(lastEpoch?.type === 'epoch' && Math.abs((lastEpoch.valAccuracy ?? NaN) - report.accuracy) < 1e-6, 'valAccuracy is the test accuracy');
 });
