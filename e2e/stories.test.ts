@@ -29,7 +29,7 @@ function run(args: string[], cwd: string): Promise<{ status: number | null; outp
   });
 }
 
-test('Storybook builds and every story renders, the Live ones against a real server', { timeout: 300_000 }, async () => {
+test('Storybook builds and every story renders, the Live ones against a real server', { timeout: 300_000 }, async (t) => {
   const out = path.join(scratch.dir, 'storybook');
   const stories = path.join(root, 'stories');
   const manifest = await run(['npm', 'run', 'manifest', '--prefix', path.join(root, 'packages', 'elements')], root);
@@ -48,5 +48,6 @@ test('Storybook builds and every story renders, the Live ones against a real ser
   assert.equal(check.status, 0, check.output);
   const summary = /^(\d+) stories passed, (\d+) failed$/m.exec(check.output);
   assert.deepEqual([Number(summary?.[1]), Number(summary?.[2])], [ids.length, 0], check.output);
+  t.diagnostic(`${summary?.[0]} (${ids.length} in the build, ${ids.filter((id) => id.endsWith('--live')).length} of them Live)`);
   for (const id of ids) assert.match(check.output, new RegExp(`^✔ ${id} `, 'm'), `${id} did not pass`);
 });

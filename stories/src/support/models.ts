@@ -27,7 +27,7 @@ function titanicModel(): Promise<{ files: StoredModelFiles; accuracy: number }> 
     const model = buildModel(titanic);
     let accuracy = 0;
     const dataset = parseTabular([header, ...training].join('\n'), titanic);
-    for await (const event of trainLocally(titanic, dataset, { model, epochs })) if (event.type === 'done') accuracy = event.accuracy ?? 0;
+    for await (const event of trainLocally(titanic, dataset, { model, epochs })) if (event.type === 'done') accuracy = event.metrics.accuracy ?? 0;
     const files = await modelToArtifacts(model);
     await trainedModels.save({ taskId: titanic.id, taskTitle: titanic.title, task: titanic, scheme: 'local', samples: training.length, metrics: { accuracy } }, files);
     return { files, accuracy };
