@@ -18,7 +18,7 @@ import {
 } from '@disco/core';
 import { loadBuiltinDataset, nodeWrtc } from '@disco/core/node';
 import { createFederationApi, createSignallingApi } from '@disco/client';
-import { simulationTask } from '../packages/api/src/cli/simulate.js';
+import { simulationTask } from '../packages/api/src/cli/simulation.js';
 import { median, withServer, type BenchResult } from './lib.js';
 
 const PEERS = 4;

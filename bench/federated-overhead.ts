@@ -26,7 +26,7 @@ import {
 import { InMemoryFederation } from '@disco/core/testing';
 import { loadBuiltinDataset } from '@disco/core/node';
 import { createFederationApi } from '@disco/client';
-import { simulationTask } from '../packages/api/src/cli/simulate.js';
+import { simulationTask } from '../packages/api/src/cli/simulation.js';
 import { median, timed, withServer, type BenchResult, type Timing } from './lib.js';
 
 const CLIENTS = 4;

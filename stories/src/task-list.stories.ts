@@ -9,7 +9,7 @@ import { defaultServer, expectFromServer, liveArgTypes, liveDocs } from './suppo
 interface Args {
   api?: () => DiscoApi;
   server?: string;
-  'data-type': '' | 'tabular' | 'image' | 'text';
+  'data-type': '' | 'tabular' | 'image';
   selected: string;
   'poll-interval': number;
   theme?: 'light' | 'dark';
@@ -22,7 +22,7 @@ const meta: Meta<Args> = {
   argTypes: {
     ...liveArgTypes,
     api: { table: { disable: true } },
-    'data-type': { control: 'select', options: ['', 'tabular', 'image', 'text'] },
+    'data-type': { control: 'select', options: ['', 'tabular', 'image'] },
     theme: { control: 'inline-radio', options: [undefined, 'light', 'dark'] },
   },
   render: (args) => html`

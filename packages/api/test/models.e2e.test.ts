@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { buildModel, decodeWeights, getFlatWeights, modelFromArtifacts, modelToArtifacts, titanic, type Task } from '@disco/core';
-import { createDiscoClient, closeDiscoClient, DiscoApiError, toDiscoApiError } from '@disco/client';
+import { buildModel, decodeWeights, DiscoApiError, getFlatWeights, modelFromArtifacts, modelToArtifacts, titanic, type Task } from '@disco/core';
+import { createDiscoClient, closeDiscoClient, toDiscoApiError } from '@disco/client';
 import { coreModelToolkit } from '../src/services/model-toolkit.js';
 import { ADMIN, testServer } from './helpers.js';
 

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { createDiscoClient, closeDiscoClient, DiscoApiError, toDiscoApiError } from '@disco/client';
+import { DiscoApiError } from '@disco/core';
+import { createDiscoClient, closeDiscoClient, toDiscoApiError } from '@disco/client';
 import { serveCommand } from '../src/cli/serve.js';
 import { ADMIN, tempDir, testServer, testTask, WebSocket } from './helpers.js';
 

@@ -3,7 +3,7 @@
 export * from './task/schema.js';
 export * from './weights/index.js';
 export type { Dataset } from './data/dataset.js';
-export type { TrainingEvent, TrainingEventType, EpochMetrics } from './training/events.js';
+export type { TrainingEvent, TrainingEventType, EpochMetrics, DoneEvent, FinalMetrics, SessionStats } from './training/events.js';
 export * from './backend/index.js';
 export * from './aggregation/index.js';
 export * from './data/index.js';

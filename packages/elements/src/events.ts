@@ -1,15 +1,8 @@
 import type { EpochMetrics, Scheme, Task } from '@disco/core';
 
-/**
- * The final figures of a training: `accuracy` and `loss` of the final model on the data held out for
- * validation (on the training data when nothing is held out), and those of the last training epoch.
- */
-export interface FinalMetrics {
-  accuracy?: number;
-  loss?: number;
-  trainAccuracy?: number;
-  trainLoss?: number;
-}
+/** The final figures of a training session (core's `FinalMetrics`): held-out accuracy and loss, and those of the last training epoch. */
+export type { FinalMetrics } from '@disco/core';
+import type { FinalMetrics, SessionStats } from '@disco/core';
 
 /**
  * The `disco-*` events of the elements, by name, with their `detail`. Every one bubbles and is composed,
@@ -34,7 +27,7 @@ export interface DiscoEventDetails {
    * Training finished, or was stopped, and the model was saved to the model library under `modelId`
    * (empty when it was stopped before its first epoch ended: nothing worth keeping).
    */
-  'disco-train-end': { metrics: FinalMetrics; modelId: string; stopped: boolean };
+  'disco-train-end': { metrics: FinalMetrics; modelId: string; stopped: boolean; stats: SessionStats };
   /** Something went wrong; `message` is for people, `code` for programs. */
   'disco-error': { code: string; message: string };
   /** A model of the library should be opened (in `<disco-evaluate>`). */

@@ -4,7 +4,7 @@ import WebSocket from 'ws';
 import { createSignallingApi } from '@disco/client';
 import { withStopSignals } from './common.js';
 import type { Reporter } from './output.js';
-import { drain, simulationTask, startOwnServer, type OwnServer, type SimulationSettings } from './simulate.js';
+import { drain, simulationTask, startOwnServer, type OwnServer, type SimulationSettings } from './simulation.js';
 
 /**
  * The decentralized side of `disco train` and `disco simulate` (`--scheme decentralized`), kept here so
@@ -106,7 +106,7 @@ export async function simulateDecentralized(options: SimulateDecentralizedOption
       ...options.extra,
       bytesSent: clients.reduce((sum, c) => sum + c.stats.bytesSent, 0),
       bytesReceived: clients.reduce((sum, c) => sum + c.stats.bytesReceived, 0),
-      signallingBytes: clients.reduce((sum, c) => sum + c.stats.signallingBytesSent + c.stats.signallingBytesReceived, 0),
+      signallingBytes: clients.reduce((sum, c) => sum + (c.stats.signalling?.bytesSent ?? 0) + (c.stats.signalling?.bytesReceived ?? 0), 0),
       maxWeightDifference: disagreement,
       seconds: (Date.now() - started) / 1000,
       ...(stopped && { stopped }),

@@ -1,4 +1,4 @@
-import type { TrainingEvent } from '@disco/core';
+import type { DoneEvent, TrainingEvent } from '@disco/core';
 import { CliError, UsageError } from './args.js';
 
 /**
@@ -21,6 +21,24 @@ export const processIo: CliIo = {
 
 /** A training event, or a command's own event (e.g. simulate's per-round test accuracy). */
 export type CliEvent = TrainingEvent | { type: string; [key: string]: unknown };
+
+/**
+ * A session's {@link DoneEvent} as the CLI prints it: one flat object with the fields scripts read
+ * (`accuracy`, `loss`, `bytesSent`, `bytesReceived`, `rounds`, `stopped`…), plus the command's `extra`.
+ */
+export function doneLine(done: DoneEvent, extra: Record<string, unknown> = {}): CliEvent {
+  const { type, metrics, stats, examples, ...rest } = done;
+  return {
+    type,
+    ...metrics,
+    ...rest,
+    ...(examples && { trainExamples: examples.train, validationExamples: examples.validation }),
+    bytesSent: stats.bytesSent,
+    bytesReceived: stats.bytesReceived,
+    ...(stats.signalling && { signallingBytes: stats.signalling.bytesSent + stats.signalling.bytesReceived }),
+    ...extra,
+  };
+}
 
 /** How a {@link Reporter} prints. */
 export interface ReporterOptions {
@@ -88,8 +106,6 @@ export function describeEvent(event: CliEvent): string | null {
     }
     case 'participants':
       return `${prefix}${round}participants: ${e.count}`;
-    case 'privacy':
-      return `${prefix}privacy spent: ε = ${fmt(e.epsilon)}, δ = ${e.delta}`;
     case 'log':
       return `${prefix}${e.message}`;
     case 'done': {

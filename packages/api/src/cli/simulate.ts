@@ -1,6 +1,3 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import {
   evaluateModel,
   FederatedClient,
@@ -17,6 +14,7 @@ import WebSocket from 'ws';
 import { choiceOption, CliError, integerOption, numberOption, optionalString, parseCommand, requireString, UsageError, type OptionSpec } from './args.js';
 import { backends, startTf, withStopSignals } from './common.js';
 import { Reporter, type CliIo } from './output.js';
+import { drain, simulationTask, startOwnServer, type OwnServer } from './simulation.js';
 
 /** `disco simulate --help`. */
 export const simulateUsage = `Usage:
@@ -215,63 +213,8 @@ function missing(name: string): never {
   throw new UsageError(`missing required option --${name}`, simulateUsage);
 }
 
-/** Settings of the simulation's own task; omitted ones keep the built-in task's. */
-export interface SimulationSettings {
-  clients: number;
-  rounds: number;
-  epochs?: number;
-  batchSize?: number;
-  learningRate?: number;
-}
-
-/**
- * The built-in task as the simulation's own server runs it: `rounds` rounds, the local training settings
- * asked for, and no more participants required than there are clients (else no round could ever close).
- */
-export function simulationTask(task: Task, { clients, rounds, epochs, batchSize, learningRate }: SimulationSettings): Task {
-  return {
-    ...task,
-    scheme: 'federated',
-    minParticipants: Math.min(task.minParticipants, clients),
-    training: {
-      ...task.training,
-      rounds,
-      ...(epochs !== undefined && { epochsPerRound: epochs }),
-      ...(batchSize !== undefined && { batchSize }),
-      ...(learningRate !== undefined && { learningRate }),
-    },
-  };
-}
-
-/** The simulation's own in-process server. */
-export interface OwnServer {
-  url: string;
-  close(): Promise<void>;
-}
-
-/** A server in this process, on a free port, with a temporary SQLite file removed on close. */
-export async function startOwnServer(task: Task): Promise<OwnServer> {
-  const { startServer } = await import('../server.js');
-  const dir = await mkdtemp(path.join(tmpdir(), 'disco-simulate-'));
-  const server = await startServer({ port: 0, dbPath: path.join(dir, 'disco.sqlite'), builtinTasks: [task] });
-  return {
-    url: server.url,
-    async close() {
-      await server.close();
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
-}
-
 /** One line per global round: client 0's round event plus the new global model's accuracy on the test split. */
 function roundEvent(event: Extract<TrainingEvent, { type: 'round' }>, client: FederatedClient, test: Dataset): TrainingEvent & Record<string, unknown> {
   const report = evaluateModel(client.model!, test);
   return { ...event, testAccuracy: report.accuracy, testLoss: report.loss };
-}
-
-/** Runs a session to its end; returns its `done` event. */
-export async function drain(session: AsyncIterable<TrainingEvent>): Promise<Extract<TrainingEvent, { type: 'done' }> | undefined> {
-  let done: Extract<TrainingEvent, { type: 'done' }> | undefined;
-  for await (const event of session) if (event.type === 'done') done = event;
-  return done;
 }

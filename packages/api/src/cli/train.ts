@@ -1,9 +1,9 @@
-import { FederatedClient, LocalClient, type Task, type TrainingEvent } from '@disco/core';
+import { FederatedClient, LocalClient, type DoneEvent, type Task, type TrainingEvent } from '@disco/core';
 import { loadDataFromPath, saveModelToDir } from '@disco/core/node';
 import WebSocket from 'ws';
 import { choiceOption, integerOption, numberOption, optionalString, parseCommand, requireString, UsageError, type OptionSpec } from './args.js';
 import { backends, resolveTask, startTf, withStopSignals } from './common.js';
-import { Reporter, type CliIo } from './output.js';
+import { doneLine, Reporter, type CliIo } from './output.js';
 
 /** `disco train --help`. */
 export const trainUsage = `Usage:
@@ -125,16 +125,17 @@ export async function report(
   save: (() => Promise<void>) | undefined,
   out: string | undefined,
 ): Promise<number> {
-  let done: Extract<TrainingEvent, { type: 'done' }> | undefined;
+  let done: DoneEvent | undefined;
   for await (const event of session) {
     if (event.type === 'done') done = event;
     else reporter.event(event);
   }
-  if (done?.stopped) {
-    reporter.event(done);
+  if (!done) throw new Error('the session ended without its done event');
+  if (done.stopped) {
+    reporter.event(doneLine(done));
     return 130;
   }
   if (save) await save();
-  reporter.event({ ...(done ?? { type: 'done' }), ...(save && out ? { out } : {}) });
+  reporter.event(doneLine(done, save && out ? { out } : {}));
   return 0;
 }

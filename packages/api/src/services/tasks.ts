@@ -134,7 +134,7 @@ export async function createTask(
   const checked = taskIssues(input.task, !!input.model);
   if (!checked.ok) throw new DiscoApiError('INVALID_TASK', `Invalid task:\n${checked.errors.map((e) => `  - ${e}`).join('\n')}`, checked.errors);
   const task = checked.task;
-  if (findTask(db, task.id)) throw new DiscoApiError('CONFLICT', `task "${task.id}" already exists`);
+  if (findTask(db, task.id)) throw new DiscoApiError('CONFLICT', `task "${task.id}" already exists`, [`id: a task "${task.id}" already exists`]);
 
   let model: InitialModel;
   let uploaded = false;
@@ -148,7 +148,7 @@ export async function createTask(
   } else {
     model = await deps.toolkit.build(task);
   }
-  if (findTask(db, task.id)) throw new DiscoApiError('CONFLICT', `task "${task.id}" already exists`);
+  if (findTask(db, task.id)) throw new DiscoApiError('CONFLICT', `task "${task.id}" already exists`, [`id: a task "${task.id}" already exists`]);
 
   const now = Date.now();
   db.transaction((tx) => {

@@ -41,7 +41,7 @@ test('three peers exchange their models every round and end with the same weight
     assert.equal(Math.max(...events.map((e) => (e.type === 'peers' ? e.connected : 0))), 2);
     const done = events.at(-1);
     assert.equal(done?.type, 'done');
-    assert.ok((done as unknown as { bytesSent: number }).bytesSent > 0);
+    assert.ok(done?.type === 'done' && done.stats.bytesSent > 0 && done.stats.signalling!.bytesSent > 0);
   }
   const [a, b, c] = clients.map((client) => getFlatWeights(client.model!).values);
   assert.deepEqual(a, b);

@@ -8,7 +8,7 @@ import { PeerNetwork } from '../peer/peer-network.js';
 import type { PeerRoundInfo, SignallingApi } from '../peer/signalling-api.js';
 import type { WrtcImplementation } from '../peer/types.js';
 import type { Task } from '../task/schema.js';
-import type { EpochMetrics, TrainingEvent } from '../training/events.js';
+import type { EpochMetrics, SessionStats, TrainingEvent } from '../training/events.js';
 import { Trainer } from '../training/index.js';
 import { decodeWeights, encodeWeights, WeightsFormatError } from '../weights/codec.js';
 import { describeShapeMismatch, type FlatWeights } from '../weights/flat.js';
@@ -130,9 +130,10 @@ export class DecentralizedClient {
   }
 
   /** Bytes exchanged with peers (framing included) and, apart, with the signalling server. */
-  get stats(): { bytesSent: number; bytesReceived: number; signallingBytesSent: number; signallingBytesReceived: number } {
+  get stats(): SessionStats {
     const peers = this.network?.stats ?? { bytesSent: 0, bytesReceived: 0 };
-    return { bytesSent: peers.bytesSent, bytesReceived: peers.bytesReceived, signallingBytesSent: this.api.stats.bytesSent, signallingBytesReceived: this.api.stats.bytesReceived };
+    const { bytesSent, bytesReceived } = this.api.stats;
+    return { bytesSent: peers.bytesSent, bytesReceived: peers.bytesReceived, signalling: { bytesSent, bytesReceived } };
   }
 
   /** Stops the session: training stops at the next batch, the peers are disconnected, the stream ends with `done` (`stopped: true`). */
@@ -152,7 +153,7 @@ export class DecentralizedClient {
       },
       onEvent: (event) => this.options.onEvent?.(event),
       stopped: () => this.abort.signal.aborted,
-      stoppedEvent: () => ({ type: 'done', stopped: true, rounds: this.completedRound, ...this.stats }),
+      stoppedEvent: () => ({ type: 'done', metrics: {}, stats: this.stats, rounds: this.completedRound, stopped: true }),
       stop: () => this.stop(),
       cleanup: () => this.cleanup(),
     });
@@ -213,7 +214,7 @@ export class DecentralizedClient {
       }
       await this.delivered(this.completedRound);
       const final = await evaluateModel(model, validation ?? train);
-      this.emit({ type: 'done', accuracy: final.accuracy, loss: final.loss, rounds: this.completedRound, ...this.stats });
+      this.emit({ type: 'done', metrics: { accuracy: final.accuracy, loss: final.loss }, stats: this.stats, rounds: this.completedRound, stopped: false });
       return { rounds: this.completedRound, accuracy: final.accuracy, loss: final.loss };
     } finally {
       clearInterval(heartbeat);

@@ -3,7 +3,7 @@ import type { Dataset } from '../data/dataset.js';
 import { evaluateModel } from '../evaluation/index.js';
 import { buildModel, getFlatWeights, setFlatWeights, weightShapes } from '../model/index.js';
 import type { Task } from '../task/schema.js';
-import type { EpochMetrics, TrainingEvent } from '../training/events.js';
+import type { EpochMetrics, SessionStats, TrainingEvent } from '../training/events.js';
 import { Trainer } from '../training/index.js';
 import { decodeWeights, encodeWeights } from '../weights/codec.js';
 import { describeShapeMismatch, subtract, type FlatWeights } from '../weights/flat.js';
@@ -124,7 +124,7 @@ export class FederatedClient {
   }
 
   /** Bytes exchanged with the server so far (from the API's transfer statistics). */
-  get stats(): { bytesSent: number; bytesReceived: number } {
+  get stats(): SessionStats {
     return { bytesSent: this.api.stats.bytesSent, bytesReceived: this.api.stats.bytesReceived };
   }
 
@@ -144,7 +144,7 @@ export class FederatedClient {
       },
       onEvent: (event) => this.options.onEvent?.(event),
       stopped: () => this.abort.signal.aborted,
-      stoppedEvent: () => ({ type: 'done', stopped: true, modelVersion: this.modelVersion, ...this.stats }),
+      stoppedEvent: () => ({ type: 'done', metrics: {}, stats: this.stats, rounds: Math.max(0, this.modelVersion), stopped: true }),
       stop: () => this.stop(),
       cleanup: () => this.cleanup(),
     });
@@ -202,7 +202,7 @@ export class FederatedClient {
       const metrics = await evaluateModel(model, validation ?? train);
       const result: FederatedResult = { modelVersion: this.modelVersion, roundsTrained, accuracy: metrics.accuracy, loss: metrics.loss };
       // accuracy and loss: the final global model on this participant's held-out data (its training data if none).
-      this.emit({ type: 'done', accuracy: metrics.accuracy, loss: metrics.loss, rounds: this.modelVersion, roundsTrained, modelVersion: this.modelVersion, ...this.stats });
+      this.emit({ type: 'done', metrics: { accuracy: metrics.accuracy, loss: metrics.loss }, stats: this.stats, rounds: this.modelVersion, roundsTrained, stopped: false });
       return result;
     } finally {
       clearInterval(heartbeat);

@@ -25,10 +25,10 @@ describe('LocalClient', () => {
     const done = events.at(-1) as Extract<TrainingEvent, { type: 'done' }>;
     assert.equal(done.type, 'done');
     assert.equal(done.epochs, 3);
-    assert.equal(done.validationExamples, Math.round(titanic.count * task.training.validationSplit));
+    assert.equal(done.examples?.validation, Math.round(titanic.count * task.training.validationSplit));
     const lastEpoch = events.filter((e) => e.type === 'epoch').at(-1) as Extract<TrainingEvent, { type: 'epoch' }>;
-    assert.equal(done.accuracy, lastEpoch.valAccuracy);
-    assert.ok((done.accuracy ?? 0) > 0.7, `accuracy ${done.accuracy}`);
+    assert.equal(done.metrics.accuracy, lastEpoch.valAccuracy);
+    assert.ok((done.metrics.accuracy ?? 0) > 0.7, `accuracy ${done.metrics.accuracy}`);
   });
 
   test('stop() ends the stream with done (stopped)', async () => {

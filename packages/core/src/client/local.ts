@@ -60,31 +60,11 @@ export class LocalClient {
     const { train, validation } = holdOut(this.dataset, options.validation ?? task.training.validationSplit, task.training.seed);
     const trainer = new Trainer(this.model, task.training);
     const epochs = options.epochs ?? task.training.epochsPerRound * task.training.rounds;
-    let last: EpochMetrics | undefined;
-    let stopped = false;
-    let completed = 0;
     for await (const event of trainer.train(train, { epochs, validation, signal: this.abort.signal, batchEvents: options.batchEvents })) {
-      if (event.type === 'done') {
-        stopped = event.stopped === true;
-        completed = typeof event.epochs === 'number' ? event.epochs : completed;
-        continue; // replaced by the session's own `done` below
-      }
-      if (event.type === 'epoch') last = event;
-      yield event;
+      // The trainer's `done` closes the session, with what only the session knows.
+      if (event.type === 'done') yield { ...event, examples: { train: train.count, validation: validation?.count ?? 0 } };
+      else yield event;
     }
-    yield {
-      type: 'done',
-      ...(last && {
-        accuracy: last.valAccuracy ?? last.accuracy,
-        loss: last.valLoss ?? last.loss,
-        trainAccuracy: last.accuracy,
-        trainLoss: last.loss,
-      }),
-      epochs: completed,
-      trainExamples: train.count,
-      validationExamples: validation?.count ?? 0,
-      ...(stopped && { stopped }),
-    };
   }
 }
 

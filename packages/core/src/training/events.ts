@@ -9,6 +9,46 @@ export interface EpochMetrics {
   valAccuracy?: number;
 }
 
+/** A session's final figures. */
+export interface FinalMetrics {
+  /** The final model's accuracy and loss on the participant's held-out data (its training data when it holds none out). */
+  accuracy?: number;
+  loss?: number;
+  /** Local sessions: the last epoch's figures on the training data. */
+  trainAccuracy?: number;
+  trainLoss?: number;
+}
+
+/**
+ * Bytes a session exchanged over the network, as `@disco/client` counts them (request and response bodies
+ * and WebSocket messages; the browser's worker reports the page port's count, so the CLI and the elements
+ * agree): federated sessions count their traffic with the server; decentralized ones their traffic with
+ * peers (framing included), and their signalling apart. Local sessions exchange nothing.
+ */
+export interface SessionStats {
+  bytesSent: number;
+  bytesReceived: number;
+  /** Decentralized sessions: the traffic with the signalling server. */
+  signalling?: { bytesSent: number; bytesReceived: number };
+}
+
+/** How a session ended: the one closing event of every session. */
+export interface DoneEvent {
+  type: 'done';
+  metrics: FinalMetrics;
+  stats: SessionStats;
+  /** True when `stop()` ended the session before its end. */
+  stopped: boolean;
+  /** Local sessions and trainers: epochs completed. */
+  epochs?: number;
+  /** Local sessions: examples trained and validated on. */
+  examples?: { train: number; validation: number };
+  /** Collaborative sessions: the rounds the model went through (federated: the global model version reached). */
+  rounds?: number;
+  /** Federated sessions: the rounds this participant's update made it into. */
+  roundsTrained?: number;
+}
+
 export type TrainingEvent =
   | ({ type: 'batch'; epoch: number; batch: number; batches: number; round?: number } & Pick<EpochMetrics, 'loss' | 'accuracy'>)
   | ({ type: 'epoch'; epoch: number; epochs: number; round?: number } & EpochMetrics)
@@ -24,9 +64,7 @@ export type TrainingEvent =
   | { type: 'participants'; count: number; round?: number }
   /** Decentralized sessions: the peers connected now, those unreachable, and the bytes exchanged with peers. */
   | { type: 'peers'; connected: number; peers: string[]; failed: string[]; bytesSent: number; bytesReceived: number; round?: number }
-  | { type: 'privacy'; epsilon: number; delta: number; budgetLeft?: number }
   | { type: 'log'; level: 'info' | 'warn'; message: string }
-  | ({ type: 'done'; accuracy?: number; loss?: number; stopped?: boolean } & Record<string, unknown>)
-  | { type: 'error'; code: string; message: string };
+  | DoneEvent;
 
 export type TrainingEventType = TrainingEvent['type'];

@@ -139,7 +139,9 @@ export class Trainer {
           verbose: 0,
           callbacks: callback,
         });
-      events.push({ type: 'done', ...roundTag, ...(last ?? {}), epochs: completed, stopped: completed < epochs });
+      // The last epoch's figures: on the validation data when there is some.
+      const metrics = last && { accuracy: last.valAccuracy ?? last.accuracy, loss: last.valLoss ?? last.loss, trainAccuracy: last.accuracy, trainLoss: last.loss };
+      events.push({ type: 'done', metrics: metrics ?? {}, stats: { bytesSent: 0, bytesReceived: 0 }, epochs: completed, stopped: completed < epochs });
     })().then(
       () => events.end(),
       (error: unknown) => events.fail(error),

@@ -92,7 +92,7 @@ export class FakeDiscoApi implements DiscoApi {
     const result = validateTask(input);
     if (!result.ok) throw new DiscoApiError('INVALID_TASK', `Invalid task:\n${result.errors.map((e) => `  - ${e}`).join('\n')}`, result.errors);
     const task = result.task;
-    if (this.tasks.has(task.id)) throw new DiscoApiError('CONFLICT', `task "${task.id}" already exists`);
+    if (this.tasks.has(task.id)) throw new DiscoApiError('CONFLICT', `task "${task.id}" already exists`, [`id: a task "${task.id}" already exists`]);
     if (task.model.source === 'tfjs') {
       if (!options.model) {
         const issue = 'model: upload the model.json and weights.bin of a TF.js model';

@@ -26,7 +26,6 @@ import { taskFormStyles } from './task-form.styles.js';
 const architecturesFor: Record<DataType, readonly string[]> = {
   tabular: ['tabular-mlp'],
   image: ['mnist-cnn', 'cifar10-cnn', 'image-mlp'],
-  text: [],
 };
 
 const tabularSteps: StepDraft['type'][] = ['fill-missing', 'one-hot', 'standardize', 'min-max', 'log1p'];

@@ -109,7 +109,7 @@ describe('<disco-task-form>', () => {
     token.dispatchEvent(new Event('input', { bubbles: true, composed: true }));
     expect(await el.submit()).to.equal(undefined);
     await el.updateComplete;
-    expect(errorOf(el, 'adminToken')).to.contain('admin token is missing or wrong');
+    expect(errorOf(el, 'adminToken')).to.contain('wrong admin token');
   });
 
   it('uploads a TF.js model with the task', async () => {

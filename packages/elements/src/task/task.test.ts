@@ -81,7 +81,7 @@ describe('<disco-task>', () => {
     el.api = new FakeDiscoApi();
     el.taskId = 'nope';
     document.body.append(el);
-    expect((await event).detail).to.deep.equal({ code: 'not-found', message: 'No task "nope" on this server.' });
+    expect((await event).detail).to.deep.equal({ code: 'not-found', message: 'task "nope" does not exist' });
     await el.updateComplete;
     expect(el.shadowRoot!.querySelector('[role="alert"]')!.textContent).to.contain('No task "nope" on this server.');
     el.remove();

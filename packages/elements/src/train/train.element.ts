@@ -37,7 +37,7 @@ import { TrainingController, type TrainingPhase } from './training-controller.js
  * @event disco-train-start - Training started. Detail: `{ taskId, scheme, files }`.
  * @event disco-epoch-end - A local epoch ended. Detail: `{ epoch, epochs, round?, metrics }`.
  * @event disco-round-end - A collaborative round closed. Detail: `{ round, rounds, metrics, participants }`.
- * @event disco-train-end - Training ended and the model was saved. Detail: `{ metrics, modelId, stopped }`.
+ * @event disco-train-end - Training ended and the model was saved. Detail: `{ metrics, modelId, stopped, stats }` (`stats`: the bytes exchanged, counted as the CLI counts them).
  * @event disco-error - The task, the data or the training failed. Detail: `{ code, message }`.
  *
  * @csspart dropzone - The drop area with the pickers.

@@ -111,9 +111,9 @@ describe('<disco-train>', () => {
       el.api = new FakeDiscoApi();
       el.taskId = 'nope';
       document.body.append(el);
-      expect((await event).detail.message).to.equal('No task "nope" on this server.');
+      expect((await event).detail.message).to.equal('task "nope" does not exist');
       await el.updateComplete;
-      expect(q(el, '[role="alert"]').textContent).to.contain('No task "nope"');
+      expect(q(el, '[role="alert"]').textContent).to.contain('task "nope" does not exist');
       el.remove();
     });
   });
@@ -195,8 +195,10 @@ describe('<disco-train>', () => {
   });
 
   it('trains collaboratively through the API and fires disco-round-end', async () => {
-    const task = parseTask({ ...titanic, training: { ...titanic.training, epochsPerRound: 2, rounds: 2 } });
-    const el = await render(task);
+    // One participant makes a round here (the fake closes rounds by the server's rule, at the task's minimum).
+    const task = parseTask({ ...titanic, minParticipants: 1, training: { ...titanic.training, epochsPerRound: 2, rounds: 2 } });
+    const api = new FakeDiscoApi({ tasks: [task] });
+    const el = await render(task, api);
     const events = record(el, 'disco-round-end', 'disco-train-end');
     el.files = [await titanicFile(300)];
     await el.filesChecked;
@@ -207,6 +209,10 @@ describe('<disco-train>', () => {
     ]);
     expect(events['disco-round-end'][0]!.metrics.loss).to.be.a('number');
     expect(events['disco-train-end'][0]!.metrics.accuracy).to.be.a('number');
+    // The worker reports the page port's own count of the traffic, not one of its own.
+    const federation = await api.federation();
+    expect(events['disco-train-end'][0]!.stats).to.deep.equal({ ...federation.stats });
+    expect(federation.stats.bytesSent).to.be.greaterThan(0);
     expect(q(el, '[part="participants"]').textContent).to.contain('1');
     expect(el.shadowRoot!.querySelectorAll('canvas')).to.have.length(4);
   });
@@ -250,7 +256,7 @@ describe('<disco-train> driven without UI', () => {
     el.files = [await titanicFile(20)];
     let error: (Error & { code?: string }) | undefined;
     await el.start().catch((e: Error) => (error = e));
-    expect(error?.message).to.equal('Training cannot start: the task "nope" could not be loaded (No task "nope" on this server.).');
+    expect(error?.message).to.equal('Training cannot start: the task "nope" could not be loaded (task "nope" does not exist).');
     expect(error?.code).to.equal('not-found');
     el.remove();
   });

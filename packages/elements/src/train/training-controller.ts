@@ -98,7 +98,7 @@ export class TrainingController implements ReactiveController {
   epochs: EpochPoint[] = [];
   rounds: RoundPoint[] = [];
   log: LogLine[] = [];
-  result: { metrics: FinalMetrics; modelId: string; stopped: boolean } | undefined;
+  result: DiscoEventDetails['disco-train-end'] | undefined;
   error: Error | undefined;
   scheme: Scheme = 'local';
 
@@ -222,12 +222,13 @@ export class TrainingController implements ReactiveController {
       const ended = this.result as TrainingController['result'];
       const stopped = (this.phase as TrainingPhase) === 'stopping' || ended?.stopped === true;
       const metrics = ended?.metrics ?? {};
+      const stats = ended?.stats ?? { bytesSent: 0, bytesReceived: 0 };
       let modelId = '';
       if (this.epochs.length > 0) {
         modelId = await options.store.save({ taskId: task.id, taskTitle: task.title, task, metrics, scheme, samples: trained.samples }, trained.model);
         this.addLog('info', 'The model was saved to the model library of this browser.');
       }
-      this.result = { metrics, modelId, stopped };
+      this.result = { metrics, modelId, stopped, stats };
       this.phase = 'finished';
       this.host.emit('disco-train-end', this.result);
     } catch (error) {
@@ -287,35 +288,22 @@ export class TrainingController implements ReactiveController {
           this.addLog('info', `Connected to ${event.connected} ${event.connected === 1 ? 'peer' : 'peers'}.`);
         break;
       }
-      case 'privacy':
-        this.addLog('info', `Privacy spent so far: ε = ${event.epsilon.toFixed(2)}, δ = ${event.delta}.`);
-        break;
       case 'log':
         this.addLog(event.level, event.message);
         break;
       case 'done': {
-        const num = (v: unknown) => (typeof v === 'number' ? v : undefined);
         const metrics: FinalMetrics = {
-          accuracy: num(event.accuracy),
-          loss: num(event.loss),
-          trainAccuracy: num(event.trainAccuracy) ?? this.lastEpoch?.accuracy,
-          trainLoss: num(event.trainLoss) ?? this.lastEpoch?.loss,
+          ...event.metrics,
+          trainAccuracy: event.metrics.trainAccuracy ?? this.lastEpoch?.accuracy,
+          trainLoss: event.metrics.trainLoss ?? this.lastEpoch?.loss,
         };
-        this.result = { metrics, modelId: '', stopped: event.stopped === true };
+        this.result = { metrics, modelId: '', stopped: event.stopped, stats: event.stats };
         // The session closes its peer connections once done; the totals are the session's.
-        if (this.peers)
-          this.peers = {
-            ...this.peers,
-            connected: 0,
-            ...(typeof event.bytesSent === 'number' && typeof event.bytesReceived === 'number' && { bytesSent: event.bytesSent, bytesReceived: event.bytesReceived }),
-          };
+        if (this.peers) this.peers = { ...this.peers, connected: 0, bytesSent: event.stats.bytesSent, bytesReceived: event.stats.bytesReceived };
         if (p.rounds > 0 && !event.stopped) p.round = p.rounds;
         this.addLog('info', event.stopped ? 'Training stopped.' : 'Training finished.');
         break;
       }
-      case 'error':
-        this.addLog('error', event.message);
-        break;
     }
     this.host.requestUpdate();
   }

@@ -1,5 +1,5 @@
-import type { BackendName, EvaluationReport, JoinResult, PeerServerEvent, PredictionRow, RoundState, Scheme, Task, TrainingEvent, TransferStats } from '@disco/core';
-import type { DataFileReport } from '@disco/core';
+import { DiscoApiError, isApiErrorCode, type BackendName, type DataFileReport, type EvaluationReport, type JoinResult, type PredictionRow, type Scheme, type Task, type TrainingEvent } from '@disco/core';
+import type { PortReply, PortRequest } from './port-relay.js';
 import type { StoredModelFiles } from '../library/model-store.js';
 
 /**
@@ -44,21 +44,8 @@ export type WorkerRequest =
   | { type: 'stop'; id: number }
   | { type: 'evaluate'; id: number; files: DataFile[]; task: Task; model: ModelSource; backend: BackendSettings }
   | { type: 'predict'; id: number; files: DataFile[]; task: Task; model: ModelSource; backend: BackendSettings }
-  | { type: 'federation-result'; id: number; ok: true; value: unknown }
-  | { type: 'federation-result'; id: number; ok: false; error: SerializedError }
-  | { type: 'federation-state'; watchId: number; state: RoundState }
-  | { type: 'federation-watch-error'; watchId: number; error: SerializedError }
-  | { type: 'peers-result'; id: number; ok: true; value: unknown; stats: TransferStats }
-  | { type: 'peers-result'; id: number; ok: false; error: SerializedError; stats: TransferStats }
-  | { type: 'peers-event'; watchId: number; event: PeerServerEvent }
-  | { type: 'peers-watch-error'; watchId: number; error: SerializedError }
+  | PortReply
   | RtcToWorker;
-
-/** The methods of the federation port the worker calls on the main thread. */
-export type FederationMethod = 'join' | 'heartbeat' | 'downloadWeights' | 'submitUpdate' | 'leave';
-
-/** The methods of the decentralized signalling port (`SignallingApi`) the worker calls on the main thread. */
-export type PeersMethod = 'join' | 'heartbeat' | 'downloadInitialModel' | 'ready' | 'signal' | 'leave';
 
 /**
  * The WebRTC relay (see `rtc-relay.ts`): workers have no `RTCPeerConnection`, so the worker's peer
@@ -113,14 +100,7 @@ export type WorkerResponse =
   | { type: 'evaluated'; id: number; report: EvaluationReport; classes: string[] }
   | { type: 'predicted'; id: number; rows: PredictionRow[]; classes: string[]; csv: string }
   | { type: 'failed'; id: number; error: SerializedError }
-  | { type: 'federation-call'; id: number; method: FederationMethod; args: unknown[] }
-  | { type: 'federation-watch'; watchId: number; taskId: string; token: string }
-  | { type: 'federation-unwatch'; watchId: number }
-  | { type: 'federation-close' }
-  | { type: 'peers-call'; id: number; method: PeersMethod; args: unknown[] }
-  | { type: 'peers-watch'; watchId: number; token: string }
-  | { type: 'peers-unwatch'; watchId: number }
-  | { type: 'peers-close' }
+  | PortRequest
   | RtcToPage;
 
 /** An error as it crosses the worker boundary. */
@@ -150,8 +130,9 @@ export function serializeError(error: unknown): SerializedError {
   return { name: 'Error', message: String(error) };
 }
 
-/** A {@link SerializedError} → an `Error` with its `name`, `code` and `issues`. */
+/** A {@link SerializedError} → the API's `DiscoApiError` again when it was one, else an `Error` with its `name`, `code` and `issues`. */
 export function deserializeError(serialized: SerializedError): Error & { code?: string; status?: number; issues?: unknown[] } {
   const { name, code, status, issues } = serialized;
+  if (name === 'DiscoApiError' && isApiErrorCode(code)) return new DiscoApiError(code, serialized.message, issues?.map(String), status);
   return Object.assign(new Error(serialized.message), { name, code, status, issues });
 }

@@ -19,8 +19,7 @@ import {
   type Task,
   type TrainingEvent,
 } from '@disco/core';
-import { FederationProxy } from './federation-proxy.js';
-import { PeerSignallingProxy } from './peers-proxy.js';
+import { relayPort } from './port-relay.js';
 import { createRelayedWrtc } from './relayed-wrtc.js';
 import { serializeError, type BackendSettings, type DataFile, type ModelSource, type WorkerRequest, type WorkerResponse } from './protocol.js';
 
@@ -32,9 +31,9 @@ const scope = self as unknown as {
 type LayersModel = Awaited<ReturnType<typeof modelFromArtifacts>>;
 
 const post = (message: WorkerResponse, transfer: Transferable[] = []) => scope.postMessage(message, transfer);
-const federation = new FederationProxy(post);
-/** Decentralized training: the signalling port and WebRTC, both served by the main thread. */
-const peers = new PeerSignallingProxy(post);
+/** The server's ports, served by the main thread (see `port-relay.ts`); decentralized training's WebRTC too. */
+const federation = relayPort('federation', post);
+const signalling = relayPort('signalling', post);
 const rtc = createRelayedWrtc(post);
 /** Running sessions by request id, to stop them. */
 const sessions = new Map<number, { stop(): void }>();
@@ -57,7 +56,7 @@ async function runTracked(id: number, session: { stop(): void; run(): AsyncItera
 
 scope.addEventListener('message', (event) => {
   const request = event.data;
-  if (federation.handle(request) || peers.handle(request) || rtc.handle(request)) return;
+  if (federation.handle(request) || signalling.handle(request) || rtc.handle(request)) return;
   void handle(request).catch((error: unknown) => {
     if ('id' in request) post({ type: 'failed', id: request.id, error: serializeError(error) });
   });
@@ -119,13 +118,13 @@ async function train(request: Extract<WorkerRequest, { type: 'train' }>): Promis
     model = client.model;
   } else if (request.scheme === 'decentralized') {
     // The peers' connections live on the main thread (workers have no WebRTC), relayed by `rtc`.
-    const client = new DecentralizedClient({ api: peers, taskId: task.id, dataset, rounds: request.rounds, token: request.token, wrtc: rtc.wrtc });
+    const client = new DecentralizedClient({ api: signalling.port, taskId: task.id, dataset, rounds: request.rounds, token: request.token, wrtc: rtc.wrtc });
     await runTracked(id, client, forward);
     if (!client.model) throw new Error('the session ended before the model was built');
     model = client.model;
     if (client.token) joined = { participantId: client.participantId ?? '', token: client.token };
   } else {
-    const client = new FederatedClient({ api: federation, taskId: task.id, dataset, rounds: request.rounds, token: request.token });
+    const client = new FederatedClient({ api: federation.port, taskId: task.id, dataset, rounds: request.rounds, token: request.token });
     await runTracked(id, client, forward);
     if (!client.model) throw new Error('the session ended before the model was built');
     model = client.model;

@@ -1,16 +1,14 @@
-import type { DataFileReport, EvaluationReport, FederationApi, PeerServerEvent, SignallingApi, PredictionRow, RoundState, Scheme, Task, TrainingEvent } from '@disco/core';
+import type { DataFileReport, EvaluationReport, FederationApi, SignallingApi, PredictionRow, Scheme, Task, TrainingEvent } from '@disco/core';
 import type { StoredModelFiles } from '../library/model-store.js';
 import {
   deserializeError,
-  serializeError,
   type BackendSettings,
   type DataFile,
-  type FederationMethod,
   type ModelSource,
-  type PeersMethod,
   type WorkerRequest,
   type WorkerResponse,
 } from './protocol.js';
+import { servePorts } from './port-relay.js';
 import { RtcRelay } from './rtc-relay.js';
 
 /** What a training run in the worker ends with. */
@@ -63,8 +61,17 @@ export class TrainingWorker {
   private worker: Worker | undefined;
   private requests = 0;
   private readonly pending = new Map<number, Pending>();
-  private readonly watches = new Map<number, () => void>();
-  private readonly peerWatches = new Map<number, () => void>();
+  /** The running session's ports, served to the worker. */
+  private readonly ports = servePorts(
+    (name) => {
+      for (const pending of this.pending.values()) {
+        const port = name === 'federation' ? pending.federation : pending.peers;
+        if (port) return port;
+      }
+      return undefined;
+    },
+    (reply) => this.worker?.postMessage(reply),
+  );
   private readonly rtc = new RtcRelay((message, transfer = []) => this.worker?.postMessage(message, transfer));
   private releaseTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -129,9 +136,7 @@ export class TrainingWorker {
     clearTimeout(this.releaseTimer);
     this.worker?.terminate();
     this.worker = undefined;
-    for (const unwatch of [...this.watches.values(), ...this.peerWatches.values()]) unwatch();
-    this.watches.clear();
-    this.peerWatches.clear();
+    this.ports.closeAll();
     this.rtc.closeAll();
     const error = Object.assign(new Error('the training worker was stopped'), { name: 'AbortError' });
     for (const pending of this.pending.values()) pending.reject(error);
@@ -164,9 +169,7 @@ export class TrainingWorker {
   }
 
   private handleMessage(message: WorkerResponse): void {
-    if (message.type.startsWith('federation-')) return void this.serveFederation(message);
-    if (message.type.startsWith('peers-')) return void this.servePeers(message);
-    if (this.rtc.handle(message)) return;
+    if (this.ports.handle(message) || this.rtc.handle(message)) return;
     const { id } = message as { id: number };
     const pending = this.pending.get(id);
     if (!pending) return;
@@ -174,89 +177,5 @@ export class TrainingWorker {
     this.pending.delete(id);
     if (message.type === 'failed') pending.reject(deserializeError(message.error));
     else pending.resolve(message);
-  }
-
-  /** The federation port of the running collaborative session, if any. */
-  private get federation(): FederationApi | undefined {
-    for (const pending of this.pending.values()) if (pending.federation) return pending.federation;
-    return undefined;
-  }
-
-  /** The signalling port of the running decentralized session, if any. */
-  private get peers(): SignallingApi | undefined {
-    for (const pending of this.pending.values()) if (pending.peers) return pending.peers;
-    return undefined;
-  }
-
-  private async servePeers(message: WorkerResponse): Promise<void> {
-    const api = this.peers;
-    const post = (reply: WorkerRequest) => this.worker?.postMessage(reply);
-    const stats = () => ({ ...(api?.stats ?? { bytesSent: 0, bytesReceived: 0 }) });
-    switch (message.type) {
-      case 'peers-call': {
-        try {
-          if (!api) throw new Error('no decentralized session is running');
-          const method = api[message.method as PeersMethod] as (...args: unknown[]) => Promise<unknown>;
-          const value = await method.apply(api, message.args);
-          post({ type: 'peers-result', id: message.id, ok: true, value, stats: stats() });
-        } catch (error) {
-          post({ type: 'peers-result', id: message.id, ok: false, error: serializeError(error), stats: stats() });
-        }
-        return;
-      }
-      case 'peers-watch': {
-        if (!api) return;
-        const { watchId } = message;
-        const unwatch = api.watch(
-          message.token,
-          (event: PeerServerEvent) => post({ type: 'peers-event', watchId, event }),
-          (error: Error) => post({ type: 'peers-watch-error', watchId, error: serializeError(error) }),
-        );
-        this.peerWatches.set(watchId, unwatch);
-        return;
-      }
-      case 'peers-unwatch':
-        this.peerWatches.get(message.watchId)?.();
-        this.peerWatches.delete(message.watchId);
-        return;
-      case 'peers-close':
-        return;
-    }
-  }
-
-  private async serveFederation(message: WorkerResponse): Promise<void> {
-    const api = this.federation;
-    const post = (reply: WorkerRequest) => this.worker?.postMessage(reply);
-    switch (message.type) {
-      case 'federation-call': {
-        try {
-          if (!api) throw new Error('no collaborative session is running');
-          const method = api[message.method as FederationMethod] as (...args: unknown[]) => Promise<unknown>;
-          const value = await method.apply(api, message.args);
-          post({ type: 'federation-result', id: message.id, ok: true, value });
-        } catch (error) {
-          post({ type: 'federation-result', id: message.id, ok: false, error: serializeError(error) });
-        }
-        return;
-      }
-      case 'federation-watch': {
-        if (!api) return;
-        const { watchId } = message;
-        const unwatch = api.watchRounds(
-          message.taskId,
-          message.token,
-          (state: RoundState) => post({ type: 'federation-state', watchId, state }),
-          (error: Error) => post({ type: 'federation-watch-error', watchId, error: serializeError(error) }),
-        );
-        this.watches.set(watchId, unwatch);
-        return;
-      }
-      case 'federation-unwatch':
-        this.watches.get(message.watchId)?.();
-        this.watches.delete(message.watchId);
-        return;
-      case 'federation-close':
-        return;
-    }
   }
 }
