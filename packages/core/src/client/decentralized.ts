@@ -12,38 +12,16 @@ import type { EpochMetrics, SessionStats, TrainingEvent } from '../training/even
 import { Trainer } from '../training/index.js';
 import { decodeWeights, encodeWeights, WeightsFormatError } from '../weights/codec.js';
 import { describeShapeMismatch, type FlatWeights } from '../weights/flat.js';
-import { finiteMetrics, participantData, streamSession, trainLocalRound, wakeAll } from './round-training.js';
+import { finiteMetrics, participantData, streamSession, trainLocalRound, wakeAll, type ParticipantOptions } from './round-training.js';
 import { sleep, throwIfStopped } from './session.js';
 
 /** Options of a {@link DecentralizedClient}. */
-export interface DecentralizedClientOptions {
-  /** The signalling server, through the {@link SignallingApi} port (`createSignallingApi(url)` from `@disco/api/client`). */
-  api: SignallingApi;
-  taskId: string;
-  /** This participant's labelled data (it never leaves the device), or a function that loads it once the task is known. */
-  dataset: Dataset | ((task: Task) => Dataset | Promise<Dataset>);
-  /** A token kept from an earlier session, to rejoin as the same participant. */
-  token?: string;
-  /** Stop after this many rounds (default: the task's `training.rounds`). */
-  rounds?: number;
-  /** Held-out data, or the fraction of `dataset` to hold out (default: the task's `validationSplit`). */
-  validation?: Dataset | number;
-  /** A model to train instead of the task's built-in architecture. */
-  model?: tf.LayersModel;
+export interface DecentralizedClientOptions extends ParticipantOptions<SignallingApi> {
   /** Node only: the WebRTC implementation (`nodeWrtc()` from `@disco/core/node`). */
   wrtc?: WrtcImplementation;
   /** Time allowed to one connection attempt to a peer (default 5 s), and the attempts (default 3). */
   connectTimeoutMs?: number;
   connectAttempts?: number;
-  /** Heartbeat period (default: what the server asks for). */
-  heartbeatIntervalMs?: number;
-  /** While waiting for a round to start, ask the server again this often in case the subscription is silent (default 2 s). */
-  pollIntervalMs?: number;
-  /** Leave the task when the session ends (default true). */
-  leaveWhenDone?: boolean;
-  signal?: AbortSignal;
-  /** Called with every event, before the stream yields it. */
-  onEvent?: (event: TrainingEvent) => void;
 }
 
 /** What the session ends with, besides the `done` event. */

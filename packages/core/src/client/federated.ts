@@ -10,30 +10,11 @@ import { describeShapeMismatch, subtract, type FlatWeights } from '../weights/fl
 import { DiscoApiError, type ApiErrorCode } from './api-errors.js';
 import type { FederationApi, RoundState } from './federation-api.js';
 import { absentClasses, lookahead, maskClasses, outputBiasOffset, unmaskClasses } from './non-iid.js';
-import { finiteMetrics, participantData, streamSession, trainLocalRound, wakeAll } from './round-training.js';
+import { finiteMetrics, participantData, streamSession, trainLocalRound, wakeAll, type ParticipantOptions } from './round-training.js';
 import { backoffDelay, SessionStopped, sleep, throwIfStopped, type BackoffOptions } from './session.js';
 
 /** Options of a {@link FederatedClient}. */
-export interface FederatedClientOptions {
-  /** The server, through the {@link FederationApi} port (e.g. `createFederationApi(url)` from `@disco/api/client`). */
-  api: FederationApi;
-  taskId: string;
-  /**
-   * This participant's labelled data (it never leaves the client), or a function that loads it once the
-   * server has said what the task is (e.g. to check a CSV against the server's task).
-   */
-  dataset: Dataset | ((task: Task) => Dataset | Promise<Dataset>);
-  /** A token kept from an earlier session, to rejoin as the same participant. */
-  token?: string;
-  /** Stop once the global model reaches this version (default: the task's `training.rounds`). */
-  rounds?: number;
-  /**
-   * Held-out data for the validation metrics, or the fraction of `dataset` to hold out (default: the
-   * task's `training.validationSplit`, split with the task's seed).
-   */
-  validation?: Dataset | number;
-  /** A model to train instead of the task's built-in architecture (it must match the server's weights). */
-  model?: tf.LayersModel;
+export interface FederatedClientOptions extends ParticipantOptions<FederationApi> {
   /**
    * Label skew: classes absent from this participant's data get no probability during its local training, so
    * that its update does not teach the model to never predict them (restricted softmax; see
@@ -46,18 +27,8 @@ export interface FederatedClientOptions {
    * participants hold different data. Default 0: plain FedAvg. Participants of a task should agree on it.
    */
   momentum?: number;
-  /** Heartbeat period (default: what the server asks for on join, else 5 s). */
-  heartbeatIntervalMs?: number;
-  /** While waiting for a round to close, poll with a heartbeat this often in case the subscription is silent (default 2 s). */
-  pollIntervalMs?: number;
   /** Reconnection back-off. */
   backoff?: BackoffOptions;
-  /** Leave the task when the session ends (default true). */
-  leaveWhenDone?: boolean;
-  /** Stops the session, like {@link FederatedClient.stop}. */
-  signal?: AbortSignal;
-  /** Called with every event, before the stream yields it. */
-  onEvent?: (event: TrainingEvent) => void;
 }
 
 /** What the session ends with, besides the `done` event. */

@@ -13,6 +13,39 @@ import { EventChannel } from '../util/event-channel.js';
 import { holdOut } from './local.js';
 import { SessionStopped, throwIfStopped } from './session.js';
 
+/** What every collaborative participant is given: the port, the task, its data and how long to train. */
+export interface ParticipantOptions<Api> {
+  /** The server, through its port (`createFederationApi(url)` or `createSignallingApi(url)` from `@disco/client`). */
+  api: Api;
+  taskId: string;
+  /**
+   * This participant's labelled data (it never leaves the device), or a function that loads it once the
+   * server has said what the task is (e.g. to check a CSV against the server's task).
+   */
+  dataset: Dataset | ((task: Task) => Dataset | Promise<Dataset>);
+  /** A token kept from an earlier session, to rejoin as the same participant. */
+  token?: string;
+  /** Stop after this many rounds (federated: once the global model reaches this version); default: the task's `training.rounds`. */
+  rounds?: number;
+  /**
+   * Held-out data for the validation metrics, or the fraction of `dataset` to hold out (default: the
+   * task's `training.validationSplit`, split with the task's seed).
+   */
+  validation?: Dataset | number;
+  /** A model to train instead of the task's built-in architecture (it must match the task's weights). */
+  model?: tf.LayersModel;
+  /** Heartbeat period (default: what the server asks for on join, else 5 s). */
+  heartbeatIntervalMs?: number;
+  /** While waiting for the next round, ask the server again this often in case the subscription is silent (default 2 s). */
+  pollIntervalMs?: number;
+  /** Leave the task when the session ends (default true). */
+  leaveWhenDone?: boolean;
+  /** Stops the session, like the client's `stop()`. */
+  signal?: AbortSignal;
+  /** Called with every event, before the stream yields it. */
+  onEvent?: (event: TrainingEvent) => void;
+}
+
 /** What {@link streamSession} needs from a client. */
 export interface SessionHooks<R> {
   /** Starts the session's work; every event goes through `emit` (keep it to emit from callbacks). */
