@@ -83,7 +83,7 @@ describe('<disco-task>', () => {
     document.body.append(el);
     expect((await event).detail).to.deep.equal({ code: 'not-found', message: 'task "nope" does not exist' });
     await el.updateComplete;
-    expect(el.shadowRoot!.querySelector('[role="alert"]')!.textContent).to.contain('No task "nope" on this server.');
+    expect(el.shadowRoot!.querySelector('[role="alert"]')!.textContent).to.contain('task "nope" does not exist');
     el.remove();
   });
 
