@@ -41,6 +41,22 @@ const browser = await chromium.launch({
 });
 // One context for all pages: they share the HTTP cache (and the code cache); each story has its own IndexedDB database.
 const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+// What the preview's channel says went wrong: a play function that threw, errors while it played, a story
+// that threw while rendering (none of which ends the render phase other than `finished`).
+const storyEvents = { playFunctionThrewException: 'play function threw', unhandledErrorsWhilePlaying: 'errors while playing', storyThrewException: 'story threw', storyErrored: 'story errored', storyMissing: 'story missing' };
+await context.addInitScript((events) => {
+  const problems = (window.__storyProblems = []);
+  const text = (detail) => [detail].flat().map((d) => (typeof d === 'string' ? d : `${d?.message ?? d?.title ?? ''} ${d?.description ?? ''}`.trim() || JSON.stringify(d))).join('; ');
+  let channel;
+  Object.defineProperty(window, '__STORYBOOK_ADDONS_CHANNEL__', {
+    configurable: true,
+    get: () => channel,
+    set: (value) => {
+      channel = value;
+      for (const [event, label] of Object.entries(events)) value.on(event, (detail) => problems.push(`${label}: ${text(detail).slice(0, 500)}`));
+    },
+  });
+}, storyEvents);
 if (values.screenshots) mkdirSync(values.screenshots, { recursive: true });
 let failures = 0;
 
@@ -53,11 +69,13 @@ async function check(story) {
   const started = Date.now();
   const live = isLive(story) ? `&disco-server=${encodeURIComponent(discoServer)}` : '';
   await page.goto(`${origin}/iframe.html?id=${story.id}&viewMode=story${live}`);
-  // The preview's render phase: `finished` once the play function is done, `errored` when it threw.
+  // The preview's render phase ends `finished` once the play function is done, also when it threw (Storybook
+  // 10 only logs a play function's exception, and announces it on its channel: see `storyEvents` above).
   const phase = await page
-    .waitForFunction(() => ['finished', 'errored', 'aborted'].includes(window.__STORYBOOK_PREVIEW__?.currentRender?.phase) && window.__STORYBOOK_PREVIEW__.currentRender.phase, null, { timeout: 60_000 })
+    .waitForFunction(() => ['finished', 'aborted'].includes(window.__STORYBOOK_PREVIEW__?.currentRender?.phase) && window.__STORYBOOK_PREVIEW__.currentRender.phase, null, { timeout: 60_000 })
     .then((handle) => handle.jsonValue())
     .catch(() => 'timed out');
+  problems.push(...(await page.evaluate(() => window.__storyProblems ?? [])));
   if (phase !== 'finished') problems.push(`story ${phase}: ${await page.locator('#error-message, #error-stack').allTextContents().then((t) => t.join(' ').slice(0, 500))}`);
   if (values.screenshots) await page.screenshot({ path: path.join(values.screenshots, `${story.id}.png`), fullPage: true });
   console.log(`${problems.length ? '✖' : '✔'} ${story.id} (${Date.now() - started} ms)${problems.map((p) => `\n    ${p}`).join('')}`);
