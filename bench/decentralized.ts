@@ -9,13 +9,13 @@ import {
   DecentralizedClient,
   FederatedClient,
   initBackend,
-  LocalSignalling,
   PeerNetwork,
   shardDataset,
   titanic,
   type Dataset,
   type Task,
 } from '@disco/core';
+import { LocalSignalling } from '@disco/core/testing';
 import { loadBuiltinDataset, nodeWrtc } from '@disco/core/node';
 import { createFederationApi, createSignallingApi } from '@disco/client';
 import { simulationTask } from '../packages/api/src/cli/simulation.js';

@@ -5,7 +5,6 @@ export { PeerConnection, PeerConnectionError } from './peer-connection.js';
 export type { PeerConnectionOptions, PeerConnectionEvents, PeerConnectionState } from './peer-connection.js';
 export { PeerNetwork } from './peer-network.js';
 export type { PeerNetworkOptions, PeerNetworkEvents, ConnectResult } from './peer-network.js';
-export { LocalSignalling } from './local-signalling.js';
 export { encodeFrames, Reassembler, FramingError, goodbyeFrame, isGoodbye, MAX_FRAME_BYTES, FRAME_HEADER_BYTES } from './framing.js';
 export { Emitter } from './emitter.js';
 export { peerGroups, ALL_TO_ALL_MAX, type PeerGroups, type TopologyName } from './topology.js';

@@ -1,6 +1,6 @@
 import { expect } from '@open-wc/testing';
 import { crc32 } from '../weights/crc32.js';
-import { LocalSignalling } from './local-signalling.js';
+import { LocalSignalling } from '../testing/local-signalling.js';
 
 it('two peers in one page exchange a 5 MB message over a real data channel, intact', async () => {
   const signalling = new LocalSignalling();

@@ -1,6 +1,6 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { LocalSignalling } from '../local-signalling.js';
+import { LocalSignalling } from '../../testing/local-signalling.js';
 import { nodeWrtc } from './wrtc.js';
 import { crc32 } from '../../weights/crc32.js';
 import { decodeWeights, encodeWeights } from '../../weights/codec.js';

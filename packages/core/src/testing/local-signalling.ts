@@ -1,5 +1,5 @@
-import { PeerNetwork, type PeerNetworkOptions } from './peer-network.js';
-import type { PeerSignal } from './types.js';
+import { PeerNetwork, type PeerNetworkOptions } from '../peer/peer-network.js';
+import type { PeerSignal } from '../peer/types.js';
 
 /**
  * An in-memory signalling relay: every network created here reaches the others directly. For tests and
