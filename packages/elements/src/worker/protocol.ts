@@ -114,20 +114,17 @@ export interface SerializedError {
   issues?: unknown[];
 }
 
-/** Any thrown value → a {@link SerializedError}. */
+/** Any thrown value → a {@link SerializedError} (a `DiscoApiError` keeps its code, status and issues). */
 export function serializeError(error: unknown): SerializedError {
-  if (error instanceof Error) {
-    const { code, issues, status, data } = error as Error & { code?: unknown; issues?: unknown; status?: unknown; data?: { httpStatus?: unknown } };
-    const httpStatus = typeof status === 'number' ? status : data?.httpStatus;
-    return {
-      name: error.name,
-      message: error.message,
-      ...(typeof code === 'string' && { code }),
-      ...(typeof httpStatus === 'number' && { status: httpStatus }),
-      ...(Array.isArray(issues) && { issues: structuredClone(issues) as unknown[] }),
-    };
-  }
-  return { name: 'Error', message: String(error) };
+  if (!(error instanceof Error)) return { name: 'Error', message: String(error) };
+  const { code, issues, status } = error as Error & { code?: unknown; issues?: unknown; status?: unknown };
+  return {
+    name: error.name,
+    message: error.message,
+    ...(typeof code === 'string' && { code }),
+    ...(typeof status === 'number' && { status }),
+    ...(Array.isArray(issues) && { issues: structuredClone(issues) as unknown[] }),
+  };
 }
 
 /** A {@link SerializedError} → the API's `DiscoApiError` again when it was one, else an `Error` with its `name`, `code` and `issues`. */
