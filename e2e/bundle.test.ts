@@ -6,6 +6,7 @@ import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
+import { holdOut, parseTabular, titanic, womenSurviveAccuracy } from '@disco/core';
 import type { RunningServer } from '@disco/api';
 import type {} from '@disco/elements'; // types the elements' tags and disco-* events inside page functions
 import { currentKit, launchChromium, root, scratchDir, startPortal } from './support/portal.js';
@@ -75,7 +76,11 @@ test('<disco-train> trains in its worker with the wasm binaries next to the bund
     return ended;
   }, csv);
 
-  assert.ok((detail as { metrics: { accuracy: number } }).metrics.accuracy > 0.7, JSON.stringify(detail));
+  // The element holds out the task's validation split of the file (20 %, seed 42): on all 1,309 passengers, the seeded
+  // test split that the other Titanic tests score, where the women-survive rule scores 0.813. Two epochs beat both.
+  const rule = womenSurviveAccuracy(holdOut(parseTabular(csv, titanic), titanic.training.validationSplit, titanic.training.seed).validation!);
+  const { accuracy } = (detail as { metrics: { accuracy: number } }).metrics;
+  assert.ok(accuracy >= 0.8 && accuracy > rule, `accuracy ${accuracy}, women-survive rule ${rule}: ${JSON.stringify(detail)}`);
   assert.ok(fetched.includes('/vendor/disco/1.0/disco-training.worker.js'), fetched.join('\n'));
   assert.ok(fetched.some((p) => /^\/vendor\/disco\/1\.0\/tfjs-backend-wasm(-simd)?\.wasm$/.test(p)), fetched.join('\n'));
   await page.close();
