@@ -96,11 +96,14 @@ describe('disco train --scheme local / disco evaluate', () => {
     assert.equal(
       run.stderr,
       [
-        `disco: ${file} is not a valid task (4 problems):`,
+        `disco: ${file} is not a valid task (6 problems):`,
         '  - id: must be 2-63 lowercase letters, digits or dashes, starting with a letter or digit',
         '  - title: Too small: expected string to have >=1 characters',
         '  - description: Invalid input: expected string, received undefined',
         '  - training.batchSize: Too small: expected number to be >=1',
+        // The checks across fields are reported too, though fields are missing.
+        '  - tabular: required when dataType is "tabular"',
+        '  - model.architecture: "mnist-cnn" is built for image data, not tabular',
         '',
       ].join('\n'),
     );

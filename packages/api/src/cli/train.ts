@@ -104,7 +104,7 @@ export async function trainCommand(argv: string[], io: CliIo): Promise<number> {
       });
       return await withStopSignals(
         () => client.stop(),
-        () => report(client.run(), reporter, out ? () => saveModelToDir(client.model!, out) : undefined, out),
+        () => report(client.run(), reporter, out ? () => saveModelToDir(client.model!, out) : undefined, out, () => ({ modelVersion: client.modelVersion })),
       );
     } finally {
       api.close();
@@ -124,6 +124,8 @@ export async function report(
   reporter: Reporter,
   save: (() => Promise<void>) | undefined,
   out: string | undefined,
+  /** Fields the command adds to the done line (federated: the global model version reached). */
+  extra: () => Record<string, unknown> = () => ({}),
 ): Promise<number> {
   let done: DoneEvent | undefined;
   for await (const event of session) {
@@ -132,10 +134,10 @@ export async function report(
   }
   if (!done) throw new Error('the session ended without its done event');
   if (done.stopped) {
-    reporter.event(doneLine(done));
+    reporter.event(doneLine(done, extra()));
     return 130;
   }
   if (save) await save();
-  reporter.event(doneLine(done, save && out ? { out } : {}));
+  reporter.event(doneLine(done, { ...extra(), ...(save && out && { out }) }));
   return 0;
 }
