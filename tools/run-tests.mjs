@@ -20,6 +20,8 @@ if (!existsSync(chrome)) {
 const SUITE_TIMEOUT_MS = Number(process.env.DISCO_SUITE_TIMEOUT_MS ?? 15 * 60_000);
 const scratch = mkdtempSync(path.join(tmpdir(), 'disco-tests-'));
 const suites = [
+  // ESLint, type-aware (eslint.config.js): one check, passed or failed, its problems printed above.
+  { name: 'lint', cwd: '.', cmd: ['npx', 'eslint', '--max-warnings', '0', '.'], kind: 'check' },
   { name: 'core (node)', cwd: 'packages/core', cmd: ['node', '../../tools/node-test.mjs', 'src'], kind: 'node' },
   { name: 'api (node)', cwd: 'packages/api', cmd: ['node', '../../tools/node-test.mjs', 'src', 'test'], kind: 'node' },
   { name: 'core (chromium)', cwd: 'packages/core', cmd: ['npx', 'web-test-runner'], kind: 'wtr' },
@@ -39,7 +41,9 @@ for (const suite of suites) {
   let p = 0;
   let f = 0;
   let s = 0;
-  if (suite.kind === 'node') {
+  if (suite.kind === 'check') {
+    if (result.status === 0) p = 1;
+  } else if (suite.kind === 'node') {
     // node:test's spec reporter closes with "ℹ pass N", "ℹ fail N", "ℹ skipped N".
     p = Number(/ℹ pass (\d+)/.exec(result.stdout)?.[1] ?? 0);
     f = Number(/ℹ fail (\d+)/.exec(result.stdout)?.[1] ?? 0);
@@ -78,7 +82,9 @@ function run(suite, countsFile) {
       console.error(`\n${suite.name}: still running after ${SUITE_TIMEOUT_MS / 60000} minutes; stopped`);
       try {
         process.kill(-child.pid, 'SIGKILL');
-      } catch {}
+      } catch {
+        // it ended meanwhile
+      }
     }, SUITE_TIMEOUT_MS);
     child.on('close', (status) => {
       clearTimeout(timer);
