@@ -13,3 +13,4 @@ export * from './client/index.js';
 export * from './training/index.js';
 export * from './evaluation/index.js';
 export * from './peer/index.js';
+export * from './privacy/index.js';

@@ -1,0 +1,17 @@
+// Differential privacy building blocks for client-level DP-FedAvg (docs/decisions/0011-differential-privacy.md):
+// clipping, Gaussian noise (central or split among clients) and a Rényi-DP accountant. Not wired into rounds yet.
+export { clipToNorm, type ClipResult } from './clipping.js';
+export { cryptoRandom, gaussian, gaussianNoiseStd, splitNoiseStd, survivingNoiseMultiplier, addGaussianNoise } from './noise.js';
+export { subsampledGaussianRdp, logErfc } from './rdp.js';
+export {
+  Accountant,
+  computeEpsilon,
+  rdpToEpsilon,
+  DEFAULT_ORDERS,
+  type AccountantState,
+  type EpsilonQuery,
+  type MechanismSteps,
+  type PrivacyBudget,
+  type PrivacySpent,
+  type RdpConversion,
+} from './accountant.js';
