@@ -6,7 +6,7 @@
  * Conversions (`conversion` option):
  * - `'classic'` (the default): ε = RDP(α) + log(1/δ)/(α − 1) (Mironov 2017, Proposition 3). The figure the
  *   literature usually quotes (TensorFlow Privacy's published example: ε ≈ 3.01).
- * - `'balle2020'`: ε = RDP(α) + log((α − 1)/α) − (log δ + log α)/(α − 1) (Balle et al. 2020, Theorem 21),
+ * - `'balle2020'`: ε = RDP(α) + log((α − 1)/α) − (log δ + log α)/(α − 1) (Balle et al. 2020),
  *   always at least as tight (≈ 2.60 for the same example).
  */
 import { subsampledGaussianRdp } from './rdp.js';
