@@ -58,7 +58,7 @@ export function startDisco(args: string[]): DiscoProcess {
   let stderr = '';
   let pending = '';
   let ended = false;
-  child.stdout!.on('data', (chunk: Buffer) => {
+  child.stdout.on('data', (chunk: Buffer) => {
     pending += chunk.toString();
     const parts = pending.split('\n');
     pending = parts.pop() ?? '';
@@ -68,7 +68,7 @@ export function startDisco(args: string[]): DiscoProcess {
     }
     for (const check of [...watchers]) check();
   });
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<number | null>((resolve) =>
     child.on('close', (code) => {
       ended = true;

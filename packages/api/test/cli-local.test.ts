@@ -40,9 +40,9 @@ describe('disco train --scheme local / disco evaluate', () => {
     trainAccuracy = done.accuracy;
     assert.ok(done.loss > 0 && done.loss < 1);
     assert.equal(done.out, modelDir);
-    const modelJson = JSON.parse(readFileSync(path.join(modelDir, 'model.json'), 'utf8'));
+    const modelJson = JSON.parse(readFileSync(path.join(modelDir, 'model.json'), 'utf8')) as { format?: string; weightsManifest: { paths: string[]; weights: { name: string }[] }[] };
     assert.equal(modelJson.format, 'layers-model');
-    assert.deepEqual(modelJson.weightsManifest[0].paths.map((p: string) => path.basename(p)), ['weights.bin']);
+    assert.deepEqual(modelJson.weightsManifest[0].paths.map((p) => path.basename(p)), ['weights.bin']);
     assert.ok(existsSync(path.join(modelDir, 'weights.bin')));
   });
 

@@ -20,7 +20,7 @@ test('version 0 of a built-in task is its seeded model, downloadable as codec we
 
   const jsonResponse = await fetch(`${server.url}/v1/tasks/titanic/models/latest/model.json`);
   assert.equal(jsonResponse.headers.get('x-disco-model-version'), '0');
-  const modelJson = await jsonResponse.json();
+  const modelJson: unknown = await jsonResponse.json();
   const weightsBin = new Uint8Array(await (await fetch(`${server.url}/v1/tasks/titanic/models/latest/weights.bin`)).arrayBuffer());
   assert.equal(weightsBin.byteLength, expected.values.length * 4);
   const loaded = await modelFromArtifacts(modelJson, weightsBin, { task: titanic });

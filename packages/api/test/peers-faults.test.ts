@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { maxDifference, peerProcess, titanicServer, type PeerEvent, type PeerRun } from './peers-helpers.js';
+import { maxDifference, peerProcess, titanicServer, type PeerRun } from './peers-helpers.js';
 
 const result = (run: PeerRun) => run.events.find((e) => e.type === 'result') as unknown as { accuracy: number; weights: number[] };
 
@@ -18,7 +18,7 @@ test('a peer killed mid-round: the others finish the round within its deadline, 
     assert.deepEqual(rounds.map((e) => [e.round, e.participants]), [[1, 4], [2, 3]], `peer ${i}`);
     // Round 2 began (first epoch of any peer) at most the deadline before this peer aggregated it.
     const began = Math.min(...runs.flatMap((r) => r.events.filter((e) => e.type === 'epoch' && e.round === 2).map((e) => e.t)));
-    const ended = (rounds[1] as PeerEvent).t;
+    const ended = (rounds[1]).t;
     assert.ok(ended - began <= deadlineMs + 1_000, `peer ${i} closed round 2 ${ended - began} ms after it began`);
   }
   // The three survivors aggregated the same three models.

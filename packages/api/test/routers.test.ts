@@ -92,7 +92,7 @@ test('an invalid task is refused with every issue at once, and nothing is stored
     'tabular: required when dataType is "tabular"',
     'model.architecture: "mnist-cnn" is built for image data, not tabular',
   ]);
-  assert.equal(error.message, `Invalid task:\n${error.issues!.map((i) => `  - ${i}`).join('\n')}`);
+  assert.equal(error.message, `Invalid task:\n${error.issues.map((i) => `  - ${i}`).join('\n')}`);
   assert.deepEqual(tableCounts(app), before);
 });
 
@@ -272,6 +272,7 @@ test('onRound yields the current state first', async (t) => {
   await joining;
   controller.abort();
 
-  assert.equal(first.value?.participants, 0);
-  assert.equal(second.value?.participants, 1);
+  assert.ok(!first.done && !second.done);
+  assert.equal(first.value.participants, 0);
+  assert.equal(second.value.participants, 1);
 });

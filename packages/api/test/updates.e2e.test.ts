@@ -138,7 +138,7 @@ test('weight downloads: unknown version and unknown task are 404 with a message,
   const { server } = await setup(t);
   const get = async (path: string, init?: RequestInit) => {
     const response = await fetch(`${server.url}${path}`, init);
-    return { status: response.status, body: await response.json() };
+    return { status: response.status, body: (await response.json()) as unknown };
   };
 
   assert.deepEqual(await get('/v1/tasks/test-task/models/7/weights'), {
@@ -163,7 +163,7 @@ test('malformed requests never crash the server', async (t) => {
     new Promise<string>((resolve) => {
       const socket = net.connect(server.port, '127.0.0.1', () => socket.end(text));
       let data = '';
-      socket.on('data', (d: Buffer) => (data += d));
+      socket.on('data', (d: Buffer) => (data += d.toString()));
       socket.on('close', () => resolve(data));
       socket.on('error', () => resolve(data));
     });

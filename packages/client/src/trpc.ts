@@ -93,7 +93,7 @@ export function createDiscoClient(url: string, options: DiscoClientOptions = {})
       }),
     ],
   });
-  sockets.set(client, () => wsClient?.close());
+  sockets.set(client, () => void wsClient?.close());
   return client;
 }
 

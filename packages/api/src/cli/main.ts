@@ -37,7 +37,8 @@ const commands: Record<string, () => Promise<Command>> = {
 export async function runCli(argv: string[], io: CliIo = processIo): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    (name === undefined ? io.err : io.out)(usage);
+    if (name === undefined) io.err(usage);
+    else io.out(usage);
     return name === undefined ? 2 : 0;
   }
   if (name === '--version') {

@@ -96,18 +96,18 @@ export function describeEvent(event: CliEvent): string | null {
   const round = typeof e.round === 'number' ? `round ${e.round} · ` : '';
   switch (event.type) {
     case 'batch':
-      return `${prefix}${round}epoch ${e.epoch} batch ${e.batch}/${e.batches}${metrics(e)}`;
+      return `${prefix}${round}epoch ${String(e.epoch)} batch ${String(e.batch)}/${String(e.batches)}${metrics(e)}`;
     case 'epoch':
-      return `${prefix}${round}epoch ${e.epoch}/${e.epochs}${metrics(e)}`;
+      return `${prefix}${round}epoch ${String(e.epoch)}/${String(e.epochs)}${metrics(e)}`;
     case 'round': {
       const m = (e.metrics ?? {}) as Record<string, unknown>;
       const extra = typeof e.testAccuracy === 'number' ? ` · test accuracy ${fmt(e.testAccuracy)}` : '';
-      return `${prefix}round ${e.round}/${e.rounds} closed · model v${e.modelVersion} · ${e.participants} participants${metrics(m)}${extra}`;
+      return `${prefix}round ${String(e.round)}/${String(e.rounds)} closed · model v${String(e.modelVersion)} · ${String(e.participants)} participants${metrics(m)}${extra}`;
     }
     case 'participants':
-      return `${prefix}${round}participants: ${e.count}`;
+      return `${prefix}${round}participants: ${String(e.count)}`;
     case 'log':
-      return `${prefix}${e.message}`;
+      return `${prefix}${String(e.message)}`;
     case 'done': {
       const { type: _type, ...rest } = e;
       const parts = Object.entries(rest)
@@ -116,7 +116,7 @@ export function describeEvent(event: CliEvent): string | null {
       return `${prefix}done${parts.length ? ` · ${parts.join(' · ')}` : ''}`;
     }
     case 'error':
-      return `${prefix}error: ${e.message}`;
+      return `${prefix}error: ${String(e.message)}`;
     default:
       return null;
   }

@@ -6,7 +6,6 @@ import {
   shardDataset,
   type Dataset,
   type FederationApi,
-  type Task,
   type TrainingEvent,
 } from '@disco/core';
 import { loadBuiltinDataset, saveModelToDir } from '@disco/core/node';

@@ -59,7 +59,7 @@ export const federationRouter = router({
    */
   onRound: publicProcedure
     .input(z.object({ taskId: z.string().min(1).max(64), token: z.string().optional() }))
-    .subscription(async ({ ctx, input, signal }): Promise<AsyncGenerator<RoundState>> => {
+    .subscription(({ ctx, input, signal }): AsyncGenerator<RoundState> => {
       // Checked here, before the stream starts, so that a refusal is a proper error (code and message).
       loadTask(ctx.deps.db, input.taskId);
       if (input.token) authenticate(ctx.deps.db, input.token, input.taskId);

@@ -73,7 +73,7 @@ export const peersRouter = router({
   /** Signals addressed to this participant, and its view of the latest round at every change. */
   onEvent: publicProcedure
     .input(z.object({ token: z.string().min(1).max(200) }))
-    .subscription(async ({ ctx, input, signal }): Promise<AsyncGenerator<PeerServerEvent>> => {
+    .subscription(({ ctx, input, signal }): AsyncGenerator<PeerServerEvent> => {
       // Checked before the stream starts, so that a refusal is a proper error.
       const participant = authenticate(ctx.deps.db, input.token);
       requireDecentralized(ctx.deps.db, participant.taskId);

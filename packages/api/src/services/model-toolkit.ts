@@ -90,7 +90,7 @@ export function parseUploadedModel(
   const json = modelJson as Record<string, unknown>;
   if (typeof json.modelTopology !== 'object' || json.modelTopology === null)
     errors.push('model.json: modelTopology is missing (only TF.js layers models are supported)');
-  if (json.format !== undefined && json.format !== 'layers-model') errors.push(`model.json: format is "${String(json.format)}", expected "layers-model"`);
+  if (json.format !== undefined && json.format !== 'layers-model') errors.push(`model.json: format is ${JSON.stringify(json.format)}, expected "layers-model"`);
   const manifest = json.weightsManifest;
   const shapes: WeightShape[] = [];
   if (!Array.isArray(manifest) || manifest.length === 0) errors.push('model.json: weightsManifest is missing or empty');

@@ -65,7 +65,7 @@ export function getEncodedVersion(db: Db, taskId: string, version?: number): { v
       latest ? `model version ${version} of task "${taskId}" does not exist (latest is ${latest.version})` : `task "${taskId}" has no model`,
     );
   }
-  const buffer = row.weights as Buffer;
+  const buffer = row.weights;
   return { version: row.version, bytes: new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength) };
 }
 

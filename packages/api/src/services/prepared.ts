@@ -15,7 +15,7 @@ function connectionKey(db: Db): object {
 export function prepared<T>(db: Db, name: string, build: (db: Db) => T): T {
   const key = connectionKey(db);
   let byName = statements.get(key);
-  if (!byName) statements.set(key, (byName = new Map()));
+  if (!byName) statements.set(key, (byName = new Map<string, unknown>()));
   let statement = byName.get(name) as T | undefined;
   if (statement === undefined) byName.set(name, (statement = build(db)));
   return statement;

@@ -33,7 +33,10 @@ export function krum(updates: readonly Float32Array[], f: number): Float32Array 
   for (let a = 0; a < n; a++) {
     const others = Array.from(distances[a]).filter((_, b) => b !== a).sort((x, y) => x - y);
     const score = others.slice(0, neighbours).reduce((s, d) => s + d, 0);
-    if (score < bestScore) (bestScore = score), (best = a);
+    if (score < bestScore) {
+      bestScore = score;
+      best = a;
+    }
   }
   return Float32Array.from(updates[best]);
 }

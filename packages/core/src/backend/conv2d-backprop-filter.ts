@@ -63,5 +63,5 @@ function backpropFilterKernel({ inputs, attrs }: { inputs: tf.NamedTensorInfoMap
  */
 export function registerConv2dBackpropFilter(backendName = 'wasm'): void {
   if (tf.getKernel('Conv2DBackpropFilter', backendName)) return;
-  tf.registerKernel({ kernelName: 'Conv2DBackpropFilter', backendName, kernelFunc: backpropFilterKernel as tf.KernelFunc });
+  tf.registerKernel({ kernelName: 'Conv2DBackpropFilter', backendName, kernelFunc: backpropFilterKernel });
 }

@@ -79,9 +79,9 @@ test('initBackend selects wasm by default and the requested backend when asked',
 
 test('the input gradient runs as a forward conv at stride 1 and leaves other strides to the native kernel', async () => {
   await initBackend();
-  const dy = tf.zeros([1, 10, 10, 4]) as tf.Tensor4D;
-  const filter = tf.zeros([3, 3, 2, 4]) as tf.Tensor4D;
+  const dy = tf.zeros<tf.Rank.R4>([1, 10, 10, 4]);
+  const filter = tf.zeros<tf.Rank.R4>([3, 3, 2, 4]);
   assert.ok(conv2dInputGradient(dy, filter, [1, 10, 10, 2], 1, 'same'));
-  assert.ok(conv2dInputGradient(tf.zeros([1, 8, 8, 4]) as tf.Tensor4D, filter, [1, 10, 10, 2], 1, 'valid'));
-  assert.equal(conv2dInputGradient(tf.zeros([1, 5, 5, 4]) as tf.Tensor4D, filter, [1, 10, 10, 2], 2, 'same'), null);
+  assert.ok(conv2dInputGradient(tf.zeros<tf.Rank.R4>([1, 8, 8, 4]), filter, [1, 10, 10, 2], 1, 'valid'));
+  assert.equal(conv2dInputGradient(tf.zeros<tf.Rank.R4>([1, 5, 5, 4]), filter, [1, 10, 10, 2], 2, 'same'), null);
 });

@@ -13,7 +13,7 @@ const wasmPaths = '/node_modules/@tensorflow/tfjs-backend-wasm/dist/';
 it('two peers in one page and a Node peer train one decentralized round together over WebRTC', async () => {
   expect(await initBackend({ wasmPaths })).to.equal('wasm');
   // A Disco server with a Node peer, in a process of its own (wtr-peers-plugin.mjs).
-  const { url } = (await executeServerCommand('disco-peers-start')) as { url: string };
+  const { url } = await executeServerCommand<{ url: string }, undefined>('disco-peers-start');
   try {
     const csv = await (await fetch('/packages/core/assets/titanic/titanic.csv')).text();
     const clients = [0, 1].map(
@@ -31,7 +31,7 @@ it('two peers in one page and a Node peer train one decentralized round together
       for await (const event of client.run()) events[i].push(event);
     }));
 
-    const node = (await executeServerCommand('disco-peers-result')) as { type: string; weights?: number[]; message?: string };
+    const node = await executeServerCommand<{ type: string; weights?: number[]; message?: string }, undefined>('disco-peers-result');
     expect(node.type, node.message).to.equal('result');
     for (const [i, list] of events.entries()) {
       const round = list.find((e) => e.type === 'round');

@@ -5,7 +5,7 @@ import { getFlatWeights } from '../model/index.js';
 import { syntheticDataset } from '../model/test-tasks.js';
 import { nodeWrtc } from '../peer/node/wrtc.js';
 import { titanic } from '../task/builtin/titanic.js';
-import { parseTask, type Task } from '../task/schema.js';
+import { parseTask } from '../task/schema.js';
 import type { TrainingEvent } from '../training/events.js';
 import { InMemoryFederation, InMemorySignalling } from '../testing/index.js';
 import { DecentralizedClient } from './decentralized.js';

@@ -191,7 +191,7 @@ export class DecentralizedClient {
         metrics = await this.playRound(info, trainer, train, validation, task, target);
       }
       await this.delivered(this.completedRound);
-      const final = await evaluateModel(model, validation ?? train);
+      const final = evaluateModel(model, validation ?? train);
       this.emit({ type: 'done', metrics: { accuracy: final.accuracy, loss: final.loss }, stats: this.stats, rounds: this.completedRound, stopped: false });
       return { rounds: this.completedRound, accuracy: final.accuracy, loss: final.loss };
     } finally {

@@ -170,7 +170,7 @@ export class FederatedClient {
         }
         await this.waitForState((s) => s.modelVersion > this.modelVersion || (s.phase === 'open' && s.round > lastTrained));
       }
-      const metrics = await evaluateModel(model, validation ?? train);
+      const metrics = evaluateModel(model, validation ?? train);
       const result: FederatedResult = { modelVersion: this.modelVersion, roundsTrained, accuracy: metrics.accuracy, loss: metrics.loss };
       // accuracy and loss: the final global model on this participant's held-out data (its training data if none).
       this.emit({ type: 'done', metrics: { accuracy: metrics.accuracy, loss: metrics.loss }, stats: this.stats, rounds: this.modelVersion, roundsTrained, stopped: false });

@@ -3,7 +3,7 @@ import type { Dataset } from '../data/dataset.js';
 import { splitDataset } from '../data/operations.js';
 import { buildModel } from '../model/index.js';
 import type { Task } from '../task/schema.js';
-import type { EpochMetrics, TrainingEvent } from '../training/events.js';
+import type { TrainingEvent } from '../training/events.js';
 import { Trainer } from '../training/index.js';
 
 /** Options of a {@link LocalClient}. */

@@ -1,5 +1,5 @@
 import type { Task } from '../task/schema.js';
-import { datasetFromCifarBatch, isCifarBatch } from './cifar.js';
+import { datasetFromCifarBatch } from './cifar.js';
 import type { Dataset } from './dataset.js';
 import { DataError, type DataIssue, issuesOf } from './errors.js';
 import { gunzip, isGzip } from './gzip.js';

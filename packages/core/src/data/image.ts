@@ -65,7 +65,7 @@ export async function readImages(files: ImageFile[], task: Task, options: LoadIm
   const size = geometry.width * geometry.height * geometry.channels;
   const features = new Float32Array(files.length * size);
   const labels = new Int32Array(files.length).fill(-1);
-  const issues: (DataIssue | undefined)[] = new Array(files.length).fill(undefined);
+  const issues = new Array<DataIssue | undefined>(files.length).fill(undefined);
 
   const readOne = async (i: number) => {
     const { name, bytes } = files[i];

@@ -65,6 +65,7 @@ export function filesToArtifacts(modelJson: unknown, weightData: Uint8Array): tf
 export async function modelToArtifacts(model: tf.LayersModel): Promise<ModelFiles> {
   let files: ModelFiles | undefined;
   await model.save(
+    // eslint-disable-next-line @typescript-eslint/require-await -- TF.js's save handler must return a promise
     tf.io.withSaveHandler(async (artifacts) => {
       files = artifactsToFiles(artifacts);
       return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };

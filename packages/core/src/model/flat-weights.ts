@@ -14,7 +14,7 @@ export function getFlatWeights(model: tf.LayersModel): FlatWeights {
   const values = new Float32Array(totalSize(shapes));
   let offset = 0;
   for (const tensor of model.getWeights()) {
-    values.set(tensor.dataSync() as Float32Array, offset);
+    values.set(tensor.dataSync(), offset);
     offset += tensor.size;
   }
   return { values, shapes };

@@ -20,7 +20,13 @@ test('larger rounds use an exponential graph: symmetric, O(log n) neighbours, co
     for (const [id, group] of Object.entries(groups)) for (const other of group) assert.ok(groups[other].includes(id), 'symmetric');
     const seen = new Set(['p000']);
     const queue = ['p000'];
-    while (queue.length) for (const next of groups[queue.shift()!]) if (!seen.has(next)) seen.add(next), queue.push(next);
+    while (queue.length) {
+      for (const next of groups[queue.shift()!]) {
+        if (seen.has(next)) continue;
+        seen.add(next);
+        queue.push(next);
+      }
+    }
     assert.equal(seen.size, n, 'connected');
   }
 });

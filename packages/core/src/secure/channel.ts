@@ -18,7 +18,12 @@ export interface ChannelContext {
   to: string;
 }
 
-async function channelKey(privateKey: CryptoKey, peerPublicKey: Uint8Array, context: ChannelContext): Promise<CryptoKey> {
+/**
+ * The AES-256-GCM key of the channel between two participants (the same in both directions): ECDH of their channel
+ * keys, then HKDF with purpose `channel`. Derive it once per peer and round; {@link sealForPeer} and
+ * {@link openFromPeer} take it.
+ */
+export async function deriveChannelKey(privateKey: CryptoKey, peerPublicKey: Uint8Array, context: ChannelContext): Promise<CryptoKey> {
   const seed = await deriveSharedSeed(privateKey, peerPublicKey, { taskId: context.taskId, round: context.round, pair: [context.from, context.to], purpose: 'channel' });
   return globalThis.crypto.subtle.importKey('raw', source(seed), { name: 'AES-GCM' }, false, ['encrypt', 'decrypt']);
 }
@@ -29,11 +34,11 @@ function associatedData(context: ChannelContext): Uint8Array<ArrayBuffer> {
 }
 
 /**
- * Encrypts `plaintext` for the recipient: IV (12 random bytes) ‖ AES-GCM ciphertext and tag. Only the recipient
- * (and the sender) can open it; the aggregator relays it blind.
+ * Encrypts `plaintext` for the recipient under the channel key ({@link deriveChannelKey}): IV (12 random bytes) ‖
+ * AES-GCM ciphertext and tag, with the task, round, sender and recipient as associated data. Only the two ends can
+ * open it; the aggregator relays it blind.
  */
-export async function sealForPeer(privateKey: CryptoKey, peerPublicKey: Uint8Array, context: ChannelContext, plaintext: Uint8Array): Promise<Uint8Array> {
-  const key = await channelKey(privateKey, peerPublicKey, context);
+export async function sealForPeer(key: CryptoKey, context: ChannelContext, plaintext: Uint8Array): Promise<Uint8Array> {
   const iv = globalThis.crypto.getRandomValues(new Uint8Array(IV_BYTES));
   const sealed = await globalThis.crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: associatedData(context) }, key, source(plaintext));
   return concatBytes(iv, new Uint8Array(sealed));
@@ -43,8 +48,7 @@ export async function sealForPeer(privateKey: CryptoKey, peerPublicKey: Uint8Arr
  * Opens what {@link sealForPeer} sealed with the same context.
  * @throws SecureAggregationError `protocol` when it was altered, or sealed for another pair, task or round.
  */
-export async function openFromPeer(privateKey: CryptoKey, peerPublicKey: Uint8Array, context: ChannelContext, sealed: Uint8Array): Promise<Uint8Array> {
-  const key = await channelKey(privateKey, peerPublicKey, context);
+export async function openFromPeer(key: CryptoKey, context: ChannelContext, sealed: Uint8Array): Promise<Uint8Array> {
   try {
     const plain = await globalThis.crypto.subtle.decrypt(
       { name: 'AES-GCM', iv: source(sealed.subarray(0, IV_BYTES)), additionalData: associatedData(context) },

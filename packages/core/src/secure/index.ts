@@ -33,7 +33,7 @@ export {
 } from './key-agreement.js';
 export { expandSeed, randomSeed, SEED_BYTES } from './prg.js';
 export { combineShares, gfDivide, gfMultiply, splitSecret, type Share, type SplitOptions } from './shamir.js';
-export { openFromPeer, sealForPeer, type ChannelContext } from './channel.js';
+export { deriveChannelKey, openFromPeer, sealForPeer, type ChannelContext } from './channel.js';
 export {
   MIN_SECURE_PARTICIPANTS,
   secureThreshold,

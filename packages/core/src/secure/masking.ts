@@ -10,7 +10,7 @@
 //                  and the pairwise masks between U3 and U2 \ U3: what is left is Σ_{i∈U3} x_i.
 import { SecureAggregationError } from './errors.js';
 import { concatBytes } from './bytes.js';
-import { openFromPeer, sealForPeer } from './channel.js';
+import { deriveChannelKey, openFromPeer, sealForPeer } from './channel.js';
 import { addModular, subtractModular } from './fixed-point.js';
 import {
   compareIds,
@@ -158,6 +158,8 @@ export class SecureAggregationClient {
   #selfMaskSeed: Uint8Array = new Uint8Array(0);
   /** The shares this client holds, of each participant that dealt to it (itself included). */
   readonly #held = new Map<string, { selfMask: Uint8Array; maskKey: Uint8Array }>();
+  /** The channel key shared with each other member, derived once. */
+  readonly #channelKeys = new Map<string, Promise<CryptoKey>>();
   /** What has been revealed of each participant in this round. */
   readonly #revealed = new Map<string, 'self-mask' | 'mask-key'>();
 
@@ -193,8 +195,8 @@ export class SecureAggregationClient {
   async shareKeys(roster: readonly KeyAdvertisement[]): Promise<SharesMessage> {
     this.#expect('created', 'share keys');
     const sorted = checkRoster(roster);
-    const own = sorted.find((a) => a.id === this.id);
-    if (!own || !sameKeys(own, this.advertise())) throw new SecureAggregationError('protocol', `the roster does not carry ${this.id}'s own keys`);
+    const mine = sorted.find((a) => a.id === this.id);
+    if (!mine || !sameKeys(mine, this.advertise())) throw new SecureAggregationError('protocol', `the roster does not carry ${this.id}'s own keys`);
     this.#threshold = checkThreshold(this.#options.threshold, sorted.length);
     this.#roster = sorted;
     this.#selfMaskSeed = randomSeed();
@@ -202,16 +204,15 @@ export class SecureAggregationClient {
     const options = { threshold: this.#threshold, shares: sorted.length };
     const selfMaskShares = splitSecret(this.#selfMaskSeed, options);
     const maskKeyShares = splitSecret(scalar, options);
-    const shares: EncryptedShare[] = [];
-    for (const [i, member] of sorted.entries()) {
-      if (member.id === this.id) {
-        this.#held.set(this.id, { selfMask: selfMaskShares[i].value, maskKey: maskKeyShares[i].value });
-        continue;
-      }
-      const plaintext = concatBytes(selfMaskShares[i].value, maskKeyShares[i].value);
-      const ciphertext = await sealForPeer(this.#channel.privateKey, member.channelKey, this.#context(this.id, member.id), plaintext);
-      shares.push({ from: this.id, to: member.id, ciphertext });
-    }
+    const own = sorted.findIndex((member) => member.id === this.id);
+    this.#held.set(this.id, { selfMask: selfMaskShares[own].value, maskKey: maskKeyShares[own].value });
+    const shares = await Promise.all(
+      sorted.flatMap((member, i) => member.id === this.id ? [] : [(async (): Promise<EncryptedShare> => {
+        const plaintext = concatBytes(selfMaskShares[i].value, maskKeyShares[i].value);
+        const context = this.#context(this.id, member.id);
+        return { from: this.id, to: member.id, ciphertext: await sealForPeer(await this.#channelKey(member), context, plaintext) };
+      })()]),
+    );
     this.#phase = 'shared';
     return { from: this.id, shares };
   }
@@ -225,24 +226,30 @@ export class SecureAggregationClient {
    */
   async maskInput(received: readonly EncryptedShare[], input: Uint32Array): Promise<MaskedInput> {
     this.#expect('shared', 'mask its input');
+    const senders = new Set<string>();
     for (const message of received) {
-      const sender = this.#roster.find((a) => a.id === message.from);
-      if (!sender || message.to !== this.id || message.from === this.id || this.#held.has(message.from)) {
+      if (!this.#roster.some((a) => a.id === message.from) || message.to !== this.id || message.from === this.id || senders.has(message.from)) {
         throw new SecureAggregationError('protocol', `unexpected shares from ${message.from} to ${message.to}`);
       }
-      const plain = await openFromPeer(this.#channel.privateKey, sender.channelKey, this.#context(message.from, this.id), message.ciphertext);
-      if (plain.length !== SEED_BYTES + PRIVATE_KEY_BYTES) throw new SecureAggregationError('protocol', `the shares from ${message.from} have the wrong length`);
-      this.#held.set(message.from, { selfMask: plain.slice(0, SEED_BYTES), maskKey: plain.slice(SEED_BYTES) });
+      senders.add(message.from);
     }
+    const opened = await Promise.all(received.map(async (message) => {
+      const sender = this.#roster.find((a) => a.id === message.from)!;
+      const plain = await openFromPeer(await this.#channelKey(sender), this.#context(message.from, this.id), message.ciphertext);
+      if (plain.length !== SEED_BYTES + PRIVATE_KEY_BYTES) throw new SecureAggregationError('protocol', `the shares from ${message.from} have the wrong length`);
+      return [message.from, plain] as const;
+    }));
+    for (const [from, plain] of opened) this.#held.set(from, { selfMask: plain.slice(0, SEED_BYTES), maskKey: plain.slice(SEED_BYTES) });
     if (this.#held.size < this.#threshold) {
       throw new SecureAggregationError('below-threshold', `only ${this.#held.size} participants dealt shares, fewer than the threshold ${this.#threshold}: the round is abandoned`);
     }
     const masked = Uint32Array.from(input);
     addModular(masked, await expandSeed(this.#selfMaskSeed, input.length));
-    for (const member of this.#roster) {
-      if (member.id === this.id || !this.#held.has(member.id)) continue;
-      const seed = await deriveSharedSeed(this.#mask.privateKey, member.maskKey, this.#maskContext(member.id));
-      const mask = await expandSeed(seed, input.length);
+    const peers = this.#roster.filter((member) => member.id !== this.id && this.#held.has(member.id));
+    const seeds = await Promise.all(peers.map((member) => deriveSharedSeed(this.#mask.privateKey, member.maskKey, this.#maskContext(member.id))));
+    // One mask at a time, so that memory stays at two model-sized vectors however many peers there are.
+    for (const [k, member] of peers.entries()) {
+      const mask = await expandSeed(seeds[k], input.length);
       if (pairwiseSign(this.id, member.id) > 0) addModular(masked, mask);
       else subtractModular(masked, mask);
     }
@@ -290,6 +297,15 @@ export class SecureAggregationClient {
 
   #expect(phase: Phase, action: string): void {
     if (this.#phase !== phase) throw new SecureAggregationError('protocol', `${this.id} cannot ${action} now (step: ${this.#phase})`);
+  }
+
+  #channelKey(member: KeyAdvertisement): Promise<CryptoKey> {
+    let key = this.#channelKeys.get(member.id);
+    if (!key) {
+      key = deriveChannelKey(this.#channel.privateKey, member.channelKey, this.#context(this.id, member.id));
+      this.#channelKeys.set(member.id, key);
+    }
+    return key;
   }
 
   #context(from: string, to: string) {

@@ -49,15 +49,12 @@ export async function simulateSecureRound(inputs: readonly Uint32Array[], option
   for (const client of clients) aggregator.receiveKeys(client.advertise());
   const roster = aggregator.roster();
   const dealers = clients.filter((c) => !beforeSharing.has(c.id));
-  for (const client of dealers) aggregator.receiveShares(await client.shareKeys(roster));
+  for (const message of await Promise.all(dealers.map((client) => client.shareKeys(roster)))) aggregator.receiveShares(message);
 
-  const received: MaskedInput[] = [];
   const maskers = dealers.filter((c) => !beforeMasking.has(c.id));
-  for (const client of maskers) {
-    const masked = await client.maskInput(aggregator.sharesFor(client.id), inputs[ids.indexOf(client.id)]);
-    received.push(masked);
-    aggregator.receiveMasked(masked);
-  }
+  const relayed = maskers.map((client) => aggregator.sharesFor(client.id));
+  const received = await Promise.all(maskers.map((client, i) => client.maskInput(relayed[i], inputs[ids.indexOf(client.id)])));
+  for (const masked of received) aggregator.receiveMasked(masked);
 
   const request = aggregator.unmaskRequest();
   for (const client of maskers.filter((c) => !afterMasking.has(c.id))) aggregator.receiveUnmask(client.unmask(request));

@@ -298,7 +298,7 @@ export class InMemoryFederation implements FederationApi {
   private online(call: string): void {
     this.calls.push(call);
     const failing = (this.failNext[call] ?? 0) > 0;
-    if (failing) this.failNext[call]! -= 1;
+    if (failing) this.failNext[call] -= 1;
     if (this.offline || failing) throw new DiscoApiError('NETWORK', 'Cannot reach the Disco server (fetch failed).');
   }
 

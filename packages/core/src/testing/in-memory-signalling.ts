@@ -99,7 +99,7 @@ export class InMemorySignalling implements SignallingApi {
     }
     if (round === current.round && current.phase === 'gathering') {
       current.ready.add(participant.id);
-      const everyone = this.membersOf(participant.taskId).every((p) => current!.ready.has(p.id));
+      const everyone = this.membersOf(participant.taskId).every((p) => current.ready.has(p.id));
       if (everyone && current.ready.size >= Math.max(1, task.minParticipants)) {
         current.phase = 'running';
         current.members = [...current.ready].sort();

@@ -219,6 +219,7 @@ class ProgressCallback extends tf.Callback {
     if (this.hooks.stopRequested() && this.model) this.model.stopTraining = true;
   }
 
+  // eslint-disable-next-line @typescript-eslint/require-await -- overrides TF.js's async callback method
   override async onEpochBegin(epoch: number): Promise<void> {
     this.epoch = epoch + 1;
     this.applyStop();

@@ -95,7 +95,7 @@ export function readWeightsHeader(bytes: Uint8Array): { header: WeightsHeader; p
   if (PREFIX + headerLength > bytes.length) throw new WeightsFormatError('truncated weights message (header)');
   let header: WeightsHeader;
   try {
-    header = JSON.parse(new TextDecoder().decode(bytes.subarray(PREFIX, PREFIX + headerLength)));
+    header = JSON.parse(new TextDecoder().decode(bytes.subarray(PREFIX, PREFIX + headerLength))) as WeightsHeader;
   } catch {
     throw new WeightsFormatError('weights header is not valid JSON');
   }

@@ -12,7 +12,7 @@ export function toHalf(value: number): number {
   const exp = (x >>> 23) & 0xff;
   let mant = x & 0x7fffff;
   if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0); // Inf / NaN
-  let e = exp - 127 + 15;
+  const e = exp - 127 + 15;
   if (e >= 0x1f) return sign | 0x7c00; // overflow -> Inf
   if (e <= 0) {
     if (e < -10) return sign; // underflow -> 0
@@ -74,7 +74,10 @@ export function encodeInt8(values: Float32Array, shapes: readonly WeightShape[])
       if (values[i] < min) min = values[i];
       if (values[i] > max) max = values[i];
     }
-    if (end === offset) (min = 0), (max = 0);
+    if (end === offset) {
+      min = 0;
+      max = 0;
+    }
     const scale = max > min ? (max - min) / 255 : 1;
     for (let i = offset; i < end; i++) bytes[i] = Math.round((values[i] - min) / scale) - 128;
     ranges.push({ min, scale });

@@ -1,4 +1,4 @@
-import { bufferedUpdateLimit, createStrategy, decideRound, weightedMetrics, DiscoApiError, type Aggregator, type ClientMetrics, type RoundPhase, type RoundState, type Task } from '@disco/core';
+import { bufferedUpdateLimit, createStrategy, decideRound, weightedMetrics, DiscoApiError, type Aggregator, type ClientMetrics, type RoundState, type Task } from '@disco/core';
 import type { Db } from '../../db/client.js';
 import type { RoundPhaseName } from '../../db/schema.js';
 import type { RoundEvents } from '../events.js';
@@ -162,7 +162,7 @@ export class RoundCoordinator {
     const state: RoundState = {
       taskId,
       round: round?.number ?? 0,
-      phase: (round?.phase ?? 'closed') as RoundPhase,
+      phase: (round?.phase ?? 'closed'),
       modelVersion: latest?.version ?? 0,
       participants: this.activeCount(this.db, taskId, now),
       submitted: round?.submitted ?? 0,
@@ -348,7 +348,7 @@ export class RoundCoordinator {
   private publishClosed(taskId: string, number: number): void {
     const closed = this.state(taskId);
     const row = q.roundByNumber(this.db, taskId, number);
-    if (row) this.events.publish({ ...closed, round: row.number, phase: row.phase as RoundPhase, submitted: row.submitted, deadline: null });
+    if (row) this.events.publish({ ...closed, round: row.number, phase: row.phase, submitted: row.submitted, deadline: null });
     // Nothing changed in between (synchronous): the state just read is the one to announce.
     this.announcedParticipants.set(taskId, closed.participants);
     this.events.publish(closed);

@@ -182,7 +182,7 @@ export function recordUpdate(
   // The statements run on this connection, so inside the transaction.
   return db.transaction(() => {
     insertUpdate.run(update);
-    return countUpdate.get({ roundId: update.roundId, samples: update.samples })!;
+    return countUpdate.get({ roundId: update.roundId, samples: update.samples });
   });
 }
 

@@ -35,7 +35,7 @@ test('a model saved to a folder loads back with identical predictions', async ()
 test('model.json is a standard LayersModel that names weights.bin', async () => {
   const dir = await tempDir();
   await saveModelToDir(buildModel(tabularTask()), dir);
-  const json = JSON.parse(await readFile(path.join(dir, 'model.json'), 'utf8'));
+  const json = JSON.parse(await readFile(path.join(dir, 'model.json'), 'utf8')) as { format?: string; weightsManifest: { paths: string[]; weights: { name: string }[] }[] };
   assert.equal(json.format, 'layers-model');
   assert.deepEqual(json.weightsManifest[0].paths, ['./weights.bin']);
   assert.equal(json.weightsManifest[0].weights[0].name, 'hidden_1/kernel');
