@@ -14,3 +14,4 @@ export * from './training/index.js';
 export * from './evaluation/index.js';
 export * from './peer/index.js';
 export * from './privacy/index.js';
+export * from './secure/index.js';
