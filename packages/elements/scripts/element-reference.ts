@@ -10,7 +10,10 @@ import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 // @ts-expect-error: the analyzer's CLI module ships no types
-import { cli } from '@custom-elements-manifest/analyzer/cli.js';
+import { cli as untypedCli } from '@custom-elements-manifest/analyzer/cli.js';
+
+/** The analyzer's CLI entry, as this script calls it (resolves to the manifest with `noWrite`). */
+const cli = untypedCli as (options: { argv: string[]; cwd: string; noWrite: boolean }) => Promise<unknown>;
 
 const packageDir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -53,7 +56,7 @@ export interface ElementDoc {
 
 /** The custom-elements manifest of the current sources, computed in memory (nothing is written). */
 export async function analyze(): Promise<Manifest> {
-  return cli({ argv: ['analyze', '--config', 'scripts/custom-elements-manifest.config.mjs', '--quiet'], cwd: packageDir, noWrite: true });
+  return (await cli({ argv: ['analyze', '--config', 'scripts/custom-elements-manifest.config.mjs', '--quiet'], cwd: packageDir, noWrite: true })) as Manifest;
 }
 
 /** The registered elements of a manifest, sorted by tag name. */

@@ -53,7 +53,7 @@ export type DiscoEventMap = { [K in DiscoEventName]: DiscoEvent<K> };
 
 declare global {
   // Typed `addEventListener('disco-…', (event) => event.detail…)` everywhere.
-  // eslint-disable-next-line @typescript-eslint/no-empty-object-type
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- merging into the global map takes an interface, with no members of its own
   interface GlobalEventHandlersEventMap extends DiscoEventMap {}
 }
 

@@ -28,7 +28,7 @@ describe('createRemoteApi', () => {
     try {
       const tasks = await createRemoteApi('http://disco.test/').listTasks();
       expect(tasks).to.deep.equal([summary]);
-      expect(server.requests[0]!.url).to.match(/^http:\/\/disco\.test\/trpc\/tasks\.list/);
+      expect(server.requests[0].url).to.match(/^http:\/\/disco\.test\/trpc\/tasks\.list/);
     } finally {
       server.restore();
     }
@@ -42,7 +42,7 @@ describe('createRemoteApi', () => {
         { adminToken: 's3cret', model: { modelJson: { modelTopology: {} }, weights: new Uint8Array([1, 2, 3]).buffer } },
       );
       expect(task.id).to.equal('mine');
-      const request = server.requests[0]!;
+      const request = server.requests[0];
       expect(request.headers.get('authorization')).to.equal('Bearer s3cret');
       const body = (await request.json()) as { task: { id: string }; model: { weightsBase64: string } };
       expect(body.task.id).to.equal('mine');

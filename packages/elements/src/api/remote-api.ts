@@ -51,8 +51,10 @@ export function createRemoteApi(url: string): DiscoApi {
 
     listModels: (taskId) => call(() => trpc().models.list.query({ taskId })),
 
+    // eslint-disable-next-line @typescript-eslint/require-await -- async: a client that fails to open rejects, like the other methods
     federation: async () => (federation ??= createFederationApi(url)),
 
+    // eslint-disable-next-line @typescript-eslint/require-await -- as above
     peers: async () => (peers ??= createSignallingApi(url)),
 
     close: () => {

@@ -52,17 +52,17 @@ describe('charts', () => {
     const el = await fixture<ChartHost>(testHtml`<test-chart-host theme="light" style="--disco-chart-1: light-dark(#c2410c, #ffa657); --disco-color-text: light-dark(#101010, #fafafa)"></test-chart-host>`);
     await el.updateComplete;
     const chart = el.chart.instance!;
-    expect(chart).to.exist;
-    expect(chart.data.datasets[0]!.borderColor).to.equal('rgb(194, 65, 12)');
+    expect(chart).to.not.equal(undefined);
+    expect(chart.data.datasets[0].borderColor).to.equal('rgb(194, 65, 12)');
     expect(chart.options.scales!['y']!.ticks!.color).to.equal('rgb(16, 16, 16)');
-    const ticks = chart.scales['y']!.ticks.map((t) => t.label);
+    const ticks = chart.scales['y'].ticks.map((t) => t.label);
     expect(ticks).to.include('60 %');
     expect(ticks.every((t) => /^\d+(\.\d+)? %$/.test(String(t))), String(ticks)).to.equal(true);
     // The theme changes: the colours follow at the next render.
     el.setAttribute('theme', 'dark');
     el.requestUpdate();
     await el.updateComplete;
-    expect(el.chart.instance!.data.datasets[0]!.borderColor).to.equal('rgb(255, 166, 87)');
+    expect(el.chart.instance!.data.datasets[0].borderColor).to.equal('rgb(255, 166, 87)');
     expect(el.chart.instance!.options.scales!['y']!.ticks!.color).to.equal('rgb(250, 250, 250)');
   });
 });

@@ -1,4 +1,5 @@
 import { expect, fixture, html, oneEvent } from '@open-wc/testing';
+import type { DiscoEvent } from '../events.js';
 import { buildModel, initBackend, mnist, modelToArtifacts, titanic, trainLocally, parseTabular, seededPermutation, womenSurviveAccuracy } from '@disco/core';
 import { FakeDiscoApi } from '../api/fake-api.js';
 import { configure } from '../config.js';
@@ -70,7 +71,7 @@ describe('<disco-evaluate>', () => {
     el.files = [titanicFile()];
     await el.updateComplete;
     setTimeout(() => q(el, '[part="test-button"]').click());
-    const { detail } = await oneEvent(el, 'disco-evaluate-end');
+    const { detail } = await oneEvent<DiscoEvent<'disco-evaluate-end'>>(el, 'disco-evaluate-end');
     await el.updateComplete;
     expect(detail.accuracy).to.be.at.least(0.8).and.above(rule);
     expect(detail.samples).to.equal(262);
@@ -92,13 +93,15 @@ describe('<disco-evaluate>', () => {
     const downloads: { name: string; href: string }[] = [];
     const onClick = (event: Event) => {
       const a = event.target as HTMLAnchorElement;
-      if (a.download) downloads.push({ name: a.download, href: a.href }), event.preventDefault();
+      if (!a.download) return;
+      downloads.push({ name: a.download, href: a.href });
+      event.preventDefault();
     };
     document.addEventListener('click', onClick, true);
     q(el, '[part="download-button"]').click();
     document.removeEventListener('click', onClick, true);
     expect(downloads.map((d) => d.name)).to.deep.equal(['predictions.csv']);
-    const text = await (await fetch(downloads[0]!.href)).text();
+    const text = await (await fetch(downloads[0].href)).text();
     expect(text.split('\r\n')[0]).to.equal('source,label,confidence,p(0),p(1)');
   });
 
@@ -111,7 +114,7 @@ describe('<disco-evaluate>', () => {
     expect(report.count).to.equal(4);
     const shown = el.shadowRoot!.querySelectorAll('[part="misclassified"] img');
     expect(shown.length).to.equal(report.misclassified.length);
-    if (report.misclassified.length) expect(shown[0]!.getAttribute('alt')).to.contain('.png');
+    if (report.misclassified.length) expect(shown[0].getAttribute('alt')).to.contain('.png');
   });
 
   it('tests an uploaded TF.js model (model.json + weights.bin)', async () => {
@@ -134,7 +137,7 @@ describe('<disco-evaluate>', () => {
   it('shows the error for a model that is not in the library, and for data that does not fit', async () => {
     const missing = document.createElement('disco-evaluate');
     missing.store = store;
-    const event = oneEvent(missing, 'disco-error');
+    const event = oneEvent<DiscoEvent<'disco-error'>>(missing, 'disco-error');
     missing.modelId = 'nope';
     document.body.append(missing);
     expect((await event).detail).to.deep.equal({ code: 'model', message: 'The model "nope" is not in the model library of this browser.' });
@@ -145,7 +148,7 @@ describe('<disco-evaluate>', () => {
     const el = await render({ modelId: titanicId });
     el.files = [titanicFile('a,b\n1,2\n', 'wrong.csv')];
     await el.updateComplete;
-    const failed = oneEvent(el, 'disco-error');
+    const failed = oneEvent<DiscoEvent<'disco-error'>>(el, 'disco-error');
     q(el, '[part="test-button"]').click();
     expect((await failed).detail.message).to.contain('wrong.csv');
     await el.updateComplete;

@@ -34,8 +34,8 @@ describe('<disco-model-library>', () => {
     const el = await render(store);
     const [first, second] = rows(el);
     expect(rows(el)).to.have.length(2);
-    expect(first!.textContent).to.contain('MNIST').and.contain('97.0 %');
-    expect(second!.textContent).to.contain('Titanic').and.contain('80.0 %').and.contain('78.0 %').and.contain('0.450').and.contain('4 B');
+    expect(first.textContent).to.contain('MNIST').and.contain('97.0 %');
+    expect(second.textContent).to.contain('Titanic').and.contain('80.0 %').and.contain('78.0 %').and.contain('0.450').and.contain('4 B');
   });
 
   it('filters by task and refreshes when a model is saved elsewhere', async () => {
@@ -53,7 +53,7 @@ describe('<disco-model-library>', () => {
     const target = Object.assign(document.createElement('div'), { id: 'evaluator', modelId: '' });
     document.body.append(target);
     const el = await render(store, { for: 'evaluator' });
-    setTimeout(() => rows(el)[1]!.querySelector<HTMLButtonElement>('[part="open-button"]')!.click());
+    setTimeout(() => rows(el)[1].querySelector<HTMLButtonElement>('[part="open-button"]')!.click());
     const event = await oneEvent(el, 'disco-model-open');
     expect(event.detail).to.deep.equal({ modelId: ids[0] });
     expect(target.modelId).to.equal(ids[0]);
@@ -72,7 +72,7 @@ describe('<disco-model-library>', () => {
       }
     };
     document.addEventListener('click', onClick, true);
-    rows(el)[0]!.querySelector<HTMLButtonElement>('[part="download-button"]')!.click();
+    rows(el)[0].querySelector<HTMLButtonElement>('[part="download-button"]')!.click();
     await new Promise((resolve) => setTimeout(resolve, 50));
     document.removeEventListener('click', onClick, true);
     expect(names).to.deep.equal(['model.json', 'weights.bin']);
@@ -82,12 +82,12 @@ describe('<disco-model-library>', () => {
   it('deletes a model and fires disco-model-delete', async () => {
     const { store, ids } = await libraryWithModels();
     const el = await render(store);
-    setTimeout(() => rows(el)[0]!.querySelector<HTMLButtonElement>('[part="delete-button"]')!.click());
+    setTimeout(() => rows(el)[0].querySelector<HTMLButtonElement>('[part="delete-button"]')!.click());
     const event = await oneEvent(el, 'disco-model-delete');
     expect(event.detail).to.deep.equal({ modelId: ids[1] });
     await el.loaded;
     expect(rows(el)).to.have.length(1);
-    expect(await store.get(ids[1]!)).to.equal(undefined);
+    expect(await store.get(ids[1])).to.equal(undefined);
   });
 
   it('shows the empty state and the error state', async () => {

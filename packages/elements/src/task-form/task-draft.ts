@@ -118,15 +118,15 @@ export function toTaskInput(v: DraftValues, steps: StepDraft[]): TaskInput {
   const builtin = v['model.source'] === 'builtin';
   const hiddenUnits = list(v['model.hiddenUnits']).map(Number);
   return defined({
-    id: v.id!.trim(),
-    title: v.title!,
-    description: v.description!,
-    dataFormat: v.dataFormat!,
+    id: v.id.trim(),
+    title: v.title,
+    description: v.description,
+    dataFormat: v.dataFormat,
     sample: v.sample?.trim() ? v.sample : undefined,
     dataType,
     tabular:
       dataType === 'tabular'
-        ? { inputColumns: list(v['tabular.inputColumns']), outputColumn: v['tabular.outputColumn']!.trim(), labels: list(v['tabular.labels']) }
+        ? { inputColumns: list(v['tabular.inputColumns']), outputColumn: v['tabular.outputColumn'].trim(), labels: list(v['tabular.labels']) }
         : undefined,
     image:
       dataType === 'image'
@@ -160,7 +160,7 @@ export function toTaskInput(v: DraftValues, steps: StepDraft[]): TaskInput {
     aggregation: defined({ strategy: v['aggregation.strategy'] as 'fedavg', parameter: num(v['aggregation.parameter']) }),
     privacy: privacyOf(v),
     quantization: v.quantization as TaskInput['quantization'],
-  }) as TaskInput;
+  });
 }
 
 /**
@@ -177,7 +177,7 @@ export function issuesByField(issues: readonly string[], fields: readonly string
     const at = issue.indexOf(': ');
     const written = at > 0 ? issue.slice(0, at) : '';
     const alias = Object.keys(aliases).find((a) => written === a || written.startsWith(`${a} `) || written.startsWith(`${a}[`));
-    const path = alias ? aliases[alias]! : written;
+    const path = alias ? aliases[alias] : written;
     const reason = at > 0 ? (alias ? `${written}: ${issue.slice(at + 2)}` : issue.slice(at + 2)) : issue;
     if (fields.includes(path)) add(path, reason);
     else {

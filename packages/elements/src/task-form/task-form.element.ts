@@ -174,7 +174,9 @@ export class DiscoTaskForm extends DiscoElement {
   }
 
   private focusFirstError(): void {
-    this.renderRoot.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus() ?? this.renderRoot.querySelector<HTMLElement>('[part="summary"]')?.focus();
+    // The first invalid field, else the summary (`a?.focus() ?? b?.focus()` always moved on to the summary).
+    const target = this.renderRoot.querySelector<HTMLElement>('[aria-invalid="true"]') ?? this.renderRoot.querySelector<HTMLElement>('[part="summary"]');
+    target?.focus();
   }
 
   private clearServerIssue(path: string): void {
@@ -188,7 +190,7 @@ export class DiscoTaskForm extends DiscoElement {
     const next = { ...this.values, [path]: value };
     if (path === 'dataType') {
       const first = architecturesFor[value as DataType][0];
-      next['model.architecture'] = first ?? next['model.architecture']!;
+      next['model.architecture'] = first ?? next['model.architecture'];
       if (!first) next['model.source'] = 'tfjs';
       this.steps = this.steps.filter((s) => (value === 'image' ? imageSteps : tabularSteps).includes(s.type));
     }
@@ -436,7 +438,7 @@ export class DiscoTaskForm extends DiscoElement {
 
   private renderSteps(issues: (path: string) => string[], dataType: DataType) {
     const types = dataType === 'image' ? imageSteps : tabularSteps;
-    const columns = this.values['tabular.inputColumns']!.split(',').map((c) => c.trim()).filter(Boolean);
+    const columns = this.values['tabular.inputColumns'].split(',').map((c) => c.trim()).filter(Boolean);
     // A group with a legend rather than a heading: the form sits under any heading level of the page.
     return html`<fieldset class="steps">
       <legend>Preprocessing, in order</legend>

@@ -1,4 +1,5 @@
 import { expect, fixture, html, oneEvent } from '@open-wc/testing';
+import type { DiscoEvent } from '../events.js';
 import { titanic } from '@disco/core';
 import { FakeDiscoApi } from '../api/fake-api.js';
 import type { DiscoTaskForm } from './task-form.element.js';
@@ -11,7 +12,7 @@ async function render(api = new FakeDiscoApi({ tasks: [titanic] }), adminToken =
 
 const control = <T extends HTMLElement = HTMLInputElement>(el: DiscoTaskForm, path: string) =>
   el.shadowRoot!.querySelector<T>(`#f-${path.replace(/\./g, '-')}`)!;
-const errorOf = (el: DiscoTaskForm, path: string) => el.shadowRoot!.querySelector(`#f-${path.replace(/\./g, '-')}-errors`)!.textContent!;
+const errorOf = (el: DiscoTaskForm, path: string) => el.shadowRoot!.querySelector(`#f-${path.replace(/\./g, '-')}-errors`)!.textContent;
 
 /** Types into a field as a user would: input, then leaving it. */
 async function fill(el: DiscoTaskForm, path: string, value: string): Promise<void> {
@@ -53,7 +54,7 @@ describe('<disco-task-form>', () => {
     await fillMinimalTabular(el);
     await fill(el, 'training.rounds', '3');
     setTimeout(() => el.shadowRoot!.querySelector<HTMLButtonElement>('[part="submit-button"]')!.click());
-    const { detail } = await oneEvent(el, 'disco-task-create');
+    const { detail } = await oneEvent<DiscoEvent<'disco-task-create'>>(el, 'disco-task-create');
     expect(detail.task.id).to.equal('heart');
     expect(detail.task.tabular).to.deep.equal({ inputColumns: ['age', 'chol'], outputColumn: 'target', labels: ['0', '1'] });
     expect(detail.task.training.rounds).to.equal(3);
@@ -91,7 +92,7 @@ describe('<disco-task-form>', () => {
   it("shows the API's errors next to the field they concern", async () => {
     const el = await render();
     await fillMinimalTabular(el, 'titanic');
-    const error = oneEvent(el, 'disco-error');
+    const error = oneEvent<DiscoEvent<'disco-error'>>(el, 'disco-error');
     expect(await el.submit()).to.equal(undefined);
     expect((await error).detail.code).to.equal('api');
     await el.updateComplete;

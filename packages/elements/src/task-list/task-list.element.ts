@@ -120,7 +120,7 @@ export class DiscoTaskList extends DiscoElement {
     const index = Math.max(0, tasks.findIndex((t) => t.task.id === option?.dataset.id));
     const move = (to: number) => {
       event.preventDefault();
-      this.focusTask(tasks[Math.min(tasks.length - 1, Math.max(0, to))]!.task.id);
+      this.focusTask(tasks[Math.min(tasks.length - 1, Math.max(0, to))].task.id);
     };
     switch (event.key) {
       case 'ArrowDown':
@@ -159,7 +159,7 @@ export class DiscoTaskList extends DiscoElement {
     const tasks = this.visibleTasks;
     if (tasks.length === 0)
       return html`<div part="empty"><slot name="empty"><p class="muted">${this.dataType ? `No ${dataTypeLabels[this.dataType].toLowerCase()} task on this server.` : 'No task on this server yet.'}</p></slot></div>`;
-    const active = tasks.some((t) => t.task.id === this.activeId) ? this.activeId : tasks.some((t) => t.task.id === this.selected) ? this.selected : tasks[0]!.task.id;
+    const active = tasks.some((t) => t.task.id === this.activeId) ? this.activeId : tasks.some((t) => t.task.id === this.selected) ? this.selected : tasks[0].task.id;
     return html`
       <ul role="listbox" aria-label="Tasks" part="list" @click=${this.handleClick} @keydown=${this.handleKeydown}>
         ${tasks.map(({ task, participants, roundsClosed }) => {

@@ -1,4 +1,5 @@
 import { expect, fixture, html, oneEvent } from '@open-wc/testing';
+import type { DiscoEvent } from '../events.js';
 import { DiscoApiError } from '@disco/core';
 import { closedRound } from '@disco/core/testing';
 import { FakeDiscoApi } from '../api/fake-api.js';
@@ -26,9 +27,9 @@ describe('<disco-task-list>', () => {
     const el = await render();
     const [first, digits] = options(el);
     expect(options(el)).to.have.length(2);
-    expect(first!.textContent).to.contain('Titanic: who survived?').and.contain('Table (CSV)').and.contain('Federated');
-    expect(first!.textContent).to.contain('3 participants now').and.contain('2 rounds so far');
-    expect(digits!.textContent).to.contain('Images').and.contain('Local only').and.contain('0 rounds so far');
+    expect(first.textContent).to.contain('Titanic: who survived?').and.contain('Table (CSV)').and.contain('Federated');
+    expect(first.textContent).to.contain('3 participants now').and.contain('2 rounds so far');
+    expect(digits.textContent).to.contain('Images').and.contain('Local only').and.contain('0 rounds so far');
   });
 
   it('filters by data type', async () => {
@@ -40,8 +41,8 @@ describe('<disco-task-list>', () => {
 
   it('fires disco-task-select with the task id on click', async () => {
     const el = await render();
-    setTimeout(() => options(el)[1]!.click());
-    const event = await oneEvent(el, 'disco-task-select');
+    setTimeout(() => options(el)[1].click());
+    const event = await oneEvent<DiscoEvent<'disco-task-select'>>(el, 'disco-task-select');
     expect(event.detail).to.deep.equal({ taskId: 'mnist' });
     expect(event.bubbles && event.composed).to.equal(true);
     expect(el.selected).to.equal('mnist');
@@ -50,13 +51,13 @@ describe('<disco-task-list>', () => {
   it('is operable with the keyboard', async () => {
     const el = await render();
     const [first] = options(el);
-    first!.focus();
-    first!.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowDown', bubbles: true, composed: true }));
+    first.focus();
+    first.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowDown', bubbles: true, composed: true }));
     await el.updateComplete;
-    const second = options(el)[1]!;
+    const second = options(el)[1];
     expect(el.shadowRoot!.activeElement).to.equal(second);
     setTimeout(() => second.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true, composed: true })));
-    const event = await oneEvent(el, 'disco-task-select');
+    const event = await oneEvent<DiscoEvent<'disco-task-select'>>(el, 'disco-task-select');
     expect(event.detail.taskId).to.equal('mnist');
     expect(second.getAttribute('aria-selected')).to.equal('true');
   });
@@ -65,7 +66,7 @@ describe('<disco-task-list>', () => {
     const api = fakeApi();
     api.failWith = new DiscoApiError('NETWORK', 'Cannot reach the Disco server.');
     const el = document.createElement('disco-task-list');
-    const errorEvent = oneEvent(el, 'disco-error');
+    const errorEvent = oneEvent<DiscoEvent<'disco-error'>>(el, 'disco-error');
     el.api = api;
     document.body.append(el);
     expect((await errorEvent).detail).to.deep.equal({ code: 'api', message: 'Cannot reach the Disco server.' });

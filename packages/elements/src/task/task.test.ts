@@ -1,4 +1,5 @@
 import { expect, fixture, html, oneEvent } from '@open-wc/testing';
+import type { DiscoEvent } from '../events.js';
 import { mnist, parseTask, titanic, type Task } from '@disco/core';
 import { FakeDiscoApi } from '../api/fake-api.js';
 import type { DiscoTask } from './task.element.js';
@@ -17,7 +18,7 @@ async function render(taskId: string, api = new FakeDiscoApi({ tasks: [titanic, 
   return el;
 }
 
-const text = (el: DiscoTask, part: string) => el.shadowRoot!.querySelector(`[part~="${part}"]`)!.textContent!.replace(/\s+/g, ' ');
+const text = (el: DiscoTask, part: string) => el.shadowRoot!.querySelector(`[part~="${part}"]`)!.textContent.replace(/\s+/g, ' ');
 
 describe('<disco-task>', () => {
   it('explains a tabular task: columns, predicted column, example, scheme', async () => {
@@ -57,7 +58,7 @@ describe('<disco-task>', () => {
 
   it('fires disco-task-load with the task, then exposes it as `task`', async () => {
     const el = document.createElement('disco-task');
-    const loaded = oneEvent(el, 'disco-task-load');
+    const loaded = oneEvent<DiscoEvent<'disco-task-load'>>(el, 'disco-task-load');
     el.api = new FakeDiscoApi({ tasks: [titanic], latencyMs: 20 });
     el.taskId = 'titanic';
     document.body.append(el);
@@ -66,7 +67,7 @@ describe('<disco-task>', () => {
     expect(detail.task.id).to.equal('titanic');
     expect(el.task).to.equal(detail.task);
     // A task object set directly is the task too, and is announced the same way.
-    const again = oneEvent(el, 'disco-task-load');
+    const again = oneEvent<DiscoEvent<'disco-task-load'>>(el, 'disco-task-load');
     el.task = mnist;
     expect(el.task).to.equal(mnist);
     expect((await again).detail.task).to.equal(mnist);
@@ -77,7 +78,7 @@ describe('<disco-task>', () => {
 
   it('shows the error and fires disco-error for an unknown task', async () => {
     const el = document.createElement('disco-task');
-    const event = oneEvent(el, 'disco-error');
+    const event = oneEvent<DiscoEvent<'disco-error'>>(el, 'disco-error');
     el.api = new FakeDiscoApi();
     el.taskId = 'nope';
     document.body.append(el);

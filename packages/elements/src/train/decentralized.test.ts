@@ -37,14 +37,14 @@ describe('<disco-train> decentralized, two browsers’ worth of peers against a 
     const errors: string[] = [];
     elements.forEach((el, i) => {
       el.addEventListener('disco-round-end', (event) => {
-        rounds[i]!.push(event.detail);
-        peersSeen[i]!.push(part(el, 'peers')?.textContent?.replace(/\s+/g, ' ').trim() ?? '');
+        rounds[i].push(event.detail);
+        peersSeen[i].push(part(el, 'peers')?.textContent?.replace(/\s+/g, ' ').trim() ?? '');
       });
       el.addEventListener('disco-error', (event) => errors.push(event.detail.message));
     });
     try {
-      elements[0]!.files = [await titanicShard(0, 2, 250)];
-      elements[1]!.files = [await titanicShard(1, 2, 250)];
+      elements[0].files = [await titanicShard(0, 2, 250)];
+      elements[1].files = [await titanicShard(1, 2, 250)];
       const longTasks: number[] = [];
       const observer = new PerformanceObserver((list) => list.getEntries().forEach((e) => longTasks.push(e.duration)));
       observer.observe({ type: 'longtask' });
@@ -53,14 +53,14 @@ describe('<disco-train> decentralized, two browsers’ worth of peers against a 
       expect(errors).to.deep.equal([]);
       for (const [i, el] of elements.entries()) {
         expect(el.phase, `peer ${i}`).to.equal('finished');
-        expect(rounds[i]!.map((r) => [r.round, r.rounds, r.participants])).to.deep.equal([
+        expect(rounds[i].map((r) => [r.round, r.rounds, r.participants])).to.deep.equal([
           [1, 2, 2],
           [2, 2, 2],
         ]);
-        expect(rounds[i]![1]!.metrics.aggregated?.accuracy).to.be.a('number');
-        expect(peersSeen[i]![1]).to.match(/^Peers connected: 1;/);
+        expect(rounds[i][1].metrics.aggregated?.accuracy).to.be.a('number');
+        expect(peersSeen[i][1]).to.match(/^Peers connected: 1;/);
         await el.updateComplete;
-        expect(part(el, 'peers')!.textContent!.replace(/\s+/g, ' ').trim()).to.match(/; exchanged with them: [\d.]+ KB sent, [\d.]+ KB received$/);
+        expect(part(el, 'peers')!.textContent.replace(/\s+/g, ' ').trim()).to.match(/; exchanged with them: [\d.]+ KB sent, [\d.]+ KB received$/);
         expect(part(el, 'progress')!.querySelector<HTMLProgressElement>('#round-progress')!.value).to.equal(2);
         // A session check, not an accuracy test: 2 rounds of 2 epochs on 250 passengers each, scored on ~50 of them, cannot
         // tell a model from the women-survive rule. Decentralized Titanic accuracy is asserted (≥ 0.80, above the rule on
@@ -68,7 +68,7 @@ describe('<disco-train> decentralized, two browsers’ worth of peers against a 
         expect(el.result!.metrics.accuracy).to.be.within(0, 1);
       }
       // All-to-all mean aggregation: both participants end with the very same model.
-      const [a, b] = await Promise.all(elements.map((el, i) => stores[i]!.get(el.result!.modelId)));
+      const [a, b] = await Promise.all(elements.map((el, i) => stores[i].get(el.result!.modelId)));
       expect(a!.scheme).to.equal('decentralized');
       expect([...a!.files.weightsBin]).to.deep.equal([...b!.files.weightsBin]);
       // The relay keeps the page responsive: training, framing and aggregation stay in the workers.
@@ -91,8 +91,8 @@ describe('<disco-train> decentralized with the fake API (in-memory signalling, r
       return el;
     });
     try {
-      elements[0]!.files = [await titanicShard(0, 4, 100)];
-      elements[1]!.files = [await titanicShard(1, 4, 100)];
+      elements[0].files = [await titanicShard(0, 4, 100)];
+      elements[1].files = [await titanicShard(1, 4, 100)];
       const ends = elements.map((el) => new Promise<DiscoEventDetails['disco-round-end']>((resolve) => el.addEventListener('disco-round-end', (e) => resolve(e.detail))));
       await Promise.all(elements.map((el) => el.start()));
       for (const end of await Promise.all(ends)) expect([end.round, end.participants]).to.deep.equal([1, 2]);
@@ -140,8 +140,8 @@ describe('<disco-train> decentralized, refusals', () => {
     el.addEventListener('disco-error', (event) => errors.push(event.detail));
     await el.start();
     expect(errors).to.have.length(1);
-    expect(errors[0]!.code).to.equal('api');
-    expect(errors[0]!.message).to.contain('needs a Disco server');
+    expect(errors[0].code).to.equal('api');
+    expect(errors[0].message).to.contain('needs a Disco server');
     expect(el.phase).to.equal('failed');
     el.remove();
   });
@@ -156,7 +156,7 @@ describe('<disco-train> decentralized, refusals', () => {
     el.addEventListener('disco-error', (event) => errors.push(event.detail));
     await el.start();
     expect(errors.map((e) => e.code)).to.deep.equal(['unsupported-scheme']);
-    expect(errors[0]!.message).to.contain('federated task').and.contain('not decentralized');
+    expect(errors[0].message).to.contain('federated task').and.contain('not decentralized');
     expect(el.phase).to.equal('failed');
     el.remove();
   });

@@ -368,7 +368,7 @@ export class DiscoTrain extends DiscoElement {
         <table>
           <thead>
             <tr>
-              ${header!.map((h) => html`<th scope="col">${h}</th>`)}
+              ${header.map((h) => html`<th scope="col">${h}</th>`)}
             </tr>
           </thead>
           <tbody>

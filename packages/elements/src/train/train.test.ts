@@ -2,7 +2,7 @@ import { expect, fixture, html, oneEvent } from '@open-wc/testing';
 import { holdOut, mnist, parseTabular, parseTask, titanic, womenSurviveAccuracy, type Task } from '@disco/core';
 import { FakeDiscoApi } from '../api/fake-api.js';
 import { configure } from '../config.js';
-import type { DiscoEventDetails } from '../events.js';
+import type { DiscoEvent, DiscoEventDetails } from '../events.js';
 import { ModelStore } from '../library/model-store.js';
 import type { DiscoTrain } from './train.element.js';
 import './train.js';
@@ -56,12 +56,12 @@ describe('<disco-train>', () => {
       transfer.items.add(good);
       transfer.items.add(new File(['a,b,c\n1,2,3\n'], 'wrong.csv', { type: 'text/csv' }));
       q(el, '[part="dropzone"]').dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
-      await oneEvent(el, 'disco-data-change');
+      await oneEvent<DiscoEvent<'disco-data-change'>>(el, 'disco-data-change');
       await el.filesChecked;
       const [first, second] = fileItems(el);
-      expect(first!.textContent).to.contain('good.csv').and.contain('40 examples');
-      expect(second!.getAttribute('part')).to.equal('file invalid');
-      expect(second!.querySelector('[part="file-error"]')!.textContent).to.contain('wrong.csv').and.contain('Pclass');
+      expect(first.textContent).to.contain('good.csv').and.contain('40 examples');
+      expect(second.getAttribute('part')).to.equal('file invalid');
+      expect(second.querySelector('[part="file-error"]')!.textContent).to.contain('wrong.csv').and.contain('Pclass');
       expect(q<HTMLButtonElement>(el, '[part="start-button"]').disabled).to.equal(true);
       expect(el.phase).to.equal('invalid');
       let error: unknown;
@@ -71,7 +71,7 @@ describe('<disco-train>', () => {
 
     it('refuses an image of the wrong size and a file that is not an image', async () => {
       const el = await render(mnist);
-      const changed = oneEvent(el, 'disco-data-change');
+      const changed = oneEvent<DiscoEvent<'disco-data-change'>>(el, 'disco-data-change');
       el.files = [await png(28, 28, 'ok.png'), await png(20, 20, 'small.png'), new File(['not an image'], 'notes.png', { type: 'image/png' })];
       expect((await changed).detail).to.deep.equal({ files: 3, valid: false });
       await el.filesChecked;
@@ -107,7 +107,7 @@ describe('<disco-train>', () => {
 
     it('shows the error when the task cannot be loaded', async () => {
       const el = document.createElement('disco-train');
-      const event = oneEvent(el, 'disco-error');
+      const event = oneEvent<DiscoEvent<'disco-error'>>(el, 'disco-error');
       el.api = new FakeDiscoApi();
       el.taskId = 'nope';
       document.body.append(el);
@@ -148,19 +148,19 @@ describe('<disco-train>', () => {
     it('fires disco-train-start, then disco-epoch-end for every epoch', () => {
       expect(events['disco-train-start']).to.deep.equal([{ taskId: 'titanic', scheme: 'local', files: 1 }]);
       expect(events['disco-epoch-end'].map((e) => e.epoch)).to.deep.equal([1, 2, 3, 4, 5, 6, 7, 8]);
-      expect(events['disco-epoch-end'][0]!.epochs).to.equal(8);
-      expect(events['disco-epoch-end'][0]!.metrics.loss).to.be.a('number');
+      expect(events['disco-epoch-end'][0].epochs).to.equal(8);
+      expect(events['disco-epoch-end'][0].metrics.loss).to.be.a('number');
     });
 
     it('beats 0.80 and the women-survive rule on the held-out passengers, and fires disco-train-end with the saved model id', async () => {
       const [end] = events['disco-train-end'];
-      expect(end!.stopped).to.equal(false);
+      expect(end.stopped).to.equal(false);
       const heldOut = holdOut(parseTabular(titanicCsv!, titanic), titanic.training.validationSplit, titanic.training.seed).validation!;
       expect(heldOut.count).to.equal(262);
-      expect(end!.metrics.accuracy).to.be.at.least(0.8).and.above(womenSurviveAccuracy(heldOut));
-      const saved = await store.get(end!.modelId);
+      expect(end.metrics.accuracy).to.be.at.least(0.8).and.above(womenSurviveAccuracy(heldOut));
+      const saved = await store.get(end.modelId);
       expect(saved!.taskId).to.equal('titanic');
-      expect(saved!.metrics.accuracy).to.equal(end!.metrics.accuracy);
+      expect(saved!.metrics.accuracy).to.equal(end.metrics.accuracy);
       expect(saved!.files.weightsBin.byteLength).to.be.greaterThan(1000);
     });
 
@@ -190,7 +190,7 @@ describe('<disco-train>', () => {
     el.files = [await titanicFile(300)];
     await el.filesChecked;
     el.addEventListener('disco-epoch-end', () => el.stop(), { once: true });
-    const ended = oneEvent(el, 'disco-train-end');
+    const ended = oneEvent<DiscoEvent<'disco-train-end'>>(el, 'disco-train-end');
     await el.start();
     const { detail } = await ended;
     expect(detail.stopped).to.equal(true);
@@ -211,11 +211,11 @@ describe('<disco-train>', () => {
       [1, 2, 1],
       [2, 2, 1],
     ]);
-    expect(events['disco-round-end'][0]!.metrics.loss).to.be.a('number');
-    expect(events['disco-train-end'][0]!.metrics.accuracy).to.be.a('number');
+    expect(events['disco-round-end'][0].metrics.loss).to.be.a('number');
+    expect(events['disco-train-end'][0].metrics.accuracy).to.be.a('number');
     // The worker reports the page port's own count of the traffic, not one of its own.
     const federation = await api.federation();
-    expect(events['disco-train-end'][0]!.stats).to.deep.equal({ ...federation.stats });
+    expect(events['disco-train-end'][0].stats).to.deep.equal({ ...federation.stats });
     expect(federation.stats.bytesSent).to.be.greaterThan(0);
     expect(q(el, '[part="participants"]').textContent).to.contain('1');
     expect(el.shadowRoot!.querySelectorAll('canvas')).to.have.length(4);
@@ -229,7 +229,7 @@ describe('<disco-train> driven without UI', () => {
     el.taskId = 'titanic';
     document.body.append(el);
     el.files = [await titanicFile(120)];
-    const ended = oneEvent(el, 'disco-train-end');
+    const ended = oneEvent<DiscoEvent<'disco-train-end'>>(el, 'disco-train-end');
     await el.start();
     expect((await ended).detail.stopped).to.equal(false);
     expect(el.result!.modelId).not.to.equal('');
@@ -239,7 +239,7 @@ describe('<disco-train> driven without UI', () => {
   it('start() waits for the task: server and task id set after it was called', async () => {
     const el = Object.assign(document.createElement('disco-train'), { store: freshStore(), epochs: 1 });
     document.body.append(el);
-    const loaded = oneEvent(el, 'disco-task-load');
+    const loaded = oneEvent<DiscoEvent<'disco-task-load'>>(el, 'disco-task-load');
     const started = el.start();
     await new Promise((resolve) => setTimeout(resolve, 30));
     expect(el.phase).to.equal('empty');

@@ -146,7 +146,7 @@ export class TrainingController implements ReactiveController {
     try {
       const reports = await this.ensureWorker().validate(files, task);
       if (check !== this.validation) return;
-      this.files = files.map((f, i) => ({ ...f, examples: reports[i]?.examples ?? 0, ...(reports[i]?.error && { error: reports[i]!.error }) }));
+      this.files = files.map((f, i) => ({ ...f, examples: reports[i]?.examples ?? 0, ...(reports[i]?.error && { error: reports[i].error }) }));
       const valid = this.files.every((f) => !f.error) && this.files.some((f) => f.examples > 0);
       if (valid === false && this.files.every((f) => !f.error))
         this.files = this.files.map((f) => ({ ...f, error: f.error ?? 'no examples in this file' }));

@@ -108,7 +108,7 @@ export function relayPort<N extends PortName>(name: N, post: (message: PortReque
 export function servePorts(portOf: (name: PortName) => Ports[PortName] | undefined, post: (reply: PortReply) => void): { handle(message: { type: string }): boolean; closeAll(): void } {
   const unwatch = new Map<string, () => void>();
   const statsOf = (name: PortName) => ({ ...(portOf(name)?.stats ?? { bytesSent: 0, bytesReceived: 0 }) });
-  const member = (port: object, method: string) => (port as Record<string, Fn>)[method]!.bind(port);
+  const member = (port: object, method: string) => (port as Record<string, Fn>)[method].bind(port);
 
   async function call(request: Extract<PortRequest, { type: 'port-call' }>): Promise<void> {
     const { port: name, id } = request;

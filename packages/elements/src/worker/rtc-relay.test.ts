@@ -27,7 +27,7 @@ function relayPair(): { wrtc: ReturnType<typeof createRelayedWrtc>['wrtc']; rela
 
 function checksum(bytes: Uint8Array): number {
   let sum = 0;
-  for (let i = 0; i < bytes.length; i++) sum = (sum * 31 + bytes[i]!) >>> 0;
+  for (let i = 0; i < bytes.length; i++) sum = (sum * 31 + bytes[i]) >>> 0;
   return sum;
 }
 
@@ -37,7 +37,7 @@ describe('WebRTC relay (worker stand-ins ↔ page connections)', () => {
     const a = relayPair();
     const b = relayPair();
     const peers: Record<string, PeerConnection> = {};
-    const signal = (to: string) => (s: PeerSignal) => void Promise.resolve().then(() => peers[to]!.handleSignal(s));
+    const signal = (to: string) => (s: PeerSignal) => void Promise.resolve().then(() => peers[to].handleSignal(s));
     peers.a = new PeerConnection({ localId: 'a', remoteId: 'b', sendSignal: signal('b'), wrtc: a.wrtc, connectTimeoutMs: 10_000 });
     peers.b = new PeerConnection({ localId: 'b', remoteId: 'a', sendSignal: signal('a'), wrtc: b.wrtc, connectTimeoutMs: 10_000 });
     try {
@@ -45,18 +45,18 @@ describe('WebRTC relay (worker stand-ins ↔ page connections)', () => {
       expect(a.relay.size).to.equal(1);
       const message = new Uint8Array(6 * 1024 * 1024);
       for (let i = 0; i < message.length; i += 997) message[i] = i % 251;
-      const received = new Promise<Uint8Array>((resolve) => peers.b!.on('message', resolve));
+      const received = new Promise<Uint8Array>((resolve) => peers.b.on('message', resolve));
       await peers.a.send(message);
       const got = await received;
       expect(got.length).to.equal(message.length);
       expect(checksum(got)).to.equal(checksum(message));
       expect(peers.a.stats.bytesSent).to.be.greaterThan(message.length);
       // Replies go the other way on the same channel.
-      const back = new Promise<Uint8Array>((resolve) => peers.a!.on('message', resolve));
+      const back = new Promise<Uint8Array>((resolve) => peers.a.on('message', resolve));
       await peers.b.send(new Uint8Array([1, 2, 3]));
       expect([...(await back)]).to.deep.equal([1, 2, 3]);
       // Closing on one side is seen on the other.
-      const closed = new Promise<string>((resolve) => peers.b!.on('close', resolve));
+      const closed = new Promise<string>((resolve) => peers.b.on('close', resolve));
       peers.a.close();
       expect(await closed).to.be.a('string');
       await new Promise((resolve) => setTimeout(resolve, 50));

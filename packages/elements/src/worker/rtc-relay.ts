@@ -126,10 +126,10 @@ export class RtcRelay {
       this.channels.delete(id);
       this.channelEvent(id, channel, 'close');
     };
-    channel.onerror = (e) => this.channelEvent(id, channel, 'error', (e as RTCErrorEvent).error?.message ?? 'data channel error');
+    channel.onerror = (e) => this.channelEvent(id, channel, 'error', (e).error?.message ?? 'data channel error');
     channel.onbufferedamountlow = () => this.channelEvent(id, channel, 'bufferedamountlow');
     channel.onmessage = (e: MessageEvent<ArrayBuffer | string>) => {
-      const data = typeof e.data === 'string' ? (new TextEncoder().encode(e.data).buffer as ArrayBuffer) : e.data;
+      const data = typeof e.data === 'string' ? (new TextEncoder().encode(e.data).buffer) : e.data;
       this.post({ type: 'rtc-message', channel: id, data }, [data]);
     };
   }
