@@ -1,12 +1,12 @@
-import { DiscoApiError, readWeightsHeader, type FederationApi, type TransferStats } from '@disco/core';
+import { DiscoApiError, readWeightsHeader, type FederationApi } from '@disco/core';
 import { calling, responseError, toDiscoApiError } from './errors.js';
-import { countingTransport } from './transfer.js';
-import { closeDiscoClient, createDiscoClient, serverOrigin, type TransportOptions } from './trpc.js';
+import { asParticipant, countedConnection } from './transfer.js';
+import { closeDiscoClient, type TransportOptions } from './trpc.js';
 
 /**
  * `@disco/core`'s {@link FederationApi} port over a Disco server: tRPC for control messages, the binary
  * routes for weights, a WebSocket for round announcements. Every failure is a `DiscoApiError`; `stats`
- * counts traffic as {@link countingTransport} defines it.
+ * counts traffic as `countingTransport` defines it.
  *
  * @example
  * ```ts
@@ -16,11 +16,7 @@ import { closeDiscoClient, createDiscoClient, serverOrigin, type TransportOption
  * ```
  */
 export function createFederationApi(url: string, options: TransportOptions = {}): FederationApi {
-  const base = serverOrigin(url);
-  const stats: TransferStats = { bytesSent: 0, bytesReceived: 0 };
-  const transport = countingTransport(stats, options);
-  const client = createDiscoClient(base, transport);
-  const as = (token: string) => ({ context: { token } });
+  const { base, stats, fetch, client } = countedConnection(url, options);
   /** The task of each token this client joined with (the update route names the task). */
   const tokenTasks = new Map<string, string>();
 
@@ -34,11 +30,11 @@ export function createFederationApi(url: string, options: TransportOptions = {})
         return joined;
       }, base),
 
-    heartbeat: (token) => calling(() => client.federation.heartbeat.mutate(undefined, as(token)), base),
+    heartbeat: (token) => calling(() => client.federation.heartbeat.mutate(undefined, asParticipant(token)), base),
 
     downloadWeights: (taskId, version) =>
       calling(async () => {
-        const response = await transport.fetch(`${base}/v1/tasks/${encodeURIComponent(taskId)}/models/${version ?? 'latest'}/weights`);
+        const response = await fetch(`${base}/v1/tasks/${encodeURIComponent(taskId)}/models/${version ?? 'latest'}/weights`);
         if (!response.ok) throw await responseError(response);
         return new Uint8Array(await response.arrayBuffer());
       }, base),
@@ -46,7 +42,7 @@ export function createFederationApi(url: string, options: TransportOptions = {})
     submitUpdate: (token, round, update) =>
       calling(async () => {
         const taskId = tokenTasks.get(token) ?? taskOfUpdate(update);
-        const response = await transport.fetch(`${base}/v1/tasks/${encodeURIComponent(taskId)}/rounds/${round}/update`, {
+        const response = await fetch(`${base}/v1/tasks/${encodeURIComponent(taskId)}/rounds/${round}/update`, {
           method: 'PUT',
           headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' },
           body: update as Uint8Array<ArrayBuffer>,
@@ -56,7 +52,7 @@ export function createFederationApi(url: string, options: TransportOptions = {})
         return { accepted: true, round: result.round };
       }, base),
 
-    leave: (token) => calling(async () => void (await client.federation.leave.mutate(undefined, as(token))), base),
+    leave: (token) => calling(async () => void (await client.federation.leave.mutate(undefined, asParticipant(token))), base),
 
     watchRounds(taskId, token, listener, onError) {
       const subscription = client.federation.onRound.subscribe({ taskId, token }, { onData: listener, onError: (error) => onError?.(toDiscoApiError(error, base)) });

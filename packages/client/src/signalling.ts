@@ -1,13 +1,13 @@
-import type { SignallingApi, TransferStats } from '@disco/core';
+import type { SignallingApi } from '@disco/core';
 import { calling, responseError, toDiscoApiError } from './errors.js';
-import { countingTransport } from './transfer.js';
-import { closeDiscoClient, createDiscoClient, serverOrigin, type TransportOptions } from './trpc.js';
+import { asParticipant, countedConnection } from './transfer.js';
+import { closeDiscoClient, type TransportOptions } from './trpc.js';
 
 /**
  * `@disco/core`'s {@link SignallingApi} port over a Disco server: `federation.join`/`heartbeat`/`leave`
  * for the participant, the `peers` router for signals and rounds (a subscription over a WebSocket that
  * reconnects by itself), the binary route for the initial model. `stats` counts the signalling traffic
- * as {@link countingTransport} defines it; the peers' own traffic is counted by their transport.
+ * as `countingTransport` defines it; the peers' own traffic is counted by their transport.
  *
  * @example
  * ```ts
@@ -17,11 +17,7 @@ import { closeDiscoClient, createDiscoClient, serverOrigin, type TransportOption
  * ```
  */
 export function createSignallingApi(url: string, options: TransportOptions = {}): SignallingApi {
-  const base = serverOrigin(url);
-  const stats: TransferStats = { bytesSent: 0, bytesReceived: 0 };
-  const transport = countingTransport(stats, options);
-  const client = createDiscoClient(base, transport);
-  const as = (token: string) => ({ context: { token } });
+  const { base, stats, fetch, client } = countedConnection(url, options);
 
   return {
     stats,
@@ -29,30 +25,30 @@ export function createSignallingApi(url: string, options: TransportOptions = {})
     join: (taskId, joinOptions) =>
       calling(async () => {
         const joined = await client.federation.join.mutate({ taskId, ...(joinOptions?.token && { token: joinOptions.token }) });
-        const peers = await client.peers.join.mutate(undefined, as(joined.token));
+        const peers = await client.peers.join.mutate(undefined, asParticipant(joined.token));
         const { participantId, token, task, heartbeatIntervalMs } = joined;
         return { participantId, token, task, heartbeatIntervalMs, iceServers: peers.iceServers, round: peers.round };
       }, base),
 
-    heartbeat: (token) => calling(async () => void (await client.federation.heartbeat.mutate(undefined, as(token))), base),
+    heartbeat: (token) => calling(async () => void (await client.federation.heartbeat.mutate(undefined, asParticipant(token))), base),
 
     downloadInitialModel: (taskId) =>
       calling(async () => {
-        const response = await transport.fetch(`${base}/v1/tasks/${encodeURIComponent(taskId)}/models/0/weights`);
+        const response = await fetch(`${base}/v1/tasks/${encodeURIComponent(taskId)}/models/0/weights`);
         if (!response.ok) throw await responseError(response);
         return new Uint8Array(await response.arrayBuffer());
       }, base),
 
-    ready: (token, round, metrics) => calling(() => client.peers.ready.mutate({ round, ...(metrics && { metrics }) }, as(token)), base),
+    ready: (token, round, metrics) => calling(() => client.peers.ready.mutate({ round, ...(metrics && { metrics }) }, asParticipant(token)), base),
 
-    signal: (token, to, signal) => calling(async () => void (await client.peers.signal.mutate({ to, signal }, as(token))), base),
+    signal: (token, to, signal) => calling(async () => void (await client.peers.signal.mutate({ to, signal }, asParticipant(token))), base),
 
     watch(token, listener, onError) {
       const subscription = client.peers.onEvent.subscribe({ token }, { onData: listener, onError: (error) => onError?.(toDiscoApiError(error, base)) });
       return () => subscription.unsubscribe();
     },
 
-    leave: (token) => calling(async () => void (await client.federation.leave.mutate(undefined, as(token))), base),
+    leave: (token) => calling(async () => void (await client.federation.leave.mutate(undefined, asParticipant(token))), base),
 
     close: () => closeDiscoClient(client),
   };

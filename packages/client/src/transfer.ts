@@ -1,5 +1,5 @@
 import type { TransferStats } from '@disco/core';
-import { webSocketClass, type TransportOptions, type WebSocketLike } from './trpc.js';
+import { createDiscoClient, serverOrigin, webSocketClass, type DiscoClient, type TransportOptions, type WebSocketLike } from './trpc.js';
 
 /** Bytes of a request body or a WebSocket message as it goes on the wire (strings as UTF-8). */
 function byteLength(data: unknown): number {
@@ -43,4 +43,25 @@ export function countingTransport(stats: TransferStats, options: TransportOption
       }
     : undefined;
   return { fetch: countingFetch, WebSocket: CountingWebSocket };
+}
+
+/** What a port over a server needs: its origin, a counting transport and the typed client over it. */
+export interface CountedConnection {
+  base: string;
+  stats: TransferStats;
+  fetch: typeof fetch;
+  client: DiscoClient;
+}
+
+/** A typed client of the server at `url` whose traffic is counted into a fresh `stats` (what each port exposes). */
+export function countedConnection(url: string, options: TransportOptions = {}): CountedConnection {
+  const base = serverOrigin(url);
+  const stats: TransferStats = { bytesSent: 0, bytesReceived: 0 };
+  const transport = countingTransport(stats, options);
+  return { base, stats, fetch: transport.fetch, client: createDiscoClient(base, transport) };
+}
+
+/** Per-call options carrying a participant's token. */
+export function asParticipant(token: string): { context: { token: string } } {
+  return { context: { token } };
 }
