@@ -34,8 +34,9 @@ const server = await startServer({
   },
 });
 process.stdout.write(`${JSON.stringify({ url: server.url })}\n`);
-process.once('SIGTERM', async () => {
-  await server.close();
-  rmSync(dir, { recursive: true, force: true });
-  process.exit(0);
+process.once('SIGTERM', () => {
+  void server.close().then(() => {
+    rmSync(dir, { recursive: true, force: true });
+    process.exit(0);
+  });
 });

@@ -40,7 +40,7 @@ export async function run(): Promise<BenchResult[]> {
   try {
     const line = await new Promise<string>((resolve, reject) => {
       child.once('exit', (code) => reject(new Error(`the bench server exited (${code})`)));
-      createInterface({ input: child.stdout! }).once('line', resolve);
+      createInterface({ input: child.stdout }).once('line', resolve);
     });
     const { url } = JSON.parse(line) as { url: string };
     const pid = child.pid!;

@@ -20,7 +20,7 @@ after(async () => {
 /** Runs a command without blocking the event loop (the Disco server of this process answers meanwhile). */
 function run(args: string[], cwd: string): Promise<{ status: number | null; output: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(args[0]!, args.slice(1), { cwd, env: { ...process.env, STORYBOOK_DISABLE_TELEMETRY: '1' } });
+    const child = spawn(args[0], args.slice(1), { cwd, env: { ...process.env, STORYBOOK_DISABLE_TELEMETRY: '1' } });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
