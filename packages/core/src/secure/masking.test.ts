@@ -68,7 +68,7 @@ test('weighted FedAvg under masking: the decoded secure sum gives Σwᵢuᵢ, Σ
   const { totalWeight, mean } = decodeSum(sum, code);
   assert.equal(totalWeight, 100);
   // (5 + 30 − 30) / 100 = 0.05, (−10 + 30 + 0) / 100 = 0.2, to within 4 roundings of 1/scale.
-  assert.ok(Math.abs(mean[0] - 0.05) < 1e-6 && Math.abs(mean[1] - 0.2) < 1e-6, `${mean}`);
+  assert.ok(Math.abs(mean[0] - 0.05) < 1e-6 && Math.abs(mean[1] - 0.2) < 1e-6, `mean ${Array.from(mean).join(', ')}`);
 });
 
 test('fewer than t masked inputs: the aggregator abandons the round and unmasks nothing', async () => {
