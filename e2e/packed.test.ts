@@ -59,7 +59,7 @@ before(() => {
     JSON.stringify({ ...manifest, lockfileVersion: 3, requires: true, packages: { '': manifest, ...Object.fromEntries(locked) } }, null, 2),
   );
   run('npm', ['install', '--offline', '--ignore-scripts', '--no-audit', '--no-fund'], app);
-  const sqlite = (dir: string) => JSON.parse(readFileSync(path.join(dir, 'node_modules', 'better-sqlite3', 'package.json'), 'utf8')).version as string;
+  const sqlite = (dir: string) => (JSON.parse(readFileSync(path.join(dir, 'node_modules', 'better-sqlite3', 'package.json'), 'utf8')) as { version: string }).version;
   assert.equal(sqlite(app), sqlite(root), 'the install resolved another better-sqlite3 than the monorepo built');
   const binary = path.join('node_modules', 'better-sqlite3', 'build', 'Release', 'better_sqlite3.node');
   mkdirSync(path.dirname(path.join(app, binary)), { recursive: true });
@@ -105,7 +105,7 @@ test('`disco serve` migrates a new SQLite database and answers /healthz', async 
     let output = '';
     const url = await new Promise<string>((resolve, reject) => {
       const onData = (chunk: Buffer) => {
-        output += chunk;
+        output += chunk.toString();
         const match = /listening on (http:\/\/\S+)/.exec(output);
         if (match) resolve(match[1]);
       };
