@@ -1,4 +1,4 @@
-import { expect, fixture, html, oneEvent } from '@open-wc/testing';
+import { expect, fixture, html, oneEvent, waitUntil } from '@open-wc/testing';
 import type { DiscoEvent } from '../events.js';
 import { titanic } from '@disco/core';
 import { FakeDiscoApi } from '../api/fake-api.js';
@@ -125,7 +125,8 @@ describe('<disco-task-form>', () => {
     const upload = el.shadowRoot!.querySelector<HTMLInputElement>('[part="upload"]')!;
     upload.files = transfer.files;
     upload.dispatchEvent(new Event('change'));
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The files are read asynchronously: wait until the form holds the upload (no fixed delay: a busy machine reads slowly).
+    await waitUntil(() => (el as unknown as { upload?: unknown }).upload !== undefined, 'the upload was never read', { timeout: 10_000 });
     const task = await el.submit();
     expect(task!.model).to.deep.equal({ source: 'tfjs' });
     expect(api.uploads.get('heart')!.modelJson).to.deep.equal(modelJson);
