@@ -40,7 +40,7 @@ it('two peers in one page and a Node peer train one decentralized round together
       // Connected to both others while the round ran (at the end they leave one by one).
       expect(Math.max(...peers.map((e) => e.connected))).to.equal(2);
       // The two others' models at least (float32: 4 bytes a parameter).
-      expect(peers.at(-1)!.bytesReceived).to.be.greaterThan(2 * 4 * getFlatWeights(clients[i]!.model!).values.length);
+      expect(peers.at(-1)!.bytesReceived).to.be.greaterThan(2 * 4 * getFlatWeights(clients[i].model!).values.length);
       expect(list.at(-1)?.type).to.equal('done');
     }
     // All three aggregated the same three models.
