@@ -5,7 +5,6 @@ export type { AppDeps, Context } from './trpc.js';
 export { openDb, type Db, type OpenDb } from './db/client.js';
 export { RoundCoordinator, defaultTimings, transitions, type RoundTimings } from './services/rounds/coordinator.js';
 export { RoundEvents } from './services/events.js';
-
 export { coreModelToolkit, parseUploadedModel, type ModelToolkit, type InitialModel } from './services/model-toolkit.js';
 export { maxUpdateBytes } from './services/updates.js';
 export type { TaskSummary } from './services/tasks.js';
