@@ -20,7 +20,7 @@ const meta: Meta<Args> = {
   argTypes: {
     ...liveArgTypes,
     api: { table: { disable: true } },
-    'task-id': { control: 'select', options: ['titanic', 'mnist', 'cifar10', 'titanic-private', 'unknown'] },
+    'task-id': { control: 'select', options: ['titanic', 'mnist', 'cifar10', 'unknown'] },
     theme: { control: 'inline-radio', options: [undefined, 'light', 'dark'] },
   },
   render: (args) => html`
@@ -36,8 +36,6 @@ export const Ready: Story = {};
 /** An image task: image size and labels. */
 export const ImageTask: Story = { args: { 'task-id': 'mnist' } };
 
-/** Secure aggregation and differential privacy on: the statement says what they mean. */
-export const StrictPrivacy: Story = { args: { 'task-id': 'titanic-private' } };
 
 /** Slots: an action beside the title and a footer. */
 export const WithSlots: Story = {

@@ -109,6 +109,19 @@ test('a task naming a strategy this build does not implement is refused with the
   assert.deepEqual(error.issues, ['aggregation.strategy: Invalid option: expected one of "fedavg"|"median"|"trimmed-mean"|"krum"']);
 });
 
+test('a task asking for privacy this version does not enforce is refused, each setting named, and nothing is stored', async (t) => {
+  const app = await testApp(t);
+  const privacy = { secureAggregation: true, clippingNorm: 1, noiseMultiplier: 1.1, budget: { epsilon: 3, delta: 1e-5 } };
+
+  const error = await refused(caller(app, ADMIN).tasks.create({ task: { ...testTask({ id: 'private' }), privacy } }), 'BAD_REQUEST', 'INVALID_TASK', /^Invalid task:\n/);
+
+  assert.deepEqual(
+    error.issues?.map((issue) => issue.split(':')[0]),
+    ['privacy.secureAggregation', 'privacy.clippingNorm', 'privacy.noiseMultiplier', 'privacy.budget'],
+  );
+  assert.ok(!(await caller(app).tasks.list()).some((s) => s.task.id === 'private'));
+});
+
 test('a created task gets version 0 of its model and an open first round; a second one with its id conflicts', async (t) => {
   const app = await testApp(t);
 

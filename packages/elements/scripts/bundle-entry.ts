@@ -27,7 +27,6 @@ export {
   defaultModelStore,
   downloadModelFiles,
   describePrivacy,
-  privacyPresets,
   renderMarkdown,
 } from '../src/index.js';
 export type * from '../src/index.js';

@@ -19,6 +19,5 @@ export { createRemoteApi, remoteApiFor } from './api/remote-api.js';
 
 export { ModelStore, defaultModelStore, downloadModelFiles, type StoredModel, type StoredModelFiles, type StoredModelInfo } from './library/model-store.js';
 export { describePrivacy, type PrivacyStatement } from './task/privacy-statement.js';
-export { privacyPresets, type PrivacyPreset } from './task-form/privacy-presets.js';
 export { renderMarkdown } from './markdown.js';
 export type { TrainingPhase } from './train/training-controller.js';

@@ -7,14 +7,6 @@ import titanicCsv from '../../../packages/core/assets/titanic/titanic.csv?raw';
 
 export { titanicCsv };
 
-/** Titanic with every privacy protection on, for the privacy statement. */
-export const privateTitanic: Task = parseTask({
-  ...titanic,
-  id: 'titanic-private',
-  title: 'Titanic, strict privacy',
-  privacy: { secureAggregation: true, clippingNorm: 1, noiseMultiplier: 1.1, budget: { epsilon: 3, delta: 1e-5 } },
-});
-
 /** Short rounds so that the collaborative stories finish in seconds. */
 export const quickTitanic: Task = parseTask({
   ...titanic,
@@ -44,7 +36,7 @@ function history(rounds: number, accuracyFrom: number, accuracyTo: number): Roun
 /** The fake server of the static stories: the built-in tasks with some history. */
 export function fakeApi(options: FakeDiscoApiOptions = {}): FakeDiscoApi {
   return new FakeDiscoApi({
-    tasks: [titanic, mnist, cifar10, privateTitanic, quickTitanic, peerTitanic],
+    tasks: [titanic, mnist, cifar10, quickTitanic, peerTitanic],
     rounds: { titanic: history(4, 0.71, 0.79), mnist: history(9, 0.82, 0.96) },
     models: {
       titanic: [4, 3, 2, 1, 0].map((version) => ({

@@ -1,8 +1,7 @@
 import { eq, sql } from 'drizzle-orm';
-import { createStrategy, totalSize, validateTask, type Task, type WeightShape } from '@disco/core';
+import { createStrategy, DiscoApiError, totalSize, unenforcedSettings, validateTask, type Task, type WeightShape } from '@disco/core';
 import type { Db } from '../db/client.js';
 import { settings, tasks } from '../db/schema.js';
-import { DiscoApiError } from '@disco/core';
 import { parseUploadedModel, type InitialModel, type ModelToolkit } from './model-toolkit.js';
 import { latestVersion, storeVersion } from './models.js';
 import { connectionCache, prepared } from './prepared.js';
@@ -116,6 +115,8 @@ export function taskIssues(input: unknown, hasUpload: boolean): { ok: true; task
   } catch (error) {
     errors.push(`aggregation: ${(error as Error).message}`);
   }
+  // Never promise what the code does not enforce: settings that are not wired in yet are refused.
+  errors.push(...unenforcedSettings(task));
   if (task.model.source === 'tfjs' && !hasUpload) errors.push('model: a task whose model.source is "tfjs" needs an uploaded model (model.json and weights.bin)');
   if (task.model.source === 'builtin' && hasUpload) errors.push('model: an uploaded model needs model.source "tfjs"');
   return errors.length ? { ok: false, errors } : { ok: true, task };

@@ -1,4 +1,4 @@
-import { DiscoApiError, parseTask, validateTask, type FederationApi, type RoundInfo, type SignallingApi, type Task, type TaskInput } from '@disco/core';
+import { DiscoApiError, parseTask, unenforcedSettings, validateTask, type FederationApi, type RoundInfo, type SignallingApi, type Task, type TaskInput } from '@disco/core';
 import { InMemoryFederation, InMemorySignalling } from '@disco/core/testing';
 import type { DiscoApi, ModelUpload, ModelVersionInfo, TaskSummary } from './disco-api.js';
 
@@ -48,7 +48,13 @@ export class FakeDiscoApi implements DiscoApi {
   readonly memorySignalling: InMemorySignalling;
 
   constructor(options: FakeDiscoApiOptions = {}) {
-    for (const input of options.tasks ?? []) this.add(parseTask(input));
+    for (const input of options.tasks ?? []) {
+      // As the server seeds its tasks: one that asks for what is not enforced is refused.
+      const task = parseTask(input);
+      const unenforced = unenforcedSettings(task);
+      if (unenforced.length) throw new Error(`task "${task.id}" asks for what this version does not enforce:\n  - ${unenforced.join('\n  - ')}`);
+      this.add(task);
+    }
     for (const [id, rounds] of Object.entries(options.rounds ?? {})) this.rounds.set(id, rounds);
     for (const [id, models] of Object.entries(options.models ?? {})) this.models.set(id, models);
     for (const [id, count] of Object.entries(options.participants ?? {})) this.participants.set(id, count);
@@ -90,7 +96,8 @@ export class FakeDiscoApi implements DiscoApi {
     if (!options.adminToken) throw new DiscoApiError('UNAUTHORIZED', 'this needs the admin token (Authorization: Bearer <admin token>)');
     if (options.adminToken !== this.adminToken) throw new DiscoApiError('FORBIDDEN', 'wrong admin token');
     const result = validateTask(input);
-    if (!result.ok) throw new DiscoApiError('INVALID_TASK', `Invalid task:\n${result.errors.map((e) => `  - ${e}`).join('\n')}`, result.errors);
+    const errors = result.ok ? unenforcedSettings(result.task) : result.errors;
+    if (!result.ok || errors.length) throw new DiscoApiError('INVALID_TASK', `Invalid task:\n${errors.map((e) => `  - ${e}`).join('\n')}`, errors);
     const task = result.task;
     if (this.tasks.has(task.id)) throw new DiscoApiError('CONFLICT', `task "${task.id}" already exists`, [`id: a task "${task.id}" already exists`]);
     if (task.model.source === 'tfjs') {

@@ -18,8 +18,7 @@ import { DiscoElement } from '../base/disco-element.js';
 import { dataTypeLabels, schemeExplanations, schemeLabels } from '../base/labels.js';
 import { errorCode, errorMessage } from '../base/states.js';
 import { ApiController } from '../controllers/api-controller.js';
-import { presetOf, privacyPresets, type PrivacyPreset } from './privacy-presets.js';
-import { initialValues, issuesByField, privacyOf, privacyValues, toTaskInput, type DraftValues, type StepDraft } from './task-draft.js';
+import { initialValues, issuesByField, toTaskInput, type DraftValues, type StepDraft } from './task-draft.js';
 import { taskFormStyles } from './task-form.styles.js';
 
 /** Which built-in architectures fit which data type. */
@@ -45,7 +44,7 @@ const UPLOAD_ALIASES = { 'model.json': 'model', 'weights.bin': 'model', weightsM
 
 /**
  * @summary Create a task on a Disco server without code: every field of the task with sensible defaults,
- * inline validation, privacy presets, and a built-in architecture or an uploaded TF.js model.
+ * inline validation, a plain statement of the task's privacy, and a built-in architecture or an uploaded TF.js model.
  *
  * Fields are checked as they are filled (with core's `validateTask`, the rules the server applies); the
  * server's refusals are shown next to the field they concern.
@@ -57,7 +56,7 @@ const UPLOAD_ALIASES = { 'model.json': 'model', 'weights.bin': 'model', weightsM
  *
  * @csspart form - The `<form>`.
  * @csspart summary - The list of problems shown after a refused submission.
- * @csspart presets - The privacy presets.
+ * @csspart privacy - What the task's privacy will be.
  * @csspart upload - The TF.js model upload input.
  * @csspart submit-button - "Create task".
  * @csspart success - The confirmation after creation.
@@ -206,18 +205,13 @@ export class DiscoTaskForm extends DiscoElement {
 
   private handleInput(event: Event): void {
     const control = event.target as HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement;
-    if (!(control.name in this.values)) return; // steps, presets, upload and token have their own handlers
+    if (!(control.name in this.values)) return; // steps, upload and token have their own handlers
     const value = control instanceof HTMLInputElement && control.type === 'checkbox' ? String(control.checked) : control.value;
     this.setValue(control.name, value);
   }
 
   private handleBlur(event: Event): void {
     this.touch((event.target as HTMLInputElement).name);
-  }
-
-  private handlePreset(event: Event): void {
-    const preset = (event.target as HTMLInputElement).value as PrivacyPreset;
-    this.values = { ...this.values, ...privacyValues(privacyPresets[preset].settings) };
   }
 
   private handleAddStep(): void {
@@ -408,7 +402,7 @@ export class DiscoTaskForm extends DiscoElement {
           </div>
         </fieldset>
 
-        ${this.renderPrivacy(issues)}
+        ${this.renderPrivacy()}
         ${this.adminToken
           ? nothing
           : html`<fieldset>
@@ -487,41 +481,17 @@ export class DiscoTaskForm extends DiscoElement {
     </fieldset>`;
   }
 
-  private renderPrivacy(issues: (path: string) => string[]) {
-    const preset = presetOf(privacyOf(this.values));
-    return html`<fieldset>
+  /**
+   * The privacy the task will have, said plainly. Secure aggregation and differential privacy are not
+   * enforced yet, so the form offers no setting for them (a server would refuse a task that asks).
+   */
+  private renderPrivacy() {
+    return html`<fieldset part="privacy">
       <legend>Privacy</legend>
-      <fieldset class="presets" part="presets">
-        <legend class="visually-hidden">Privacy preset</legend>
-        ${(Object.keys(privacyPresets) as PrivacyPreset[]).map(
-          (p) => html`<label>
-            <input type="radio" name="privacy-preset" value=${p} .checked=${preset === p} @change=${this.handlePreset} />
-            <span><strong>${privacyPresets[p].label}</strong> – ${privacyPresets[p].description}</span>
-          </label>`,
-        )}
-        ${preset === 'custom' ? html`<p class="muted">Custom settings (see below).</p>` : nothing}
-      </fieldset>
-      <details ?open=${preset === 'custom'}>
-        <summary>Privacy settings in detail</summary>
-        <div class="grid">
-          ${this.field(
-            issues,
-            'privacy.secureAggregation',
-            'Secure aggregation',
-            html`<input
-              id="f-privacy-secureAggregation"
-              type="checkbox"
-              name="privacy.secureAggregation"
-              .checked=${this.values['privacy.secureAggregation'] === 'true'}
-            />`,
-            'checkbox',
-          )}
-          ${this.field(issues, 'privacy.clippingNorm', 'Clipping norm', this.number('privacy.clippingNorm', { min: 0, step: 0.1 }))}
-          ${this.field(issues, 'privacy.noiseMultiplier', 'Noise multiplier', this.number('privacy.noiseMultiplier', { min: 0, step: 0.1 }))}
-          ${this.field(issues, 'privacy.budget.epsilon', 'Privacy budget ε', this.number('privacy.budget.epsilon', { min: 0, step: 0.1 }))}
-          ${this.field(issues, 'privacy.budget.delta', 'Privacy budget δ', this.number('privacy.budget.delta', { min: 0, step: 0.00001 }))}
-        </div>
-      </details>
+      <p class="muted">
+        Participants' files never leave their devices; only model updates are sent. Secure aggregation and differential privacy
+        are not available yet: every participant's update reaches ${this.values.scheme === 'decentralized' ? 'the other participants' : 'the server'} as it is.
+      </p>
     </fieldset>`;
   }
 

@@ -50,19 +50,6 @@ export const taskFormStyles = [
       padding: 0;
       margin-bottom: var(--_space);
     }
-    .presets {
-      display: grid;
-      gap: var(--_space);
-      border: 0;
-      padding: 0;
-      margin: 0 0 var(--_space);
-    }
-    .presets label {
-      font-weight: normal;
-      display: flex;
-      gap: 0.5em;
-      align-items: baseline;
-    }
     .step {
       display: grid;
       grid-template-columns: repeat(auto-fill, minmax(150px, 1fr));

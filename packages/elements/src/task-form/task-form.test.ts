@@ -45,7 +45,6 @@ describe('<disco-task-form>', () => {
     expect(control(el, 'training.batchSize').value).to.equal('32');
     expect(control(el, 'training.rounds').value).to.equal('5');
     expect(control<HTMLSelectElement>(el, 'scheme').value).to.equal('federated');
-    expect(el.shadowRoot!.querySelector<HTMLInputElement>('input[name="privacy-preset"][value="none"]')!.checked).to.equal(true);
   });
 
   it('creates a task and fires disco-task-create', async () => {
@@ -78,15 +77,14 @@ describe('<disco-task-form>', () => {
     expect(api.tasks.size).to.equal(0);
   });
 
-  it('applies privacy presets before raw numbers', async () => {
+  it('offers no privacy setting that the code does not enforce, and says so', async () => {
     const api = new FakeDiscoApi();
     const el = await render(api);
     await fillMinimalTabular(el);
-    el.shadowRoot!.querySelector<HTMLInputElement>('input[name="privacy-preset"][value="strict"]')!.click();
-    await el.updateComplete;
-    expect(control(el, 'privacy.budget.epsilon').value).to.equal('1');
+    expect(el.shadowRoot!.querySelectorAll('[name^="privacy"]')).to.have.length(0);
+    expect(el.shadowRoot!.querySelector('[part="privacy"]')!.textContent).to.contain('Secure aggregation and differential privacy').and.contain('not available yet');
     const task = await el.submit();
-    expect(task!.privacy).to.deep.equal({ secureAggregation: true, clippingNorm: 1, noiseMultiplier: 1.1, budget: { epsilon: 1, delta: 1e-5 } });
+    expect(task!.privacy).to.deep.equal({ secureAggregation: false });
   });
 
   it("shows the API's errors next to the field they concern", async () => {

@@ -149,7 +149,6 @@ export class DiscoTask extends DiscoElement {
       <ul class="privacy">
         <li>${privacy.leavesDevice}</li>
         ${privacy.secureAggregation ? html`<li>${privacy.secureAggregation}</li>` : nothing}
-        ${privacy.differentialPrivacy ? html`<li>${privacy.differentialPrivacy}</li>` : nothing}
       </ul>
     </section>`;
   }
