@@ -30,9 +30,9 @@ export function precheckUpdate(
 
 /**
  * Checks an update body completely (core's `checkUpdate`: header, task, shapes, base version, checksum,
- * finite values, samples) and, only when all pass, records it in the round. Synchronous: nothing else
- * runs between the checks and the recording. Throws a `DiscoApiError` naming the problem otherwise, with
- * nothing stored.
+ * finite values, samples within the task's `maxSamplesPerUpdate`) and, only when all pass, records it in
+ * the round. Synchronous: nothing else runs between the checks and the recording. Throws a
+ * `DiscoApiError` naming the problem otherwise, with nothing stored.
  */
 export function submitUpdate(
   db: Db,
@@ -41,7 +41,13 @@ export function submitUpdate(
 ): { round: number; submitted: number } {
   // Re-run the prechecks: the round may have closed while the body was arriving.
   const { stored, participant, round } = precheckUpdate(db, coordinator, input);
-  const { delta, samples, metrics } = checkUpdate(input.body, { taskId: input.taskId, shapes: stored.shapes, round: round.number, baseVersion: round.baseVersion });
+  const { delta, samples, metrics } = checkUpdate(input.body, {
+    taskId: input.taskId,
+    shapes: stored.shapes,
+    round: round.number,
+    baseVersion: round.baseVersion,
+    maxSamples: stored.task.aggregation.maxSamplesPerUpdate,
+  });
   const after = coordinator.submit(round, participant.id, delta, samples, metrics, input.body.byteLength);
   return { round: round.number, submitted: after.submitted };
 }

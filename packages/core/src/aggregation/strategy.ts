@@ -27,8 +27,10 @@ export interface Strategy {
 
 export interface Aggregator {
   /**
-   * Adds one update. `weight` is its importance (FedAvg: the number of training examples); it must be a
-   * positive finite number. The array is read, never kept by streaming aggregators; robust ones copy it.
+   * Adds one update. `weight` is its importance (FedAvg: the number of training examples, which the
+   * server bounds by the task's `aggregation.maxSamplesPerUpdate`); it must be a positive finite number.
+   * The robust strategies (median, trimmed mean, Krum) ignore it: every update counts once, whatever it
+   * claims. The array is read, never kept by streaming aggregators; robust ones copy it.
    */
   add(update: Float32Array, weight: number): void;
   /** Updates added so far. */

@@ -11,6 +11,8 @@ export interface UpdateExpectation {
   round: number;
   /** The model version the round trains from: the update must be computed from it. */
   baseVersion: number;
+  /** The task's `aggregation.maxSamplesPerUpdate`: a larger `meta.samples` claim is refused. Unset: no bound. */
+  maxSamples?: number;
 }
 
 /** An update that passed every check. */
@@ -22,7 +24,7 @@ export interface CheckedUpdate {
 
 /**
  * Checks an encoded update completely (header, task, shapes against the task's model, base version,
- * length, checksum, finite values, samples, metrics) in the order the server refuses them
+ * length, checksum, finite values, samples and their bound, metrics) in the order the server refuses them
  * (decision 0002), throwing a {@link DiscoApiError} that names the first problem. The server and the
  * in-memory federation both use it, so both refuse alike.
  */
@@ -52,6 +54,10 @@ export function checkUpdate(body: Uint8Array, expected: UpdateExpectation): Chec
   const samples = meta.samples;
   if (typeof samples !== 'number' || !Number.isFinite(samples) || samples <= 0)
     throw new DiscoApiError('BAD_META', `the update header's meta.samples must be a positive number of training examples, got ${JSON.stringify(samples ?? null)}`);
+  // The bound on a participant's weight (issue 10, bounded influence): an over-claim is refused, not
+  // clamped, since an honest client never makes one (it clamps its own claim, see `claimedSamples`).
+  if (expected.maxSamples !== undefined && samples > expected.maxSamples)
+    throw new DiscoApiError('BAD_META', `the update claims ${samples} training examples; task "${expected.taskId}" allows at most ${expected.maxSamples} per update`);
   const metrics: ClientMetrics = {};
   for (const key of METRIC_KEYS) {
     const value = meta[key];
@@ -60,4 +66,38 @@ export function checkUpdate(body: Uint8Array, expected: UpdateExpectation): Chec
     metrics[key] = value;
   }
   return { delta, samples, metrics };
+}
+
+/**
+ * The number of training examples an honest client claims for an update (`meta.samples`): its own count,
+ * clamped to the task's `aggregation.maxSamplesPerUpdate`, so that a client with more data than the
+ * bound weighs as much as the bound allows instead of being refused.
+ *
+ * @example
+ * ```ts
+ * claimedSamples({ aggregation: { strategy: 'fedavg', maxSamplesPerUpdate: 1309 } }, 5000); // 1309
+ * ```
+ */
+export function claimedSamples(task: { aggregation: { maxSamplesPerUpdate?: number } }, count: number): number {
+  const bound = task.aggregation.maxSamplesPerUpdate;
+  return bound === undefined ? count : Math.min(count, bound);
+}
+
+/**
+ * Why a new global model must not be stored, or `undefined` when it may: the check the server and the
+ * in-memory federation run on every aggregate before it becomes the next version. A non-finite value
+ * (claims or updates so large that their weighted sum overflows) would be served to every participant
+ * and fail every later round, so the round fails instead and the previous version stays current.
+ *
+ * @example
+ * ```ts
+ * aggregateProblem(Float32Array.of(0.5, Infinity, NaN));
+ * // 'the aggregate is not finite (2 of 3 values are infinite or NaN): the model stays at its previous version'
+ * ```
+ */
+export function aggregateProblem(values: Float32Array): string | undefined {
+  let bad = 0;
+  for (const value of values) if (!Number.isFinite(value)) bad++;
+  if (bad === 0) return undefined;
+  return `the aggregate is not finite (${bad} of ${values.length} values are infinite or NaN): the model stays at its previous version`;
 }

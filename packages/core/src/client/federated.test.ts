@@ -74,6 +74,20 @@ describe('FederatedClient', () => {
     clients.forEach((c) => c.model!.dispose());
   });
 
+  test('a client with more examples than the task bound claims the bound, and is not refused', async () => {
+    const task = smallTask({ rounds: 1, epochsPerRound: 1 });
+    task.aggregation = { ...task.aggregation, maxSamplesPerUpdate: 100 };
+    const server = new InMemoryFederation({ tasks: [task] });
+    const client = new FederatedClient({ api: server, taskId: 'titanic', dataset: titanic, ...fast });
+
+    const events = await collect(client);
+
+    assert.equal(events.at(-1)?.type, 'done');
+    const [round] = server.roundsOf('titanic').filter((r) => r.phase === 'closed');
+    assert.equal(round.samples, 100); // 320 training passengers (400, 20 % held out), clamped to the bound
+    client.model!.dispose();
+  });
+
   test('no tensor leaks from one round to the next', async () => {
     const task = smallTask({ rounds: 4, epochsPerRound: 1 });
     const server = new InMemoryFederation({ tasks: [task] });

@@ -8,6 +8,7 @@ import { Trainer } from '../training/index.js';
 import { decodeWeights, encodeWeights } from '../weights/codec.js';
 import { describeShapeMismatch, subtract, type FlatWeights } from '../weights/flat.js';
 import { DiscoApiError, type ApiErrorCode } from './api-errors.js';
+import { claimedSamples } from './check-update.js';
 import type { FederationApi, RoundState } from './federation-api.js';
 import { absentClasses, lookahead, maskClasses, outputBiasOffset, unmaskClasses } from './non-iid.js';
 import { finiteMetrics, participantData, streamSession, trainLocalRound, wakeAll, type ParticipantOptions } from './round-training.js';
@@ -194,9 +195,12 @@ export class FederatedClient {
     const metrics = await trainLocalRound(model, { trainer, train, validation, round, task, signal, emit: this.emit });
     const local = getFlatWeights(model);
     if (mask) unmaskClasses(local.values, start, mask.biasOffset, mask.absent);
+    // The claimed weight never exceeds the task's bound (`maxSamplesPerUpdate`): the server refuses a
+    // larger claim, so a participant with more data than that weighs as much as the bound and no more.
+    const samples = claimedSamples(task, train.count);
     const update = encodeWeights(
       { values: subtract(local.values, global.values), shapes: global.shapes },
-      { taskId: task.id, modelVersion: this.modelVersion, dtype: task.quantization, meta: { samples: train.count, ...finiteMetrics(metrics) } },
+      { taskId: task.id, modelVersion: this.modelVersion, dtype: task.quantization, meta: { samples, ...finiteMetrics(metrics) } },
     );
     return (await this.submit(round, update)) ? metrics : null;
   }

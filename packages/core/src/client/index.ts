@@ -6,4 +6,4 @@ export { EventChannel } from '../util/event-channel.js';
 export { DecentralizedClient, type DecentralizedClientOptions, type DecentralizedResult } from './decentralized.js';
 export { absentClasses, lookahead, maskClasses, outputBiasOffset, unmaskClasses, ABSENT_CLASS_OFFSET } from './non-iid.js';
 export { DiscoApiError, apiErrorStatus, isApiErrorCode, codeForStatus, type ApiErrorCode } from './api-errors.js';
-export { checkUpdate, type CheckedUpdate, type UpdateExpectation } from './check-update.js';
+export { aggregateProblem, checkUpdate, claimedSamples, type CheckedUpdate, type UpdateExpectation } from './check-update.js';

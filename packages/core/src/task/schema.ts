@@ -167,6 +167,13 @@ const taskObject = z.object({
       strategy: z.enum(aggregationStrategies).default('fedavg'),
       /** Fraction trimmed at each end (trimmed-mean) or the number of Byzantine clients tolerated (krum). */
       parameter: z.number().min(0).optional(),
+      /**
+       * The most training examples one update may claim (`meta.samples`, its FedAvg weight). A larger
+       * claim is refused (`BAD_META`), so that no participant weighs more than this; an honest client with
+       * more data claims this many. Set it to the task's whole data set (Titanic: 1309 passengers). Unset:
+       * no bound. The robust strategies (median, trimmed mean, Krum) ignore the weights anyway.
+       */
+      maxSamplesPerUpdate: z.number().int().positive().optional(),
     })
     .prefault({}),
   privacy: privacySettings.prefault({}),

@@ -2,7 +2,7 @@ import { createStrategy, type Aggregator } from '../aggregation/index.js';
 import { weightedMetrics, type ClientMetrics } from '../aggregation/metrics.js';
 import { decideRound } from '../aggregation/round-policy.js';
 import { DiscoApiError } from '../client/api-errors.js';
-import { checkUpdate } from '../client/check-update.js';
+import { aggregateProblem, checkUpdate } from '../client/check-update.js';
 import type { FederationApi, JoinResult, RoundInfo, RoundState, TransferStats } from '../client/federation-api.js';
 import { buildModel } from '../model/build.js';
 import { getFlatWeights } from '../model/flat-weights.js';
@@ -166,7 +166,7 @@ export class InMemoryFederation implements FederationApi {
       throw new DiscoApiError('WRONG_ROUND', `${which}; the current round is ${f.round} (open)`);
     }
     if (f.updates.has(participant.id)) throw new DiscoApiError('DUPLICATE_UPDATE', `this participant already submitted an update for round ${round}`);
-    const checked = checkUpdate(update, { taskId: task.id, shapes: f.global.shapes, round, baseVersion: f.versions.length - 1 });
+    const checked = checkUpdate(update, { taskId: task.id, shapes: f.global.shapes, round, baseVersion: f.versions.length - 1, maxSamples: task.aggregation.maxSamplesPerUpdate });
     this.stats.bytesSent += update.byteLength;
     f.aggregator.add(checked.delta, checked.samples);
     f.updates.set(participant.id, { samples: checked.samples, metrics: checked.metrics });
@@ -221,7 +221,9 @@ export class InMemoryFederation implements FederationApi {
   private aggregate(task: Task, f: TaskFederation): void {
     const delta = f.aggregator.result();
     const global = { values: add(f.global.values, delta), shapes: f.global.shapes };
-    if (!global.values.every(Number.isFinite)) return this.failRound(task, f, 'the aggregate is not finite');
+    // The server's check before a version is stored: same reason, same outcome (the previous version stays).
+    const problem = aggregateProblem(global.values);
+    if (problem) return this.failRound(task, f, problem);
     f.global = global;
     f.versions.push(encodeWeights(global, { taskId: task.id, modelVersion: f.versions.length }));
     f.history.push({ ...this.record(f, 'closed'), modelVersion: f.versions.length - 1 });

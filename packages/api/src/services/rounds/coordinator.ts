@@ -1,4 +1,4 @@
-import { bufferedUpdateLimit, createStrategy, decideRound, weightedMetrics, DiscoApiError, type Aggregator, type ClientMetrics, type RoundState, type Task } from '@disco/core';
+import { aggregateProblem, bufferedUpdateLimit, createStrategy, decideRound, weightedMetrics, DiscoApiError, type Aggregator, type ClientMetrics, type RoundState, type Task } from '@disco/core';
 import type { Db } from '../../db/client.js';
 import type { RoundPhaseName } from '../../db/schema.js';
 import type { RoundEvents } from '../events.js';
@@ -321,27 +321,34 @@ export class RoundCoordinator {
     const now = this.clock();
     const aggregating = this.transition(this.db, round, 'aggregating');
     this.publish(task.id);
+    /** Why the round fails instead of storing its aggregate, if it does. */
+    let problem: string | undefined;
     try {
       const base = getVersionWeights(this.db, task.id, round.baseVersion);
       const delta = accumulator.aggregator.result();
       const values = new Float32Array(base.values.length);
       for (let i = 0; i < values.length; i++) values[i] = base.values[i] + delta[i];
-      const metrics = this.roundMetrics(round.id);
-      const participantsCount = this.expectedCount(aggregating, now);
-      this.db.transaction((tx) => {
-        const version = (latestVersion(tx, task.id)?.version ?? -1) + 1;
-        storeVersion(tx, task.id, version, { values, shapes: base.shapes }, round.number, now);
-        this.transition(tx, aggregating, 'closed', { closedAt: now, modelVersion: version, metrics, participants: participantsCount, deadlineAt: null });
-        this.insertRound(tx, task, round.number + 1, version, now);
-      });
+      // Checked before it is stored (core's `aggregateProblem`, which the in-memory federation runs too): a
+      // non-finite model would be served to everyone and fail every later round. The round fails with the
+      // reason instead; the next one opens from the same base version.
+      problem = aggregateProblem(values);
+      if (!problem) {
+        const metrics = this.roundMetrics(round.id);
+        const participantsCount = this.expectedCount(aggregating, now);
+        this.db.transaction((tx) => {
+          const version = (latestVersion(tx, task.id)?.version ?? -1) + 1;
+          storeVersion(tx, task.id, version, { values, shapes: base.shapes }, round.number, now);
+          this.transition(tx, aggregating, 'closed', { closedAt: now, modelVersion: version, metrics, participants: participantsCount, deadlineAt: null });
+          this.insertRound(tx, task, round.number + 1, version, now);
+        });
+      }
     } catch (error) {
       console.error(`disco: aggregation of round ${round.number} of ${task.id} failed`, error);
-      this.accumulators.delete(round.id);
-      this.failTransaction(aggregating, task, `aggregation failed: ${(error as Error).message}`);
-      return;
+      problem = `aggregation failed: ${(error as Error).message}`;
     }
     this.accumulators.delete(round.id);
-    this.publishClosed(task.id, round.number);
+    if (problem) this.failTransaction(aggregating, task, problem);
+    else this.publishClosed(task.id, round.number);
   }
 
   /** Announces the closed (or failed) round itself, then the newly opened one. */

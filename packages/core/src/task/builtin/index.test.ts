@@ -14,6 +14,13 @@ test('the built-in tasks are valid and documented', () => {
   }
 });
 
+test('the built-in tasks bound the examples one update may claim by their whole data set', () => {
+  assert.deepEqual(
+    builtinTasks.map((t) => [t.id, t.aggregation.maxSamplesPerUpdate]),
+    [['titanic', 1309], ['mnist', 60000], ['cifar10', 50000]],
+  );
+});
+
 test('getBuiltinTask returns a copy, or undefined for an unknown id', () => {
   const task = getBuiltinTask('mnist')!;
   task.training.rounds = 1;

@@ -27,4 +27,6 @@ export const mnist: Task = parseTask({
   training: { epochsPerRound: 1, rounds: 5, batchSize: 32, validationSplit: 0.1, optimizer: 'adam', learningRate: 0.001, seed: 42 },
   scheme: 'federated',
   minParticipants: 2,
+  // MNIST has 60,000 training images: no update weighs more than all of them.
+  aggregation: { strategy: 'fedavg', maxSamplesPerUpdate: 60000 },
 });
