@@ -35,8 +35,9 @@ test('a round closes at its deadline with the others when a client stops heartbe
     timings: { heartbeatTimeoutMs: 10_000, roundDeadlineMs: 800 },
   });
   t.after(() => server.cleanup());
-  const { api, joined } = await joinAll(server, 3, t);
+  // The round's clock starts with its first participant, so no earlier than this (joins may be slow on a busy machine).
   const opened = Date.now();
+  const { api, joined } = await joinAll(server, 3, t);
 
   await api.submitUpdate(joined[0].token, 1, encodeUpdate(new Array(9).fill(1), { samples: 1 }));
   await api.submitUpdate(joined[1].token, 1, encodeUpdate(new Array(9).fill(3), { samples: 1 }));
