@@ -1,14 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import Database from 'better-sqlite3';
 import { decodeWeights, type FederationApi, type JoinResult, type Task } from '@disco/core';
-import { closeDiscoClient, createDiscoClient, createFederationApi } from '@disco/client';
-import { encodeUpdate, INITIAL, putUpdate, testServer, testTask, waitFor, WebSocket } from './helpers.js';
+import { createFederationApi } from '@disco/client';
+import { encodeUpdate, INITIAL, putUpdate, roundHistory, storedUpdates, testServer, testTask, waitFor, WebSocket } from './helpers.js';
 
 // Bounded influence (issue 10) over real HTTP: a task's `aggregation.maxSamplesPerUpdate` bounds the weight
 // one participant's update can claim, and an aggregate that is not finite is never stored.
 
-type Server = Awaited<ReturnType<typeof testServer>>;
 
 const BOUND = 1309;
 const bounded = (overrides: Partial<Task> = {}) => testTask({ aggregation: { strategy: 'fedavg', maxSamplesPerUpdate: BOUND }, ...overrides });
@@ -21,27 +19,6 @@ async function start(t: { after(fn: () => unknown): void }, task: Task, n: numbe
   const joined: JoinResult[] = [];
   for (let i = 0; i < n; i++) joined.push(await api.join('test-task'));
   return { server, api, joined };
-}
-
-async function rounds(server: Server) {
-  const client = createDiscoClient(server.url);
-  try {
-    return await client.rounds.list.query({ taskId: 'test-task' });
-  } finally {
-    closeDiscoClient(client);
-  }
-}
-
-function submittedInRound1(server: Server): { updates: number; submitted: number } {
-  const db = new Database(server.dbPath, { readonly: true });
-  try {
-    return {
-      updates: (db.prepare('SELECT count(*) AS n FROM updates').get() as { n: number }).n,
-      submitted: (db.prepare("SELECT submitted FROM rounds WHERE task_id = 'test-task' AND number = 1").get() as { submitted: number }).submitted,
-    };
-  } finally {
-    db.close();
-  }
 }
 
 async function globalModel(api: FederationApi, version: number): Promise<number[]> {
@@ -71,7 +48,7 @@ const ATTACK = new Array(9).fill(-50) as number[];
 test('a claim above the task bound is refused with BAD_META naming the claim and the bound, and nothing is stored', async (t) => {
   const { server, joined } = await start(t, bounded(), 2);
   await putUpdate(server.url, joined[0].token, 1, encodeUpdate(new Array(9).fill(1), { samples: 10 }));
-  const before = submittedInRound1(server);
+  const before = storedUpdates(server);
 
   for (const samples of [BOUND + 1, 1e12]) {
     const refused = await putUpdate(server.url, joined[1].token, 1, encodeUpdate(new Array(9).fill(1), { samples }));
@@ -82,7 +59,7 @@ test('a claim above the task bound is refused with BAD_META naming the claim and
     });
   }
 
-  assert.deepEqual(submittedInRound1(server), before);
+  assert.deepEqual(storedUpdates(server), before);
   assert.deepEqual(before, { updates: 1, submitted: 1 });
   // A claim of exactly the bound is accepted (and closes the round: both participants submitted).
   const accepted = await putUpdate(server.url, joined[1].token, 1, encodeUpdate(new Array(9).fill(1), { samples: BOUND }));
@@ -101,7 +78,7 @@ test('one participant claiming 10^12 examples next to three honest ones cannot m
     await putUpdate(server.url, participant.token, 1, encodeUpdate(HONEST[i].values, { samples: HONEST[i].samples }));
   await waitFor('round 2', () => api.heartbeat(honest[0].token), (s) => s.round === 2 && s.modelVersion === 1, 10_000);
 
-  const [, round1] = await rounds(server);
+  const [, round1] = await roundHistory(server);
   assert.deepEqual([round1.phase, round1.submitted, round1.samples, round1.modelVersion], ['closed', 3, 1309, 1]);
   assert.deepEqual(await globalModel(api, 1), fedavgModel(HONEST));
 });
@@ -136,7 +113,7 @@ test('a non-finite aggregate fails the round with its reason, the version stays,
   const state = await waitFor('round 2', () => api.heartbeat(joined[0].token), (s) => s.round === 2);
 
   assert.equal(state.modelVersion, 0);
-  const [round2, round1] = await rounds(server);
+  const [round2, round1] = await roundHistory(server);
   assert.deepEqual([round1.phase, round1.modelVersion], ['failed', null]);
   assert.equal(round1.failureReason, 'the aggregate is not finite (9 of 9 values are infinite or NaN): the model stays at its previous version');
   assert.deepEqual([round2.phase, round2.baseVersion], ['open', 0]);

@@ -1,7 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import WebSocket from 'ws';
+import { closeDiscoClient, createDiscoClient } from '@disco/client';
 import { encodeWeights, parseTask, type FlatWeights, type Task, type TaskInput } from '@disco/core';
 import { createApp, startServer, type App, type RunningServer, type ServerOptions } from '../src/server.js';
 import type { ModelToolkit } from '../src/services/model-toolkit.js';
@@ -133,6 +135,29 @@ export async function waitFor<T>(what: string, get: () => T | Promise<T>, predic
     if (predicate(value)) return value;
     if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(value)}`);
     await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** The rounds of a task of a running server, newest first, as `rounds.list` returns them. */
+export async function roundHistory(server: { url: string }, taskId = 'test-task') {
+  const client = createDiscoClient(server.url);
+  try {
+    return await client.rounds.list.query({ taskId });
+  } finally {
+    closeDiscoClient(client);
+  }
+}
+
+/** What the database holds of round 1 of a task: every update row, and the round's count (read straight from SQLite). */
+export function storedUpdates(server: { dbPath: string }, taskId = 'test-task'): { updates: number; submitted: number } {
+  const db = new Database(server.dbPath, { readonly: true });
+  try {
+    return {
+      updates: (db.prepare('SELECT count(*) AS n FROM updates').get() as { n: number }).n,
+      submitted: (db.prepare('SELECT submitted FROM rounds WHERE task_id = ? AND number = 1').get(taskId) as { submitted: number }).submitted,
+    };
+  } finally {
+    db.close();
   }
 }
 

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeWeights, type FederationApi, type JoinResult } from '@disco/core';
-import { createDiscoClient, createFederationApi, closeDiscoClient } from '@disco/client';
-import { encodeUpdate, INITIAL, testServer, testTask, waitFor, WebSocket } from './helpers.js';
+import { createFederationApi } from '@disco/client';
+import { encodeUpdate, INITIAL, roundHistory, testServer, testTask, waitFor, WebSocket } from './helpers.js';
 
 type Server = Awaited<ReturnType<typeof testServer>>;
 
@@ -10,15 +10,6 @@ type Server = Awaited<ReturnType<typeof testServer>>;
 function heartbeating(api: FederationApi, token: string, everyMs = 100): () => void {
   const timer = setInterval(() => void api.heartbeat(token).catch(() => {}), everyMs);
   return () => clearInterval(timer);
-}
-
-async function history(server: Server) {
-  const client = createDiscoClient(server.url);
-  try {
-    return await client.rounds.list.query({ taskId: 'test-task' });
-  } finally {
-    closeDiscoClient(client);
-  }
 }
 
 async function joinAll(server: Server, n: number, t: { after(fn: () => void): void }): Promise<{ api: FederationApi; joined: JoinResult[] }> {
@@ -45,7 +36,7 @@ test('a round closes at its deadline with the others when a client stops heartbe
 
   assert.ok(Date.now() - opened >= 700, 'waited for the third participant until the deadline');
   assert.equal(state.modelVersion, 1);
-  const [, round1] = await history(server);
+  const [, round1] = await roundHistory(server);
   assert.deepEqual([round1.phase, round1.submitted, round1.participants, round1.modelVersion], ['closed', 2, 3, 1]);
   const v1 = decodeWeights(await api.downloadWeights('test-task', 1)).weights.values;
   assert.deepEqual(Array.from(v1), Array.from(INITIAL.map((g) => g + 2)));
@@ -66,7 +57,7 @@ test('a participant that misses its heartbeats is dropped and the round closes w
   const state = await waitFor('round 2', () => api.heartbeat(joined[0].token), (s) => s.round === 2, 5000);
 
   assert.equal(state.participants, 2);
-  const [, round1] = await history(server);
+  const [, round1] = await roundHistory(server);
   assert.deepEqual([round1.phase, round1.participants, round1.submitted], ['closed', 2, 2]);
 });
 
@@ -84,7 +75,7 @@ test('a round below the minimum is extended, then failed, and the next opens fro
   await api.submitUpdate(joined[0].token, 1, encodeUpdate(new Array(9).fill(1)));
   await waitFor('round 2', () => api.heartbeat(joined[0].token), (s) => s.round === 2, 5000);
 
-  const [round2, round1] = await history(server);
+  const [round2, round1] = await roundHistory(server);
   assert.equal(round1.phase, 'failed');
   assert.equal(round1.extensions, 1);
   assert.equal(round1.failureReason, 'only 1 of the 2 updates needed arrived before the deadline (extended 1 times)');
@@ -103,7 +94,7 @@ test('with nobody left, a round waits without a deadline instead of failing in a
   await api.leave(joined[0].token);
   await new Promise((r) => setTimeout(r, 500));
 
-  const rounds = await history(server);
+  const rounds = await roundHistory(server);
   assert.deepEqual(
     rounds.map((r) => [r.number, r.phase, r.deadline]),
     [[1, 'open', null]],
@@ -119,7 +110,7 @@ test('a server restart between rounds resumes training; closed rounds and versio
   await api.submitUpdate(joined[0].token, 1, encodeUpdate(new Array(9).fill(1)));
   await api.submitUpdate(joined[1].token, 1, encodeUpdate(new Array(9).fill(1)));
   await waitFor('round 2', () => api.heartbeat(joined[0].token), (s) => s.round === 2);
-  const before = await history(first);
+  const before = await roundHistory(first);
   await first.close();
 
   const second = await testServer({ dbPath, tasks: [testTask({ minParticipants: 2 })] });
@@ -130,7 +121,7 @@ test('a server restart between rounds resumes training; closed rounds and versio
   const api2 = createFederationApi(second.url, { WebSocket });
   t.after(() => api2.close());
 
-  assert.deepEqual(await history(second), before, 'rounds in the database are intact');
+  assert.deepEqual(await roundHistory(second), before, 'rounds in the database are intact');
   const rejoined = await Promise.all(joined.map((j) => api2.join('test-task', { token: j.token })));
   assert.deepEqual(rejoined.map((r) => r.participantId), joined.map((j) => j.participantId));
   assert.deepEqual([rejoined[0].state.round, rejoined[0].state.phase, rejoined[0].state.modelVersion], [2, 'open', 1]);
@@ -153,7 +144,7 @@ test('a restart during a round fails that round (its updates were in memory) and
     await first.cleanup();
   });
 
-  const [round2, round1] = await history(second);
+  const [round2, round1] = await roundHistory(second);
   assert.deepEqual([round1.phase, round1.submitted, round1.failureReason], [
     'failed',
     1,

@@ -2,10 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
-import Database from 'better-sqlite3';
 import { encodeWeights } from '@disco/core';
 import { createFederationApi } from '@disco/client';
-import { encodeUpdate, putUpdate, SHAPES, testServer, testTask, waitFor, WebSocket } from './helpers.js';
+import { encodeUpdate, putUpdate, SHAPES, storedUpdates, testServer, testTask, waitFor, WebSocket } from './helpers.js';
 
 const MESSAGE_LIMIT = 9 * 4 + JSON.stringify(SHAPES).length * 2 + 2 * 64 + 65536;
 
@@ -18,17 +17,7 @@ async function setup(t: { after(fn: () => unknown): void }) {
   const b = await api.join('test-task');
   const stranger = await api.join('other-task');
   const peer = await api.join('peer-task');
-  const stored = () => {
-    const db = new Database(server.dbPath, { readonly: true });
-    try {
-      return {
-        updates: (db.prepare('SELECT count(*) AS n FROM updates').get() as { n: number }).n,
-        submitted: (db.prepare("SELECT submitted FROM rounds WHERE task_id = 'test-task' AND number = 1").get() as { submitted: number }).submitted,
-      };
-    } finally {
-      db.close();
-    }
-  };
+  const stored = () => storedUpdates(server);
   return { server, api, a, b, stranger, peer, stored };
 }
 
