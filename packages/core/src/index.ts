@@ -1,7 +1,7 @@
 // @disco/core: runs unchanged in browsers and in Node. Nothing here may import `node:*`;
 // Node-only helpers live behind the `@disco/core/node` entry (src/node.ts).
 export * from './task/schema.js';
-export { unenforcedSettings } from './task/enforced.js';
+export { taskCreationIssues, unenforcedSettings } from './task/enforced.js';
 export * from './weights/index.js';
 export type { Dataset } from './data/dataset.js';
 export type { TrainingEvent, TrainingEventType, EpochMetrics, DoneEvent, FinalMetrics, SessionStats } from './training/events.js';

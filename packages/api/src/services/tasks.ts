@@ -1,5 +1,5 @@
 import { eq, sql } from 'drizzle-orm';
-import { createStrategy, DiscoApiError, totalSize, unenforcedSettings, validateTask, type Task, type WeightShape } from '@disco/core';
+import { DiscoApiError, taskCreationIssues, totalSize, type Task, type WeightShape } from '@disco/core';
 import type { Db } from '../db/client.js';
 import { settings, tasks } from '../db/schema.js';
 import { parseUploadedModel, type InitialModel, type ModelToolkit } from './model-toolkit.js';
@@ -104,24 +104,6 @@ export interface CreateTaskInput {
   model?: { modelJson: unknown; weights: Uint8Array };
 }
 
-/** Every problem of a task definition: schema issues plus what this server cannot run. */
-export function taskIssues(input: unknown, hasUpload: boolean): { ok: true; task: Task } | { ok: false; errors: string[] } {
-  const result = validateTask(input);
-  if (!result.ok) return result;
-  const task = result.task;
-  const errors: string[] = [];
-  try {
-    createStrategy(task.aggregation);
-  } catch (error) {
-    errors.push(`aggregation: ${(error as Error).message}`);
-  }
-  // Never promise what the code does not enforce: settings that are not wired in yet are refused.
-  errors.push(...unenforcedSettings(task));
-  if (task.model.source === 'tfjs' && !hasUpload) errors.push('model: a task whose model.source is "tfjs" needs an uploaded model (model.json and weights.bin)');
-  if (task.model.source === 'builtin' && hasUpload) errors.push('model: an uploaded model needs model.source "tfjs"');
-  return errors.length ? { ok: false, errors } : { ok: true, task };
-}
-
 /**
  * Creates a task: validates it (reporting every issue), builds or checks its model, and stores the task,
  * version 0 of its model and its first round in one transaction.
@@ -132,7 +114,7 @@ export async function createTask(
   input: CreateTaskInput,
   options: { builtin?: boolean } = {},
 ): Promise<StoredTask> {
-  const checked = taskIssues(input.task, !!input.model);
+  const checked = taskCreationIssues(input.task, !!input.model);
   if (!checked.ok) throw new DiscoApiError('INVALID_TASK', `Invalid task:\n${checked.errors.map((e) => `  - ${e}`).join('\n')}`, checked.errors);
   const task = checked.task;
   if (findTask(db, task.id)) throw new DiscoApiError('CONFLICT', `task "${task.id}" already exists`, [`id: a task "${task.id}" already exists`]);

@@ -1,4 +1,5 @@
-import type { Task } from './schema.js';
+import { createStrategy } from '../aggregation/index.js';
+import { validateTask, type Task } from './schema.js';
 
 /**
  * The settings a task may spell (the schema knows them) that this build does not enforce yet, as
@@ -21,4 +22,25 @@ export function unenforcedSettings(task: Pick<Task, 'privacy'>): string[] {
     issues.push('privacy.noiseMultiplier: differential-privacy noise is not enforced by this version yet; leave it unset');
   if (budget) issues.push('privacy.budget: a privacy budget is not accounted by this version yet; leave it unset');
   return issues;
+}
+
+/**
+ * Every problem of a task definition as a server sees it when the task is created: the schema's issues,
+ * then what this build cannot run (an unimplemented strategy, {@link unenforcedSettings}) and a model
+ * source that does not match the upload. The server and the in-memory fake both refuse with these.
+ */
+export function taskCreationIssues(input: unknown, hasUpload: boolean): { ok: true; task: Task } | { ok: false; errors: string[] } {
+  const result = validateTask(input);
+  if (!result.ok) return result;
+  const task = result.task;
+  const errors: string[] = [];
+  try {
+    createStrategy(task.aggregation);
+  } catch (error) {
+    errors.push(`aggregation: ${(error as Error).message}`);
+  }
+  errors.push(...unenforcedSettings(task));
+  if (task.model.source === 'tfjs' && !hasUpload) errors.push('model: a task whose model.source is "tfjs" needs an uploaded model (model.json and weights.bin)');
+  if (task.model.source === 'builtin' && hasUpload) errors.push('model: an uploaded model needs model.source "tfjs"');
+  return errors.length ? { ok: false, errors } : { ok: true, task };
 }

@@ -1,4 +1,4 @@
-import { DiscoApiError, parseTask, unenforcedSettings, validateTask, type FederationApi, type RoundInfo, type SignallingApi, type Task, type TaskInput } from '@disco/core';
+import { DiscoApiError, parseTask, taskCreationIssues, unenforcedSettings, type FederationApi, type RoundInfo, type SignallingApi, type Task, type TaskInput } from '@disco/core';
 import { InMemoryFederation, InMemorySignalling } from '@disco/core/testing';
 import type { DiscoApi, ModelUpload, ModelVersionInfo, TaskSummary } from './disco-api.js';
 
@@ -95,18 +95,12 @@ export class FakeDiscoApi implements DiscoApi {
     await this.answer();
     if (!options.adminToken) throw new DiscoApiError('UNAUTHORIZED', 'this needs the admin token (Authorization: Bearer <admin token>)');
     if (options.adminToken !== this.adminToken) throw new DiscoApiError('FORBIDDEN', 'wrong admin token');
-    const result = validateTask(input);
-    const errors = result.ok ? unenforcedSettings(result.task) : result.errors;
-    if (!result.ok || errors.length) throw new DiscoApiError('INVALID_TASK', `Invalid task:\n${errors.map((e) => `  - ${e}`).join('\n')}`, errors);
-    const task = result.task;
+    // The server's own checks, in its order and with its messages.
+    const checked = taskCreationIssues(input, options.model !== undefined);
+    if (!checked.ok) throw new DiscoApiError('INVALID_TASK', `Invalid task:\n${checked.errors.map((e) => `  - ${e}`).join('\n')}`, checked.errors);
+    const task = checked.task;
     if (this.tasks.has(task.id)) throw new DiscoApiError('CONFLICT', `task "${task.id}" already exists`, [`id: a task "${task.id}" already exists`]);
-    if (task.model.source === 'tfjs') {
-      if (!options.model) {
-        const issue = 'model: upload the model.json and weights.bin of a TF.js model';
-        throw new DiscoApiError('INVALID_MODEL', `The uploaded model does not fit the task:\n  - ${issue}`, [issue]);
-      }
-      this.uploads.set(task.id, options.model);
-    }
+    if (options.model) this.uploads.set(task.id, options.model);
     this.add(task);
     return structuredClone(task);
   }
