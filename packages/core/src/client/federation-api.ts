@@ -1,4 +1,5 @@
 import type { ClientMetrics } from '../aggregation/metrics.js';
+import type { EncryptedShare, KeyAdvertisement, UnmaskRequest, UnmaskResponse } from '../secure/masking.js';
 import type { Task } from '../task/schema.js';
 
 /**
@@ -6,7 +7,23 @@ import type { Task } from '../task/schema.js';
  * over tRPC (control messages) and binary HTTP (weights); tests may implement it in memory. Keeping it here
  * lets core stay free of the server's types while the implementation is checked against it.
  */
-export type RoundPhase = 'open' | 'aggregating' | 'closed' | 'failed';
+/**
+ * `open`: training, updates (or, in a secure round, key advertisements) come in. A secure round then goes
+ * through `sharing` (sealed Shamir shares), `masking` (masked inputs) and `unmasking` (revealed shares) before
+ * `aggregating` (decision 0010).
+ */
+export type RoundPhase = 'open' | 'sharing' | 'masking' | 'unmasking' | 'aggregating' | 'closed' | 'failed';
+
+/** The differential privacy spent by a task so far (decision 0011), as the server accounts it after each round. */
+export interface PrivacySpentState {
+  /** ε spent by the closed rounds so far, at {@link delta}. */
+  epsilon: number;
+  delta: number;
+  /** The task's ε budget, when it has one. */
+  budget?: number;
+  /** True once the next round would exceed the budget: no further round opens. */
+  exhausted: boolean;
+}
 
 export interface RoundState {
   taskId: string;
@@ -23,6 +40,8 @@ export interface RoundState {
   deadline: number | null;
   /** Aggregated client metrics of the last closed round, when known, with the examples they cover. */
   metrics?: ClientMetrics & { samples?: number };
+  /** Tasks with differential privacy: what the closed rounds spent. */
+  privacy?: PrivacySpentState;
 }
 
 /** One round of a task's history, as `rounds.list` returns it. */
@@ -44,6 +63,11 @@ export interface RoundInfo {
   durationMs: number | null;
   extensions: number;
   failureReason: string | null;
+  /** Tasks with differential privacy: ε spent up to and including this round (closed rounds), at `delta`. */
+  epsilon: number | null;
+  delta: number | null;
+  /** Updates the server clipped to the task's norm bound in this round. */
+  clipped: number;
 }
 
 export interface JoinResult {
@@ -74,10 +98,39 @@ export interface FederationApi {
    * Rejects with an error whose message names the problem (e.g. the current round) when refused.
    */
   submitUpdate(token: string, round: number, update: Uint8Array): Promise<{ accepted: true; round: number }>;
+  /**
+   * Tasks with a sampling rate q < 1: says this participant sits out `round` (its coin came up tails), so
+   * that the round does not wait for it.
+   */
+  skipRound(token: string, round: number): Promise<void>;
+  /** The steps of a secure round (tasks with `privacy.secureAggregation`; decision 0010). */
+  readonly secure: SecureRoundApi;
   leave(token: string): Promise<void>;
   /** Calls `listener` on every round state change of the task; returns the unsubscribe function. */
   watchRounds(taskId: string, token: string, listener: (state: RoundState) => void, onError?: (error: Error) => void): () => void;
   readonly stats: TransferStats;
   /** Closes connections (WebSocket). */
   close(): void;
+}
+
+/**
+ * The messages of a secure round between a participant and the server, one call per step of
+ * `SecureAggregationClient` (`secure/masking.ts`). Each call is refused (`ROUND_NOT_OPEN`, naming the phase)
+ * outside its phase; the server binds every message to the token's participant.
+ */
+export interface SecureRoundApi {
+  /** Step 0 (phase `open`, after local training): this participant's public keys; counts as its submission. */
+  advertiseKeys(token: string, round: number, keys: Omit<KeyAdvertisement, 'id'>): Promise<void>;
+  /** Phase `sharing`: the roster U1 (every advertisement, this participant's included). */
+  roster(token: string, round: number): Promise<KeyAdvertisement[]>;
+  /** Step 1 (phase `sharing`): one sealed pair of shares for each other member of the roster. */
+  sendShares(token: string, round: number, shares: EncryptedShare[]): Promise<void>;
+  /** Phase `masking`: the sealed shares addressed to this participant. */
+  sharesFor(token: string, round: number): Promise<EncryptedShare[]>;
+  /** Step 2 (phase `masking`): the masked fixed-point input, as binary (4 bytes a word, little-endian). */
+  submitMasked(token: string, round: number, masked: Uint32Array): Promise<void>;
+  /** Phase `unmasking`: whose masked inputs are in the sum. */
+  unmaskRequest(token: string, round: number): Promise<UnmaskRequest>;
+  /** Step 3 (phase `unmasking`): the shares this participant reveals. */
+  revealShares(token: string, round: number, response: Omit<UnmaskResponse, 'from'>): Promise<void>;
 }

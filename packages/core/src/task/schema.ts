@@ -133,13 +133,24 @@ export const trainingSettings = z.object({
 export type TrainingSettings = z.infer<typeof trainingSettings>;
 
 export const privacySettings = z.object({
+  /**
+   * Secure aggregation (Bonawitz et al. 2017, decision 0010): the aggregator (the server, or a peer) sees only
+   * masked updates and learns their sum. Needs `clippingNorm`, a FedAvg strategy and at least 3 participants.
+   */
   secureAggregation: z.boolean().default(false),
-  /** L2 norm each update is clipped to before leaving the device. */
+  /** L2 norm each update is clipped to before leaving the device (and, without secure aggregation, by the server). */
   clippingNorm: z.number().positive().optional(),
-  /** Gaussian noise standard deviation, as a multiple of the clipping norm. */
+  /** Gaussian noise standard deviation, as a multiple of the clipping norm (client-level DP-FedAvg, decision 0011). */
   noiseMultiplier: z.number().min(0).optional(),
-  /** The (epsilon, delta) budget after which a participant stops contributing. */
-  budget: z.object({ epsilon: z.number().positive(), delta: z.number().positive().max(1) }).optional(),
+  /**
+   * Poisson sampling: each participant takes part in each round independently with this probability (q).
+   * Unset: every participant in every round (q = 1). Federated tasks only.
+   */
+  samplingRate: z.number().gt(0).max(1).optional(),
+  /** The δ at which the ε spent is reported (and the budget checked). */
+  delta: z.number().gt(0).lt(1).default(1e-5),
+  /** The ε after which training stops: no round starts that would take the ε spent (at `delta`) above it. */
+  budget: z.object({ epsilon: z.number().positive(), delta: z.number().gt(0).lt(1).optional() }).optional(),
 });
 export type PrivacySettings = z.infer<typeof privacySettings>;
 
@@ -190,6 +201,7 @@ const crossFieldObject = taskObject.pick({
   model: true,
   scheme: true,
   minParticipants: true,
+  aggregation: true,
   privacy: true,
 });
 
@@ -236,8 +248,37 @@ function checkAcrossFields(task: z.output<typeof crossFieldObject>, ctx: z.Refin
   }
   if (task.scheme !== 'local' && task.minParticipants < 1)
     ctx.addIssue({ code: 'custom', path: ['minParticipants'], message: 'must be at least 1' });
-  if (task.privacy.noiseMultiplier && task.privacy.noiseMultiplier > 0 && task.privacy.clippingNorm === undefined)
-    ctx.addIssue({ code: 'custom', path: ['privacy', 'clippingNorm'], message: 'required when noiseMultiplier is set' });
+  checkPrivacy(task, ctx);
+}
+
+/** What the privacy settings need from each other and from the rest of the task (decisions 0010 and 0011). */
+function checkPrivacy(task: z.output<typeof crossFieldObject>, ctx: z.RefinementCtx): void {
+  const { privacy, scheme, aggregation } = task;
+  const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+  const noisy = (privacy.noiseMultiplier ?? 0) > 0;
+  if (noisy && privacy.clippingNorm === undefined) issue(['privacy', 'clippingNorm'], 'required when noiseMultiplier is set');
+  if (privacy.secureAggregation) {
+    if (scheme === 'local') issue(['privacy', 'secureAggregation'], 'a local task has no aggregation to secure');
+    if (privacy.clippingNorm === undefined)
+      issue(['privacy', 'clippingNorm'], 'required when secureAggregation is on: updates are clipped to it so that their masked sum cannot overflow');
+    if (task.minParticipants < 3)
+      issue(['minParticipants'], 'must be at least 3 with secureAggregation: with two participants the sum reveals each one\'s update to the other');
+    if (!noisy && aggregation.maxSamplesPerUpdate === undefined)
+      issue(['aggregation', 'maxSamplesPerUpdate'], 'required when secureAggregation is on: the examples an update claims are summed masked, and must be bounded');
+  }
+  if ((privacy.secureAggregation || noisy) && aggregation.strategy !== 'fedavg')
+    issue(
+      ['aggregation', 'strategy'],
+      `"${aggregation.strategy}" needs each update on its own, which ${privacy.secureAggregation ? 'secure aggregation hides' : 'differential privacy does not bound'}; use "fedavg"`,
+    );
+  if (noisy && scheme === 'decentralized' && !privacy.secureAggregation)
+    issue(['privacy', 'noiseMultiplier'], 'a decentralized task with noise needs secureAggregation: each peer would otherwise see the others\' updates with only a share of the noise');
+  if (noisy && scheme === 'local') issue(['privacy', 'noiseMultiplier'], 'a local task shares nothing to add noise to');
+  if (privacy.samplingRate !== undefined && privacy.samplingRate < 1 && scheme !== 'federated')
+    issue(['privacy', 'samplingRate'], 'sampling of participants applies to federated tasks only');
+  if (privacy.budget && !noisy) issue(['privacy', 'budget'], 'a budget needs noiseMultiplier above 0: without noise, ε is infinite');
+  if (privacy.budget?.delta !== undefined && privacy.budget.delta !== privacy.delta)
+    issue(['privacy', 'budget', 'delta'], `must equal privacy.delta (${privacy.delta}): ε is reported at one δ`);
 }
 
 export const taskSchema = taskObject.superRefine(checkAcrossFields);

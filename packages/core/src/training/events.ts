@@ -47,6 +47,13 @@ export interface DoneEvent {
   rounds?: number;
   /** Federated sessions: the rounds this participant's update made it into. */
   roundsTrained?: number;
+  /** Collaborative sessions of a task with secure aggregation: true (every round was masked). */
+  secureAggregation?: boolean;
+  /** Tasks with differential privacy: the ε spent by the model's rounds, at `delta`. */
+  epsilon?: number;
+  delta?: number;
+  /** True when the session ended because the task's privacy budget was spent (no further round may start). */
+  budgetExhausted?: boolean;
 }
 
 export type TrainingEvent =
@@ -60,6 +67,9 @@ export type TrainingEvent =
       metrics: EpochMetrics & { aggregated?: EpochMetrics };
       participants: number;
       modelVersion: number;
+      /** Tasks with differential privacy: ε spent up to and including this round, at `delta`. */
+      epsilon?: number;
+      delta?: number;
     }
   | { type: 'participants'; count: number; round?: number }
   /** Decentralized sessions: the peers connected now, those unreachable, and the bytes exchanged with peers. */
