@@ -318,30 +318,12 @@ export class RoundCoordinator {
     if (!accumulator || accumulator.aggregator.count === 0) {
       return this.fail(round, 'the updates of this round were lost (server restart)');
     }
-    const now = this.clock();
     const aggregating = this.transition(this.db, round, 'aggregating');
     this.publish(task.id);
-    /** Why the round fails instead of storing its aggregate, if it does. */
     let problem: string | undefined;
     try {
-      const base = getVersionWeights(this.db, task.id, round.baseVersion);
       const delta = accumulator.aggregator.result();
-      const values = new Float32Array(base.values.length);
-      for (let i = 0; i < values.length; i++) values[i] = base.values[i] + delta[i];
-      // Checked before it is stored (core's `aggregateProblem`, which the in-memory federation runs too): a
-      // non-finite model would be served to everyone and fail every later round. The round fails with the
-      // reason instead; the next one opens from the same base version.
-      problem = aggregateProblem(values);
-      if (!problem) {
-        const metrics = this.roundMetrics(round.id);
-        const participantsCount = this.expectedCount(aggregating, now);
-        this.db.transaction((tx) => {
-          const version = (latestVersion(tx, task.id)?.version ?? -1) + 1;
-          storeVersion(tx, task.id, version, { values, shapes: base.shapes }, round.number, now);
-          this.transition(tx, aggregating, 'closed', { closedAt: now, modelVersion: version, metrics, participants: participantsCount, deadlineAt: null });
-          this.insertRound(tx, task, round.number + 1, version, now);
-        });
-      }
+      problem = this.storeAggregate(aggregating, task, delta, { metrics: this.roundMetrics(round.id) });
     } catch (error) {
       console.error(`disco: aggregation of round ${round.number} of ${task.id} failed`, error);
       problem = `aggregation failed: ${(error as Error).message}`;
@@ -349,6 +331,34 @@ export class RoundCoordinator {
     this.accumulators.delete(round.id);
     if (problem) this.failTransaction(aggregating, task, problem);
     else this.publishClosed(task.id, round.number);
+  }
+
+  /**
+   * The one way an aggregating round closes, whatever computed its delta (a strategy's accumulator, or the sum a
+   * secure round unmasked): new global = base + delta, checked, then stored with the round closed and the next
+   * one opened in one transaction. Returns why the round must fail instead (nothing stored), or undefined.
+   * `samples` overrides the round's count (secure rounds learn Σw only from the sum).
+   */
+  private storeAggregate(aggregating: RoundRow, task: Task, delta: Float32Array, info: { metrics: ClientMetrics | null; samples?: number }): string | undefined {
+    const now = this.clock();
+    const base = getVersionWeights(this.db, task.id, aggregating.baseVersion);
+    const values = new Float32Array(base.values.length);
+    for (let i = 0; i < values.length; i++) values[i] = base.values[i] + delta[i];
+    // Checked before it is stored (core's `aggregateProblem`, which the in-memory federation runs too): a
+    // non-finite model would be served to everyone and fail every later round. The round fails with the
+    // reason instead; the next one opens from the same base version.
+    const problem = aggregateProblem(values);
+    if (problem) return problem;
+    const participantsCount = this.expectedCount(aggregating, now);
+    this.db.transaction((tx) => {
+      const version = (latestVersion(tx, task.id)?.version ?? -1) + 1;
+      storeVersion(tx, task.id, version, { values, shapes: base.shapes }, aggregating.number, now);
+      const closing: Partial<RoundRow> = { closedAt: now, modelVersion: version, metrics: info.metrics, participants: participantsCount, deadlineAt: null };
+      if (info.samples !== undefined) closing.samples = info.samples;
+      this.transition(tx, aggregating, 'closed', closing);
+      this.insertRound(tx, task, aggregating.number + 1, version, now);
+    });
+    return undefined;
   }
 
   /** Announces the closed (or failed) round itself, then the newly opened one. */
