@@ -16,3 +16,4 @@ export * from './evaluation/index.js';
 export * from './peer/index.js';
 export * from './privacy/index.js';
 export * from './secure/index.js';
+export * from './attacks/index.js';
