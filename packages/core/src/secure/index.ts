@@ -50,3 +50,4 @@ export {
   type UnmaskRequest,
   type UnmaskResponse,
 } from './masking.js';
+export { applySecureSum, prepareSecureUpdate, secureEncoding, type PreparedUpdate, type SecureEncoding } from './prepare.js';
