@@ -1,11 +1,13 @@
 import { createStrategy } from '../aggregation/index.js';
+import { firstRoundBudgetIssue } from '../privacy/rounds.js';
 import { validateTask, type Task } from './schema.js';
 
 /**
  * The settings a task may spell (the schema knows them) that this build does not enforce yet, as
  * `path: reason` lines. A server refuses a task that sets any of them, and the task form does not offer
- * them: nothing is promised that the code does not enforce. Secure aggregation and differential privacy
- * are built as libraries (`secure/`, `privacy/`) but not yet wired into rounds.
+ * them: nothing is promised that the code does not enforce. Differential privacy (clipping, noise,
+ * sampling, the budget) is enforced by the rounds (`privacy/rounds.ts`); secure aggregation is built as a
+ * library (`secure/`) but not yet wired into rounds.
  *
  * @example
  * ```ts
@@ -14,13 +16,10 @@ import { validateTask, type Task } from './schema.js';
  * ```
  */
 export function unenforcedSettings(task: Pick<Task, 'privacy'>): string[] {
-  const { secureAggregation, clippingNorm, noiseMultiplier, budget } = task.privacy;
+  const { secureAggregation } = task.privacy;
   const issues: string[] = [];
   if (secureAggregation) issues.push('privacy.secureAggregation: secure aggregation is not enforced by this version yet; leave it off');
-  if (clippingNorm !== undefined) issues.push('privacy.clippingNorm: clipping of updates is not enforced by this version yet; leave it unset');
-  if (noiseMultiplier !== undefined && noiseMultiplier > 0)
-    issues.push('privacy.noiseMultiplier: differential-privacy noise is not enforced by this version yet; leave it unset');
-  if (budget) issues.push('privacy.budget: a privacy budget is not accounted by this version yet; leave it unset');
+  // Clipping, noise, sampling and the budget are enforced by the rounds (privacy/rounds.ts, decision 0011).
   return issues;
 }
 
@@ -40,6 +39,8 @@ export function taskCreationIssues(input: unknown, hasUpload: boolean): { ok: tr
     errors.push(`aggregation: ${(error as Error).message}`);
   }
   errors.push(...unenforcedSettings(task));
+  const budget = firstRoundBudgetIssue(task);
+  if (budget) errors.push(budget);
   if (task.model.source === 'tfjs' && !hasUpload) errors.push('model: a task whose model.source is "tfjs" needs an uploaded model (model.json and weights.bin)');
   if (task.model.source === 'builtin' && hasUpload) errors.push('model: an uploaded model needs model.source "tfjs"');
   return errors.length ? { ok: false, errors } : { ok: true, task };
