@@ -76,6 +76,13 @@ export const rounds = sqliteTable(
     failureReason: text('failure_reason'),
     /** Data of later phases (key exchange, unmasking), as JSON. */
     state: text('state', { mode: 'json' }),
+    /** Updates the server clipped to the task's `privacy.clippingNorm` (central placement). */
+    clipped: integer('clipped').notNull().default(0),
+    /** Tasks with noise (decision 0011), closed rounds: ε spent up to and including this round, at `delta`. */
+    epsilon: real('epsilon'),
+    delta: real('delta'),
+    /** Tasks with noise, closed rounds: core's `AccountantState` after this round (the next round starts from it). */
+    accountant: text('accountant', { mode: 'json' }),
   },
   (t) => [uniqueIndex('rounds_task_number').on(t.taskId, t.number), index('rounds_phase').on(t.phase)],
 );
@@ -116,6 +123,24 @@ export const updates = sqliteTable(
     receivedAt: integer('received_at', { mode: 'number' }).notNull(),
   },
   (t) => [uniqueIndex('updates_round_participant').on(t.roundId, t.participantId)],
+);
+
+/**
+ * Participants that sit a round out (tasks with a sampling rate: their coin came up tails), so that the round
+ * does not wait for them. A skip is not an update: it adds nothing to the round.
+ */
+export const roundSkips = sqliteTable(
+  'round_skips',
+  {
+    roundId: integer('round_id')
+      .notNull()
+      .references(() => rounds.id, { onDelete: 'cascade' }),
+    participantId: text('participant_id')
+      .notNull()
+      .references(() => participants.id, { onDelete: 'cascade' }),
+    skippedAt: integer('skipped_at', { mode: 'number' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.roundId, t.participantId] })],
 );
 
 /** Server-wide settings, e.g. the built-in tasks already seeded once. */
