@@ -9,6 +9,8 @@ import { decodeWeights, encodeWeights } from '../weights/codec.js';
 import { describeShapeMismatch, subtract, type FlatWeights } from '../weights/flat.js';
 import { DiscoApiError, type ApiErrorCode } from './api-errors.js';
 import { claimedSamples } from './check-update.js';
+import { prepareSecureInput } from '../secure/round-input.js';
+import { runSecureRound } from './secure-round.js';
 import type { FederationApi, RoundState } from './federation-api.js';
 import { absentClasses, lookahead, maskClasses, outputBiasOffset, unmaskClasses } from './non-iid.js';
 import { finiteMetrics, participantData, streamSession, trainLocalRound, wakeAll, type ParticipantOptions } from './round-training.js';
@@ -77,6 +79,8 @@ export class FederatedClient {
   private mask: { absent: number[]; biasOffset: number } | null = null;
   private running = false;
   private serverHeartbeatMs: number | undefined;
+  /** This participant's id (secure rounds bind it into their keys). */
+  private participantId: string | undefined;
 
   /** The participant token, once joined: keep it to rejoin later with `options.token`. */
   token: string | undefined;
@@ -174,7 +178,7 @@ export class FederatedClient {
       const metrics = evaluateModel(model, validation ?? train);
       const result: FederatedResult = { modelVersion: this.modelVersion, roundsTrained, accuracy: metrics.accuracy, loss: metrics.loss };
       // accuracy and loss: the final global model on this participant's held-out data (its training data if none).
-      this.emit({ type: 'done', metrics: { accuracy: metrics.accuracy, loss: metrics.loss }, stats: this.stats, rounds: this.modelVersion, roundsTrained, stopped: false });
+      this.emit({ type: 'done', metrics: { accuracy: metrics.accuracy, loss: metrics.loss }, stats: this.stats, rounds: this.modelVersion, roundsTrained, stopped: false, ...(task.privacy.secureAggregation && { secureAggregation: true }) });
       return result;
     } finally {
       clearInterval(heartbeat);
@@ -198,11 +202,34 @@ export class FederatedClient {
     // The claimed weight never exceeds the task's bound (`maxSamplesPerUpdate`): the server refuses a
     // larger claim, so a participant with more data than that weighs as much as the bound and no more.
     const samples = claimedSamples(task, train.count);
+    if (task.privacy.secureAggregation) return this.secureRound(round, task, subtract(local.values, global.values), samples, metrics);
     const update = encodeWeights(
       { values: subtract(local.values, global.values), shapes: global.shapes },
       { taskId: task.id, modelVersion: this.modelVersion, dtype: task.quantization, meta: { samples, ...finiteMetrics(metrics) } },
     );
     return (await this.submit(round, update)) ? metrics : null;
+  }
+
+  /** A secure task's round after training: the masked steps (`secure-round.ts`) instead of a plain update. */
+  private async secureRound(round: number, task: Task, delta: Float32Array, samples: number, metrics: EpochMetrics): Promise<EpochMetrics | null> {
+    const outcome = await runSecureRound(
+      {
+        api: this.api,
+        token: this.token as string,
+        taskId: task.id,
+        participantId: this.participantId as string,
+        round,
+        waitForState: async (ready) => {
+          await this.waitForState(ready);
+          return this.state as RoundState;
+        },
+        call: (fn) => this.call(fn),
+      },
+      (participants) => prepareSecureInput(task, delta, { samples, participants }).input,
+    );
+    if (outcome.status === 'sent') return metrics;
+    this.emit({ type: 'log', level: 'warn', message: `secure round ${round} went on without this participant's input (${outcome.reason})` });
+    return null;
   }
 
   /** Submits, moving on (false) when the server says the round closed meanwhile (e.g. its deadline passed). */
@@ -243,6 +270,7 @@ export class FederatedClient {
   private async connect(): Promise<void> {
     const joined = await this.call(() => this.api.join(this.options.taskId, this.token ? { token: this.token } : undefined), false);
     this.token = joined.token;
+    this.participantId = joined.participantId;
     this.task = joined.task;
     // The server may say how often it wants heartbeats (an extension of the port's JoinResult).
     const hinted = (joined as { heartbeatIntervalMs?: unknown }).heartbeatIntervalMs;

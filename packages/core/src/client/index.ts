@@ -7,3 +7,4 @@ export { DecentralizedClient, type DecentralizedClientOptions, type Decentralize
 export { absentClasses, lookahead, maskClasses, outputBiasOffset, unmaskClasses, ABSENT_CLASS_OFFSET } from './non-iid.js';
 export { DiscoApiError, apiErrorStatus, isApiErrorCode, codeForStatus, type ApiErrorCode } from './api-errors.js';
 export { aggregateProblem, checkUpdate, claimedSamples, type CheckedUpdate, type UpdateExpectation } from './check-update.js';
+export { runSecureRound, type SecureRoundContext, type SecureRoundOutcome } from './secure-round.js';
