@@ -11,14 +11,48 @@ import { deserializeError, serializeError, type SerializedError } from './protoc
  * counted (`@disco/client`'s definition of bytes, the CLI's too), never a count of its own.
  */
 
-/** How each member of a port crosses: a call returns a promise; a watch takes `(…, listener, onError?)` and returns an unsubscribe function. */
-export type PortShape<P> = { readonly [K in Exclude<keyof P, 'stats' | 'close'>]: 'call' | 'watch' };
+/**
+ * How each member of a port crosses: a call returns a promise; a watch takes `(…, listener, onError?)` and
+ * returns an unsubscribe function; a member that is itself an object of calls (the federation's `secure`) is a
+ * sub-port with a shape of its own, whose members cross as `secure.submitMasked`.
+ */
+export type PortShape<P> = {
+  readonly [K in Exclude<keyof P, 'stats' | 'close'>]: P[K] extends (...args: never[]) => unknown ? 'call' | 'watch' : PortShape<P[K]>;
+};
 
 /** The ports relayed, by name, with the shape of each (checked complete by the compiler). */
 export const relayedPorts = {
-  federation: { join: 'call', heartbeat: 'call', downloadWeights: 'call', submitUpdate: 'call', leave: 'call', watchRounds: 'watch' } satisfies PortShape<FederationApi>,
+  federation: {
+    join: 'call',
+    heartbeat: 'call',
+    downloadWeights: 'call',
+    submitUpdate: 'call',
+    skipRound: 'call',
+    leave: 'call',
+    watchRounds: 'watch',
+    secure: {
+      advertiseKeys: 'call',
+      roster: 'call',
+      sendShares: 'call',
+      sharesFor: 'call',
+      submitMasked: 'call',
+      unmaskRequest: 'call',
+      revealShares: 'call',
+    },
+  } satisfies PortShape<FederationApi>,
   signalling: { join: 'call', heartbeat: 'call', downloadInitialModel: 'call', ready: 'call', signal: 'call', leave: 'call', watch: 'watch' } satisfies PortShape<SignallingApi>,
 };
+
+type Kind = 'call' | 'watch';
+interface ShapeTree {
+  readonly [member: string]: Kind | ShapeTree;
+}
+
+/** Every relayed member of a port as a dotted path (`secure.submitMasked`) with its kind. */
+function membersOf(shape: ShapeTree, prefix = ''): [string, Kind][] {
+  return Object.entries(shape).flatMap(([name, kind]) => (typeof kind === 'string' ? [[prefix + name, kind] as [string, Kind]] : membersOf(kind, `${prefix}${name}.`)));
+}
+const relayedMembers = Object.fromEntries(Object.entries(relayedPorts).map(([name, shape]) => [name, new Map(membersOf(shape))])) as Record<PortName, Map<string, Kind>>;
 
 export type PortName = keyof typeof relayedPorts;
 type Ports = { federation: FederationApi; signalling: SignallingApi };
@@ -54,10 +88,13 @@ export function relayPort<N extends PortName>(name: N, post: (message: PortReque
       watchers.clear();
     },
   };
-  for (const [method, kind] of Object.entries(relayedPorts[name])) {
-    members[method] =
+  for (const [method, kind] of relayedMembers[name]) {
+    const relayed =
       kind === 'call'
-        ? (...args: unknown[]) =>
+        ? // Arguments cross by structured clone, typed arrays as typed arrays (a masked input stays a Uint32Array). They
+          // are copied, not transferred: the clients retry a failed call with the same arguments, which a transfer
+          // would have emptied; one copy of a model-sized array is a millisecond beside its upload.
+          (...args: unknown[]) =>
             new Promise((resolve, reject) => {
               const id = ++ids;
               pending.set(id, { resolve, reject });
@@ -73,6 +110,11 @@ export function relayPort<N extends PortName>(name: N, post: (message: PortReque
               if (watchers.delete(watchId)) post({ type: 'port-unwatch', port: name, watchId });
             };
           };
+    // `secure.submitMasked` lives at members.secure.submitMasked.
+    const path = method.split('.');
+    let holder = members;
+    for (const key of path.slice(0, -1)) holder = (holder[key] ??= {}) as Record<string, unknown>;
+    holder[path[path.length - 1]] = relayed;
   }
 
   function handle(message: { type: string }): boolean {
@@ -108,14 +150,20 @@ export function relayPort<N extends PortName>(name: N, post: (message: PortReque
 export function servePorts(portOf: (name: PortName) => Ports[PortName] | undefined, post: (reply: PortReply) => void): { handle(message: { type: string }): boolean; closeAll(): void } {
   const unwatch = new Map<string, () => void>();
   const statsOf = (name: PortName) => ({ ...(portOf(name)?.stats ?? { bytesSent: 0, bytesReceived: 0 }) });
-  const member = (port: object, method: string) => (port as Record<string, Fn>)[method].bind(port);
+  /** The page port's member at a relayed path, bound to its object; only the shape's members can be reached. */
+  const member = (name: PortName, port: object, method: string, kind: Kind): Fn => {
+    if (relayedMembers[name].get(method) !== kind) throw new Error(`the ${name} port has no ${kind} "${method}"`);
+    const path = method.split('.');
+    const holder = path.slice(0, -1).reduce<Record<string, unknown>>((object, key) => object[key] as Record<string, unknown>, port as Record<string, unknown>);
+    return (holder[path[path.length - 1]] as Fn).bind(holder);
+  };
 
   async function call(request: Extract<PortRequest, { type: 'port-call' }>): Promise<void> {
     const { port: name, id } = request;
     try {
       const port = portOf(name);
       if (!port) throw new Error(`no ${name} session is running`);
-      const value = await member(port, request.method)(...request.args);
+      const value = await member(name, port, request.method, 'call')(...request.args);
       post({ type: 'port-result', port: name, id, ok: true, value, stats: statsOf(name) });
     } catch (error) {
       post({ type: 'port-result', port: name, id, ok: false, error: serializeError(error), stats: statsOf(name) });
@@ -134,12 +182,17 @@ export function servePorts(portOf: (name: PortName) => Ports[PortName] | undefin
         const port = portOf(request.port);
         if (!port) break;
         const { port: name, watchId } = request;
-        const stop = member(port, request.method)(
-          ...request.args,
-          (value: unknown) => post({ type: 'port-event', port: name, watchId, value, stats: statsOf(name) }),
-          (error: unknown) => post({ type: 'port-watch-error', port: name, watchId, error: serializeError(error) }),
-        ) as () => void;
-        unwatch.set(key, stop);
+        const failed = (error: unknown) => post({ type: 'port-watch-error', port: name, watchId, error: serializeError(error) });
+        try {
+          const stop = member(name, port, request.method, 'watch')(
+            ...request.args,
+            (value: unknown) => post({ type: 'port-event', port: name, watchId, value, stats: statsOf(name) }),
+            failed,
+          ) as () => void;
+          unwatch.set(key, stop);
+        } catch (error) {
+          failed(error);
+        }
         break;
       }
       case 'port-unwatch':
