@@ -52,6 +52,8 @@ export function createFederationApi(url: string, options: TransportOptions = {})
         return { accepted: true, round: result.round };
       }, base),
 
+    skipRound: (token, round) => calling(async () => void (await client.federation.skipRound.mutate({ round }, asParticipant(token))), base),
+
     leave: (token) => calling(async () => void (await client.federation.leave.mutate(undefined, asParticipant(token))), base),
 
     watchRounds(taskId, token, listener, onError) {

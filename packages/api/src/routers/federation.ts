@@ -47,6 +47,17 @@ export const federationRouter = router({
     return ctx.deps.coordinator.state(ctx.participant.taskId);
   }),
 
+  /**
+   * Tasks with a sampling rate (`privacy.samplingRate` < 1): this participant sits `round` out (its coin came up
+   * tails), so that the round stops waiting for it. Not an update: it adds nothing to the round.
+   */
+  skipRound: participantProcedure.input(z.object({ round: z.number().int().min(1) })).mutation(({ ctx, input }): { skipped: true; round: number } => {
+    const { coordinator } = ctx.deps;
+    const round = coordinator.requireOpenRound(ctx.participant.taskId, input.round);
+    coordinator.skip(round, ctx.participant.id);
+    return { skipped: true, round: round.number };
+  }),
+
   /** Leaves the task: the token stops working and the round stops waiting for this participant. */
   leave: participantProcedure.mutation(({ ctx }): { left: true } => {
     leave(ctx.deps.db, ctx.deps.coordinator, ctx.participant);

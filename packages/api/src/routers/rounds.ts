@@ -26,6 +26,9 @@ export const roundsRouter = router({
         durationMs: r.closedAt === null ? null : r.closedAt - r.openedAt,
         extensions: r.extensions,
         failureReason: r.failureReason,
+        epsilon: r.epsilon,
+        delta: r.delta,
+        clipped: r.clipped,
       }));
     }),
 

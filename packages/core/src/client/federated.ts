@@ -2,6 +2,8 @@ import type * as tf from '@tensorflow/tfjs';
 import type { Dataset } from '../data/dataset.js';
 import { evaluateModel } from '../evaluation/index.js';
 import { buildModel, getFlatWeights, setFlatWeights, weightShapes } from '../model/index.js';
+import { cryptoRandom } from '../privacy/noise.js';
+import { formatEpsilon } from '../privacy/rounds.js';
 import type { Task } from '../task/schema.js';
 import type { EpochMetrics, SessionStats, TrainingEvent } from '../training/events.js';
 import { Trainer } from '../training/index.js';
@@ -11,7 +13,7 @@ import { DiscoApiError, type ApiErrorCode } from './api-errors.js';
 import { claimedSamples } from './check-update.js';
 import { prepareSecureInput } from '../secure/round-input.js';
 import { runSecureRound } from './secure-round.js';
-import type { FederationApi, RoundState } from './federation-api.js';
+import type { FederationApi, PrivacySpentState, RoundState } from './federation-api.js';
 import { absentClasses, lookahead, maskClasses, outputBiasOffset, unmaskClasses } from './non-iid.js';
 import { finiteMetrics, participantData, streamSession, trainLocalRound, wakeAll, type ParticipantOptions } from './round-training.js';
 import { backoffDelay, SessionStopped, sleep, throwIfStopped, type BackoffOptions } from './session.js';
@@ -142,6 +144,9 @@ export class FederatedClient {
       let lastTrained = 0;
       let roundsTrained = 0;
       let local: EpochMetrics | null = null;
+      let budgetExhausted = false;
+      const samplingRate = task.privacy.samplingRate ?? 1;
+      const coin = cryptoRandom();
       if ((this.state as RoundState).modelVersion >= target)
         this.emit({
           type: 'log',
@@ -163,22 +168,38 @@ export class FederatedClient {
               metrics: { ...local, ...(state.metrics && { aggregated: { loss: state.metrics.loss ?? NaN, ...state.metrics } }) },
               participants: state.participants,
               modelVersion: this.modelVersion,
+              ...spent(state.privacy),
             });
           else if (previous >= 0) this.emit({ type: 'log', level: 'info', message: `global model v${this.modelVersion} received` });
           local = null;
         }
         if (this.modelVersion >= target) break;
+        // The task's privacy budget is spent: no further round opens, so the session ends here.
+        if (state.privacy?.exhausted && state.phase !== 'open' && state.modelVersion === this.modelVersion) {
+          budgetExhausted = true;
+          this.emit({
+            type: 'log',
+            level: 'warn',
+            message: `training stopped at model v${this.modelVersion}: the task's privacy budget is spent (ε = ${formatEpsilon(state.privacy.epsilon)} of ε = ${state.privacy.budget} at δ = ${state.privacy.delta}; one more round would exceed it)`,
+          });
+          break;
+        }
         if (state.phase === 'open' && state.round > lastTrained && state.modelVersion === this.modelVersion) {
           lastTrained = state.round;
-          local = await this.trainRound(trainer, train, validation, state.round, task);
-          if (local) roundsTrained += 1;
+          // Poisson sampling (privacy.samplingRate q < 1): a fresh crypto-random coin per round; on tails this
+          // participant sits the round out and says so, so that the round does not wait for it.
+          if (samplingRate < 1 && coin() >= samplingRate) await this.skip(state.round);
+          else {
+            local = await this.trainRound(trainer, train, validation, state.round, task);
+            if (local) roundsTrained += 1;
+          }
         }
-        await this.waitForState((s) => s.modelVersion > this.modelVersion || (s.phase === 'open' && s.round > lastTrained));
+        await this.waitForState((s) => s.modelVersion > this.modelVersion || (s.phase === 'open' && s.round > lastTrained) || s.privacy?.exhausted === true);
       }
       const metrics = evaluateModel(model, validation ?? train);
       const result: FederatedResult = { modelVersion: this.modelVersion, roundsTrained, accuracy: metrics.accuracy, loss: metrics.loss };
       // accuracy and loss: the final global model on this participant's held-out data (its training data if none).
-      this.emit({ type: 'done', metrics: { accuracy: metrics.accuracy, loss: metrics.loss }, stats: this.stats, rounds: this.modelVersion, roundsTrained, stopped: false, ...(task.privacy.secureAggregation && { secureAggregation: true }) });
+      this.emit({ type: 'done', metrics: { accuracy: metrics.accuracy, loss: metrics.loss }, stats: this.stats, rounds: this.modelVersion, roundsTrained, stopped: false, ...(task.privacy.secureAggregation && { secureAggregation: true }), ...spent((this.state as RoundState).privacy), ...(budgetExhausted && { budgetExhausted }) });
       return result;
     } finally {
       clearInterval(heartbeat);
@@ -230,6 +251,18 @@ export class FederatedClient {
     if (outcome.status === 'sent') return metrics;
     this.emit({ type: 'log', level: 'warn', message: `secure round ${round} went on without this participant's input (${outcome.reason})` });
     return null;
+  }
+
+  /** Sits `round` out (sampling), moving on when the round closed meanwhile. */
+  private async skip(round: number): Promise<void> {
+    try {
+      await this.call(() => this.api.skipRound(this.token as string, round));
+    } catch (error) {
+      if (error instanceof SessionStopped) throw error;
+      const state = await this.call(() => this.api.heartbeat(this.token as string));
+      this.updateState(state);
+      if (state.round === round && state.phase === 'open') throw error; // refused for another reason: report it
+    }
   }
 
   /** Submits, moving on (false) when the server says the round closed meanwhile (e.g. its deadline passed). */
@@ -397,6 +430,11 @@ export class FederatedClient {
       }
     }
   }
+}
+
+/** The ε and δ spent, as round and done events carry them (nothing for a task without noise). */
+function spent(privacy: PrivacySpentState | undefined): { epsilon?: number; delta?: number } {
+  return privacy ? { epsilon: privacy.epsilon, delta: privacy.delta } : {};
 }
 
 /** The server's precise error code (e.g. `WRONG_ROUND`), when the error is one of the API's. */

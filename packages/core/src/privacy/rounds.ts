@@ -18,8 +18,6 @@ import { Accountant, type AccountantState } from './accountant.js';
 import { clipToNorm } from './clipping.js';
 import { addGaussianNoise, cryptoRandom, gaussianNoiseStd } from './noise.js';
 
-type PrivacyTask = Pick<Task, 'id' | 'privacy'>;
-
 /** The privacy settings rounds apply, with their defaults: q = 1 (every client every round), z = 0 (no noise). */
 export interface RoundPrivacy {
   /** The clipping norm C, when the task clips updates. */
@@ -147,7 +145,7 @@ export function privacyState(task: Pick<Task, 'privacy'>, accountant: Accountant
 }
 
 /** The refusal of a task whose budget is spent (a submission, a skip): names the ε spent and the budget. */
-export function budgetExhaustedMessage(task: PrivacyTask, privacy: PrivacySpentState): string {
+export function budgetExhaustedMessage(task: Pick<Task, 'id'>, privacy: PrivacySpentState): string {
   return (
     `task "${task.id}" has spent its privacy budget: ε = ${formatEpsilon(privacy.epsilon)} of ε = ${privacy.budget} at δ = ${privacy.delta}, ` +
     'and one more round would exceed it; no further round opens'

@@ -1,4 +1,3 @@
-import { createStrategy, type Aggregator } from '../aggregation/index.js';
 import { weightedMetrics, type ClientMetrics } from '../aggregation/metrics.js';
 import { decideRound } from '../aggregation/round-policy.js';
 import { DiscoApiError } from '../client/api-errors.js';
@@ -6,6 +5,8 @@ import { aggregateProblem, checkUpdate } from '../client/check-update.js';
 import type { FederationApi, JoinResult, RoundInfo, RoundState, TransferStats } from '../client/federation-api.js';
 import { buildModel } from '../model/build.js';
 import { getFlatWeights } from '../model/flat-weights.js';
+import type { AccountantState } from '../privacy/accountant.js';
+import { accountRound, budgetExhaustedMessage, createRoundAggregator, privacyState, type RoundAggregator } from '../privacy/rounds.js';
 import type { Task } from '../task/schema.js';
 import { decodeWeights, encodeWeights } from '../weights/codec.js';
 import { add, type FlatWeights } from '../weights/flat.js';
@@ -37,8 +38,15 @@ interface TaskFederation {
   extensions: number;
   /** The task's aggregation strategy, by name. */
   strategy: string;
-  aggregator: Aggregator;
+  /** The task's strategy, behind central clipping and noise when the task asks for them (as on the server). */
+  aggregator: RoundAggregator;
   updates: Map<string, { samples: number; metrics: ClientMetrics }>;
+  /** Participants that sat the open round out (sampling). */
+  skipped: Set<string>;
+  /** The accountant after the last closed round (tasks with noise). */
+  accountant: AccountantState | null;
+  /** The privacy budget is spent: the last round closed and no other opens. */
+  finished: boolean;
   history: RoundInfo[];
   watchers: Set<(state: RoundState) => void>;
 }
@@ -61,7 +69,7 @@ interface TaskFederation {
  */
 export class InMemoryFederation implements FederationApi {
   readonly stats: TransferStats = { bytesSent: 0, bytesReceived: 0 };
-  /** Every call, by name (`join`, `heartbeat`, `download`, `submit`, `leave`), in order. */
+  /** Every call, by name (`join`, `heartbeat`, `download`, `submit`, `skip`, `leave`), in order. */
   readonly calls: string[] = [];
   /** While true every call fails as if the server were unreachable (`NETWORK`, status 0). */
   offline = false;
@@ -101,15 +109,18 @@ export class InMemoryFederation implements FederationApi {
   state(taskId: string): RoundState {
     const f = this.federation(taskId);
     const last = [...f.history].reverse().find((r) => r.phase === 'closed');
+    const privacy = privacyState(this.task(taskId), f.accountant);
     return {
       taskId,
-      round: f.round,
-      phase: 'open',
+      // Once the budget is spent, the last closed round stays the current one (no other opens).
+      round: f.finished ? f.round - 1 : f.round,
+      phase: f.finished ? 'closed' : 'open',
       modelVersion: f.versions.length - 1,
       participants: this.active(taskId).length,
-      submitted: f.updates.size,
+      submitted: f.finished ? (last?.submitted ?? 0) : f.updates.size,
       deadline: null,
       ...(last && { metrics: { ...last.metrics, samples: last.samples } }),
+      ...(privacy && { privacy }),
     };
   }
 
@@ -117,8 +128,8 @@ export class InMemoryFederation implements FederationApi {
   roundsOf(taskId: string): RoundInfo[] {
     const f = this.federations.get(taskId);
     if (!f) return [];
-    const open: RoundInfo = { ...this.record(f, 'open'), closedAt: null, durationMs: null };
-    return [open, ...f.history].sort((a, b) => b.number - a.number);
+    const open: RoundInfo[] = f.finished ? [] : [{ ...this.record(f, 'open'), closedAt: null, durationMs: null }];
+    return [...open, ...f.history].sort((a, b) => b.number - a.number);
   }
 
   async join(taskId: string, options?: { token?: string }): Promise<JoinResult> {
@@ -161,11 +172,14 @@ export class InMemoryFederation implements FederationApi {
     if (task.scheme !== 'federated')
       throw new DiscoApiError('SCHEME_MISMATCH', `task "${task.id}" is ${task.scheme}: the server takes no weights for it`);
     const f = this.federation(task.id);
+    this.requireUnfinished(task, f);
     if (round !== f.round) {
       const which = round < f.round ? `round ${round} is closed` : `round ${round} has not started`;
       throw new DiscoApiError('WRONG_ROUND', `${which}; the current round is ${f.round} (open)`);
     }
     if (f.updates.has(participant.id)) throw new DiscoApiError('DUPLICATE_UPDATE', `this participant already submitted an update for round ${round}`);
+    if (f.skipped.has(participant.id))
+      throw new DiscoApiError('WRONG_ROUND', `this participant sat round ${round} out (sampling): it sends no update for it; wait for round ${round + 1}`);
     const checked = checkUpdate(update, { taskId: task.id, shapes: f.global.shapes, round, baseVersion: f.versions.length - 1, maxSamples: task.aggregation.maxSamplesPerUpdate });
     this.stats.bytesSent += update.byteLength;
     f.aggregator.add(checked.delta, checked.samples);
@@ -174,8 +188,27 @@ export class InMemoryFederation implements FederationApi {
     return { accepted: true, round };
   }
 
+  async skipRound(token: string, round: number): Promise<void> {
+    this.online('skip');
+    const participant = this.participant(token);
+    const task = this.task(participant.taskId);
+    const f = this.federation(task.id);
+    this.requireUnfinished(task, f);
+    if (round !== f.round) {
+      const which = round < f.round ? `round ${round} is closed` : `round ${round} has not started`;
+      throw new DiscoApiError('WRONG_ROUND', `${which}; the current round is ${f.round} (open)`);
+    }
+    if ((task.privacy.samplingRate ?? 1) >= 1)
+      throw new DiscoApiError('BAD_REQUEST', `task "${task.id}" has no sampling rate (privacy.samplingRate): every participant takes part in every round`);
+    if (f.updates.has(participant.id))
+      throw new DiscoApiError('DUPLICATE_UPDATE', `this participant already submitted an update for round ${round}: it cannot sit it out`);
+    f.skipped.add(participant.id);
+    this.decide(task, false);
+  }
+
   /** The round's deadline passes: it closes with the updates received if they are enough, else it fails. */
   closeRound(taskId: string): void {
+    if (this.federation(taskId).finished) return;
     this.decide(this.task(taskId), true);
   }
 
@@ -183,6 +216,7 @@ export class InMemoryFederation implements FederationApi {
     this.online('leave');
     const participant = this.participant(token);
     participant.left = true;
+    if (this.federation(participant.taskId).finished) return this.announce(participant.taskId);
     this.decide(this.task(participant.taskId), false);
   }
 
@@ -203,7 +237,7 @@ export class InMemoryFederation implements FederationApi {
     const now = Date.now();
     const decision = decideRound({
       submitted: f.updates.size,
-      pending: active.filter((p) => !f.updates.has(p.id)).length,
+      pending: active.filter((p) => !f.updates.has(p.id) && !f.skipped.has(p.id)).length,
       active: active.length,
       minParticipants: task.minParticipants,
       deadlineAt: deadlinePassed ? now : now + 1,
@@ -226,8 +260,19 @@ export class InMemoryFederation implements FederationApi {
     if (problem) return this.failRound(task, f, problem);
     f.global = global;
     f.versions.push(encodeWeights(global, { taskId: task.id, modelVersion: f.versions.length }));
-    f.history.push({ ...this.record(f, 'closed'), modelVersion: f.versions.length - 1 });
+    // Differential privacy: one accountant step per closed round, as the server stores it with the round.
+    const account = accountRound(task, f.accountant);
+    if (account) f.accountant = account.accountant;
+    f.history.push({ ...this.record(f, 'closed'), modelVersion: f.versions.length - 1, ...(account && { epsilon: account.epsilon, delta: account.delta }) });
     this.nextRound(task, f);
+    // The budget rule: no round opens that would take ε above the budget.
+    if (account && privacyState(task, account.accountant)?.exhausted) f.finished = true;
+  }
+
+  /** Refuses calls for a round once the task's privacy budget is spent, as the server does. */
+  private requireUnfinished(task: Task, f: TaskFederation): void {
+    const privacy = f.finished ? privacyState(task, f.accountant) : undefined;
+    if (privacy) throw new DiscoApiError('ROUND_NOT_OPEN', budgetExhaustedMessage(task, privacy));
   }
 
   private failRound(task: Task, f: TaskFederation, reason: string): void {
@@ -240,7 +285,8 @@ export class InMemoryFederation implements FederationApi {
     f.openedAt = Date.now();
     f.extensions = 0;
     f.updates = new Map();
-    f.aggregator = createStrategy(task.aggregation).createAggregator(f.global.values.length);
+    f.skipped = new Set();
+    f.aggregator = createRoundAggregator(task, f.global.values.length);
   }
 
   /** The open round as a history record (`phase` closed or failed once it ends). */
@@ -264,6 +310,9 @@ export class InMemoryFederation implements FederationApi {
       durationMs: now - f.openedAt,
       extensions: f.extensions,
       failureReason: null,
+      epsilon: null,
+      delta: null,
+      clipped: f.aggregator.clipped,
     };
   }
 
@@ -279,8 +328,11 @@ export class InMemoryFederation implements FederationApi {
       openedAt: Date.now(),
       extensions: 0,
       strategy: task.aggregation.strategy,
-      aggregator: createStrategy(task.aggregation).createAggregator(global.values.length),
+      aggregator: createRoundAggregator(task, global.values.length),
       updates: new Map(),
+      skipped: new Set(),
+      accountant: null,
+      finished: false,
       history: [],
       watchers: new Set(),
     };

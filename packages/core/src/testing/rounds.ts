@@ -28,6 +28,9 @@ export function closedRound(number: number, fields: Partial<RoundInfo> = {}): Ro
     durationMs,
     extensions: 0,
     failureReason: null,
+    epsilon: null,
+    delta: null,
+    clipped: 0,
     ...fields,
   };
 }

@@ -1,4 +1,20 @@
-import { aggregateProblem, bufferedUpdateLimit, createStrategy, decideRound, weightedMetrics, DiscoApiError, type Aggregator, type ClientMetrics, type RoundState, type Task } from '@disco/core';
+import {
+  accountRound,
+  aggregateProblem,
+  budgetExhaustedMessage,
+  bufferedUpdateLimit,
+  createRoundAggregator,
+  createStrategy,
+  decideRound,
+  privacyState,
+  weightedMetrics,
+  DiscoApiError,
+  type ClientMetrics,
+  type PrivacySpentState,
+  type RoundAggregator,
+  type RoundState,
+  type Task,
+} from '@disco/core';
 import type { Db } from '../../db/client.js';
 import type { RoundPhaseName } from '../../db/schema.js';
 import type { RoundEvents } from '../events.js';
@@ -79,7 +95,8 @@ export { type RoundRow } from './queries.js';
 
 interface Accumulator {
   roundId: number;
-  aggregator: Aggregator;
+  /** The task's strategy, behind central clipping and noise when the task asks for them (core `createRoundAggregator`). */
+  aggregator: RoundAggregator;
 }
 
 export class RoundCoordinator {
@@ -169,7 +186,19 @@ export class RoundCoordinator {
       deadline: round?.phase === 'open' ? (round.deadlineAt ?? null) : null,
     };
     if (lastClosed) state.metrics = { ...(lastClosed.metrics ?? {}), samples: lastClosed.samples };
+    const privacy = this.privacy(taskId);
+    if (privacy) state.privacy = privacy;
     return state;
+  }
+
+  /**
+   * What a task with noise has spent (the accountant stored with its last closed round), and whether its
+   * budget is exhausted; undefined for a task without noise.
+   */
+  privacy(taskId: string, db: Db = this.db): PrivacySpentState | undefined {
+    const task = loadTask(db, taskId).task;
+    if (!(task.privacy.noiseMultiplier ?? 0)) return undefined;
+    return privacyState(task, q.lastAccountant(db, taskId));
   }
 
   publish(taskId: string): void {
@@ -222,6 +251,8 @@ export class RoundCoordinator {
     const round = this.currentRound(taskId);
     if (!round) throw new DiscoApiError('WRONG_ROUND', `task "${taskId}" has no round (it is not a federated task)`);
     if (round.number !== roundNumber) {
+      const privacy = round.phase === 'closed' ? this.privacy(taskId) : undefined;
+      if (privacy?.exhausted) throw new DiscoApiError('ROUND_NOT_OPEN', budgetExhaustedMessage({ id: taskId }, privacy));
       const which = roundNumber < round.number ? `round ${roundNumber} is closed` : `round ${roundNumber} has not started`;
       throw new DiscoApiError('WRONG_ROUND', `${which}; the current round is ${round.number} (${round.phase})`);
     }
@@ -244,16 +275,35 @@ export class RoundCoordinator {
     let accumulator = this.accumulators.get(round.id);
     // A participant that dropped out and came back may exceed the join-time bound: the bound holds anyway.
     if ((accumulator?.aggregator.count ?? 0) >= this.participantLimit(stored)) throw this.fullError(stored, this.participantLimit(stored));
+    if (q.hasSkipped(this.db, round.id, participantId))
+      throw new DiscoApiError('WRONG_ROUND', `this participant sat round ${round.number} out (sampling): it sends no update for it; wait for round ${round.number + 1}`);
     if (!accumulator) {
-      accumulator = { roundId: round.id, aggregator: createStrategy(task.aggregation).createAggregator(delta.length) };
+      accumulator = { roundId: round.id, aggregator: createRoundAggregator(task, delta.length) };
       this.accumulators.set(round.id, accumulator);
     }
-    const updated = q.recordUpdate(this.db, { roundId: round.id, participantId, samples, metrics, bytes, receivedAt: this.clock() });
+    let updated = q.recordUpdate(this.db, { roundId: round.id, participantId, samples, metrics, bytes, receivedAt: this.clock() });
     // After the rows are written: adding to the accumulator cannot fail (sizes were checked).
+    const clippedBefore = accumulator.aggregator.clipped;
     accumulator.aggregator.add(delta, samples);
+    if (accumulator.aggregator.clipped > clippedBefore) updated = q.countClipped(this.db, round.id);
     this.publish(round.taskId);
     this.evaluate(updated);
     return updated;
+  }
+
+  /**
+   * A participant sits `round` out (tasks with a sampling rate: its coin came up tails): the round stops
+   * waiting for it. Refused after an update, and for a task without sampling.
+   */
+  skip(round: RoundRow, participantId: string): void {
+    const task = loadTask(this.db, round.taskId).task;
+    if ((task.privacy.samplingRate ?? 1) >= 1)
+      throw new DiscoApiError('BAD_REQUEST', `task "${task.id}" has no sampling rate (privacy.samplingRate): every participant takes part in every round`);
+    if (q.hasSubmitted(this.db, round.id, participantId))
+      throw new DiscoApiError('DUPLICATE_UPDATE', `this participant already submitted an update for round ${round.number}: it cannot sit it out`);
+    q.recordSkip(this.db, round.id, participantId, this.clock());
+    this.evaluate(q.roundByNumber(this.db, round.taskId, round.number) as RoundRow);
+    this.publish(round.taskId);
   }
 
   /** Runs every deadline and drop check (the scheduler calls it every `tickMs`). */
@@ -355,8 +405,12 @@ export class RoundCoordinator {
       storeVersion(tx, task.id, version, { values, shapes: base.shapes }, aggregating.number, now);
       const closing: Partial<RoundRow> = { closedAt: now, modelVersion: version, metrics: info.metrics, participants: participantsCount, deadlineAt: null };
       if (info.samples !== undefined) closing.samples = info.samples;
+      // Differential privacy: this round is one step of the task's accountant, stored with the version.
+      const account = accountRound(task, q.lastAccountant(tx, task.id));
+      if (account) Object.assign(closing, account);
       this.transition(tx, aggregating, 'closed', closing);
-      this.insertRound(tx, task, aggregating.number + 1, version, now);
+      // The budget rule: no round opens that would take ε above the task's budget; the task is finished.
+      if (!(account && privacyState(task, account.accountant)?.exhausted)) this.insertRound(tx, task, aggregating.number + 1, version, now);
     });
     return undefined;
   }

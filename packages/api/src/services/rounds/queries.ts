@@ -1,7 +1,7 @@
-import { and, asc, desc, eq, gte, inArray, isNull, lt, lte, sql } from 'drizzle-orm';
-import type { ClientMetrics } from '@disco/core';
+import { and, asc, desc, eq, gte, inArray, isNotNull, isNull, lt, lte, sql } from 'drizzle-orm';
+import type { AccountantState, ClientMetrics } from '@disco/core';
 import type { Db } from '../../db/client.js';
-import { participants, rounds, updates, type RoundPhaseName } from '../../db/schema.js';
+import { participants, roundSkips, rounds, updates, type RoundPhaseName } from '../../db/schema.js';
 import { prepared } from '../prepared.js';
 
 /**
@@ -121,7 +121,7 @@ export function activeParticipantCount(db: Db, taskId: string, since: number): n
   );
 }
 
-/** Active participants (heartbeat at or after `since`) waited for in `round` that have not submitted yet. */
+/** Active participants (heartbeat at or after `since`) waited for in `round` that have neither submitted nor skipped it. */
 export function pendingParticipantCount(db: Db, round: Pick<RoundRow, 'id' | 'taskId' | 'number'>, since: number): number {
   return (
     prepared(db, 'pendingCount', (d) =>
@@ -135,6 +135,8 @@ export function pendingParticipantCount(db: Db, round: Pick<RoundRow, 'id' | 'ta
             gte(participants.lastHeartbeatAt, sql.placeholder('since')),
             lte(participants.firstRound, sql.placeholder('number')),
             sql`NOT EXISTS (SELECT 1 FROM ${updates} WHERE ${updates.roundId} = ${sql.placeholder('roundId')} AND ${updates.participantId} = ${participants.id})`,
+            // Participants that sat the round out (sampling) are not waited for either.
+            sql`NOT EXISTS (SELECT 1 FROM ${roundSkips} WHERE ${roundSkips.roundId} = ${sql.placeholder('roundId')} AND ${roundSkips.participantId} = ${participants.id})`,
           ),
         )
         .prepare(),
@@ -194,4 +196,37 @@ export function updateMetrics(db: Db, roundId: number): { samples: number; metri
     .where(eq(updates.roundId, roundId))
     .all()
     .map((row) => ({ samples: row.samples, metrics: (row.metrics as ClientMetrics | null) ?? null }));
+}
+
+/** Records that a participant sits `roundId` out (its sampling coin came up tails). */
+export function recordSkip(db: Db, roundId: number, participantId: string, skippedAt: number): void {
+  db.insert(roundSkips).values({ roundId, participantId, skippedAt }).onConflictDoNothing().run();
+}
+
+/** Whether the participant said it sits the round out. */
+export function hasSkipped(db: Db, roundId: number, participantId: string): boolean {
+  return !!db
+    .select({ roundId: roundSkips.roundId })
+    .from(roundSkips)
+    .where(and(eq(roundSkips.roundId, roundId), eq(roundSkips.participantId, participantId)))
+    .get();
+}
+
+/** Counts one more update the server clipped in the round; the updated round. */
+export function countClipped(db: Db, roundId: number): RoundRow {
+  return db.update(rounds).set({ clipped: sql`${rounds.clipped} + 1` }).where(eq(rounds.id, roundId)).returning().get();
+}
+
+/** The accountant state stored with a task's last accounted (closed, noisy) round; null before the first. */
+export function lastAccountant(db: Db, taskId: string): AccountantState | null {
+  const row = prepared(db, 'lastAccountant', (d) =>
+    d
+      .select({ accountant: rounds.accountant })
+      .from(rounds)
+      .where(and(eq(rounds.taskId, sql.placeholder('taskId')), eq(rounds.phase, 'closed'), isNotNull(rounds.accountant)))
+      .orderBy(desc(rounds.number))
+      .limit(1)
+      .prepare(),
+  ).get({ taskId });
+  return (row?.accountant as AccountantState | null | undefined) ?? null;
 }
