@@ -10,3 +10,17 @@ export { Emitter } from './emitter.js';
 export { peerGroups, ALL_TO_ALL_MAX, type PeerGroups, type TopologyName } from './topology.js';
 export type { PeerRoundInfo, PeerServerEvent, PeerJoinResult, SignallingApi } from './signalling-api.js';
 export type { IceServer, PeerSignal, PeerStats, RtcSignalData, SignalSender, WrtcImplementation } from './types.js';
+export {
+  SecurePeerRound,
+  SECURE_KIND,
+  encodeSecureMessage,
+  decodeSecureMessage,
+  isSecureMessage,
+  secureMessageRound,
+  type SecureMessage,
+  type SecureMessageKind,
+  type SecurePeerOutcome,
+  type SecurePeerRoundOptions,
+  type SecurePeerTransport,
+  type SecureStepDeadlines,
+} from './secure-round.js';

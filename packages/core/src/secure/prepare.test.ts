@@ -19,7 +19,7 @@ test('three prepared updates sum to start + the weighted mean of the clipped upd
   const { values, totalWeight } = applySecureSum(start, sumModular(prepared.map((p) => p.words)), encoding);
   assert.equal(totalWeight, 140);
   // (10·[0.3, 0] + 30·[0, 0.5] + 100·[0.6, 0.8]) / 140 = [0.45, 0.6786]
-  assert.ok(Math.abs(values[0] - (1 + 63 / 140)) < 1e-6 && Math.abs(values[1] - (-1 + 95 / 140)) < 1e-6, `${values}`);
+  assert.ok(Math.abs(values[0] - (1 + 63 / 140)) < 1e-6 && Math.abs(values[1] - (-1 + 95 / 140)) < 1e-6, `${values.join(", ")}`);
 });
 
 test('under DP every weight is 1, each adds N(0, (zC)²/t), and the code covers the noisy norm', () => {
