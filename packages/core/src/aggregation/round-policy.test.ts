@@ -61,3 +61,13 @@ test('at the deadline a round with no update and nobody active goes idle instead
 test('at the deadline a round with no update but active participants is extended', () => {
   assert.deepEqual(decideRound({ ...base, now: 70_000 }), { action: 'extend', deadlineAt: 130_000, extensions: 1 });
 });
+
+test('sampling: when everyone active sent or sat the round out and too few were sampled, the round fails at once', () => {
+  assert.deepEqual(decideRound({ ...base, submitted: 1, pending: 0, skipped: 2 }), {
+    action: 'fail',
+    reason: 'only 1 of the 2 updates needed: the other 2 participant(s) sat this round out (sampling)',
+  });
+  // Enough were sampled: it aggregates without waiting for the deadline; someone still training: it waits.
+  assert.deepEqual(decideRound({ ...base, submitted: 2, pending: 0, skipped: 1 }), { action: 'aggregate' });
+  assert.deepEqual(decideRound({ ...base, submitted: 1, pending: 1, skipped: 1 }), { action: 'wait' });
+});

@@ -6,6 +6,7 @@
  * ```
  *   no deadline yet ──(someone active)──▶ start the clock
  *   enough updates, and every expected participant sent one or the deadline passed ──▶ aggregate
+ *   everyone sent an update or sat the round out (sampling), too few updates ──▶ fail now
  *   deadline passed, nothing sent and nobody active ──▶ idle (stop the clock, wait for participants)
  *   deadline passed, too few updates ──▶ extend (up to maxExtensions times) ──▶ fail
  * ```
@@ -20,8 +21,10 @@
 export interface RoundPolicyInput {
   /** Updates received in the round so far. */
   submitted: number;
-  /** Active participants waited for in the round that have not sent an update yet. */
+  /** Active participants waited for in the round that have not sent an update yet (nor sat it out). */
   pending: number;
+  /** Participants that sat the round out (tasks with a sampling rate); default 0. */
+  skipped?: number;
   /** Active participants of the task (recent heartbeat, not left). */
   active: number;
   /** The task's `minParticipants`: fewer updates than this never make a round. */
@@ -62,6 +65,10 @@ export function decideRound(input: RoundPolicyInput): RoundDecision {
   const deadlinePassed = now >= deadlineAt;
   const enough = submitted >= minParticipants;
   if (enough && (deadlinePassed || pending === 0)) return { action: 'aggregate' };
+  // Sampling: everyone active has sent an update or sat the round out, and too few were sampled. Nobody is
+  // left to wait for: the round fails now (releasing nothing) instead of at its deadline.
+  if (!enough && pending === 0 && (input.skipped ?? 0) > 0 && active > 0)
+    return { action: 'fail', reason: `only ${submitted} of the ${minParticipants} updates needed: the other ${input.skipped} participant(s) sat this round out (sampling)` };
   if (!deadlinePassed) return starting ? { action: 'start', deadlineAt } : { action: 'wait' };
   // Nobody is left and nothing was sent: wait for participants instead of failing rounds in a loop.
   if (submitted === 0 && active === 0) return { action: 'idle' };

@@ -238,6 +238,7 @@ export class InMemoryFederation implements FederationApi {
     const decision = decideRound({
       submitted: f.updates.size,
       pending: active.filter((p) => !f.updates.has(p.id) && !f.skipped.has(p.id)).length,
+      skipped: f.skipped.size,
       active: active.length,
       minParticipants: task.minParticipants,
       deadlineAt: deadlinePassed ? now : now + 1,

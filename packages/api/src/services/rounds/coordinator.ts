@@ -328,6 +328,7 @@ export class RoundCoordinator {
     const decision = decideRound({
       submitted: round.submitted,
       pending: this.pendingCount(round, now),
+      skipped: q.skipCount(this.db, round.id),
       active: this.activeCount(this.db, round.taskId, now),
       minParticipants: task.minParticipants,
       deadlineAt: round.deadlineAt,

@@ -230,3 +230,8 @@ export function lastAccountant(db: Db, taskId: string): AccountantState | null {
   ).get({ taskId });
   return (row?.accountant as AccountantState | null | undefined) ?? null;
 }
+
+/** Participants that sat the round out. */
+export function skipCount(db: Db, roundId: number): number {
+  return db.select({ n: sql<number>`count(*)` }).from(roundSkips).where(eq(roundSkips.roundId, roundId)).get()?.n ?? 0;
+}
