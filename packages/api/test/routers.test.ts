@@ -100,13 +100,13 @@ test('a task naming a strategy this build does not implement is refused with the
   const app = await testApp(t);
 
   const error = await refused(
-    caller(app, ADMIN).tasks.create({ task: { ...testTask({ id: 'robust' }), aggregation: { strategy: 'centered-clipping' } } }),
+    caller(app, ADMIN).tasks.create({ task: { ...testTask({ id: 'robust' }), aggregation: { strategy: 'bulyan' } } }),
     'BAD_REQUEST',
     'INVALID_TASK',
     /aggregation\.strategy/,
   );
 
-  assert.deepEqual(error.issues, ['aggregation.strategy: Invalid option: expected one of "fedavg"|"median"|"trimmed-mean"|"krum"']);
+  assert.deepEqual(error.issues, ['aggregation.strategy: Invalid option: expected one of "fedavg"|"median"|"trimmed-mean"|"krum"|"multi-krum"|"centered-clipping"']);
 });
 
 test('a task asking for privacy this version does not enforce is refused, each setting named, and nothing is stored', async (t) => {

@@ -21,6 +21,24 @@ test('trimmed mean drops the extremes of each coordinate', () => {
   assert.deepEqual(Array.from(trimmedMean(updates, 0.2)), [2, 3]);
 });
 
+test('trimmed mean trims each coordinate on its own, not whole updates', () => {
+  // Fraction 0.2 of 5: 1 value cut at each end. First coordinates −5 1 2 3 100 → (1 + 2 + 3)/3 = 2; second
+  // −5 2 4 6 100 → (2 + 4 + 6)/3 = 4. Dropping the updates of largest and smallest norm instead would keep
+  // [−5, 100], [2, 4], [3, 6]: [0, 36.7].
+  const updates = [f32(100, -5), f32(-5, 100), f32(1, 2), f32(2, 4), f32(3, 6)];
+  assert.deepEqual(Array.from(trimmedMean(updates, 0.2)), [2, 4]);
+});
+
+test('trimmed mean cuts ⌊fraction · n⌋ values at each end', () => {
+  // n = 6, fraction 0.25: ⌊1.5⌋ = 1 → (1 + 2 + 4 + 8)/4 = 3.75; rounding up to 2 would give (2 + 4)/2 = 3.
+  assert.deepEqual(Array.from(trimmedMean([f32(100), f32(1), f32(-100), f32(8), f32(2), f32(4)], 0.25)), [3.75]);
+});
+
+test('median works per coordinate: the middles may come from different updates', () => {
+  // First coordinates 0 5 9 → 5 (from the second update); second 7 −1 3 → 3 (from the third).
+  assert.deepEqual(Array.from(coordinateMedian([f32(0, 7), f32(5, -1), f32(9, 3)])), [5, 3]);
+});
+
 test('trimmed mean with fraction 0 is the plain mean', () => {
   assert.deepEqual(Array.from(trimmedMean([f32(1), f32(2), f32(6)], 0)), [3]);
 });
@@ -41,7 +59,8 @@ test('createStrategy reads the trimmed fraction and refuses what is not implemen
   assert.deepEqual(Array.from(aggregator.result()), [1.5]);
   assert.throws(() => createStrategy({ strategy: 'trimmed-mean', parameter: 0.5 }), { message: 'trim fraction must be in [0, 0.5), got 0.5' });
   // A name from another build (a stored task, a newer client) is refused, though the schema lists none.
-  assert.throws(() => createStrategy({ strategy: 'centered-clipping' as AggregationStrategyName }), {
-    message: 'aggregation strategy "centered-clipping" is not implemented yet (available: fedavg, median, trimmed-mean, krum)',
+  assert.throws(() => createStrategy({ strategy: 'bulyan' as AggregationStrategyName }), {
+    message:
+      'aggregation strategy "bulyan" is not implemented yet (available: fedavg, median, trimmed-mean, krum, multi-krum, centered-clipping)',
   });
 });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { titanic } from './builtin/titanic.js';
 import { taskCreationIssues, unenforcedSettings } from './enforced.js';
+import { aggregationStrategies } from './schema.js';
 
 test('a task without privacy settings asks for nothing unenforced', () => {
   assert.deepEqual(unenforcedSettings(titanic), []);
@@ -25,4 +26,17 @@ test('a budget that the first round already exceeds is refused at creation, with
     'privacy.budget: one round costs ε = 5.303 at δ = 0.00001 (samplingRate 1, noiseMultiplier 1), more than the budget ε = 2; raise the budget or the noise multiplier, or lower the sampling rate',
   ]);
   assert.equal(taskCreationIssues({ ...titanic, privacy: { clippingNorm: 1, noiseMultiplier: 1, budget: { epsilon: 6 } } }, false).ok, true);
+});
+
+test('a server optimizer is refused until rounds apply it; plain SGD at learning rate 1 (FedAvg) is accepted', () => {
+  const result = taskCreationIssues({ ...titanic, aggregation: { serverOptimizer: { name: 'adam', learningRate: 0.01 } } }, false);
+  assert.deepEqual(!result.ok && result.errors, ['aggregation.serverOptimizer: server optimizers are not applied to rounds by this version yet; leave it unset']);
+  assert.equal(taskCreationIssues({ ...titanic, aggregation: { serverOptimizer: { name: 'sgd' } } }, false).ok, true);
+});
+
+test('every strategy the schema names is built, bucketed or not', () => {
+  for (const strategy of aggregationStrategies) {
+    assert.equal(taskCreationIssues({ ...titanic, aggregation: { strategy } }, false).ok, true, strategy);
+    if (strategy !== 'fedavg') assert.equal(taskCreationIssues({ ...titanic, aggregation: { strategy, bucketing: { size: 2 } } }, false).ok, true, strategy);
+  }
 });

@@ -38,6 +38,10 @@ export function taskCreationIssues(input: unknown, hasUpload: boolean): { ok: tr
   } catch (error) {
     errors.push(`aggregation: ${(error as Error).message}`);
   }
+  const optimizer = task.aggregation.serverOptimizer;
+  // The FedOpt maths exist (aggregation/server-optimizer.ts) but no round applies them yet; plain SGD at 1 is FedAvg.
+  if (optimizer && !(optimizer.name === 'sgd' && (optimizer.learningRate ?? 1) === 1))
+    errors.push('aggregation.serverOptimizer: server optimizers are not applied to rounds by this version yet; leave it unset');
   errors.push(...unenforcedSettings(task));
   const budget = firstRoundBudgetIssue(task);
   if (budget) errors.push(budget);

@@ -103,3 +103,31 @@ test('a deriving step needs a valid pattern, at least one column to sum and its 
     'preprocessing.2.into: Invalid input: expected string, received undefined',
   ]);
 });
+
+test('each strategy parameter is checked against what its strategy reads, with the value named', () => {
+  const issues = (aggregation: TaskInput['aggregation']) => {
+    const result = validateTask({ ...minimal, aggregation });
+    return result.ok ? [] : result.errors;
+  };
+  assert.deepEqual(issues({ strategy: 'trimmed-mean', parameter: 0.5 }), ['aggregation.parameter: the fraction trimmed at each end must be below 0.5, got 0.5']);
+  assert.deepEqual(issues({ strategy: 'multi-krum', parameter: 1.5 }), [
+    'aggregation.parameter: the number of Byzantine clients multi-krum tolerates must be a whole number, got 1.5',
+  ]);
+  assert.deepEqual(issues({ strategy: 'centered-clipping', parameter: 0 }), ['aggregation.parameter: the clipping radius must be above 0']);
+  assert.deepEqual(issues({ strategy: 'fedavg', bucketing: { size: 2 } }), [
+    'aggregation.bucketing: bucketing applies to a robust strategy; "fedavg" averages every update already',
+  ]);
+  assert.deepEqual(issues({ strategy: 'median', bucketing: { size: 1 } }), ['aggregation.bucketing.size: Too small: expected number to be >=2']);
+  assert.deepEqual(issues({ strategy: 'krum', parameter: 2, bucketing: { size: 3 } }), []);
+});
+
+test('a server optimizer accepts only the settings it reads, in range', () => {
+  const issues = (serverOptimizer: NonNullable<TaskInput['aggregation']>['serverOptimizer']) => {
+    const result = validateTask({ ...minimal, aggregation: { serverOptimizer } });
+    return result.ok ? [] : result.errors;
+  };
+  assert.deepEqual(issues({ name: 'yogi', learningRate: 0.01, momentum: 0.9, beta2: 0.99, epsilon: 0.001 }), []);
+  assert.deepEqual(issues({ name: 'sgd', momentum: 0.9 }), ['aggregation.serverOptimizer.momentum: "sgd" has no momentum; use "momentum"']);
+  assert.deepEqual(issues({ name: 'momentum', beta2: 0.9 }), ['aggregation.serverOptimizer.beta2: only "adam" and "yogi" read beta2, not "momentum"']);
+  assert.deepEqual(issues({ name: 'adam', momentum: 1 }), ['aggregation.serverOptimizer.momentum: must be below 1']);
+});

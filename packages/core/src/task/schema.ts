@@ -27,8 +27,25 @@ export const builtinArchitectures = ['tabular-mlp', 'mnist-cnn', 'cifar10-cnn', 
 export type BuiltinArchitecture = (typeof builtinArchitectures)[number];
 
 /** The strategies this build implements (`@disco/core`'s `createStrategy`). */
-export const aggregationStrategies = ['fedavg', 'median', 'trimmed-mean', 'krum'] as const;
+export const aggregationStrategies = ['fedavg', 'median', 'trimmed-mean', 'krum', 'multi-krum', 'centered-clipping'] as const;
 export type AggregationStrategyName = (typeof aggregationStrategies)[number];
+
+/** Server optimizers (FedOpt, Reddi et al. 2021): `sgd` with learning rate 1 is plain FedAvg. */
+export const serverOptimizers = ['sgd', 'momentum', 'adam', 'yogi'] as const;
+export type ServerOptimizerName = (typeof serverOptimizers)[number];
+
+/** How the global model moves by the round's aggregate delta (`@disco/core`'s `applyServerOptimizer`). */
+const serverOptimizerSettings = z.object({
+  name: z.enum(serverOptimizers),
+  /** η; default 1 for sgd and momentum, 0.01 for adam and yogi. */
+  learningRate: z.number().positive().max(100).optional(),
+  /** β (momentum) or β₁ (adam, yogi); default 0.9. */
+  momentum: z.number().min(0).lt(1, 'must be below 1').optional(),
+  /** β₂ (adam, yogi); default 0.99. */
+  beta2: z.number().min(0).lt(1, 'must be below 1').optional(),
+  /** τ, the adaptivity floor (adam, yogi); default 0.001. */
+  epsilon: z.number().positive().max(1).optional(),
+});
 
 export const quantizations = ['float32', 'float16', 'int8'] as const;
 export type Quantization = (typeof quantizations)[number];
@@ -176,8 +193,19 @@ const taskObject = z.object({
   aggregation: z
     .object({
       strategy: z.enum(aggregationStrategies).default('fedavg'),
-      /** Fraction trimmed at each end (trimmed-mean) or the number of Byzantine clients tolerated (krum). */
+      /**
+       * Fraction trimmed at each end (trimmed-mean, [0, 0.5), default 0.1), the number f of Byzantine clients
+       * tolerated (krum, multi-krum; a whole number, default 0) or the clipping radius τ (centered-clipping,
+       * above 0; default: the median distance to the centre). See decision 0012.
+       */
       parameter: z.number().min(0).optional(),
+      /**
+       * Bucketing (Karimireddy, He and Jaggi 2022) around the robust strategy: the updates are shuffled and
+       * averaged in buckets of `size` before the strategy combines the bucket means.
+       */
+      bucketing: z.object({ size: z.number().int().min(2).max(100) }).optional(),
+      /** The server's step from the aggregate; unset: plain SGD with learning rate 1 (FedAvg). */
+      serverOptimizer: serverOptimizerSettings.optional(),
       /**
        * The most training examples one update may claim (`meta.samples`, its FedAvg weight). A larger
        * claim is refused (`BAD_META`), so that no participant weighs more than this; an honest client with
@@ -248,7 +276,28 @@ function checkAcrossFields(task: z.output<typeof crossFieldObject>, ctx: z.Refin
   }
   if (task.scheme !== 'local' && task.minParticipants < 1)
     ctx.addIssue({ code: 'custom', path: ['minParticipants'], message: 'must be at least 1' });
+  checkAggregation(task, ctx);
   checkPrivacy(task, ctx);
+}
+
+/** What each strategy's `parameter`, bucketing and the server optimizer accept (decision 0012). */
+function checkAggregation(task: z.output<typeof crossFieldObject>, ctx: z.RefinementCtx): void {
+  const { strategy, parameter, bucketing, serverOptimizer } = task.aggregation;
+  const issue = (path: string[], message: string) => ctx.addIssue({ code: 'custom', path: ['aggregation', ...path], message });
+  if (parameter !== undefined) {
+    if (strategy === 'trimmed-mean' && parameter >= 0.5) issue(['parameter'], `the fraction trimmed at each end must be below 0.5, got ${parameter}`);
+    if ((strategy === 'krum' || strategy === 'multi-krum') && !Number.isInteger(parameter))
+      issue(['parameter'], `the number of Byzantine clients ${strategy} tolerates must be a whole number, got ${parameter}`);
+    if (strategy === 'centered-clipping' && parameter === 0) issue(['parameter'], 'the clipping radius must be above 0');
+  }
+  if (bucketing && strategy === 'fedavg') issue(['bucketing'], 'bucketing applies to a robust strategy; "fedavg" averages every update already');
+  if (serverOptimizer) {
+    const { name } = serverOptimizer;
+    if (name === 'sgd' && serverOptimizer.momentum !== undefined) issue(['serverOptimizer', 'momentum'], '"sgd" has no momentum; use "momentum"');
+    for (const key of ['beta2', 'epsilon'] as const)
+      if ((name === 'sgd' || name === 'momentum') && serverOptimizer[key] !== undefined)
+        issue(['serverOptimizer', key], `only "adam" and "yogi" read ${key}, not "${name}"`);
+  }
 }
 
 /** What the privacy settings need from each other and from the rest of the task (decisions 0010 and 0011). */

@@ -37,7 +37,7 @@ describe('<disco-task-form>', () => {
     const el = await render();
     const options = (path: string) => [...control<HTMLSelectElement>(el, path).options].map((o) => o.value);
     expect(options('dataType')).to.deep.equal(['tabular', 'image']);
-    expect(options('aggregation.strategy')).to.deep.equal(['fedavg', 'median', 'trimmed-mean', 'krum']);
+    expect(options('aggregation.strategy')).to.deep.equal(['fedavg', 'median', 'trimmed-mean', 'krum', 'multi-krum', 'centered-clipping']);
   });
 
   it('starts from the schema defaults', async () => {

@@ -1,0 +1,113 @@
+import type { ServerOptimizerName } from '../task/schema.js';
+import { AggregationError } from './strategy.js';
+
+/**
+ * A server optimizer as a task's `aggregation.serverOptimizer` names it. Unset fields take
+ * {@link serverOptimizerDefaults}.
+ */
+export interface ServerOptimizerSettings {
+  name: ServerOptimizerName;
+  /** The server learning rate η. */
+  learningRate?: number;
+  /** β (momentum) or β₁ (adam, yogi): how much of the previous steps' direction is kept. */
+  momentum?: number;
+  /** β₂ (adam, yogi): how much of the previous squared deltas is kept. */
+  beta2?: number;
+  /** τ (adam, yogi): the adaptivity floor added to √v, and the start of v (v₋₁ = τ²). */
+  epsilon?: number;
+}
+
+/**
+ * What a server optimizer carries from one round to the next, as plain `Float32Array`s so that a server can
+ * store them beside the model: `m` (momentum, first moment) and `v` (second moment, adam and yogi). Empty for
+ * sgd and before the first round.
+ */
+export interface ServerOptimizerState {
+  m?: Float32Array;
+  v?: Float32Array;
+}
+
+/**
+ * The defaults, from Reddi et al. (2021): β₁ = 0.9, β₂ = 0.99, τ = 10⁻³; η = 1 for sgd and momentum (sgd
+ * with η = 1 is plain FedAvg), 10⁻² for the adaptive ones, whose steps are about η per coordinate.
+ */
+export const serverOptimizerDefaults: Record<ServerOptimizerName, Required<Omit<ServerOptimizerSettings, 'name'>>> = {
+  sgd: { learningRate: 1, momentum: 0, beta2: 0, epsilon: 0 },
+  momentum: { learningRate: 1, momentum: 0.9, beta2: 0, epsilon: 0 },
+  adam: { learningRate: 0.01, momentum: 0.9, beta2: 0.99, epsilon: 1e-3 },
+  yogi: { learningRate: 0.01, momentum: 0.9, beta2: 0.99, epsilon: 1e-3 },
+};
+
+/**
+ * One server step of FedOpt (Reddi et al., 2021, Algorithm 2), from the round's aggregate `delta` (the mean
+ * of `local − global`) to the `step` to add to the global model, given the `state` the previous round
+ * returned (or none at the first round). Pure: neither `delta` nor `state` is modified.
+ * - `sgd`: step = η·Δ (η = 1: today's FedAvg).
+ * - `momentum` (FedAvgM, Hsu et al. 2019): m ← β·m + Δ; step = η·m.
+ * - `adam`: m ← β₁·m + (1 − β₁)·Δ; v ← β₂·v + (1 − β₂)·Δ²; step = η·m / (√v + τ).
+ * - `yogi`: as adam but v ← v − (1 − β₂)·Δ²·sign(v − Δ²), so that v grows no faster than adam's and shrinks
+ *   slowly.
+ * As in the paper, m starts at 0, v at τ², and adam's moments are not bias-corrected.
+ *
+ * @example
+ * ```ts
+ * let state: ServerOptimizerState = {};
+ * for (const delta of rounds) {
+ *   const result = applyServerOptimizer({ name: 'adam', learningRate: 0.01 }, delta, state);
+ *   global = global.map((w, i) => w + result.step[i]);
+ *   state = result.state; // store with the model version
+ * }
+ * ```
+ */
+export function applyServerOptimizer(
+  settings: ServerOptimizerSettings,
+  delta: Float32Array,
+  state: ServerOptimizerState = {},
+): { step: Float32Array; state: ServerOptimizerState } {
+  const { name } = settings;
+  const defaults = serverOptimizerDefaults[name];
+  if (!defaults) throw new AggregationError(`unknown server optimizer "${name}" (available: ${Object.keys(serverOptimizerDefaults).join(', ')})`);
+  const { learningRate: lr, momentum: beta1, beta2, epsilon: tau } = { ...defaults, ...definedOnly(settings) };
+  check(lr > 0 && Number.isFinite(lr), `learningRate must be a positive finite number, got ${lr}`);
+  check(beta1 >= 0 && beta1 < 1, `momentum must be in [0, 1), got ${beta1}`);
+  check(beta2 >= 0 && beta2 < 1, `beta2 must be in [0, 1), got ${beta2}`);
+  for (const key of ['m', 'v'] as const) {
+    const held = state[key];
+    check(!held || held.length === delta.length, `the server optimizer's state ${key} has ${held?.length} values, expected ${delta.length}`);
+  }
+  const n = delta.length;
+  const step = new Float32Array(n);
+  if (name === 'sgd') {
+    for (let i = 0; i < n; i++) step[i] = lr * delta[i];
+    return { step, state: {} };
+  }
+  const m = new Float32Array(n);
+  const previousM = state.m ?? new Float32Array(n);
+  if (name === 'momentum') {
+    for (let i = 0; i < n; i++) {
+      m[i] = beta1 * previousM[i] + delta[i];
+      step[i] = lr * m[i];
+    }
+    return { step, state: { m } };
+  }
+  check(tau > 0 && Number.isFinite(tau), `epsilon must be a positive finite number, got ${tau}`);
+  const v = new Float32Array(n);
+  const previousV = state.v ?? new Float32Array(n).fill(tau * tau);
+  for (let i = 0; i < n; i++) {
+    const d = delta[i];
+    const mi = beta1 * previousM[i] + (1 - beta1) * d;
+    const vi = name === 'adam' ? beta2 * previousV[i] + (1 - beta2) * d * d : previousV[i] - (1 - beta2) * d * d * Math.sign(previousV[i] - d * d);
+    m[i] = mi;
+    v[i] = vi;
+    step[i] = (lr * mi) / (Math.sqrt(vi) + tau);
+  }
+  return { step, state: { m, v } };
+}
+
+function definedOnly(settings: ServerOptimizerSettings): Partial<ServerOptimizerSettings> {
+  return Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined));
+}
+
+function check(condition: boolean, message: string): void {
+  if (!condition) throw new AggregationError(`server optimizer: ${message}`);
+}
