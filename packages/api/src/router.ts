@@ -2,6 +2,7 @@ import { federationRouter } from './routers/federation.js';
 import { modelsRouter } from './routers/models.js';
 import { peersRouter } from './routers/peers.js';
 import { roundsRouter } from './routers/rounds.js';
+import { secureRouter } from './routers/secure.js';
 import { tasksRouter } from './routers/tasks.js';
 import { createCallerFactory, router } from './trpc.js';
 
@@ -11,6 +12,7 @@ export const appRouter = router({
   models: modelsRouter,
   rounds: roundsRouter,
   federation: federationRouter,
+  secure: secureRouter,
   peers: peersRouter,
 });
 

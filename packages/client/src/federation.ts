@@ -1,5 +1,6 @@
 import { DiscoApiError, readWeightsHeader, type FederationApi } from '@disco/core';
 import { calling, responseError, toDiscoApiError } from './errors.js';
+import { createSecureRoundApi } from './secure.js';
 import { asParticipant, countedConnection } from './transfer.js';
 import { closeDiscoClient, type TransportOptions } from './trpc.js';
 
@@ -16,7 +17,8 @@ import { closeDiscoClient, type TransportOptions } from './trpc.js';
  * ```
  */
 export function createFederationApi(url: string, options: TransportOptions = {}): FederationApi {
-  const { base, stats, fetch, client } = countedConnection(url, options);
+  const connection = countedConnection(url, options);
+  const { base, stats, fetch, client } = connection;
   /** The task of each token this client joined with (the update route names the task). */
   const tokenTasks = new Map<string, string>();
 
@@ -53,6 +55,12 @@ export function createFederationApi(url: string, options: TransportOptions = {})
       }, base),
 
     skipRound: (token, round) => calling(async () => void (await client.federation.skipRound.mutate({ round }, asParticipant(token))), base),
+
+    secure: createSecureRoundApi(connection, (token) => {
+      const taskId = tokenTasks.get(token);
+      if (!taskId) throw new DiscoApiError('UNAUTHORIZED', 'a secure round needs a token this client joined with');
+      return taskId;
+    }),
 
     leave: (token) => calling(async () => void (await client.federation.leave.mutate(undefined, asParticipant(token))), base),
 

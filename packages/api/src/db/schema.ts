@@ -44,7 +44,8 @@ export const modelVersions = sqliteTable(
   (t) => [primaryKey({ columns: [t.taskId, t.version] })],
 );
 
-export const roundPhases = ['open', 'aggregating', 'closed', 'failed'] as const;
+// sharing, masking, unmasking: the steps of a secure round (decision 0010), between open and aggregating.
+export const roundPhases = ['open', 'sharing', 'masking', 'unmasking', 'aggregating', 'closed', 'failed'] as const;
 export type RoundPhaseName = (typeof roundPhases)[number];
 
 export const rounds = sqliteTable(

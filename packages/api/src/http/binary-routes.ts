@@ -3,6 +3,7 @@ import { DiscoApiError, readWeightsHeader } from '@disco/core';
 import { getEncodedVersion } from '../services/models.js';
 import { loadTask } from '../services/tasks.js';
 import { bearerToken } from '../services/tokens.js';
+import { secureContextForToken, wordsFromBody } from '../services/secure.js';
 import { maxUpdateBytes, precheckUpdate, submitUpdate } from '../services/updates.js';
 import type { AppDeps } from '../trpc.js';
 import { discardBody, readBody } from './body.js';
@@ -13,6 +14,8 @@ import { sendError, sendJson } from './respond.js';
  *
  * - `PUT  /v1/tasks/:taskId/rounds/:round/update`: an update (our codec), `Authorization: Bearer <participant token>`,
  *   `Content-Type: application/octet-stream` → `200 { accepted: true, round, submitted }`.
+ * - `PUT  /v1/tasks/:taskId/rounds/:round/masked`: a secure round's masked input (decision 0010), d + 1 words of
+ *   4 bytes, little-endian, `Authorization: Bearer <participant token>`, `application/octet-stream` → `200 { accepted: true, round }`.
  * - `GET  /v1/tasks/:taskId/models/:version|latest/weights`: a global model version (our codec, float32),
  *   with `X-Disco-Model-Version`.
  * - `GET  /v1/tasks/:taskId/models/:version|latest/model.json` and `.../weights.bin`: a standard TF.js
@@ -20,7 +23,7 @@ import { sendError, sendJson } from './respond.js';
  *
  * Errors are JSON `{ code, message }` with the HTTP status of the code (see `services/errors.ts`).
  */
-const ROUTE = /^\/v1\/tasks\/([^/]+)\/(?:rounds\/([^/]+)\/update|models\/([^/]+)\/(weights|model\.json|weights\.bin))$/;
+const ROUTE = /^\/v1\/tasks\/([^/]+)\/(?:rounds\/([^/]+)\/(update|masked)|models\/([^/]+)\/(weights|model\.json|weights\.bin))$/;
 
 export function isBinaryRoute(pathname: string): boolean {
   return pathname.startsWith('/v1/');
@@ -31,12 +34,13 @@ export async function handleBinaryRoute(deps: AppDeps, req: IncomingMessage, res
     const match = ROUTE.exec(pathname);
     if (!match) throw new DiscoApiError('NOT_FOUND', `no route ${req.method} ${pathname}`);
     const taskId = decodeURIComponent(match[1]);
+    if (match[3] === 'masked') return await putMasked(deps, req, res, taskId, match[2]);
     if (match[2] !== undefined) return await putUpdate(deps, req, res, taskId, match[2]);
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       discardBody(req);
       return sendError(res, new DiscoApiError('METHOD_NOT_ALLOWED', `${req.method} is not allowed here: use GET`), { allow: 'GET, HEAD' });
     }
-    getModel(deps, req, res, taskId, match[3], match[4] as 'weights' | 'model.json' | 'weights.bin');
+    getModel(deps, req, res, taskId, match[4], match[5] as 'weights' | 'model.json' | 'weights.bin');
   } catch (error) {
     discardBody(req);
     sendError(res, error);
@@ -66,6 +70,27 @@ async function putUpdate(deps: AppDeps, req: IncomingMessage, res: ServerRespons
   const body = await readBody(req, limit, `an update of task "${taskId}" (${stored.parameterCount} parameters)`);
   const result = submitUpdate(deps.db, deps.coordinator, { taskId, round, token, body });
   sendJson(res, 200, { accepted: true, ...result });
+}
+
+async function putMasked(deps: AppDeps, req: IncomingMessage, res: ServerResponse, taskId: string, roundText: string): Promise<void> {
+  if (req.method !== 'PUT' && req.method !== 'POST') {
+    discardBody(req);
+    return sendError(res, new DiscoApiError('METHOD_NOT_ALLOWED', `${req.method} is not allowed here: use PUT`), { allow: 'PUT, POST' });
+  }
+  const input = { taskId, round: parseRound(roundText), token: bearerToken(req.headers.authorization) };
+  // Refuse before reading: not secure, wrong round or step, not a member, a repeat.
+  const first = secureContextForToken(deps.db, deps.coordinator, input);
+  const bytes = deps.coordinator.secure.precheckMasked(first.round, first.participantId);
+  const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  if (type !== 'application/octet-stream')
+    throw new DiscoApiError('UNSUPPORTED_MEDIA_TYPE', `a masked input must be sent as application/octet-stream (4 bytes a word, little-endian), not "${type || 'no content type'}"`);
+  const body = await readBody(req, bytes, `a masked input of task "${taskId}" (${bytes} bytes)`);
+  if (body.byteLength !== bytes)
+    deps.coordinator.secure.checkLength({ length: bytes / 4 }, { number: first.round.number, taskId }, body.byteLength / 4);
+  // Checked again: the step may have closed while the body was arriving.
+  const { round, participantId } = secureContextForToken(deps.db, deps.coordinator, input);
+  deps.coordinator.secure.receiveMasked(round, participantId, wordsFromBody(body), body.byteLength);
+  sendJson(res, 200, { accepted: true, round: round.number });
 }
 
 function getModel(

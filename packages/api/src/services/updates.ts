@@ -22,6 +22,11 @@ export function precheckUpdate(
   const participant = authenticate(db, input.token, input.taskId);
   if (stored.task.scheme !== 'federated')
     throw new DiscoApiError('SCHEME_MISMATCH', `task "${input.taskId}" is ${stored.task.scheme}: the server takes no weights for it`);
+  if (stored.task.privacy.secureAggregation)
+    throw new DiscoApiError(
+      'BAD_REQUEST',
+      `task "${input.taskId}" uses secure aggregation (privacy.secureAggregation): the server takes no plain update, only key advertisements, shares and masked inputs (secure.advertiseKeys and the masked route)`,
+    );
   const round = coordinator.requireOpenRound(input.taskId, input.round);
   if (coordinator.hasSubmitted(round.id, participant.id))
     throw new DiscoApiError('DUPLICATE_UPDATE', `this participant already submitted an update for round ${round.number}`);

@@ -11,7 +11,7 @@ import { decodeWeights, encodeWeights } from '../weights/codec.js';
 import { describeShapeMismatch, subtract, type FlatWeights } from '../weights/flat.js';
 import { DiscoApiError, type ApiErrorCode } from './api-errors.js';
 import { claimedSamples } from './check-update.js';
-import { prepareSecureInput } from '../secure/round-input.js';
+import { prepareSecureUpdate, secureEncoding } from '../secure/prepare.js';
 import { runSecureRound } from './secure-round.js';
 import type { FederationApi, PrivacySpentState, RoundState } from './federation-api.js';
 import { absentClasses, lookahead, maskClasses, outputBiasOffset, unmaskClasses } from './non-iid.js';
@@ -223,7 +223,7 @@ export class FederatedClient {
     // The claimed weight never exceeds the task's bound (`maxSamplesPerUpdate`): the server refuses a
     // larger claim, so a participant with more data than that weighs as much as the bound and no more.
     const samples = claimedSamples(task, train.count);
-    if (task.privacy.secureAggregation) return this.secureRound(round, task, subtract(local.values, global.values), samples, metrics);
+    if (task.privacy.secureAggregation) return this.secureRound(round, task, { start: global.values, local: local.values, examples: samples }, metrics);
     const update = encodeWeights(
       { values: subtract(local.values, global.values), shapes: global.shapes },
       { taskId: task.id, modelVersion: this.modelVersion, dtype: task.quantization, meta: { samples, ...finiteMetrics(metrics) } },
@@ -232,7 +232,7 @@ export class FederatedClient {
   }
 
   /** A secure task's round after training: the masked steps (`secure-round.ts`) instead of a plain update. */
-  private async secureRound(round: number, task: Task, delta: Float32Array, samples: number, metrics: EpochMetrics): Promise<EpochMetrics | null> {
+  private async secureRound(round: number, task: Task, update: { start: Float32Array; local: Float32Array; examples: number }, metrics: EpochMetrics): Promise<EpochMetrics | null> {
     const outcome = await runSecureRound(
       {
         api: this.api,
@@ -246,7 +246,7 @@ export class FederatedClient {
         },
         call: (fn) => this.call(fn),
       },
-      (participants) => prepareSecureInput(task, delta, { samples, participants }).input,
+      (participants) => prepareSecureUpdate(update, secureEncoding(task, participants, update.start.length)).words,
     );
     if (outcome.status === 'sent') return metrics;
     this.emit({ type: 'log', level: 'warn', message: `secure round ${round} went on without this participant's input (${outcome.reason})` });

@@ -52,4 +52,3 @@ export {
 } from './masking.js';
 export { applySecureSum, prepareSecureUpdate, secureEncoding, type PreparedUpdate, type SecureEncoding } from './prepare.js';
 export { decideSecurePhase, type SecurePhase, type SecurePhaseDecision, type SecurePhaseInput } from './phase-policy.js';
-export { decodeSecureSum, prepareSecureInput, secureNoiseStd, secureRoundCode, type PreparedSecureInput, type SecureAggregate } from './round-input.js';

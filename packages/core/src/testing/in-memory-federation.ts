@@ -2,7 +2,7 @@ import { weightedMetrics, type ClientMetrics } from '../aggregation/metrics.js';
 import { decideRound } from '../aggregation/round-policy.js';
 import { DiscoApiError } from '../client/api-errors.js';
 import { aggregateProblem, checkUpdate } from '../client/check-update.js';
-import type { FederationApi, JoinResult, RoundInfo, RoundState, TransferStats } from '../client/federation-api.js';
+import type { FederationApi, JoinResult, RoundInfo, RoundState, SecureRoundApi, TransferStats } from '../client/federation-api.js';
 import { buildModel } from '../model/build.js';
 import { getFlatWeights } from '../model/flat-weights.js';
 import type { AccountantState } from '../privacy/accountant.js';
@@ -10,6 +10,7 @@ import { accountRound, budgetExhaustedMessage, createRoundAggregator, privacySta
 import type { Task } from '../task/schema.js';
 import { decodeWeights, encodeWeights } from '../weights/codec.js';
 import { add, type FlatWeights } from '../weights/flat.js';
+import { InMemorySecureSteps } from './in-memory-secure.js';
 
 export interface InMemoryFederationOptions {
   /** The tasks served: a list, or a lookup (e.g. a fake server's task map, read on every call). */
@@ -81,6 +82,32 @@ export class InMemoryFederation implements FederationApi {
   private readonly initial: Record<string, FlatWeights>;
   private readonly maxExtensions: number;
   private joined = 0;
+  /** The steps of secure rounds (tasks with privacy.secureAggregation), with the server's checks and rule. */
+  private readonly secureSteps = new InMemorySecureSteps({
+    caller: (token, call) => {
+      this.online(call);
+      const participant = this.participant(token);
+      const task = this.task(participant.taskId);
+      this.requireUnfinished(task, this.federation(task.id));
+      return { id: participant.id, task };
+    },
+    task: (taskId) => this.task(taskId),
+    round: (taskId) => {
+      const f = this.federation(taskId);
+      return { number: f.round, parameters: f.global.values.length };
+    },
+    active: (taskId) => this.active(taskId).map((p) => p.id),
+    countSubmission: (taskId, participantId) => {
+      this.federation(taskId).updates.set(participantId, { samples: 0, metrics: {} });
+      this.decide(this.task(taskId), false);
+    },
+    fail: (taskId, reason) => this.failRound(this.task(taskId), this.federation(taskId), reason),
+    close: (taskId, delta, samples) => this.aggregate(this.task(taskId), this.federation(taskId), { delta, samples }),
+    announce: (taskId) => this.announce(taskId),
+    stats: this.stats,
+  });
+  /** The steps of a secure round (see `in-memory-secure.ts`). */
+  readonly secure: SecureRoundApi = this.secureSteps.api();
 
   constructor(options: InMemoryFederationOptions) {
     const { tasks } = options;
@@ -114,7 +141,7 @@ export class InMemoryFederation implements FederationApi {
       taskId,
       // Once the budget is spent, the last closed round stays the current one (no other opens).
       round: f.finished ? f.round - 1 : f.round,
-      phase: f.finished ? 'closed' : 'open',
+      phase: f.finished ? 'closed' : this.secureSteps.phase(taskId),
       modelVersion: f.versions.length - 1,
       participants: this.active(taskId).length,
       submitted: f.finished ? (last?.submitted ?? 0) : f.updates.size,
@@ -173,6 +200,11 @@ export class InMemoryFederation implements FederationApi {
       throw new DiscoApiError('SCHEME_MISMATCH', `task "${task.id}" is ${task.scheme}: the server takes no weights for it`);
     const f = this.federation(task.id);
     this.requireUnfinished(task, f);
+    if (task.privacy.secureAggregation)
+      throw new DiscoApiError(
+        'BAD_REQUEST',
+        `task "${task.id}" uses secure aggregation (privacy.secureAggregation): the server takes no plain update, only key advertisements, shares and masked inputs (secure.advertiseKeys and the masked route)`,
+      );
     if (round !== f.round) {
       const which = round < f.round ? `round ${round} is closed` : `round ${round} has not started`;
       throw new DiscoApiError('WRONG_ROUND', `${which}; the current round is ${f.round} (open)`);
@@ -209,6 +241,11 @@ export class InMemoryFederation implements FederationApi {
   /** The round's deadline passes: it closes with the updates received if they are enough, else it fails. */
   closeRound(taskId: string): void {
     if (this.federation(taskId).finished) return;
+    // A secure round past `open`: the deadline of its current step passes.
+    if (this.secureSteps.phase(taskId) !== 'open') {
+      this.secureSteps.decide(taskId, true);
+      return this.announce(taskId);
+    }
     this.decide(this.task(taskId), true);
   }
 
@@ -217,6 +254,10 @@ export class InMemoryFederation implements FederationApi {
     const participant = this.participant(token);
     participant.left = true;
     if (this.federation(participant.taskId).finished) return this.announce(participant.taskId);
+    if (this.secureSteps.phase(participant.taskId) !== 'open') {
+      this.secureSteps.decide(participant.taskId, false);
+      return this.announce(participant.taskId);
+    }
     this.decide(this.task(participant.taskId), false);
   }
 
@@ -247,14 +288,16 @@ export class InMemoryFederation implements FederationApi {
       maxExtensions: this.maxExtensions,
       roundDeadlineMs: task.roundDeadlineSeconds * 1000,
     });
-    if (decision.action === 'aggregate') this.aggregate(task, f);
+    if (decision.action === 'aggregate' && task.privacy.secureAggregation) this.secureSteps.startSharing(task.id);
+    else if (decision.action === 'aggregate') this.aggregate(task, f);
     else if (decision.action === 'fail') this.failRound(task, f, decision.reason);
     else if (decision.action === 'extend') f.extensions = decision.extensions;
     this.announce(task.id);
   }
 
-  private aggregate(task: Task, f: TaskFederation): void {
-    const delta = f.aggregator.result();
+  /** Closes the round with the strategy's aggregate, or with a secure round's unmasked mean and Σw. */
+  private aggregate(task: Task, f: TaskFederation, secure?: { delta: Float32Array; samples: number }): void {
+    const delta = secure?.delta ?? f.aggregator.result();
     const global = { values: add(f.global.values, delta), shapes: f.global.shapes };
     // The server's check before a version is stored: same reason, same outcome (the previous version stays).
     const problem = aggregateProblem(global.values);
@@ -264,7 +307,7 @@ export class InMemoryFederation implements FederationApi {
     // Differential privacy: one accountant step per closed round, as the server stores it with the round.
     const account = accountRound(task, f.accountant);
     if (account) f.accountant = account.accountant;
-    f.history.push({ ...this.record(f, 'closed'), modelVersion: f.versions.length - 1, ...(account && { epsilon: account.epsilon, delta: account.delta }) });
+    f.history.push({ ...this.record(f, 'closed'), modelVersion: f.versions.length - 1, ...(secure && { samples: secure.samples, metrics: null }), ...(account && { epsilon: account.epsilon, delta: account.delta }) });
     this.nextRound(task, f);
     // The budget rule: no round opens that would take ε above the budget.
     if (account && privacyState(task, account.accountant)?.exhausted) f.finished = true;
@@ -282,6 +325,7 @@ export class InMemoryFederation implements FederationApi {
   }
 
   private nextRound(task: Task, f: TaskFederation): void {
+    this.secureSteps.reset(task.id);
     f.round += 1;
     f.openedAt = Date.now();
     f.extensions = 0;

@@ -22,6 +22,7 @@ import { getVersionWeights, latestVersion, storeVersion } from '../models.js';
 import { loadTask, type StoredTask } from '../tasks.js';
 import * as q from './queries.js';
 import type { RoundRow } from './queries.js';
+import { interruptedSecureRounds, restartReason, secureRoundRows, SecureRounds } from './secure-rounds.js';
 
 /**
  * Rounds of federated training: a small state machine, one row per round.
@@ -63,6 +64,8 @@ export interface RoundTimings {
   maxExtensions: number;
   /** Overrides every task's `roundDeadlineSeconds` (tests, simulations). */
   roundDeadlineMs?: number;
+  /** How long each step of a secure round (sharing, masking, unmasking) may take, at most the round deadline; default 30 s. */
+  secureStepMs?: number;
 }
 
 export const defaultTimings: RoundTimings = {
@@ -84,7 +87,11 @@ function formatBytes(bytes: number): string {
 
 /** The allowed phase transitions; new phases (e.g. `keys`, `unmasking`) are added here. */
 export const transitions: Record<RoundPhaseName, readonly RoundPhaseName[]> = {
-  open: ['aggregating', 'failed'],
+  open: ['aggregating', 'sharing', 'failed'],
+  // Secure rounds (decision 0010): the steps between the key advertisements and the unmasked sum.
+  sharing: ['masking', 'failed'],
+  masking: ['unmasking', 'failed'],
+  unmasking: ['aggregating', 'failed'],
   aggregating: ['closed', 'failed'],
   closed: [],
   failed: [],
@@ -105,6 +112,8 @@ export class RoundCoordinator {
   /** Last participant count announced per task (to announce drops once); derived, not state. */
   private readonly announcedParticipants = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
+  /** The steps of secure rounds, and their in-memory state (lost on restart, by design). */
+  readonly secure: SecureRounds;
 
   constructor(
     private readonly db: Db,
@@ -113,7 +122,20 @@ export class RoundCoordinator {
     private readonly clock: () => number = Date.now,
     /** Memory bound on the updates a non-streaming strategy (median, trimmed mean, Krum) buffers per task. */
     readonly maxBufferedUpdateBytes: number = DEFAULT_MAX_BUFFERED_UPDATE_BYTES,
-  ) {}
+  ) {
+    this.secure = new SecureRounds({
+      db: this.db,
+      now: () => this.clock(),
+      secureStepMs: (task) => Math.min(this.timings.secureStepMs ?? 30_000, this.deadlineMs(task)),
+      transition: (tx, round, to, values) => this.transition(tx, round, to, values),
+      fail: (round, reason) => this.fail(round, reason),
+      storeAggregate: (aggregating, task, delta, info) => this.storeAggregate(aggregating, task, delta, info),
+      failAggregating: (aggregating, task, reason) => this.failTransaction(aggregating, task, reason),
+      publish: (taskId) => this.publish(taskId),
+      publishClosed: (taskId, number) => this.publishClosed(taskId, number),
+      heartbeatSince: (now) => now - this.timings.heartbeatTimeoutMs,
+    });
+  }
 
   /** Recovers rounds interrupted by a restart and starts the deadline scheduler. */
   start(): void {
@@ -183,7 +205,7 @@ export class RoundCoordinator {
       modelVersion: latest?.version ?? 0,
       participants: this.activeCount(this.db, taskId, now),
       submitted: round?.submitted ?? 0,
-      deadline: round?.phase === 'open' ? (round.deadlineAt ?? null) : null,
+      deadline: round && ['open', 'sharing', 'masking', 'unmasking'].includes(round.phase) ? (round.deadlineAt ?? null) : null,
     };
     if (lastClosed) state.metrics = { ...(lastClosed.metrics ?? {}), samples: lastClosed.samples };
     const privacy = this.privacy(taskId);
@@ -218,6 +240,7 @@ export class RoundCoordinator {
   participantsChanged(taskId: string): void {
     const round = this.currentRound(taskId);
     if (round?.phase === 'open') this.evaluate(round);
+    else if (round) this.secure.evaluate(round);
     this.publish(taskId);
   }
 
@@ -314,6 +337,8 @@ export class RoundCoordinator {
         const count = this.activeCount(this.db, round.taskId);
         if (this.announcedParticipants.get(round.taskId) !== count) this.publish(round.taskId);
       }
+      // The steps of secure rounds: their deadlines, and members that vanished.
+      for (const round of secureRoundRows(this.db, this.secure.roundIds())) this.secure.evaluate(round);
     } catch (error) {
       // A scheduler error must never take the server down; the next tick tries again.
       console.error('disco: round scheduler error', error);
@@ -344,7 +369,8 @@ export class RoundCoordinator {
         q.setRoundDeadline(this.db, round.id, decision.deadlineAt, round.extensions);
         return;
       case 'aggregate':
-        return this.aggregate(round, task);
+        // A secure round's key advertisements are in: its masked steps follow (secure-rounds.ts).
+        return task.privacy.secureAggregation ? this.secure.startSharing(round, task) : this.aggregate(round, task);
       case 'idle':
         q.setRoundDeadline(this.db, round.id, null, 0);
         return this.publish(round.taskId);
@@ -430,6 +456,7 @@ export class RoundCoordinator {
   fail(round: RoundRow, reason: string): void {
     const task = loadTask(this.db, round.taskId).task;
     this.accumulators.delete(round.id);
+    this.secure.forget(round.id);
     this.failTransaction(round, task, reason);
   }
 
@@ -450,8 +477,14 @@ export class RoundCoordinator {
 
   /** Rounds interrupted by a restart: the ones whose updates were lost fail, the next ones open. */
   recover(): void {
+    // A secure round never resumes from partial state: it is abandoned, and the next one starts with fresh keys.
+    for (const round of interruptedSecureRounds(this.db)) if (!this.secure.has(round.id)) this.fail(round, restartReason(round.number));
     for (const round of q.unfinishedRounds(this.db)) {
-      if (this.accumulators.has(round.id)) continue;
+      if (this.accumulators.has(round.id) || this.secure.has(round.id)) continue;
+      if (round.submitted > 0 && loadTask(this.db, round.taskId).task.privacy.secureAggregation) {
+        this.fail(round, restartReason(round.number));
+        continue;
+      }
       if (round.phase === 'aggregating' || round.submitted > 0)
         this.fail(round, `the server restarted during the round: its ${round.submitted} update(s) were lost; the next round starts from version ${round.baseVersion}`);
     }
@@ -459,7 +492,10 @@ export class RoundCoordinator {
 
   /** Forgets a deleted task's accumulators. */
   forgetTask(taskId: string, roundIds: number[]): void {
-    for (const id of roundIds) this.accumulators.delete(id);
+    for (const id of roundIds) {
+      this.accumulators.delete(id);
+      this.secure.forget(id);
+    }
     this.announcedParticipants.delete(taskId);
   }
 }
