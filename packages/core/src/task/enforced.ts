@@ -6,19 +6,20 @@ import { validateTask, type Task } from './schema.js';
  * The settings a task may spell (the schema knows them) that this build does not enforce yet, as
  * `path: reason` lines. A server refuses a task that sets any of them, and the task form does not offer
  * them: nothing is promised that the code does not enforce. Differential privacy (clipping, noise,
- * sampling, the budget) is enforced by the rounds (`privacy/rounds.ts`); secure aggregation is built as a
- * library (`secure/`) but not yet wired into rounds.
+ * sampling, the budget) is enforced by the rounds (`privacy/rounds.ts`); secure aggregation by federated
+ * rounds (`client/secure-round.ts`, the server's secure steps), not yet by decentralized ones.
  *
  * @example
  * ```ts
- * unenforcedSettings({ ...titanic, privacy: { secureAggregation: true } });
- * // ['privacy.secureAggregation: secure aggregation is not enforced by this version yet; leave it off']
+ * unenforcedSettings({ ...peerTask, privacy: { secureAggregation: true } });
+ * // ['privacy.secureAggregation: secure aggregation of decentralized tasks is not enforced by this version yet; leave it off']
  * ```
  */
-export function unenforcedSettings(task: Pick<Task, 'privacy'>): string[] {
+export function unenforcedSettings(task: Pick<Task, 'privacy'> & { scheme?: Task['scheme'] }): string[] {
   const { secureAggregation } = task.privacy;
   const issues: string[] = [];
-  if (secureAggregation) issues.push('privacy.secureAggregation: secure aggregation is not enforced by this version yet; leave it off');
+  if (secureAggregation && task.scheme === 'decentralized')
+    issues.push('privacy.secureAggregation: secure aggregation of decentralized tasks is not enforced by this version yet; leave it off');
   // Clipping, noise, sampling and the budget are enforced by the rounds (privacy/rounds.ts, decision 0011).
   return issues;
 }
