@@ -1,7 +1,8 @@
-import { DecentralizedClient, evaluateModel, getFlatWeights, type Dataset, type SignallingApi, type Task } from '@disco/core';
+import { DecentralizedClient, evaluateModel, getFlatWeights, validateTask, type Dataset, type SignallingApi, type Task } from '@disco/core';
 import { loadDataFromPath, nodeWrtc, saveModelToDir } from '@disco/core/node';
 import WebSocket from 'ws';
 import { createSignallingApi } from '@disco/client';
+import { CliError } from './args.js';
 import { withStopSignals } from './common.js';
 import type { Reporter } from './output.js';
 import { drain, simulationTask, startOwnServer, type OwnServer, type SimulationSettings } from './simulation.js';
@@ -48,6 +49,13 @@ export interface SimulateDecentralizedOptions {
   extra: Record<string, unknown>;
 }
 
+/** The simulation's own decentralized task; the settings laid over the task (privacy flags) must make it valid. */
+function decentralizedTask(task: Task, settings: SimulationSettings): Task {
+  const checked = validateTask({ ...simulationTask(task, settings), scheme: 'decentralized', minParticipants: settings.clients });
+  if (!checked.ok) throw new CliError('invalid-task', `the simulated decentralized task is not valid:\n${checked.errors.map((e) => `  - ${e}`).join('\n')}`);
+  return checked.task;
+}
+
 /**
  * `disco simulate --scheme decentralized`: one peer per shard in this process, each its own WebRTC endpoint
  * and participant. Reports peer 0's rounds with the test accuracy of its model, and ends with the test
@@ -57,9 +65,8 @@ export interface SimulateDecentralizedOptions {
 export async function simulateDecentralized(options: SimulateDecentralizedOptions): Promise<number> {
   const { task, settings, shards, test, reporter, verbose, out } = options;
   const started = Date.now();
-  const own = options.serverUrl
-    ? undefined
-    : await startOwnServer({ ...simulationTask(task, settings), scheme: 'decentralized', minParticipants: settings.clients });
+  // The settings laid over the task (privacy flags) must make a valid decentralized task: say which do not.
+  const own = options.serverUrl ? undefined : await startOwnServer(decentralizedTask(task, settings));
   const url = options.serverUrl ?? (own as OwnServer).url;
   const apis = shards.map(() => createApi(url));
   try {
@@ -85,6 +92,8 @@ export async function simulateDecentralized(options: SimulateDecentralizedOption
       () => Promise.all(clients.map((client) => drain(client.run()))),
     );
     const stopped = runs.some((done) => done?.stopped);
+    // Secure tasks: every peer masked every round; under DP each peer accounts ε itself (the same rounds: peer 0's).
+    const privacy = { secureAggregation: runs[0]?.secureAggregation, epsilon: runs[0]?.epsilon, delta: runs[0]?.delta, budgetExhausted: runs[0]?.budgetExhausted };
     const first = clients[0];
     const report = evaluateModel(first.model!, test);
     if (out && !stopped) await saveModelToDir(first.model!, out);
@@ -108,6 +117,7 @@ export async function simulateDecentralized(options: SimulateDecentralizedOption
       bytesReceived: clients.reduce((sum, c) => sum + c.stats.bytesReceived, 0),
       signallingBytes: clients.reduce((sum, c) => sum + (c.stats.signalling?.bytesSent ?? 0) + (c.stats.signalling?.bytesReceived ?? 0), 0),
       maxWeightDifference: disagreement,
+      ...Object.fromEntries(Object.entries(privacy).filter(([, v]) => v !== undefined)),
       seconds: (Date.now() - started) / 1000,
       ...(stopped && { stopped }),
       ...(out && !stopped && { out }),

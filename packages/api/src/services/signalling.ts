@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { and, asc, desc, eq, gte, inArray, isNull, lt, sql } from 'drizzle-orm';
-import { peerGroups, type PeerRoundInfo, type PeerServerEvent, type PeerSignal } from '@disco/core';
+import { roundGroups, type PeerRoundInfo, type PeerServerEvent, type PeerSignal } from '@disco/core';
 import type { Db } from '../db/client.js';
 import { participants, peerReady, peerRounds, peerSignals } from '../db/schema.js';
 import { DiscoApiError } from '@disco/core';
@@ -145,10 +145,11 @@ export function advance(deps: SignallingDeps, taskId: string, now = Date.now()):
   const ready = readyIds(db, taskId, row.number).filter((id) => active.has(id));
   const everyone = [...active].every((id) => ready.includes(id));
   if (ready.length < Math.max(1, stored.task.minParticipants) || !(everyone || now >= row.gatherUntil)) return;
-  const { topology, groups } = peerGroups(ready, row.number, taskId);
+  // Secure tasks: all-to-all at any size (roundGroups), at most 255 members.
+  const { members, topology, groups } = roundGroups(ready, row.number, stored.task);
   const started = db
     .update(peerRounds)
-    .set({ phase: 'running', startedAt: now, deadlineAt: now + roundDeadlineMs(deps, stored), members: ready, groups, topology })
+    .set({ phase: 'running', startedAt: now, deadlineAt: now + roundDeadlineMs(deps, stored), members, groups, topology })
     .where(and(eq(peerRounds.taskId, taskId), eq(peerRounds.number, row.number), eq(peerRounds.phase, 'gathering')))
     .run();
   if (started.changes) notifier(db).emit(`task:${taskId}`);

@@ -8,6 +8,7 @@ import { titanic } from '../task/builtin/titanic.js';
 import { parseTask } from '../task/schema.js';
 import type { TrainingEvent } from '../training/events.js';
 import { InMemoryFederation, InMemorySignalling } from '../testing/index.js';
+import { decodeWeights } from '../weights/codec.js';
 import { DecentralizedClient } from './decentralized.js';
 
 const task = parseTask({ ...titanic, id: 'tiny-p2p', scheme: 'decentralized', model: { source: 'builtin', architecture: 'tabular-mlp', hiddenUnits: [8] }, training: { ...titanic.training, epochsPerRound: 1, rounds: 2 } });
@@ -62,4 +63,50 @@ test('a peer whose model never comes is dropped at the deadline; the round does 
   assert.equal(round?.type === 'round' && round.participants, 1);
   assert.ok(events.some((e) => e.type === 'log' && new RegExp(`peer ${silent.participantId} unreachable|no model from ${silent.participantId}`).test(e.message)));
   assert.ok(Date.now() - started < 10_000, `took ${Date.now() - started} ms`);
+});
+
+const secureTask = parseTask({ ...task, id: 'tiny-p2p-secure', privacy: { secureAggregation: true, clippingNorm: 5 }, aggregation: { strategy: 'fedavg', maxSamplesPerUpdate: 1000 }, minParticipants: 3 });
+
+function secureSignalling(members: number, roundDeadlineMs: number): InMemorySignalling {
+  const served = { ...secureTask, minParticipants: members };
+  const models = new InMemoryFederation({ tasks: [{ ...served, privacy: { ...served.privacy, secureAggregation: false } }] });
+  return new InMemorySignalling({ tasks: [served], initialModel: (id) => models.downloadWeights(id, 0), roundDeadlineMs });
+}
+
+test('a secure task: three peers mask their updates every round and end with the same weights', { timeout: 60_000 }, async () => {
+  const signalling = secureSignalling(3, 20_000);
+  const clients = [0, 1, 2].map((i) => new DecentralizedClient({ api: signalling, taskId: secureTask.id, dataset: syntheticDataset(secureTask, 120, i + 1), wrtc: nodeWrtc(), validation: 0 }));
+
+  const runs = await Promise.all(clients.map(session));
+
+  for (const events of runs) {
+    assert.deepEqual(events.filter((e) => e.type === 'round').map((e) => e.type === 'round' && [e.round, e.participants]), [[1, 3], [2, 3]]);
+    const done = events.at(-1);
+    assert.ok(done?.type === 'done' && done.secureAggregation === true && done.epsilon === undefined);
+    assert.deepEqual(events.filter((e) => e.type === 'log' && e.level === 'warn'), []);
+  }
+  const [a, b, c] = clients.map((client) => getFlatWeights(client.model!).values);
+  assert.deepEqual(a, b);
+  assert.deepEqual(a, c);
+});
+
+test('a secure round below the threshold is abandoned: the peer keeps its model, says why and goes on', { timeout: 60_000 }, async () => {
+  const signalling = secureSignalling(3, 2_000);
+  const alive = new DecentralizedClient({ api: signalling, taskId: secureTask.id, dataset: syntheticDataset(secureTask, 60, 1), wrtc: nodeWrtc(), validation: 0, rounds: 1, connectTimeoutMs: 200, connectAttempts: 1 });
+  // Two participants say they are ready, then never connect nor send anything.
+  for (const _ of [0, 1]) {
+    const silent = await signalling.join(secureTask.id);
+    await signalling.ready(silent.token, 1);
+  }
+  const initial = decodeWeights(await signalling.downloadInitialModel(secureTask.id)).weights.values;
+
+  const events = await session(alive);
+
+  assert.equal(alive.completedRound, 1);
+  assert.deepEqual(getFlatWeights(alive.model!).values, initial);
+  assert.deepEqual(events.filter((e) => e.type === 'round'), []);
+  const warning = events.find((e) => e.type === 'log' && /round 1 abandoned/.test(e.message));
+  assert.match(warning?.type === 'log' ? warning.message : '', /round 1 abandoned by this participant \(a secure round needs at least 3 participants, the roster has 1\); it keeps the model of round 0/);
+  const done = events.at(-1);
+  assert.ok(done?.type === 'done' && done.secureAggregation === true && done.rounds === 1);
 });

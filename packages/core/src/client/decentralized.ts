@@ -5,6 +5,9 @@ import type { Dataset } from '../data/dataset.js';
 import { evaluateModel } from '../evaluation/index.js';
 import { buildModel, getFlatWeights, setFlatWeights, weightShapes } from '../model/index.js';
 import { PeerNetwork } from '../peer/peer-network.js';
+import { isSecureMessage, SecurePeerRound, secureMessageRound } from '../peer/secure-round.js';
+import { Accountant } from '../privacy/accountant.js';
+import { applySecureSum, prepareSecureUpdate, secureEncoding } from '../secure/prepare.js';
 import type { PeerRoundInfo, SignallingApi } from '../peer/signalling-api.js';
 import type { WrtcImplementation } from '../peer/types.js';
 import type { Task } from '../task/schema.js';
@@ -86,6 +89,12 @@ export class DecentralizedClient {
   /** Peers that have not yet acknowledged our model, by round. */
   private readonly unacknowledged = new Map<number, Set<string>>();
   private lastDeadline = 0;
+  /** Secure tasks: each round's protocol, kept a round longer to answer late unmask requests. */
+  private readonly secureRounds = new Map<number, SecurePeerRound>();
+  /** Secure messages of a round whose protocol has not started here yet. */
+  private readonly securePending = new Map<number, [string, Uint8Array][]>();
+  /** Secure tasks under DP: the ε spent by the rounds this participant completed. */
+  private accountant: Accountant | null = null;
 
   /** The participant token, once joined. */
   token: string | undefined;
@@ -178,21 +187,41 @@ export class DecentralizedClient {
     const { train, validation } = await participantData(options.dataset, options.validation, task);
     const trainer = new Trainer(model, task.training);
     const heartbeat = setInterval(() => void this.api.heartbeat(joined.token).catch(() => undefined), options.heartbeatIntervalMs ?? joined.heartbeatIntervalMs);
+    const secure = task.privacy.secureAggregation;
+    const noise = task.privacy.noiseMultiplier ?? 0;
+    if (noise > 0) this.accountant = new Accountant();
+    let budgetExhausted = false;
     try {
       let metrics: EpochMetrics | null = null;
       while (this.completedRound < target) {
         throwIfStopped(signal);
         const round = this.completedRound + 1;
+        const budget = task.privacy.budget;
+        if (budget && this.accountant?.wouldExceed({ epsilon: budget.epsilon, delta: task.privacy.delta }, 1, noise)) {
+          budgetExhausted = true;
+          this.emit({ type: 'log', level: 'info', message: `round ${round} would take ε above the budget ${budget.epsilon} (δ = ${task.privacy.delta}): training stops` });
+          break;
+        }
         const info = await this.waitForRound(round, metrics);
         if (!info) {
           await this.catchUp(round);
           continue;
         }
-        metrics = await this.playRound(info, trainer, train, validation, task, target);
+        metrics = secure ? await this.playSecureRound(info, trainer, train, validation, task, target) : await this.playRound(info, trainer, train, validation, task, target);
       }
       await this.delivered(this.completedRound);
+      await this.secureRounds.get(this.completedRound)?.settled(this.lastDeadline);
       const final = evaluateModel(model, validation ?? train);
-      this.emit({ type: 'done', metrics: { accuracy: final.accuracy, loss: final.loss }, stats: this.stats, rounds: this.completedRound, stopped: false });
+      this.emit({
+        type: 'done',
+        metrics: { accuracy: final.accuracy, loss: final.loss },
+        stats: this.stats,
+        rounds: this.completedRound,
+        stopped: false,
+        ...(secure && { secureAggregation: true }),
+        ...this.privacySpent(),
+        ...(budgetExhausted && { budgetExhausted }),
+      });
       return { rounds: this.completedRound, accuracy: final.accuracy, loss: final.loss };
     } finally {
       clearInterval(heartbeat);
@@ -290,6 +319,114 @@ export class DecentralizedClient {
     return metrics;
   }
 
+  /**
+   * One round of a task with secure aggregation (decision 0010, "Decentralized"): the round is all-to-all; keys and
+   * shares are exchanged before training, then each member masks its clipped, weighted update against the round's
+   * start and every member unmasks the same sum (peer/secure-round.ts). A member that cannot unmask (fewer than t, or
+   * its input too late) keeps its model, unless a neighbour that completed the round hands it the aggregate.
+   */
+  private async playSecureRound(info: PeerRoundInfo, trainer: Trainer, train: Dataset, validation: Dataset | undefined, task: Task, target: number): Promise<EpochMetrics> {
+    const signal = this.abort.signal;
+    const network = this.network as PeerNetwork;
+    const model = this.model as tf.LayersModel;
+    const round = info.round;
+    const self = this.participantId as string;
+    const group = info.group.filter((id) => id !== self);
+    const others = info.members.filter((id) => id !== self);
+    if (info.topology === 'exponential' || group.length !== others.length || others.some((id) => !group.includes(id)))
+      throw new Error(`round ${round} of task "${task.id}" is not all-to-all (${info.topology ?? 'unknown'} topology, ${group.length} of ${others.length} members as neighbours): secure aggregation needs every member's masked input`);
+    const begin = Date.now();
+    const deadline = begin + (info.deadlineInMs ?? 0);
+    const at = (fraction: number) => begin + fraction * (deadline - begin);
+    // Keys and shares before training (they do not depend on the input); training must end before 80 %.
+    const deadlines = { keys: at(0.15), shares: at(0.3), masked: at(0.8), views: at(0.9), unmask: deadline };
+    this.lastDeadline = deadline;
+    const start = getFlatWeights(model);
+    const secure = new SecurePeerRound({
+      id: self,
+      taskId: task.id,
+      round,
+      members: info.members,
+      length: start.values.length + 1,
+      deadlines,
+      signal,
+      transport: { send: (to, bytes) => network.send(to, bytes), reachable: (peer) => network.isConnected(peer) },
+      log: (message) => this.emit({ type: 'log', level: 'warn', message }),
+    });
+    this.secureRounds.set(round, secure);
+    for (const [from, bytes] of this.securePending.get(round) ?? []) secure.receive(from, bytes);
+    this.securePending.delete(round);
+    for (const [r, old] of this.secureRounds) if (r < round - 1) {
+      old.close();
+      this.secureRounds.delete(r);
+    }
+
+    const { failed } = await untilDeadline(network.connect(group), deadlines.keys, { connected: [], failed: group.map((peerId) => ({ peerId, reason: 'deadline passed while connecting' })) });
+    this.emitPeers(round, failed.map((f) => f.peerId));
+    for (const f of failed) this.emit({ type: 'log', level: 'warn', message: `round ${round}: peer ${f.peerId} unreachable (${f.reason}); going on without it` });
+    let roster: string[] | null = null;
+    let abandoned: string | null = null;
+    try {
+      ({ roster } = await secure.setup());
+    } catch (error) {
+      throwIfStopped(signal);
+      abandoned = (error as Error).message;
+    }
+    const metrics = await trainLocalRound(model, { trainer, train, validation, round, task, signal, emit: this.emit });
+    let participants = 0;
+    if (roster) {
+      const encoding = secureEncoding(task, roster.length, start.values.length);
+      const prepared = prepareSecureUpdate({ start: start.values, local: getFlatWeights(model).values, examples: train.count }, encoding);
+      const outcome = await secure.aggregate(prepared.words);
+      throwIfStopped(signal);
+      if (outcome.ok) {
+        const aggregate: FlatWeights = { values: applySecureSum(start.values, outcome.sum, encoding).values, shapes: start.shapes };
+        setFlatWeights(model, aggregate);
+        this.current = aggregate;
+        participants = outcome.survivors.length;
+        this.accountant?.step(1, encoding.noiseMultiplier);
+      } else abandoned = outcome.reason;
+    }
+    if (abandoned !== null) {
+      setFlatWeights(model, start);
+      this.emit({ type: 'log', level: 'warn', message: `round ${round} abandoned by this participant (${abandoned}); it keeps the model of round ${round - 1}` });
+      await this.fetchAggregate(round, others, deadline);
+    }
+    this.completedRound = round;
+    if (participants > 0)
+      this.emit({ type: 'round', round, rounds: target, metrics, participants, modelVersion: round, ...this.privacySpent() });
+    this.emitPeers(round, failed.map((f) => f.peerId));
+    return metrics;
+  }
+
+  /**
+   * After abandoning `round`: asks the other members for their model until one that completed the round answers,
+   * or the round's deadline passes (then every member likely abandoned too, and all keep the same model). Their
+   * updates are taken against the round's start, so a member left behind would otherwise stay apart for good.
+   */
+  private async fetchAggregate(round: number, members: string[], deadline: number): Promise<void> {
+    const network = this.network as PeerNetwork;
+    this.reply = null;
+    while (Date.now() < deadline && !this.abort.signal.aborted) {
+      for (const id of members.filter((m) => network.isConnected(m))) void network.send(id, new Uint8Array([MODEL_REQUEST])).catch(() => undefined);
+      await sleep(Math.min(500, Math.max(0, deadline - Date.now())), this.abort.signal).catch(() => undefined);
+      const reply = this.reply as { round: number; weights: FlatWeights } | null;
+      if (reply && reply.round >= round) {
+        setFlatWeights(this.model as tf.LayersModel, reply.weights);
+        this.current = reply.weights;
+        this.emit({ type: 'log', level: 'info', message: `took the aggregate of round ${round} from a neighbour that completed it` });
+        return;
+      }
+    }
+  }
+
+  /** The ε spent so far under DP (nothing without noise). */
+  private privacySpent(): { epsilon?: number; delta?: number } {
+    const delta = this.task?.privacy.delta;
+    if (!this.accountant || delta === undefined) return {};
+    return { epsilon: this.accountant.steps ? this.accountant.spent(delta).epsilon : 0, delta };
+  }
+
   /** The models of `peers` for `round`, as they arrive, until all came, they disconnected, or the deadline. */
   private async collect(round: number, peers: string[], deadline: number): Promise<Map<string, Contribution>> {
     const network = this.network as PeerNetwork;
@@ -376,6 +513,7 @@ export class DecentralizedClient {
     network.on('connect', () => this.emitPeers());
     network.on('disconnect', (peerId, reason) => {
       this.emit({ type: 'log', level: 'info', message: `peer ${peerId} disconnected (${reason})` });
+      for (const secure of this.secureRounds.values()) secure.markGone(peerId);
       this.emitPeers();
       this.notifyInbox();
     });
@@ -383,6 +521,18 @@ export class DecentralizedClient {
   }
 
   private receive(from: string, message: Uint8Array): void {
+    if (isSecureMessage(message)) {
+      const round = secureMessageRound(message);
+      const secure = this.secureRounds.get(round);
+      if (secure) secure.receive(from, message);
+      else if (round > this.completedRound && round <= this.completedRound + 2) {
+        // A faster member's step of a round not started here yet (bounded: a member sends a handful per round).
+        const pending = this.securePending.get(round) ?? [];
+        if (pending.length < 64 * ((this.latest?.members.length ?? 8) + 1)) pending.push([from, message]);
+        this.securePending.set(round, pending);
+      }
+      return;
+    }
     const kind = message[0];
     if (kind === MODEL_REQUEST) {
       if (this.current && this.task)
@@ -455,6 +605,7 @@ export class DecentralizedClient {
   }
 
   private async cleanup(): Promise<void> {
+    for (const secure of this.secureRounds.values()) secure.close();
     this.unsubscribe?.();
     this.unsubscribe = null;
     this.network?.close();

@@ -7,7 +7,7 @@ export { PeerNetwork } from './peer-network.js';
 export type { PeerNetworkOptions, PeerNetworkEvents, ConnectResult } from './peer-network.js';
 export { encodeFrames, Reassembler, FramingError, goodbyeFrame, isGoodbye, MAX_FRAME_BYTES, FRAME_HEADER_BYTES } from './framing.js';
 export { Emitter } from './emitter.js';
-export { peerGroups, ALL_TO_ALL_MAX, type PeerGroups, type TopologyName } from './topology.js';
+export { peerGroups, roundGroups, ALL_TO_ALL_MAX, MAX_SECURE_MEMBERS, type PeerGroups, type TopologyName } from './topology.js';
 export type { PeerRoundInfo, PeerServerEvent, PeerJoinResult, SignallingApi } from './signalling-api.js';
 export type { IceServer, PeerSignal, PeerStats, RtcSignalData, SignalSender, WrtcImplementation } from './types.js';
 export {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ALL_TO_ALL_MAX, peerGroups } from './topology.js';
+import { ALL_TO_ALL_MAX, MAX_SECURE_MEMBERS, peerGroups, roundGroups } from './topology.js';
 
 const ids = (n: number) => Array.from({ length: n }, (_, i) => `p${String(i).padStart(3, '0')}`);
 
@@ -46,4 +46,16 @@ test('repeated neighbourhood averaging reaches consensus on the average', () => 
     values = new Map(members.map((id) => [id, [id, ...groups[id]].reduce((s, j) => s + values.get(j)!, 0) / (groups[id].length + 1)]));
   }
   for (const v of values.values()) assert.ok(Math.abs(v - mean) < 1e-3 * mean, `${v} ≈ ${mean}`);
+});
+
+test('a secure task\'s rounds are all-to-all at any size, with at most 255 members', () => {
+  const secure = { id: 'task', privacy: { secureAggregation: true } };
+  const twenty = roundGroups(ids(20), 1, secure);
+  assert.equal(twenty.topology, 'all-to-all');
+  assert.ok(Object.values(twenty.groups).every((g) => g.length === 19));
+  const many = roundGroups(ids(300), 1, secure);
+  assert.equal(many.members.length, MAX_SECURE_MEMBERS);
+  assert.deepEqual(many.members, ids(300).slice(0, MAX_SECURE_MEMBERS));
+  assert.equal(many.groups[many.members[0]].length, MAX_SECURE_MEMBERS - 1);
+  assert.equal(roundGroups(ids(20), 1, { id: 'task', privacy: { secureAggregation: false } }).topology, 'exponential');
 });

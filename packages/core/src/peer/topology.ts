@@ -21,6 +21,9 @@ export type TopologyName = 'all-to-all' | 'exponential';
 /** Largest round whose members all exchange with each other. */
 export const ALL_TO_ALL_MAX = 8;
 
+/** The most members of a secure round: Shamir shares over GF(2^8) are indexed 1..255 (decision 0010). */
+export const MAX_SECURE_MEMBERS = 255;
+
 export interface PeerGroups {
   topology: TopologyName;
   /** Each member's neighbours, sorted; the member itself is not listed. */
@@ -51,4 +54,18 @@ export function peerGroups(members: readonly string[], round: number, seed: stri
     groups[id] = [...neighbours].sort();
   });
   return { topology: 'exponential', groups };
+}
+
+/**
+ * The members and groups of a round of `task`, from the participants ready for it. A task with secure aggregation
+ * is always all-to-all, whatever the round's size: a masked sum needs every member's masked input and shares, so a
+ * member with only some neighbours could unmask nothing. Such a round takes at most {@link MAX_SECURE_MEMBERS}
+ * members (the first by id); the others are not members and catch up from one. The server and the in-memory fake
+ * both call this.
+ */
+export function roundGroups(ready: readonly string[], round: number, task: { id: string; privacy: { secureAggregation: boolean } }): PeerGroups & { members: string[] } {
+  const sorted = [...new Set(ready)].sort();
+  if (!task.privacy.secureAggregation) return { members: sorted, ...peerGroups(sorted, round, task.id) };
+  const members = sorted.slice(0, MAX_SECURE_MEMBERS);
+  return { members, ...peerGroups(members, round, task.id, Infinity) };
 }

@@ -1,7 +1,7 @@
 import { DiscoApiError } from '../client/api-errors.js';
 import type { TransferStats } from '../client/federation-api.js';
 import type { PeerJoinResult, PeerRoundInfo, PeerServerEvent, SignallingApi } from '../peer/signalling-api.js';
-import { peerGroups, type TopologyName } from '../peer/topology.js';
+import { roundGroups, type TopologyName } from '../peer/topology.js';
 import type { PeerSignal } from '../peer/types.js';
 import type { Task } from '../task/schema.js';
 
@@ -34,7 +34,7 @@ export interface InMemorySignallingOptions {
  * A {@link SignallingApi} served from memory that behaves like the server's peers router: it introduces the
  * participants of a task to each other, with the server's refusals (`DiscoApiError`s, same codes). Rounds
  * are metadata only: a round gathers the participants that say they are ready and runs once every active
- * participant of the task (and at least the task's minimum) is ready, in the server's groups (`peerGroups`:
+ * participant of the task (and at least the task's minimum) is ready, in the server's groups (`roundGroups`:
  * all-to-all up to 8 members, an exponential graph beyond). Signals go to participants of the same task
  * only. The models themselves travel over real WebRTC data channels between the peers.
  */
@@ -102,9 +102,8 @@ export class InMemorySignalling implements SignallingApi {
       const everyone = this.membersOf(participant.taskId).every((p) => current.ready.has(p.id));
       if (everyone && current.ready.size >= Math.max(1, task.minParticipants)) {
         current.phase = 'running';
-        current.members = [...current.ready].sort();
-        const { topology, groups } = peerGroups(current.members, round, task.id);
-        Object.assign(current, { topology, groups });
+        const { members, topology, groups } = roundGroups([...current.ready], round, task);
+        Object.assign(current, { members, topology, groups });
         current.deadlineAt = Date.now() + (this.options.roundDeadlineMs ?? task.roundDeadlineSeconds * 1000);
       }
       this.broadcast(participant.taskId);
