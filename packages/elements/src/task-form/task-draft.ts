@@ -1,5 +1,9 @@
 import {
+  firstRoundBudgetIssue,
   parseTask,
+  privacySettings,
+  unenforcedSettings,
+  validateTask,
   type DerivingStep,
   type PreprocessingStep,
   type PrivacySettings,
@@ -22,7 +26,7 @@ export interface StepDraft {
 }
 
 /** The schema's defaults, read from core's task schema itself (a minimal task, parsed). */
-const schemaDefaults = parseTask({
+export const schemaDefaults = parseTask({
   id: 'defaults',
   title: 'defaults',
   description: '',
@@ -30,6 +34,9 @@ const schemaDefaults = parseTask({
   tabular: { inputColumns: ['x'], outputColumn: 'y', labels: ['0', '1'] },
   model: { source: 'builtin', architecture: 'tabular-mlp' },
 });
+
+/** The δ a task reports ε at when it sets none (the schema's default). */
+export const defaultDelta = schemaDefaults.privacy.delta;
 
 /** The values a new form starts with: the schema's defaults, empty texts. */
 export function initialValues(): DraftValues {
@@ -57,19 +64,22 @@ export function initialValues(): DraftValues {
     roundDeadlineSeconds: String(d.roundDeadlineSeconds),
     'aggregation.strategy': d.aggregation.strategy,
     'aggregation.parameter': '',
+    'aggregation.maxSamplesPerUpdate': '',
     quantization: d.quantization,
     ...privacyValues(d.privacy),
   };
 }
 
-/** Privacy settings → form values. */
-export function privacyValues(p: PrivacySettings): DraftValues {
+/** Privacy settings → form values (the δ field shows the default δ when none is set). */
+export function privacyValues(p: Partial<PrivacySettings>): DraftValues {
+  const text = (n: number | undefined) => (n === undefined ? '' : String(n));
   return {
-    'privacy.secureAggregation': String(p.secureAggregation),
-    'privacy.clippingNorm': p.clippingNorm === undefined ? '' : String(p.clippingNorm),
-    'privacy.noiseMultiplier': p.noiseMultiplier === undefined ? '' : String(p.noiseMultiplier),
-    'privacy.budget.epsilon': p.budget ? String(p.budget.epsilon) : '',
-    'privacy.budget.delta': p.budget ? String(p.budget.delta) : '',
+    'privacy.secureAggregation': String(p.secureAggregation ?? false),
+    'privacy.clippingNorm': text(p.clippingNorm),
+    'privacy.noiseMultiplier': text(p.noiseMultiplier),
+    'privacy.samplingRate': text(p.samplingRate),
+    'privacy.delta': text(p.delta ?? defaultDelta),
+    'privacy.budget.epsilon': text(p.budget?.epsilon),
   };
 }
 
@@ -82,16 +92,35 @@ const list = (text: string | undefined) =>
     .filter(Boolean);
 const defined = <T extends object>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 
-/** The privacy settings the values describe. */
-export function privacyOf(v: DraftValues): PrivacySettings {
+/** The privacy settings the values describe (as typed: the schema checks them). */
+export function privacyOf(v: DraftValues): TaskInput['privacy'] {
   const epsilon = num(v['privacy.budget.epsilon']);
-  const delta = num(v['privacy.budget.delta']);
   return defined({
     secureAggregation: v['privacy.secureAggregation'] === 'true',
     clippingNorm: num(v['privacy.clippingNorm']),
     noiseMultiplier: num(v['privacy.noiseMultiplier']),
-    budget: epsilon === undefined && delta === undefined ? undefined : ({ epsilon, delta } as PrivacySettings['budget']),
+    samplingRate: num(v['privacy.samplingRate']),
+    delta: num(v['privacy.delta']),
+    budget: epsilon === undefined ? undefined : { epsilon },
   });
+}
+
+/**
+ * Every problem a server would find in a task as it is created, as far as the form can tell before sending it:
+ * core's `validateTask`, then (when the privacy settings parse) what this build does not enforce and a budget
+ * that the first round would exceed, with core's own messages (`taskCreationIssues` gives these only once the
+ * whole task is valid; the form wants them while it is filled).
+ */
+export function draftIssues(input: TaskInput): string[] {
+  const check = validateTask(input);
+  const issues = check.ok ? [] : [...check.errors];
+  const privacy = privacySettings.safeParse(input.privacy ?? {});
+  if (privacy.success) {
+    issues.push(...unenforcedSettings({ privacy: privacy.data }));
+    const budget = firstRoundBudgetIssue({ privacy: privacy.data });
+    if (budget) issues.push(budget);
+  }
+  return [...new Set(issues)];
 }
 
 function stepOf(s: StepDraft): PreprocessingStep {
@@ -157,7 +186,11 @@ export function toTaskInput(v: DraftValues, steps: StepDraft[]): TaskInput {
     scheme: v.scheme as TaskInput['scheme'],
     minParticipants: num(v.minParticipants),
     roundDeadlineSeconds: num(v.roundDeadlineSeconds),
-    aggregation: defined({ strategy: v['aggregation.strategy'] as 'fedavg', parameter: num(v['aggregation.parameter']) }),
+    aggregation: defined({
+      strategy: v['aggregation.strategy'] as 'fedavg',
+      parameter: num(v['aggregation.parameter']),
+      maxSamplesPerUpdate: num(v['aggregation.maxSamplesPerUpdate']),
+    }),
     privacy: privacyOf(v),
     quantization: v.quantization as TaskInput['quantization'],
   });

@@ -4,9 +4,9 @@ import {
   aggregationStrategies,
   builtinArchitectures,
   dataTypes,
+  privacySettings,
   quantizations,
   schemes,
-  validateTask,
   type DataType,
   type PreprocessingStep,
   type Task,
@@ -18,7 +18,9 @@ import { DiscoElement } from '../base/disco-element.js';
 import { dataTypeLabels, schemeExplanations, schemeLabels } from '../base/labels.js';
 import { errorCode, errorMessage } from '../base/states.js';
 import { ApiController } from '../controllers/api-controller.js';
-import { initialValues, issuesByField, toTaskInput, type DraftValues, type StepDraft } from './task-draft.js';
+import { describePrivacy } from '../task/privacy-statement.js';
+import { applyPresetToValues, presetIssues, presetOf, privacyPresets, roundsWithinBudget, type PrivacyPreset } from './privacy-presets.js';
+import { defaultDelta, draftIssues, initialValues, schemaDefaults, issuesByField, privacyOf, toTaskInput, type DraftValues, type StepDraft } from './task-draft.js';
 import { taskFormStyles } from './task-form.styles.js';
 
 /** Which built-in architectures fit which data type. */
@@ -44,10 +46,14 @@ const UPLOAD_ALIASES = { 'model.json': 'model', 'weights.bin': 'model', weightsM
 
 /**
  * @summary Create a task on a Disco server without code: every field of the task with sensible defaults,
- * inline validation, a plain statement of the task's privacy, and a built-in architecture or an uploaded TF.js model.
+ * inline validation, privacy presets with the statement participants will read, and a built-in architecture or an uploaded TF.js model.
  *
- * Fields are checked as they are filled (with core's `validateTask`, the rules the server applies); the
- * server's refusals are shown next to the field they concern.
+ * Fields are checked as they are filled (with core's `validateTask` and the server's own checks of what it
+ * enforces); the server's refusals are shown next to the field they concern. The privacy presets ("None",
+ * "Secure aggregation", "Secure aggregation + differential privacy (ε ≤ 8)") set exactly their privacy settings
+ * and what those require (a clipping norm, at least 3 participants, a bound on the examples an update claims);
+ * a preset the task cannot take (a local task, a strategy other than FedAvg) is disabled with core's reason.
+ * "Custom" shows every privacy setting.
  *
  * @slot header - Above the form, e.g. a heading.
  *
@@ -56,7 +62,9 @@ const UPLOAD_ALIASES = { 'model.json': 'model', 'weights.bin': 'model', weightsM
  *
  * @csspart form - The `<form>`.
  * @csspart summary - The list of problems shown after a refused submission.
- * @csspart privacy - What the task's privacy will be.
+ * @csspart privacy - The privacy settings: presets, custom fields and the statement participants will read.
+ * @csspart presets - The privacy presets.
+ * @csspart privacy-statement - What participants will be told about their privacy (as `<disco-task>` says it).
  * @csspart upload - The TF.js model upload input.
  * @csspart submit-button - "Create task".
  * @csspart success - The confirmation after creation.
@@ -88,6 +96,8 @@ export class DiscoTaskForm extends DiscoElement {
   @state() private uploadNames = '';
   @state() private tokenInput = '';
   @state() private created: Task | undefined;
+  /** The user chose "Custom" privacy (otherwise the preset the values match, or custom when none). */
+  @state() private customPrivacy = false;
 
   private readonly apiController = new ApiController(this);
   /** The client-side problems of the draft being rendered. */
@@ -108,9 +118,8 @@ export class DiscoTaskForm extends DiscoElement {
   async submit(): Promise<Task | undefined> {
     this.submitted = true;
     this.created = undefined;
-    const check = validateTask(this.draft);
     const token = this.adminToken || this.tokenInput;
-    const local = [...(check.ok ? [] : check.errors)];
+    const local = draftIssues(this.draft);
     if (!token) local.push('adminToken: the admin token is required to create a task');
     if (this.values['model.source'] === 'tfjs' && !this.upload) local.push('model: choose the model.json and weights.bin of a TF.js model');
     if (local.length) {
@@ -158,6 +167,7 @@ export class DiscoTaskForm extends DiscoElement {
     this.upload = undefined;
     this.uploadNames = '';
     this.created = undefined;
+    this.customPrivacy = false;
   }
 
   /** Every field's path: the values', the preprocessing steps', the upload and the token. */
@@ -168,8 +178,8 @@ export class DiscoTaskForm extends DiscoElement {
 
   /** Client-side problems by field, shown for the fields touched (all after a submission). */
   private get clientIssues(): Map<string, string[]> {
-    const check = validateTask(this.draft);
-    return check.ok ? new Map() : issuesByField(check.errors, this.fieldList());
+    const issues = draftIssues(this.draft);
+    return issues.length ? issuesByField(issues, this.fieldList()) : new Map();
   }
 
   private focusFirstError(): void {
@@ -212,6 +222,16 @@ export class DiscoTaskForm extends DiscoElement {
 
   private handleBlur(event: Event): void {
     this.touch((event.target as HTMLInputElement).name);
+  }
+
+  private handlePreset(event: Event): void {
+    const choice = (event.target as HTMLInputElement).value as PrivacyPreset | 'custom';
+    this.customPrivacy = choice === 'custom';
+    if (choice === 'custom') return;
+    const next = applyPresetToValues(this.values, this.draft, choice);
+    for (const path of Object.keys(next)) if (next[path] !== this.values[path]) this.clearServerIssue(path);
+    this.values = next;
+    this.created = undefined;
   }
 
   private handleAddStep(): void {
@@ -398,11 +418,17 @@ export class DiscoTaskForm extends DiscoElement {
               'Aggregation parameter (optional)',
               this.number('aggregation.parameter', { min: 0, step: 0.05, hint: 'Trimmed share (trimmed mean) or tolerated attackers (Krum).' }),
             )}
+            ${this.field(
+              issues,
+              'aggregation.maxSamplesPerUpdate',
+              'Most examples one update may count (optional)',
+              this.number('aggregation.maxSamplesPerUpdate', { min: 1, step: 1, hint: 'A participant with more counts as this many. Needed by secure aggregation without noise.' }),
+            )}
             ${this.field(issues, 'quantization', 'Update encoding', this.select('quantization', quantizations.map((q) => [q, q])))}
           </div>
         </fieldset>
 
-        ${this.renderPrivacy()}
+        ${this.renderPrivacy(issues)}
         ${this.adminToken
           ? nothing
           : html`<fieldset>
@@ -481,18 +507,90 @@ export class DiscoTaskForm extends DiscoElement {
     </fieldset>`;
   }
 
+  /** The preset the values match, or `custom` (also when the user chose "Custom"). */
+  private get preset(): PrivacyPreset | 'custom' {
+    if (this.customPrivacy) return 'custom';
+    const privacy = privacySettings.safeParse(privacyOf(this.values));
+    return privacy.success ? presetOf(privacy.data, defaultDelta) : 'custom';
+  }
+
   /**
-   * The privacy the task will have, said plainly. Secure aggregation and differential privacy are not
-   * enforced yet, so the form offers no setting for them (a server would refuse a task that asks).
+   * The privacy presets, the custom fields, and the statement participants will read (`describePrivacy`, as
+   * `<disco-task>` shows it) for the settings chosen.
    */
-  private renderPrivacy() {
+  private renderPrivacy(issues: (path: string) => string[]) {
+    const draft = this.draft;
+    const preset = this.preset;
+    const privacyFields = ['privacy.secureAggregation', 'privacy.clippingNorm', 'privacy.noiseMultiplier', 'privacy.samplingRate', 'privacy.delta', 'privacy.budget.epsilon'];
+    const showFields = preset === 'custom' || privacyFields.some((f) => issues(f).length > 0);
+    const rounds = Number(this.values['training.rounds']) || 0;
+    const descriptions: Record<PrivacyPreset | 'custom', string> = {
+      none: `Model changes are sent as they are: ${this.values.scheme === 'decentralized' ? 'the other participants see' : 'the server sees'} each one. No noise.`,
+      secure: 'Whoever aggregates sees only the sum of the participants’ model changes, never one alone. Each change is clipped to size 1 on its device; a round needs at least 3 participants.',
+      'secure-dp': `Secure aggregation, plus random noise that each participant adds before masking; training stops before ε would exceed 8 (δ = ${defaultDelta}). ${
+        rounds > 0 ? `Of this task’s ${rounds} rounds, ${roundsWithinBudget(privacyPresets['secure-dp'].privacy, rounds)} fit in that budget. ` : ''
+      }The noise costs accuracy, the less the more participants there are.`,
+      custom: 'Every privacy setting by hand.',
+    };
     return html`<fieldset part="privacy">
       <legend>Privacy</legend>
-      <p class="muted">
-        Participants' files never leave their devices; only model updates are sent. Secure aggregation and differential privacy
-        are not available yet: every participant's update reaches ${this.values.scheme === 'decentralized' ? 'the other participants' : 'the server'} as it is.
-      </p>
+      <fieldset class="presets" part="presets">
+        <legend class="visually-hidden">Privacy preset</legend>
+        ${([...(Object.keys(privacyPresets) as PrivacyPreset[]), 'custom'] as const).map((p) => {
+          const refused = p === 'custom' ? [] : presetIssues(draft, p);
+          const id = `preset-${p}`;
+          return html`<label>
+            <input type="radio" name="privacy-preset" value=${p} .checked=${preset === p} ?disabled=${refused.length > 0 && preset !== p}
+              aria-describedby="${id}-description${refused.length ? ` ${id}-refused` : ''}" @change=${this.handlePreset} />
+            <span
+              ><strong>${p === 'custom' ? 'Custom' : privacyPresets[p].label}</strong> – <span id="${id}-description">${descriptions[p]}</span>
+              ${refused.length ? html`<span class="hint" id="${id}-refused">Not available: ${refused.join('; ')}</span>` : nothing}</span
+            >
+          </label>`;
+        })}
+      </fieldset>
+      ${showFields
+        ? html`<div class="grid">
+            ${this.field(
+              issues,
+              'privacy.secureAggregation',
+              'Secure aggregation',
+              html`<input id="f-privacy-secureAggregation" type="checkbox" name="privacy.secureAggregation" .checked=${this.values['privacy.secureAggregation'] === 'true'}
+                aria-describedby="f-privacy-secureAggregation-errors" aria-invalid=${this.invalid('privacy.secureAggregation')} />`,
+              'checkbox',
+            )}
+            ${this.field(issues, 'privacy.clippingNorm', 'Clipping norm C (optional)', this.number('privacy.clippingNorm', { min: 0, step: 0.1, hint: 'Each model change is scaled down to this size (L2 norm).' }))}
+            ${this.field(issues, 'privacy.noiseMultiplier', 'Noise multiplier z (optional)', this.number('privacy.noiseMultiplier', { min: 0, step: 0.1, hint: 'Gaussian noise of standard deviation z × C on the sum.' }))}
+            ${this.field(issues, 'privacy.samplingRate', 'Sampling rate q (optional)', this.number('privacy.samplingRate', { min: 0, max: 1, step: 0.05, hint: 'Each participant takes part in a round with this probability (federated).' }))}
+            ${this.field(issues, 'privacy.delta', 'δ', this.number('privacy.delta', { min: 0, max: 1, step: 0.00001, hint: 'ε is reported at this δ.' }))}
+            ${this.field(issues, 'privacy.budget.epsilon', 'Privacy budget ε (optional)', this.number('privacy.budget.epsilon', { min: 0, step: 0.5, hint: 'Training stops before ε would exceed it.' }))}
+          </div>`
+        : nothing}
+      ${this.renderStatement()}
     </fieldset>`;
+  }
+
+  /** What `<disco-task>` will tell participants, for the settings as they stand (nothing while they do not parse). */
+  private renderStatement() {
+    const privacy = privacySettings.safeParse(privacyOf(this.values));
+    const minParticipants = Number(this.values.minParticipants);
+    if (!privacy.success || !Number.isInteger(minParticipants)) return nothing;
+    const max = Number(this.values['aggregation.maxSamplesPerUpdate']);
+    const statement = describePrivacy({
+      ...schemaDefaults,
+      scheme: this.values.scheme as Task['scheme'],
+      minParticipants,
+      aggregation: { ...schemaDefaults.aggregation, ...(Number.isInteger(max) && max > 0 && { maxSamplesPerUpdate: max }) },
+      privacy: privacy.data,
+    });
+    return html`<div part="privacy-statement" class="statement">
+      <p class="muted">What participants will be told:</p>
+      <ul>
+        <li>${statement.leavesDevice}</li>
+        ${statement.enforced.map((s) => html`<li>${s.text}</li>`)}
+        ${statement.notProtected.map((s) => html`<li>${s}</li>`)}
+      </ul>
+    </div>`;
   }
 
   /** A labelled field with its hint and its errors, announced and linked to the control. */

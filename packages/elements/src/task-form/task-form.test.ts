@@ -1,8 +1,9 @@
 import { expect, fixture, html, oneEvent, waitUntil } from '@open-wc/testing';
 import type { DiscoEvent } from '../events.js';
-import { titanic } from '@disco/core';
+import { titanic, unenforcedSettings } from '@disco/core';
 import { FakeDiscoApi } from '../api/fake-api.js';
 import type { DiscoTaskForm } from './task-form.element.js';
+import { privacyPresets } from './privacy-presets.js';
 import { issuesByField } from './task-draft.js';
 import './task-form.js';
 
@@ -77,14 +78,75 @@ describe('<disco-task-form>', () => {
     expect(api.tasks.size).to.equal(0);
   });
 
-  it('offers no privacy setting that the code does not enforce, and says so', async () => {
-    const api = new FakeDiscoApi();
-    const el = await render(api);
-    await fillMinimalTabular(el);
-    expect(el.shadowRoot!.querySelectorAll('[name^="privacy"]')).to.have.length(0);
-    expect(el.shadowRoot!.querySelector('[part="privacy"]')!.textContent).to.contain('Secure aggregation and differential privacy').and.contain('not available yet');
-    const task = await el.submit();
-    expect(task!.privacy).to.deep.equal({ secureAggregation: false });
+  describe('privacy', () => {
+    const preset = (el: DiscoTaskForm, value: string) => el.shadowRoot!.querySelector<HTMLInputElement>(`[name="privacy-preset"][value="${value}"]`)!;
+    const statement = (el: DiscoTaskForm) => el.shadowRoot!.querySelector('[part="privacy-statement"]')!.textContent.replace(/\s+/g, ' ');
+    const choose = async (el: DiscoTaskForm, value: string) => {
+      preset(el, value).click();
+      await el.updateComplete;
+    };
+
+    it('starts with "None": no privacy setting, and the statement says what is not protected', async () => {
+      const el = await render(new FakeDiscoApi());
+      await fillMinimalTabular(el);
+      expect(preset(el, 'none').checked).to.equal(true);
+      expect(el.shadowRoot!.querySelectorAll('[name^="privacy."]')).to.have.length(0);
+      expect(statement(el)).to.contain('Secure aggregation is off: the server can see your model change').and.contain('Differential privacy is off');
+      const task = await el.submit();
+      expect(task!.privacy).to.deep.equal({ secureAggregation: false, delta: 1e-5 });
+    });
+
+    it('offers the secure presets exactly when the task can take them, and they set exactly their settings', async () => {
+      const el = await render(new FakeDiscoApi());
+      await fillMinimalTabular(el);
+      for (const name of ['secure', 'secure-dp'] as const) {
+        // What this build refuses at creation is not offered (core's unenforcedSettings, the server's own list).
+        const refused = unenforcedSettings({ privacy: { secureAggregation: true, delta: 1e-5, ...privacyPresets[name].privacy } });
+        expect(preset(el, name).disabled).to.equal(refused.length > 0);
+        if (refused.length) {
+          expect(el.shadowRoot!.querySelector(`#preset-${name}-refused`)!.textContent).to.contain(refused[0].slice(refused[0].indexOf(': ') + 2));
+          continue;
+        }
+        await choose(el, name);
+        expect(el.draft.privacy).to.deep.equal({ delta: 1e-5, ...privacyPresets[name].privacy });
+        expect(el.draft.minParticipants).to.equal(3);
+        expect(statement(el)).to.contain('only sees your model change masked');
+      }
+    });
+
+    it('disables the secure presets for a local task and for a strategy other than FedAvg, with core’s reason', async () => {
+      const el = await render();
+      await fill(el, 'scheme', 'local');
+      expect(preset(el, 'secure').disabled).to.equal(true);
+      expect(el.shadowRoot!.querySelector('#preset-secure-refused')!.textContent).to.contain('a local task has no aggregation to secure');
+      expect(el.shadowRoot!.querySelector('#preset-secure-dp-refused')!.textContent).to.contain('a local task shares nothing to add noise to');
+      expect(preset(el, 'none').disabled).to.equal(false);
+      await fill(el, 'scheme', 'federated');
+      await fill(el, 'aggregation.strategy', 'median');
+      expect(el.shadowRoot!.querySelector('#preset-secure-refused')!.textContent).to.contain('"median" needs each update on its own, which secure aggregation hides; use "fedavg"');
+    });
+
+    it('"Custom" shows every setting; central differential privacy is created as typed, and the statement follows', async () => {
+      const api = new FakeDiscoApi();
+      const el = await render(api);
+      await fillMinimalTabular(el);
+      await choose(el, 'custom');
+      const fields = [...el.shadowRoot!.querySelectorAll<HTMLInputElement>('[name^="privacy."]')].map((i) => i.name);
+      expect(fields).to.deep.equal(['privacy.secureAggregation', 'privacy.clippingNorm', 'privacy.noiseMultiplier', 'privacy.samplingRate', 'privacy.delta', 'privacy.budget.epsilon']);
+      await fill(el, 'privacy.noiseMultiplier', '1.1');
+      await fill(el, 'privacy.clippingNorm', '');
+      // Noise without a clipping norm: core's reason, next to the field.
+      expect(errorOf(el, 'privacy.clippingNorm')).to.equal('required when noiseMultiplier is set');
+      await fill(el, 'privacy.clippingNorm', '1');
+      await fill(el, 'privacy.budget.epsilon', '0.5');
+      // A budget that one round exceeds: the server's own message (core's firstRoundBudgetIssue), before sending.
+      expect(errorOf(el, 'privacy.budget.epsilon')).to.contain('one round costs ε =').and.contain('more than the budget ε = 0.5');
+      await fill(el, 'privacy.budget.epsilon', '8');
+      expect(statement(el)).to.contain('the server adds random (Gaussian) noise of standard deviation 1.1 × 1').and.contain('training stops before ε would exceed 8');
+      const task = await el.submit();
+      expect(task!.privacy).to.deep.equal({ secureAggregation: false, clippingNorm: 1, noiseMultiplier: 1.1, delta: 1e-5, budget: { epsilon: 8 } });
+      expect(api.tasks.get('heart')!.privacy.noiseMultiplier).to.equal(1.1);
+    });
   });
 
   it("shows the API's errors next to the field they concern", async () => {

@@ -2,7 +2,7 @@ import { Task as LitTask, TaskStatus, initialState } from '@lit/task';
 import { html, nothing } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import { unsafeHTML } from 'lit/directives/unsafe-html.js';
-import { tabularFileColumns, type Task } from '@disco/core';
+import { isNoisy, tabularFileColumns, type RoundInfo, type Task } from '@disco/core';
 import type { DiscoApi } from '../api/disco-api.js';
 import { DiscoElement } from '../base/disco-element.js';
 import { dataTypeLabels, schemeExplanations, schemeLabels } from '../base/labels.js';
@@ -10,7 +10,7 @@ import { errorCode, errorMessage, renderError, renderLoading } from '../base/sta
 import { ApiController } from '../controllers/api-controller.js';
 import { settled } from '../controllers/task-values.js';
 import { renderMarkdown } from '../markdown.js';
-import { describePrivacy } from './privacy-statement.js';
+import { describePrivacy, describeSpent } from './privacy-statement.js';
 import { taskStyles } from './task.styles.js';
 
 /**
@@ -32,6 +32,7 @@ import { taskStyles } from './task.styles.js';
  * @csspart sample - The example data.
  * @csspart scheme - The "How training works" section.
  * @csspart privacy - The privacy statement.
+ * @csspart privacy-spent - Tasks with differential privacy: the ε spent so far.
  * @csspart loading - The loading message.
  * @csspart error - The error box.
  *
@@ -74,9 +75,23 @@ export class DiscoTask extends DiscoElement {
     onError: (error) => this.emit('disco-error', { code: errorCode(error), message: errorMessage(error) }),
   });
 
-  /** Resolves once the current load has settled and rendered. */
+  /** Tasks with differential privacy: the latest closed round that says what was spent (ε at δ), when the server has one. */
+  private readonly spent = new LitTask(this, {
+    args: () => [this.task, this.apiController.api] as const,
+    task: async ([task, api]): Promise<RoundInfo | undefined> => {
+      if (!task || !api || !isNoisy(task)) return undefined;
+      const rounds = await api.listRounds(task.id);
+      return rounds.find((r) => r.phase === 'closed' && r.epsilon !== null && r.delta !== null);
+    },
+  });
+
+  /** Resolves once the current load (the task, then the privacy spent) has settled and rendered. */
   get loaded(): Promise<void> {
-    return settled(this.resource).then(() => this.updateComplete).then(() => undefined);
+    return settled(this.resource)
+      .then(() => this.updateComplete)
+      .then(() => settled(this.spent))
+      .then(() => this.updateComplete)
+      .then(() => undefined);
   }
 
   protected override render() {
@@ -144,12 +159,22 @@ export class DiscoTask extends DiscoElement {
 
   private renderPrivacy(task: Task) {
     const privacy = describePrivacy(task);
+    const round = this.spent.status === TaskStatus.COMPLETE ? this.spent.value : undefined;
     return html`<section aria-labelledby="privacy" part="privacy">
       <h3 id="privacy">Your privacy</h3>
       <ul class="privacy">
         <li>${privacy.leavesDevice}</li>
-        ${privacy.secureAggregation ? html`<li>${privacy.secureAggregation}</li>` : nothing}
+        ${privacy.enforced.map((s) => html`<li>${s.text}</li>`)}
       </ul>
+      ${round?.epsilon != null && round.delta != null
+        ? html`<p part="privacy-spent">${describeSpent({ epsilon: round.epsilon, delta: round.delta, budget: task.privacy.budget?.epsilon }, round.modelVersion ?? round.number)}</p>`
+        : nothing}
+      ${privacy.notProtected.length
+        ? html`<h4 id="not-protected">What this does not protect</h4>
+            <ul class="privacy" aria-labelledby="not-protected">
+              ${privacy.notProtected.map((s) => html`<li>${s}</li>`)}
+            </ul>`
+        : nothing}
     </section>`;
   }
 }

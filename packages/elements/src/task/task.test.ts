@@ -1,6 +1,7 @@
 import { expect, fixture, html, oneEvent } from '@open-wc/testing';
 import type { DiscoEvent } from '../events.js';
-import { DiscoApiError, mnist, titanic } from '@disco/core';
+import { mnist, parseTask, titanic } from '@disco/core';
+import { closedRound } from '@disco/core/testing';
 import { FakeDiscoApi } from '../api/fake-api.js';
 import type { DiscoTask } from './task.element.js';
 import { describePrivacy } from './privacy-statement.js';
@@ -42,20 +43,25 @@ describe('<disco-task>', () => {
     expect(el.shadowRoot!.querySelectorAll('.labels li')).to.have.length(10);
   });
 
-  it('states what leaves the device and that secure aggregation is off, and promises nothing more', async () => {
+  it('states what leaves the device and that secure aggregation and differential privacy are off, and promises nothing more', async () => {
     const plain = await render('titanic');
-    expect(text(plain, 'privacy')).to.contain('Your files never leave your device').and.contain('Secure aggregation is off');
-    expect(text(plain, 'privacy')).not.to.match(/ε|noise|clipped|budget/);
+    expect(text(plain, 'privacy')).to.contain('Your files never leave your device').and.contain('Secure aggregation is off').and.contain('Differential privacy is off');
+    expect(describePrivacy(titanic).enforced).to.deep.equal([]);
+    expect(plain.shadowRoot!.querySelector('[part="privacy-spent"]')).to.equal(null);
     expect(describePrivacy({ ...titanic, scheme: 'local' }).leavesDevice).to.contain('Nothing leaves your device');
   });
 
-  it('a task asking for privacy the code does not enforce yet is refused where it is created', async () => {
-    const api = new FakeDiscoApi();
-    const refused = await api
-      .createTask({ ...titanic, id: 'private', privacy: { secureAggregation: true, clippingNorm: 1, noiseMultiplier: 0.8 } }, { adminToken: 'admin' })
-      .catch((error: unknown) => error);
-    expect(refused).to.be.instanceOf(DiscoApiError);
-    expect((refused as DiscoApiError).issues!.map((issue) => issue.split(':')[0])).to.deep.equal(['privacy.secureAggregation', 'privacy.clippingNorm', 'privacy.noiseMultiplier']);
+  it('states what a task with differential privacy enforces, and the ε spent so far from its rounds', async () => {
+    const noisy = parseTask({ ...titanic, id: 'titanic-dp', privacy: { clippingNorm: 1, noiseMultiplier: 1.1, budget: { epsilon: 8 } } });
+    const rounds = [closedRound(1, { epsilon: 3.2, delta: 1e-5 }), closedRound(2, { epsilon: 4.61234, delta: 1e-5 }), closedRound(3, { phase: 'failed', modelVersion: null })].reverse();
+    const el = await render('titanic-dp', new FakeDiscoApi({ tasks: [noisy], rounds: { 'titanic-dp': rounds } }));
+    const privacy = text(el, 'privacy');
+    expect(privacy).to.contain('The server clips every participant\'s change to size (L2 norm) 1');
+    expect(privacy).to.contain('the server adds random (Gaussian) noise of standard deviation 1.1 × 1').and.contain('not from the server');
+    expect(privacy).to.contain('training stops before ε would exceed 8');
+    expect(privacy).to.contain('Secure aggregation is off');
+    expect(text(el, 'privacy-spent')).to.equal('Privacy spent after 2 rounds: ε = 4.612 (at δ = 0.00001), of a budget of ε = 8.');
+    await expect(el).to.be.accessible();
   });
 
   it('fires disco-task-load with the task, then exposes it as `task`', async () => {
@@ -91,7 +97,7 @@ describe('<disco-task>', () => {
   });
 
   it('passes an axe accessibility check, in light and dark themes', async () => {
-    const el = await render('titanic-private');
+    const el = await render('titanic');
     await expect(el).to.be.accessible();
     el.theme = 'dark';
     await el.updateComplete;

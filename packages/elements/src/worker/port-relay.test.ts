@@ -1,5 +1,5 @@
 import { expect } from '@open-wc/testing';
-import type { FederationApi, RoundState } from '@disco/core';
+import type { FederationApi, JoinResult, RoundState } from '@disco/core';
 import { relayPort, servePorts, type PortReply, type PortRequest } from './port-relay.js';
 
 /** A page port that records every call it gets, with the arguments as they arrived. */
@@ -15,10 +15,10 @@ function recordingFederation(): { port: FederationApi; calls: [string, unknown[]
     };
   const port = {
     stats,
-    join: record('join', {}),
-    heartbeat: record('heartbeat', {}),
+    join: record('join', {} as JoinResult),
+    heartbeat: record('heartbeat', {} as RoundState),
     downloadWeights: record('downloadWeights', new Uint8Array([1, 2, 3])),
-    submitUpdate: record('submitUpdate', { accepted: true, round: 1 }),
+    submitUpdate: record('submitUpdate', { accepted: true as const, round: 1 }),
     skipRound: record('skipRound', undefined),
     leave: record('leave', undefined),
     watchRounds: (_taskId: string, _token: string, listener: (state: RoundState) => void) => {
@@ -106,7 +106,8 @@ describe('port relay', () => {
     const channel = new MessageChannel();
     const server = servePorts(() => page, (reply: PortReply) => channel.port2.postMessage(reply));
     const reply = new Promise<PortReply>((resolve) => (channel.port1.onmessage = (event: MessageEvent<PortReply>) => resolve(event.data)));
-    server.handle({ type: 'port-call', port: 'federation', id: 1, method: 'close', args: [] } satisfies PortRequest);
+    const request: PortRequest = { type: 'port-call', port: 'federation', id: 1, method: 'close', args: [] };
+    server.handle(request);
     const answer = await reply;
     expect(answer.type === 'port-result' && !answer.ok && answer.error.message).to.equal('the federation port has no call "close"');
     channel.port1.close();
