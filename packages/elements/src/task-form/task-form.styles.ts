@@ -50,6 +50,26 @@ export const taskFormStyles = [
       padding: 0;
       margin-bottom: var(--_space);
     }
+    .presets {
+      display: grid;
+      gap: var(--_space);
+      border: 0;
+      padding: 0;
+      margin: 0 0 var(--_space);
+    }
+    .presets label {
+      font-weight: normal;
+      display: flex;
+      gap: 0.5em;
+      align-items: baseline;
+    }
+    .presets .hint {
+      display: block;
+    }
+    .statement ul {
+      margin: 0;
+      padding-left: 1.2em;
+    }
     .step {
       display: grid;
       grid-template-columns: repeat(auto-fill, minmax(150px, 1fr));
