@@ -18,8 +18,8 @@ export interface SecureRoundContext {
   waitForState: (ready: (state: RoundState) => boolean) => Promise<RoundState>;
   /** Runs one call to the server, retrying what is transient (the session's own `call`). */
   call: <T>(fn: () => Promise<T>) => Promise<T>;
-  /** Called after the masked input was accepted, before unmasking (tests: a participant that vanishes here). */
-  afterMasking?: () => void | Promise<void>;
+  /** Called after each step was accepted (tests: a participant that vanishes there). */
+  after?: (step: 'keys' | 'shares' | 'masked' | 'revealed') => void | Promise<void>;
 }
 
 /** How a secure round ended for this participant. */
@@ -56,22 +56,25 @@ export async function runSecureRound(context: SecureRoundContext, prepare: (part
   try {
     const keys = client.advertise();
     await send(() => call(() => api.secure.advertiseKeys(token, round, { channelKey: keys.channelKey, maskKey: keys.maskKey })));
+    await context.after?.('keys');
     let missed = await reach('sharing');
     if (missed) return { status: 'missed', reason: missed };
     const roster = await call(() => api.secure.roster(token, round));
     const shares = await client.shareKeys(roster);
     await send(() => call(() => api.secure.sendShares(token, round, shares.shares)));
+    await context.after?.('shares');
     missed = await reach('masking');
     if (missed) return { status: 'missed', reason: missed };
     const received = await call(() => api.secure.sharesFor(token, round));
     const masked = await client.maskInput(received, prepare(roster.length));
     await send(() => call(() => api.secure.submitMasked(token, round, masked.masked)));
-    await context.afterMasking?.();
+    await context.after?.('masked');
     missed = await reach('unmasking');
     if (missed) return { status: 'missed', reason: missed };
     const request = await call(() => api.secure.unmaskRequest(token, round));
     const { selfMaskShares, maskKeyShares } = client.unmask(request);
     await send(() => call(() => api.secure.revealShares(token, round, { selfMaskShares, maskKeyShares })));
+    await context.after?.('revealed');
     return { status: 'sent' };
   } catch (error) {
     if (roundMovedOn(error)) return { status: 'missed', reason: (error as Error).message };

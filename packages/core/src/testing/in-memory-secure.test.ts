@@ -52,8 +52,8 @@ async function secureRound(n: number, vanish: number[] = []) {
               }
             },
             call: (fn) => fn(),
-            afterMasking: async () => {
-              if (!vanish.includes(i)) return;
+            after: async (step) => {
+              if (step !== 'masked' || !vanish.includes(i)) return;
               await federation.leave(token);
               throw new Vanished();
             },
