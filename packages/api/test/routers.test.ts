@@ -109,21 +109,14 @@ test('a task naming a strategy this build does not implement is refused with the
   assert.deepEqual(error.issues, ['aggregation.strategy: Invalid option: expected one of "fedavg"|"median"|"trimmed-mean"|"krum"|"multi-krum"|"centered-clipping"']);
 });
 
-test('a task asking for privacy this version does not enforce (secure aggregation of a decentralized task) is refused, named, and nothing is stored; a federated secure task is created', async (t) => {
+test('secure tasks are created, federated and decentralized (secure aggregation is enforced by both)', async (t) => {
   const app = await testApp(t);
   const privacy = { secureAggregation: true, clippingNorm: 1, noiseMultiplier: 1.1 };
 
-  const error = await refused(
-    caller(app, ADMIN).tasks.create({ task: { ...testTask({ id: 'private', scheme: 'decentralized', minParticipants: 3 }), privacy } }),
-    'BAD_REQUEST',
-    'INVALID_TASK',
-    /^Invalid task:\n/,
-  );
-
-  assert.deepEqual(error.issues, ['privacy.secureAggregation: secure aggregation of decentralized tasks is not enforced by this version yet; leave it off']);
-  assert.ok(!(await caller(app).tasks.list()).some((s) => s.task.id === 'private'));
+  const peers = await caller(app, ADMIN).tasks.create({ task: { ...testTask({ id: 'private', scheme: 'decentralized', minParticipants: 3 }), privacy } });
   const created = await caller(app, ADMIN).tasks.create({ task: { ...testTask({ id: 'secure', minParticipants: 3 }), privacy } });
-  assert.equal(created.task.privacy.secureAggregation, true);
+
+  assert.deepEqual([peers.task.privacy.secureAggregation, created.task.privacy.secureAggregation], [true, true]);
 });
 
 test('a created task gets version 0 of its model and an open first round; a second one with its id conflicts', async (t) => {

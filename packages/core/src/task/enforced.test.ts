@@ -9,12 +9,10 @@ test('a task without privacy settings asks for nothing unenforced', () => {
   assert.deepEqual(unenforcedSettings({ privacy: { secureAggregation: false, delta: 1e-5, noiseMultiplier: 0 } }), []);
 });
 
-test('clipping, noise, sampling, a budget and federated secure aggregation are enforced: only decentralized secure aggregation is still refused', () => {
+test('clipping, noise, sampling, a budget and secure aggregation (federated and decentralized) are enforced', () => {
   assert.deepEqual(unenforcedSettings({ privacy: { secureAggregation: false, delta: 1e-5, clippingNorm: 1, noiseMultiplier: 1.1, samplingRate: 0.5, budget: { epsilon: 3 } } }), []);
   assert.deepEqual(unenforcedSettings({ scheme: 'federated', privacy: { secureAggregation: true, delta: 1e-5, clippingNorm: 1 } }), []);
-  assert.deepEqual(unenforcedSettings({ scheme: 'decentralized', privacy: { secureAggregation: true, delta: 1e-5, clippingNorm: 1 } }), [
-    'privacy.secureAggregation: secure aggregation of decentralized tasks is not enforced by this version yet; leave it off',
-  ]);
+  assert.deepEqual(unenforcedSettings({ scheme: 'decentralized', privacy: { secureAggregation: true, delta: 1e-5, clippingNorm: 1 } }), []);
   const secureTitanic = { ...titanic, minParticipants: 3, privacy: { secureAggregation: true, clippingNorm: 1 } };
   assert.equal(taskCreationIssues(secureTitanic, false).ok, true);
 });

@@ -7,21 +7,13 @@ import { validateTask, type Task } from './schema.js';
  * `path: reason` lines. A server refuses a task that sets any of them, and the task form does not offer
  * them: nothing is promised that the code does not enforce. Differential privacy (clipping, noise,
  * sampling, the budget) is enforced by the rounds (`privacy/rounds.ts`); secure aggregation by federated
- * rounds (`client/secure-round.ts`, the server's secure steps), not yet by decentralized ones.
- *
- * @example
- * ```ts
- * unenforcedSettings({ ...peerTask, privacy: { secureAggregation: true } });
- * // ['privacy.secureAggregation: secure aggregation of decentralized tasks is not enforced by this version yet; leave it off']
- * ```
+ * rounds (`client/secure-round.ts`, the server's secure steps) and by decentralized ones (`peer/secure-round.ts`).
+ * Every privacy setting is enforced now, so this returns no line; it stays the place for the next one.
  */
-export function unenforcedSettings(task: Pick<Task, 'privacy'> & { scheme?: Task['scheme'] }): string[] {
-  const { secureAggregation } = task.privacy;
-  const issues: string[] = [];
-  if (secureAggregation && task.scheme === 'decentralized')
-    issues.push('privacy.secureAggregation: secure aggregation of decentralized tasks is not enforced by this version yet; leave it off');
-  // Clipping, noise, sampling and the budget are enforced by the rounds (privacy/rounds.ts, decision 0011).
-  return issues;
+export function unenforcedSettings(_task: Pick<Task, 'privacy'> & { scheme?: Task['scheme'] }): string[] {
+  // Secure aggregation: federated and decentralized rounds (decision 0010); clipping, noise, sampling and the
+  // budget: the rounds (privacy/rounds.ts, decision 0011).
+  return [];
 }
 
 /**
