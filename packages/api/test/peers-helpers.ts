@@ -8,13 +8,17 @@ import { tempDir } from './helpers.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-/** A server whose only task is Titanic as a decentralized task, `titanic-p2p`, waiting for `peers` peers. */
+/**
+ * A server whose only task is Titanic as a decentralized task, `titanic-p2p`, waiting for `peers` peers; with
+ * `secure`, secure aggregation with updates clipped to L2 norm 10 (above what a round of Titanic moves).
+ */
 export async function titanicServer(
   t: { after(fn: () => Promise<void> | void): void },
-  { peers, rounds, timings = {} }: { peers: number; rounds: number; timings?: Partial<RoundTimings> },
+  { peers, rounds, timings = {}, secure = false }: { peers: number; rounds: number; timings?: Partial<RoundTimings>; secure?: boolean },
 ): Promise<RunningServer> {
   const tmp = tempDir();
-  const task = parseTask({ ...titanic, id: 'titanic-p2p', scheme: 'decentralized', minParticipants: peers, training: { ...titanic.training, rounds } });
+  const privacy = secure ? { secureAggregation: true, clippingNorm: 10 } : {};
+  const task = parseTask({ ...titanic, id: 'titanic-p2p', scheme: 'decentralized', minParticipants: peers, privacy, training: { ...titanic.training, rounds } });
   const running = await startServer({ port: 0, dbPath: path.join(tmp.dir, 'disco.sqlite'), builtinTasks: [task], timings });
   t.after(async () => {
     await running.close();
