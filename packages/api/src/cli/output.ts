@@ -101,7 +101,8 @@ export function describeEvent(event: CliEvent): string | null {
       return `${prefix}${round}epoch ${String(e.epoch)}/${String(e.epochs)}${metrics(e)}`;
     case 'round': {
       const m = (e.metrics ?? {}) as Record<string, unknown>;
-      const extra = typeof e.testAccuracy === 'number' ? ` · test accuracy ${fmt(e.testAccuracy)}` : '';
+      const privacy = typeof e.epsilon === 'number' ? ` · ε ${fmt(e.epsilon)} (δ ${String(e.delta)})` : '';
+      const extra = `${typeof e.testAccuracy === 'number' ? ` · test accuracy ${fmt(e.testAccuracy)}` : ''}${privacy}`;
       return `${prefix}round ${String(e.round)}/${String(e.rounds)} closed · model v${String(e.modelVersion)} · ${String(e.participants)} participants${metrics(m)}${extra}`;
     }
     case 'participants':

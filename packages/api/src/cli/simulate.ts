@@ -4,21 +4,25 @@ import {
   getBuiltinTask,
   readWeightsHeader,
   shardDataset,
+  taskCreationIssues,
   type Dataset,
+  type DoneEvent,
   type FederationApi,
+  type Task,
   type TrainingEvent,
 } from '@disco/core';
 import { loadBuiltinDataset, saveModelToDir } from '@disco/core/node';
 import WebSocket from 'ws';
-import { choiceOption, CliError, integerOption, numberOption, optionalString, parseCommand, requireString, UsageError, type OptionSpec } from './args.js';
-import { backends, startTf, withStopSignals } from './common.js';
+import { choiceOption, CliError, integerOption, numberOption, optionalString, parseCommand, requireString, UsageError, type OptionSpec, type OptionValues } from './args.js';
+import { backends, isTaskFile, resolveTask, startTf, withStopSignals } from './common.js';
 import { Reporter, type CliIo } from './output.js';
-import { drain, simulationTask, startOwnServer, type OwnServer } from './simulation.js';
+import { DEFAULT_SECURE_CLIP, drain, simulationTask, startOwnServer, type OwnServer } from './simulation.js';
 
 /** `disco simulate --help`. */
 export const simulateUsage = `Usage:
-  disco simulate --task <id> --clients <n> --rounds <r> [--split iid|label-skew] [--seed s]
+  disco simulate --task <id|file.json> --clients <n> --rounds <r> [--split iid|label-skew] [--seed s]
                  [--scheme federated|decentralized] [--server <url>] [--out <dir>] [--json]
+                 [--dp-clip <C> --dp-noise <z> [--dp-delta <δ>]] [--sample <q>] [--secure]
 
 Simulates a federated training on one machine: splits the task's built-in data among n clients, holds
 out its test split, and runs the n clients at once against a server (its own, in this process, on a
@@ -26,7 +30,8 @@ free port with a temporary database, unless --server is given). Ends with the gl
 on the test split and the bytes exchanged.
 
 Options:
-  --task <id>          a built-in task with bundled data (titanic, mnist)
+  --task <id|file>     a built-in task with bundled data (titanic, mnist), or a task JSON file whose id
+                       is one of them (its settings, privacy included, are the simulation's task)
   --clients <n>        number of simulated participants
   --rounds <r>         federated rounds to run
   --split <kind>       iid (default: random, even shards) or label-skew (each client holds ~2 classes)
@@ -39,6 +44,18 @@ Options:
   --learning-rate <r>  local learning rate (default: the task's; own server only)
   --momentum <β>       momentum of the global model, applied by the clients (FedAvgM; default 0:
                        plain FedAvg); helps label-skewed splits, e.g. 0.9
+  --dp-clip <C>        differential privacy (client-level DP-FedAvg; own server only): the server clips
+                       every update to L2 norm C (C > 0)
+  --dp-noise <z>       and adds Gaussian noise of std z·C to the sum of each round (z ≥ 0; needs
+                       --dp-clip; with z > 0 every update weighs 1); every round line and the done line
+                       carry the epsilon spent so far, at delta
+  --dp-delta <δ>       the δ at which epsilon is reported, in (0, 1) (default 1e-5; needs --dp-noise)
+  --sample <q>         each client takes part in each round with probability q, in (0, 1] (Poisson
+                       sampling; default 1: every client every round; own server only)
+  --secure             secure aggregation (own server, 3 clients or more): the server (or, decentralized,
+                       each peer) learns only the sum of each round's masked updates; clients clip updates to --dp-clip
+                       (default: the task's, else ${DEFAULT_SECURE_CLIP}) and weigh them by at most the task's
+                       maxSamplesPerUpdate; the done line carries "secureAggregation": true
   --train-limit <n>    use only the first n training examples (e.g. 6000 of MNIST's 60,000)
   --test-limit <n>     evaluate on only the first n test examples
   --out <dir>          save the final global model there (TF.js model.json + weights.bin)
@@ -61,6 +78,11 @@ const options: OptionSpec = {
   'learning-rate': { type: 'string' },
   'train-limit': { type: 'string' },
   'test-limit': { type: 'string' },
+  'dp-clip': { type: 'string' },
+  'dp-noise': { type: 'string' },
+  'dp-delta': { type: 'string' },
+  sample: { type: 'string' },
+  secure: { type: 'boolean' },
   out: { type: 'string' },
   backend: { type: 'string' },
   json: { type: 'boolean' },
@@ -76,7 +98,7 @@ export async function simulateCommand(argv: string[], io: CliIo): Promise<number
       io.out(simulateUsage);
       return 0;
     }
-    const taskId = requireString(values, 'task', simulateUsage);
+    const taskArg = requireString(values, 'task', simulateUsage);
     const clients = integerOption(values, 'clients', simulateUsage) ?? missing('clients');
     const rounds = integerOption(values, 'rounds', simulateUsage) ?? missing('rounds');
     const split = choiceOption(values, 'split', ['iid', 'label-skew'] as const, simulateUsage, 'iid');
@@ -89,13 +111,29 @@ export async function simulateCommand(argv: string[], io: CliIo): Promise<number
     const testLimit = integerOption(values, 'test-limit', simulateUsage);
     const serverUrl = optionalString(values, 'server');
     const out = optionalString(values, 'out');
-    const overrides = { epochs, batchSize, learningRate };
-    const overridden = Object.entries({ epochs, 'batch-size': batchSize, 'learning-rate': learningRate }).find(([, v]) => v !== undefined);
+    const privacy = { ...privacyOptions(values), ...secureOptions(values, clients) };
+    const overrides = { epochs, batchSize, learningRate, privacy };
+    const overridden = Object.entries({
+      epochs,
+      'batch-size': batchSize,
+      'learning-rate': learningRate,
+      'dp-clip': values['dp-clip'],
+      'dp-noise': values['dp-noise'],
+      'dp-delta': values['dp-delta'],
+      sample: values.sample,
+      secure: values.secure,
+    }).find(([, v]) => v !== undefined);
     if (serverUrl && overridden)
       throw new UsageError(`--${overridden[0]} applies to the simulation's own server; a task on --server keeps its settings`, simulateUsage);
 
-    const builtin = getBuiltinTask(taskId);
-    if (!builtin) throw new CliError('unknown-task', `simulate needs a built-in task with bundled data (titanic, mnist), not "${taskId}"`);
+    // A task file sets the simulation's task (its id names the bundled data); flags override it.
+    const fromFile = isTaskFile(taskArg) ? await resolveTask(taskArg) : undefined;
+    const builtin: Task | undefined = fromFile && getBuiltinTask(fromFile.id) ? fromFile : getBuiltinTask(taskArg);
+    if (!builtin)
+      throw new CliError('unknown-task', `simulate needs a built-in task with bundled data (titanic, mnist), or a task file with one of their ids, not "${fromFile?.id ?? taskArg}"`);
+    if (serverUrl && fromFile) throw new UsageError('--task <file> sets the simulation\'s own task; with --server, name the server\'s task by its id', simulateUsage);
+    if (privacy.samplingRate !== undefined && values.scheme === 'decentralized') throw new UsageError('--sample applies to --scheme federated', simulateUsage);
+    const taskId = builtin.id;
     await startTf(choiceOption(values, 'backend', backends, simulateUsage, 'wasm'));
     const [train, test] = await Promise.all([
       loadBuiltinDataset(taskId, { split: 'train', limit: trainLimit }),
@@ -111,7 +149,7 @@ export async function simulateCommand(argv: string[], io: CliIo): Promise<number
     const started = Date.now();
     const { createFederationApi } = await import('@disco/client');
     if (serverUrl) await checkRemoteTask(serverUrl, taskId, clients);
-    const local = serverUrl ? undefined : await startOwnServer(simulationTask(builtin, { clients, rounds, ...overrides }));
+    const local = serverUrl ? undefined : await startOwnServer(checkedTask(simulationTask(builtin, { clients, rounds, ...overrides })));
     const url = serverUrl ?? (local as OwnServer).url;
     const apis: FederationApi[] = shards.map(() => createFederationApi(url, { WebSocket }));
     try {
@@ -120,6 +158,9 @@ export async function simulateCommand(argv: string[], io: CliIo): Promise<number
       const target = startVersion + rounds;
       const verbose = values.verbose === true;
       let first: FederatedClient | undefined;
+      // One line per global model version, from the first client that reports it (under sampling, client 0
+      // sits some rounds out); its model holds the new global weights at that moment.
+      const reported = new Set<number>();
       const sessions = shards.map((dataset, i) => {
         const client: FederatedClient = new FederatedClient({
           api: apis[i],
@@ -132,8 +173,10 @@ export async function simulateCommand(argv: string[], io: CliIo): Promise<number
           onEvent: (event) => {
             if (verbose) reporter.event({ ...event, client: i });
             else if (event.type === 'log' && event.level === 'warn') reporter.event({ ...event, client: i });
-            // Client 0 stands for the federation: when it reports a round, its model holds the new global weights.
-            if (i === 0 && event.type === 'round') reporter.event(roundEvent(event, client, test));
+            if (event.type === 'round' && !reported.has(event.modelVersion)) {
+              reported.add(event.modelVersion);
+              reporter.event(roundEvent(event, client, test));
+            }
           },
         });
         if (i === 0) first = client;
@@ -144,6 +187,7 @@ export async function simulateCommand(argv: string[], io: CliIo): Promise<number
         () => Promise.all(sessions.map((client) => drain(client.run()))),
       );
       const stopped = runs.some((done) => done?.stopped);
+      const privacy = privacySpent(runs);
       const final = first as FederatedClient;
       const report = evaluateModel(final.model!, test);
       if (out && !stopped) await saveModelToDir(final.model!, out);
@@ -165,6 +209,8 @@ export async function simulateCommand(argv: string[], io: CliIo): Promise<number
         bytesSent,
         bytesReceived,
         seconds: (Date.now() - started) / 1000,
+        ...privacy,
+        ...(runs.some((done) => done?.secureAggregation) && { secureAggregation: true }),
         ...(stopped && { stopped }),
         ...(out && !stopped && { out }),
       });
@@ -206,6 +252,64 @@ async function latestVersion(api: FederationApi, taskId: string): Promise<number
   } finally {
     api.close();
   }
+}
+
+/**
+ * The task privacy settings the DP flags ask for (`--dp-clip`, `--dp-noise`, `--dp-delta`, `--sample`), each
+ * checked for its range and for the flags it needs; usage errors name the flag.
+ */
+export function privacyOptions(values: OptionValues): Partial<Task['privacy']> {
+  const clip = positive(values, 'dp-clip');
+  const noise = numberOption(values, 'dp-noise', simulateUsage, { min: 0, max: 1000 });
+  const delta = openUnit(values, 'dp-delta');
+  const sample = values.sample === undefined ? undefined : numberOption(values, 'sample', simulateUsage, { min: 0, max: 1 });
+  if (sample !== undefined && !(sample > 0)) throw new UsageError(`--sample must be a probability above 0 and at most 1, got "${String(values.sample)}"`, simulateUsage);
+  if (noise !== undefined && clip === undefined) throw new UsageError('--dp-noise needs --dp-clip: the noise is scaled to the clipping norm', simulateUsage);
+  if (delta !== undefined && !(noise && noise > 0)) throw new UsageError('--dp-delta needs --dp-noise above 0: without noise there is no ε to report', simulateUsage);
+  return {
+    ...(clip !== undefined && { clippingNorm: clip }),
+    ...(noise !== undefined && { noiseMultiplier: noise }),
+    ...(delta !== undefined && { delta }),
+    ...(sample !== undefined && sample < 1 && { samplingRate: sample }),
+  };
+}
+
+function positive(values: OptionValues, name: string): number | undefined {
+  const value = values[name];
+  if (value === undefined) return undefined;
+  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
+  if (!(n > 0) || !Number.isFinite(n)) throw new UsageError(`--${name} must be a positive number, got "${String(value)}"`, simulateUsage);
+  return n;
+}
+
+function openUnit(values: OptionValues, name: string): number | undefined {
+  const value = values[name];
+  if (value === undefined) return undefined;
+  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
+  if (!(n > 0 && n < 1)) throw new UsageError(`--${name} must be a number between 0 and 1 (exclusive), got "${String(value)}"`, simulateUsage);
+  return n;
+}
+
+/** The simulation's task, refused (every problem listed) when a server would refuse it, e.g. a budget the first round exceeds. */
+function checkedTask(task: Task): Task {
+  const result = taskCreationIssues(task, false);
+  if (!result.ok) throw new CliError('invalid-task', `the simulation's task is not valid:\n${result.errors.map((e) => `  - ${e}`).join('\n')}`);
+  return result.task;
+}
+
+/** The ε and δ the sessions ended with (the same for every client: the task's), and whether the budget stopped them. */
+function privacySpent(runs: readonly (DoneEvent | undefined)[]): Pick<DoneEvent, 'epsilon' | 'delta' | 'budgetExhausted'> {
+  const done = runs.find((run) => run?.epsilon !== undefined);
+  if (!done) return {};
+  return { epsilon: done.epsilon, delta: done.delta, ...(runs.some((run) => run?.budgetExhausted) && { budgetExhausted: true }) };
+}
+
+/** `--secure`: privacy.secureAggregation on the simulation's task (federated or decentralized); refuses fewer than 3 clients. */
+function secureOptions(values: OptionValues, clients: number): Partial<Task['privacy']> {
+  if (values.secure !== true) return {};
+  if (clients < 3)
+    throw new UsageError(`--secure needs --clients 3 or more: with ${clients}, the sum of a round would reveal each client's update to the others`, simulateUsage);
+  return { secureAggregation: true };
 }
 
 function missing(name: string): never {

@@ -12,17 +12,32 @@ export interface SimulationSettings {
   epochs?: number;
   batchSize?: number;
   learningRate?: number;
+  /** Privacy settings laid over the task's (`--dp-clip`, `--dp-noise`, `--dp-delta`, `--sample`). */
+  privacy?: Partial<Task['privacy']>;
 }
+
+/**
+ * The clipping norm of `--secure` without `--dp-clip` (or the task's): it bounds the fixed-point sum and should
+ * not change what is learnt. Measured on titanic (4 clients, 2 rounds): C = 10 gives the plain run's test
+ * accuracy exactly (0.840; nothing clipped), C = 1 clips and gives 0.832.
+ */
+export const DEFAULT_SECURE_CLIP = 10;
 
 /**
  * The built-in task as the simulation's own server runs it: `rounds` rounds, the local training settings
  * asked for, and no more participants required than there are clients (else no round could ever close).
  */
-export function simulationTask(task: Task, { clients, rounds, epochs, batchSize, learningRate }: SimulationSettings): Task {
+export function simulationTask(task: Task, { clients, rounds, epochs, batchSize, learningRate, privacy }: SimulationSettings): Task {
+  const merged = { ...task.privacy, ...privacy };
+  // Secure aggregation needs a clipping norm (the fixed-point bound) and at least 3 participants a round.
+  const secure = merged.secureAggregation;
+  if (secure) merged.clippingNorm ??= DEFAULT_SECURE_CLIP;
+  const minParticipants = Math.min(task.minParticipants, clients);
   return {
     ...task,
+    privacy: merged,
     scheme: 'federated',
-    minParticipants: Math.min(task.minParticipants, clients),
+    minParticipants: secure ? Math.max(3, minParticipants) : minParticipants,
     training: {
       ...task.training,
       rounds,
