@@ -8,6 +8,7 @@ import { titanic } from '../task/builtin/titanic.js';
 import { parseTask } from '../task/schema.js';
 import type { TrainingEvent } from '../training/events.js';
 import { InMemoryFederation, InMemorySignalling } from '../testing/index.js';
+import { computeEpsilon } from '../privacy/accountant.js';
 import { decodeWeights } from '../weights/codec.js';
 import { DecentralizedClient } from './decentralized.js';
 
@@ -109,4 +110,22 @@ test('a secure round below the threshold is abandoned: the peer keeps its model,
   assert.match(warning?.type === 'log' ? warning.message : '', /round 1 abandoned by this participant \(a secure round needs at least 3 participants, the roster has 1\); it keeps the model of round 0/);
   const done = events.at(-1);
   assert.ok(done?.type === 'done' && done.secureAggregation === true && done.rounds === 1);
+});
+
+test('a secure task under DP: each peer accounts ε itself, on every round event and on done', { timeout: 60_000 }, async () => {
+  const noisy = parseTask({ ...secureTask, id: 'tiny-p2p-dp', privacy: { secureAggregation: true, clippingNorm: 1, noiseMultiplier: 1 } });
+  const models = new InMemoryFederation({ tasks: [{ ...noisy, privacy: { secureAggregation: false, delta: 1e-5 } }] });
+  const signalling = new InMemorySignalling({ tasks: [noisy], initialModel: (id) => models.downloadWeights(id, 0), roundDeadlineMs: 20_000 });
+  const clients = [0, 1, 2].map((i) => new DecentralizedClient({ api: signalling, taskId: noisy.id, dataset: syntheticDataset(noisy, 60, i + 1), wrtc: nodeWrtc(), validation: 0 }));
+
+  const runs = await Promise.all(clients.map(session));
+
+  const expected = [1, 2].map((steps) => computeEpsilon({ q: 1, z: 1, steps, delta: 1e-5 }).epsilon);
+  for (const events of runs) {
+    assert.deepEqual(events.filter((e) => e.type === 'round').map((e) => e.type === 'round' && [e.participants, e.epsilon, e.delta]), expected.map((epsilon) => [3, epsilon, 1e-5]));
+    const done = events.at(-1);
+    assert.ok(done?.type === 'done' && done.secureAggregation === true && done.epsilon === expected[1] && done.delta === 1e-5);
+  }
+  const [a, b] = clients.map((client) => getFlatWeights(client.model!).values);
+  assert.deepEqual(a, b);
 });
