@@ -25,7 +25,9 @@ function* eachBucketMean(updates: readonly Float32Array[], size: number, random:
       const u = updates[k];
       for (let i = 0; i < sum.length; i++) sum[i] += u[i];
     }
-    yield Float32Array.from(sum, (v) => v / bucket.length);
+    const mean = new Float32Array(sum.length);
+    for (let i = 0; i < mean.length; i++) mean[i] = sum[i] / bucket.length;
+    yield mean;
   }
 }
 

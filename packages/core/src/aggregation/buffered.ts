@@ -23,7 +23,7 @@ export class BufferedAggregator implements Aggregator {
 
   add(update: Float32Array, weight: number): void {
     checkAggregatorInput(this.size, update, weight);
-    this.updates.push(Float32Array.from(update));
+    this.updates.push(update.slice());
     this.weightList.push(weight);
   }
 

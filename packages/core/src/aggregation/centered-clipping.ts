@@ -39,7 +39,7 @@ export function centeredClipping(updates: readonly Float32Array[], options: Cent
     throw new AggregationError(`centered clipping needs a whole number of iterations of at least 1, got ${iterations}`);
   const size = updates[0].length;
   if (start && start.length !== size) throw new AggregationError(`start has ${start.length} values, expected ${size}`);
-  const centre = start ? Float64Array.from(start) : new Float64Array(size);
+  const centre = start ? new Float64Array(start) : new Float64Array(size);
   const distances = new Float64Array(n);
   const step = new Float64Array(size);
   for (let l = 0; l < iterations; l++) {
@@ -56,7 +56,7 @@ export function centeredClipping(updates: readonly Float32Array[], options: Cent
     });
     for (let i = 0; i < size; i++) centre[i] += step[i] / n;
   }
-  return Float32Array.from(centre);
+  return new Float32Array(centre);
 }
 
 /** The median of `values` (the mean of the two middle ones for an even count); leaves `values` as it was. */
