@@ -2,7 +2,10 @@ import type { EpochMetrics, Scheme, Task } from '@disco/core';
 
 /** The final figures of a training session (core's `FinalMetrics`): held-out accuracy and loss, and those of the last training epoch. */
 export type { FinalMetrics } from '@disco/core';
-import type { FinalMetrics, SessionStats } from '@disco/core';
+import type { DoneEvent, FinalMetrics, SessionStats } from '@disco/core';
+
+/** The detail of `disco-train-end`: the session's final figures and, from core's `DoneEvent`, what its privacy was. */
+export type TrainEnd = { metrics: FinalMetrics; modelId: string; stopped: boolean; stats: SessionStats } & Pick<DoneEvent, 'secureAggregation' | 'epsilon' | 'delta' | 'budgetExhausted'>;
 
 /**
  * The `disco-*` events of the elements, by name, with their `detail`. Every one bubbles and is composed,
@@ -21,13 +24,18 @@ export interface DiscoEventDetails {
   'disco-train-start': { taskId: string; scheme: Scheme; files: number };
   /** One local epoch finished. `round` is set in collaborative training. */
   'disco-epoch-end': { epoch: number; epochs: number; round?: number; metrics: EpochMetrics };
-  /** A collaborative round closed; `metrics` are this participant's, with the aggregate when known. */
-  'disco-round-end': { round: number; rounds: number; metrics: EpochMetrics & { aggregated?: EpochMetrics }; participants: number };
+  /**
+   * A collaborative round closed; `metrics` are this participant's, with the aggregate when known. Tasks with
+   * differential privacy: `epsilon`, the ε the task has spent up to this round, at `delta`.
+   */
+  'disco-round-end': { round: number; rounds: number; metrics: EpochMetrics & { aggregated?: EpochMetrics }; participants: number; epsilon?: number; delta?: number };
   /**
    * Training finished, or was stopped, and the model was saved to the model library under `modelId`
-   * (empty when it was stopped before its first epoch ended: nothing worth keeping).
+   * (empty when it was stopped before its first epoch ended: nothing worth keeping). Collaborative sessions of
+   * a task with secure aggregation: `secureAggregation: true`. Tasks with differential privacy: the ε spent by
+   * the model's rounds, at `delta`, and `budgetExhausted: true` when the task's privacy budget ended the session.
    */
-  'disco-train-end': { metrics: FinalMetrics; modelId: string; stopped: boolean; stats: SessionStats };
+  'disco-train-end': TrainEnd;
   /** Something went wrong; `message` is for people, `code` for programs. */
   'disco-error': { code: string; message: string };
   /** A model of the library should be opened (in `<disco-evaluate>`). */

@@ -92,7 +92,7 @@ export function describePrivacy(task: Task): PrivacyStatement {
     notProtected.push(
       federated
         ? 'Secure aggregation protects you from a server that follows the protocol: the server relays the participants’ public keys and nobody certifies them, so a server that swapped them could see your change.'
-        : 'Secure aggregation protects you from participants who follow the protocol: the participants’ public keys are not certified, so whoever could pass for another participant (the server introduces them) could see your change.',
+        : 'Secure aggregation protects you from participants and a server that follow the protocol: the server introduces the participants and relays their connections, and nobody certifies their keys, so a server that stood in the middle could see your change.',
     );
   if (!noisy) notProtected.push('Differential privacy is off: no noise is added, so the trained model, or the sum of a round, can still reveal something about your data.');
   else {

@@ -14,6 +14,7 @@ import { currentValue, loadedValue, settled } from '../controllers/task-values.j
 import { defaultModelStore, type ModelStore } from '../library/model-store.js';
 import type { DataFile } from '../worker/protocol.js';
 import { isCsvFile, isImageFile, pickedFiles } from '../base/data-files.js';
+import { describeBudgetExhausted, describeSpent } from '../task/privacy-statement.js';
 import { trainStyles } from './train.styles.js';
 import { TrainingController, type TrainingPhase } from './training-controller.js';
 
@@ -27,6 +28,10 @@ import { TrainingController, type TrainingPhase } from './training-controller.js
  * them), in which case the progress shows the peers connected and the bytes exchanged with them. When
  * training ends, the model is saved to the model library of this browser (IndexedDB).
  *
+ * Privacy, as the session runs it: "Secure aggregation: on" for a task with secure aggregation, the ε the task
+ * has spent after each round (tasks with differential privacy), and, when the task's privacy budget ends the
+ * session, a plain sentence saying so.
+ *
  * Without UI: set `files` (File[] or FileList), then call `start()`; `stop()` stops after the current batch.
  *
  * @slot header - Above the data section, e.g. a heading.
@@ -36,8 +41,8 @@ import { TrainingController, type TrainingPhase } from './training-controller.js
  * @event disco-data-change - The files were checked. Detail: `{ files, valid }`.
  * @event disco-train-start - Training started. Detail: `{ taskId, scheme, files }`.
  * @event disco-epoch-end - A local epoch ended. Detail: `{ epoch, epochs, round?, metrics }`.
- * @event disco-round-end - A collaborative round closed. Detail: `{ round, rounds, metrics, participants }`.
- * @event disco-train-end - Training ended and the model was saved. Detail: `{ metrics, modelId, stopped, stats }` (`stats`: the bytes exchanged, counted as the CLI counts them).
+ * @event disco-round-end - A collaborative round closed. Detail: `{ round, rounds, metrics, participants, epsilon?, delta? }` (`epsilon`: the ε the task has spent, tasks with differential privacy).
+ * @event disco-train-end - Training ended and the model was saved. Detail: `{ metrics, modelId, stopped, stats, secureAggregation?, epsilon?, delta?, budgetExhausted? }` (`stats`: the bytes exchanged, counted as the CLI counts them; `budgetExhausted`: the task's privacy budget ended the session).
  * @event disco-error - The task, the data or the training failed. Detail: `{ code, message }`.
  *
  * @csspart dropzone - The drop area with the pickers.
@@ -51,6 +56,8 @@ import { TrainingController, type TrainingPhase } from './training-controller.js
  * @csspart progress - The progress bars.
  * @csspart participants - The number of participants now.
  * @csspart peers - Decentralized training: the peers connected and the bytes exchanged with them.
+ * @csspart privacy - Collaborative training: "Secure aggregation: on", and the ε spent so far (tasks with differential privacy).
+ * @csspart budget - The sentence saying that the task's privacy budget stopped training.
  * @csspart charts - The charts.
  * @csspart result - The final figures.
  * @csspart log - The training log.
@@ -430,7 +437,7 @@ export class DiscoTrain extends DiscoElement {
       case 'stopping':
         return 'Stopping…';
       case 'finished':
-        return t.result?.stopped ? 'Training stopped.' : 'Training finished.';
+        return t.result?.stopped ? 'Training stopped.' : t.result?.budgetExhausted ? 'Training stopped: the privacy budget is spent.' : 'Training finished.';
       case 'failed':
         return 'Training failed.';
     }
@@ -452,7 +459,8 @@ export class DiscoTrain extends DiscoElement {
         ${p.batches > 0 || !collaborative ? bar('batch-progress', 'Batch', p.batch, p.batches) : nothing}
       </div>
       ${collaborative
-        ? html`<p part="participants">Participants now: <strong>${t.participants ?? '–'}</strong></p>`
+        ? html`<p part="participants">Participants now: <strong>${t.participants ?? '–'}</strong></p>
+            ${this.renderPrivacy()}`
         : nothing}
       ${t.peers
         ? html`<p part="peers">
@@ -482,6 +490,21 @@ export class DiscoTrain extends DiscoElement {
     </section>`;
   }
 
+  /** Secure aggregation on (the task's setting, which the session's client enforces; confirmed by its end), and the ε spent so far. */
+  private renderPrivacy() {
+    const t = this.training;
+    const task = this.task;
+    const secure = t.result ? t.result.secureAggregation === true : task?.privacy.secureAggregation === true;
+    const spent = t.privacySpent;
+    if (!secure && !spent) return nothing;
+    return html`<p part="privacy">
+      ${secure ? html`<span>Secure aggregation: <strong>on</strong> (your model change leaves this device masked).</span>` : nothing}
+      ${spent
+        ? html`<span>${describeSpent({ epsilon: spent.epsilon, delta: spent.delta, budget: task?.privacy.budget?.epsilon }, spent.rounds)}</span>`
+        : nothing}
+    </p>`;
+  }
+
   private renderChart(id: string, title: string, summary: string | undefined) {
     return html`<figure>
       <figcaption id="${id}-caption">${title}</figcaption>
@@ -493,9 +516,12 @@ export class DiscoTrain extends DiscoElement {
   private renderResult() {
     const t = this.training;
     if (t.phase !== 'finished' || !t.result) return nothing;
-    const { metrics, modelId, stopped } = t.result;
+    const { metrics, modelId, stopped, budgetExhausted } = t.result;
     return html`<section aria-labelledby="result-heading" part="result">
-      <h3 id="result-heading">${stopped ? 'Stopped' : 'Done'}</h3>
+      <h3 id="result-heading">${stopped || budgetExhausted ? 'Stopped' : 'Done'}</h3>
+      ${budgetExhausted
+        ? html`<p part="budget" class="warning">${describeBudgetExhausted(this.task?.privacy.budget?.epsilon, t.result.epsilon, t.privacySpent?.rounds)}</p>`
+        : nothing}
       <p class="result">
         Accuracy on held-out data: <strong>${percent(metrics.accuracy)}</strong> (loss ${decimal(metrics.loss)}); on the training data:
         ${percent(metrics.trainAccuracy)}.

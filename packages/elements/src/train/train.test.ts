@@ -222,6 +222,75 @@ describe('<disco-train>', () => {
   });
 });
 
+describe('<disco-train> with privacy', () => {
+  it('shows the ε spent after each round, live, and says plainly when the privacy budget stops training', async () => {
+    // Central DP (the fake clips and noises the sum, as the server does); z = 2 costs ε = 2.526, 3.645, 4.544… after
+    // rounds 1, 2, 3 (δ = 1e-5), so a budget of 4 lets 2 of the 5 rounds run.
+    const task = parseTask({
+      ...titanic,
+      id: 'titanic-dp',
+      minParticipants: 1,
+      training: { ...titanic.training, epochsPerRound: 1, rounds: 5 },
+      privacy: { clippingNorm: 1, noiseMultiplier: 2, budget: { epsilon: 4 } },
+    });
+    const el = await render(task);
+    const events = record(el, 'disco-round-end', 'disco-train-end');
+    const live: Promise<string>[] = [];
+    el.addEventListener('disco-round-end', () => live.push(el.updateComplete.then(() => q(el, '[part="privacy"]').textContent.replace(/\s+/g, ' ').trim())));
+    el.files = [await titanicFile(200)];
+    await el.filesChecked;
+    await el.start();
+
+    expect(events['disco-round-end'].map((e) => [e.round, Number(e.epsilon?.toFixed(3)), e.delta])).to.deep.equal([
+      [1, 2.526, 1e-5],
+      [2, 3.645, 1e-5],
+    ]);
+    expect(await Promise.all(live)).to.deep.equal([
+      'Privacy spent after 1 round: ε = 2.526 (at δ = 0.00001), of a budget of ε = 4.',
+      'Privacy spent after 2 rounds: ε = 3.645 (at δ = 0.00001), of a budget of ε = 4.',
+    ]);
+    const [end] = events['disco-train-end'];
+    expect([end.stopped, end.budgetExhausted, Number(end.epsilon?.toFixed(3)), end.delta, end.secureAggregation]).to.deep.equal([false, true, 3.645, 1e-5, undefined]);
+    expect(q(el, '[part="budget"]').textContent).to.equal(
+      "Training stopped: this task's privacy budget ε = 4 is spent (ε = 3.645 after 2 rounds). One more round would exceed it, so no further round starts.",
+    );
+    expect(q(el, '[role="status"]').textContent).to.equal('Training stopped: the privacy budget is spent.');
+    expect(q(el, '[part="privacy"]').textContent).not.to.contain('Secure aggregation');
+    await expect(el).to.be.accessible();
+  });
+});
+
+describe('<disco-train> with secure aggregation', () => {
+  it('three elements train a secure round through the worker relay and say that secure aggregation was on', async function () {
+    this.timeout(120_000);
+    const task = parseTask({
+      ...titanic,
+      id: 'titanic-secure',
+      minParticipants: 3,
+      training: { ...titanic.training, epochsPerRound: 1, rounds: 1 },
+      privacy: { secureAggregation: true, clippingNorm: 1 },
+    });
+    const api = new FakeDiscoApi({ tasks: [task] });
+    const elements = await Promise.all([0, 1, 2].map(() => render(task, api)));
+    const ends = elements.map((el) => record(el, 'disco-round-end', 'disco-train-end'));
+    await Promise.all(elements.map(async (el, i) => (el.files = [await titanicFile(150, `part-${i}.csv`)])));
+    await Promise.all(elements.map((el) => el.filesChecked));
+    // During training the task's setting is shown; at the end, what the session reported.
+    const training = oneEvent<DiscoEvent<'disco-train-start'>>(elements[0], 'disco-train-start');
+    const started = elements.map((el) => el.start());
+    await training;
+    await elements[0].updateComplete;
+    expect(q(elements[0], '[part="privacy"]').textContent).to.contain('Secure aggregation: on');
+    await Promise.all(started);
+    for (const [i, el] of elements.entries()) {
+      expect(ends[i]['disco-round-end'].map((e) => [e.round, e.participants, e.epsilon])).to.deep.equal([[1, 3, undefined]]);
+      expect(ends[i]['disco-train-end'][0].secureAggregation).to.equal(true);
+      expect(q(el, '[part="privacy"]').textContent.replace(/\s+/g, ' ')).to.contain('Secure aggregation: on (your model change leaves this device masked).');
+    }
+    expect((await api.listRounds('titanic-secure')).find((r) => r.number === 1)).to.include({ phase: 'closed', modelVersion: 1, submitted: 3 });
+  });
+});
+
 describe('<disco-train> driven without UI', () => {
   it('takes files before its task has loaded, then start() trains', async () => {
     const api = new FakeDiscoApi({ tasks: [{ ...titanic, scheme: 'local' }], latencyMs: 150 });

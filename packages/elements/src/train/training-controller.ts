@@ -1,5 +1,5 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import type { EpochMetrics, FederationApi, SignallingApi, Scheme, Task, TrainingEvent } from '@disco/core';
+import { formatEpsilon, type EpochMetrics, type FederationApi, type SignallingApi, type Scheme, type Task, type TrainingEvent } from '@disco/core';
 import { schemeLabels } from '../base/labels.js';
 import type { DiscoEventDetails, FinalMetrics } from '../events.js';
 import type { ModelStore } from '../library/model-store.js';
@@ -31,6 +31,14 @@ export interface RoundPoint {
   /** Every participant's, aggregated by the server, when known. */
   aggregated?: EpochMetrics;
   participants: number;
+}
+
+/** Tasks with differential privacy: the ε the task has spent, as the last round reported it. */
+export interface PrivacySpent {
+  epsilon: number;
+  delta: number;
+  /** The rounds the task's model has been through (its version) when it was reported. */
+  rounds: number;
 }
 
 /** A line of the training log. */
@@ -101,6 +109,8 @@ export class TrainingController implements ReactiveController {
   result: DiscoEventDetails['disco-train-end'] | undefined;
   error: Error | undefined;
   scheme: Scheme = 'local';
+  /** Tasks with differential privacy: the ε spent so far, from the last round event that carried it. */
+  privacySpent: PrivacySpent | undefined;
 
   private worker: TrainingWorker | undefined;
   private runId: number | undefined;
@@ -181,6 +191,7 @@ export class TrainingController implements ReactiveController {
     this.log = [];
     this.participants = undefined;
     this.peers = undefined;
+    this.privacySpent = undefined;
     this.lastEpoch = undefined;
     const collaborative = scheme !== 'local';
     const rounds = collaborative ? (options.rounds ?? task.training.rounds) : 0;
@@ -228,7 +239,7 @@ export class TrainingController implements ReactiveController {
         modelId = await options.store.save({ taskId: task.id, taskTitle: task.title, task, metrics, scheme, samples: trained.samples }, trained.model);
         this.addLog('info', 'The model was saved to the model library of this browser.');
       }
-      this.result = { metrics, modelId, stopped, stats };
+      this.result = { ...ended, metrics, modelId, stopped, stats };
       this.phase = 'finished';
       this.host.emit('disco-train-end', this.result);
     } catch (error) {
@@ -272,8 +283,22 @@ export class TrainingController implements ReactiveController {
         p.rounds = event.rounds;
         this.participants = event.participants;
         this.rounds = [...this.rounds, { round: event.round, local: event.metrics, aggregated: event.metrics.aggregated, participants: event.participants }];
-        this.addLog('info', `Round ${event.round} of ${event.rounds} closed with ${event.participants} ${event.participants === 1 ? 'participant' : 'participants'}.`);
-        this.host.emit('disco-round-end', { round: event.round, rounds: event.rounds, metrics: event.metrics, participants: event.participants });
+        if (event.epsilon !== undefined && event.delta !== undefined) this.privacySpent = { epsilon: event.epsilon, delta: event.delta, rounds: event.modelVersion };
+        this.addLog(
+          'info',
+          `Round ${event.round} of ${event.rounds} closed with ${event.participants} ${event.participants === 1 ? 'participant' : 'participants'}${
+            event.epsilon === undefined ? '' : `; privacy spent: ε = ${formatEpsilon(event.epsilon)}`
+          }.`,
+        );
+        // Rendered before listeners run, so that `updateComplete` in a `disco-round-end` listener shows this round.
+        this.host.requestUpdate();
+        this.host.emit('disco-round-end', {
+          round: event.round,
+          rounds: event.rounds,
+          metrics: event.metrics,
+          participants: event.participants,
+          ...(event.epsilon !== undefined && { epsilon: event.epsilon, delta: event.delta }),
+        });
         break;
       case 'participants':
         if (event.count !== this.participants) this.addLog('info', `${event.count} ${event.count === 1 ? 'participant' : 'participants'} now.`);
@@ -297,11 +322,21 @@ export class TrainingController implements ReactiveController {
           trainAccuracy: event.metrics.trainAccuracy ?? this.lastEpoch?.accuracy,
           trainLoss: event.metrics.trainLoss ?? this.lastEpoch?.loss,
         };
-        this.result = { metrics, modelId: '', stopped: event.stopped, stats: event.stats };
+        const { secureAggregation, epsilon, delta, budgetExhausted } = event;
+        this.result = {
+          metrics,
+          modelId: '',
+          stopped: event.stopped,
+          stats: event.stats,
+          ...(secureAggregation && { secureAggregation }),
+          ...(epsilon !== undefined && { epsilon, delta }),
+          ...(budgetExhausted && { budgetExhausted }),
+        };
+        if (epsilon !== undefined && delta !== undefined) this.privacySpent = { epsilon, delta, rounds: event.rounds ?? this.privacySpent?.rounds ?? 0 };
         // The session closes its peer connections once done; the totals are the session's.
         if (this.peers) this.peers = { ...this.peers, connected: 0, bytesSent: event.stats.bytesSent, bytesReceived: event.stats.bytesReceived };
-        if (p.rounds > 0 && !event.stopped) p.round = p.rounds;
-        this.addLog('info', event.stopped ? 'Training stopped.' : 'Training finished.');
+        if (p.rounds > 0 && !event.stopped && !budgetExhausted) p.round = p.rounds;
+        this.addLog('info', event.stopped ? 'Training stopped.' : budgetExhausted ? 'Training stopped: the privacy budget is spent.' : 'Training finished.');
         break;
       }
     }
