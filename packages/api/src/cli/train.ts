@@ -14,6 +14,8 @@ export const trainUsage = `Usage:
 Trains the task's model on your data: alone (local), or with the other participants of a task on a
 Disco server (federated: your data stays here, only model updates travel; decentralized: models
 travel directly between the participants over WebRTC, the server only introduces them).
+Federated tasks with differential privacy: every round line and the done line carry the epsilon spent
+so far (at delta); a task whose privacy budget is spent ends the session ("budgetExhausted": true).
 
 Options:
   --task <id|file>   a built-in task (titanic, mnist, cifar10) or a task JSON file; with --server, the
