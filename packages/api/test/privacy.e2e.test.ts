@@ -68,7 +68,8 @@ test('central DP: an update of norm 10·C is clipped (counted), every update wei
   assert.ok(Math.hypot(...aggregate.map((v, i) => v - plainMean[i])) > 10 * clip * 0.9, 'the aggregate is the plain mean');
   // Weight 1: with the claimed weights (1 vs 900) the attacker's clipped update would count 1/1801, not 1/3.
   // The attacker moved the model by at most C/m (its clipped norm over m = 3): the rest is the honest mean and the noise.
-  const attackerShare = Array.from(aggregate, (v, i) => v - (sum[i] - clipToNorm(attack, clip).update[i]) / 3 - noise[i] / 3);
+  const clippedAttack = clipToNorm(attack, clip).update;
+  const attackerShare = Array.from(aggregate, (v, i) => v - (sum[i] - clippedAttack[i]) / 3 - noise[i] / 3);
   assert.ok(Math.hypot(...attackerShare) <= clip / 3 + 1e-4, `attacker moved the model by ${Math.hypot(...attackerShare)}`);
 });
 
