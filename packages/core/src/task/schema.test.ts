@@ -19,7 +19,29 @@ test('a minimal task gets every default', () => {
   assert.equal(task.aggregation.strategy, 'fedavg');
   assert.equal(task.quantization, 'float32');
   assert.deepEqual(task.training, { epochsPerRound: 1, rounds: 5, batchSize: 32, validationSplit: 0.2, optimizer: 'adam', learningRate: 0.001, seed: 42 });
-  assert.deepEqual(task.privacy, { secureAggregation: false });
+  assert.deepEqual(task.privacy, { secureAggregation: false, delta: 1e-5 });
+});
+
+test('privacy settings are refused where they cannot hold, naming what they need', () => {
+  const result = validateTask({
+    ...minimal,
+    minParticipants: 2,
+    aggregation: { strategy: 'median' },
+    privacy: { secureAggregation: true, noiseMultiplier: 1, budget: { epsilon: 8, delta: 1e-6 } },
+  });
+  assert.equal(result.ok, false);
+  assert.deepEqual(!result.ok && result.errors, [
+    'privacy.clippingNorm: required when noiseMultiplier is set',
+    'privacy.clippingNorm: required when secureAggregation is on: updates are clipped to it so that their masked sum cannot overflow',
+    "minParticipants: must be at least 3 with secureAggregation: with two participants the sum reveals each one's update to the other",
+    'aggregation.strategy: "median" needs each update on its own, which secure aggregation hides; use "fedavg"',
+    'privacy.budget.delta: must equal privacy.delta (0.00001): ε is reported at one δ',
+  ]);
+  const noiseOnPeers = validateTask({ ...minimal, scheme: 'decentralized', privacy: { clippingNorm: 1, noiseMultiplier: 1, samplingRate: 0.5 } });
+  assert.deepEqual(!noiseOnPeers.ok && noiseOnPeers.errors, [
+    "privacy.noiseMultiplier: a decentralized task with noise needs secureAggregation: each peer would otherwise see the others' updates with only a share of the noise",
+    'privacy.samplingRate: sampling of participants applies to federated tasks only',
+  ]);
 });
 
 test('an invalid task lists every problem at once as path: reason', () => {
