@@ -30,7 +30,7 @@ const server = http.createServer((req, res) => {
 await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
 const origin = `http://127.0.0.1:${server.address().port}`;
 
-const isLive = (story) => story.id.endsWith('--live');
+const isLive = (story) => /--live(-|$)/.test(story.id);
 const all = Object.values(JSON.parse(readFileSync(path.join(dir, 'index.json'), 'utf8')).entries).filter((e) => e.type === 'story');
 const chosen = all.filter((e) => positionals.length === 0 || positionals.some((p) => e.id.includes(p)));
 const stories = chosen.filter((e) => discoServer || !isLive(e));

@@ -104,6 +104,50 @@ export const Created: Story = {
   },
 };
 
+/** Chooses a privacy preset (or `custom`) as a user would. */
+async function choosePrivacy(form: DiscoTaskForm, preset: string): Promise<void> {
+  const radio = form.shadowRoot!.querySelector<HTMLInputElement>(`[name="privacy-preset"][value="${preset}"]`)!;
+  if (radio.disabled) throw new Error(`the "${preset}" preset is not offered`);
+  radio.click();
+  await form.updateComplete;
+}
+
+/** The "Secure aggregation" preset: what it sets (a clipping norm, at least 3 participants, a bound on the examples) and what participants will read. */
+export const PrivacySecure: Story = {
+  play: async ({ canvasElement }) => {
+    const form = formIn(canvasElement);
+    form.setValues(heartDisease);
+    await choosePrivacy(form, 'secure');
+  },
+};
+
+/** The "Secure aggregation + differential privacy (ε ≤ 8)" preset, with how many of the task's rounds fit in the budget. */
+export const PrivacySecureDp: Story = {
+  play: async ({ canvasElement }) => {
+    const form = formIn(canvasElement);
+    form.setValues({ ...heartDisease, 'training.rounds': '10' });
+    await choosePrivacy(form, 'secure-dp');
+  },
+};
+
+/** A local task: the secure presets are not offered, and the form says why (core's reasons). */
+export const PrivacyUnavailable: Story = {
+  play: async ({ canvasElement }) => {
+    formIn(canvasElement).setValues({ ...heartDisease, scheme: 'local' });
+  },
+};
+
+/** "Custom": every privacy setting; here central differential privacy with a budget that one round exceeds, refused inline. */
+export const PrivacyCustom: Story = {
+  play: async ({ canvasElement }) => {
+    const form = formIn(canvasElement);
+    form.setValues(heartDisease);
+    await choosePrivacy(form, 'custom');
+    form.setValues({ 'privacy.clippingNorm': '1', 'privacy.noiseMultiplier': '1.1', 'privacy.budget.epsilon': '0.5' });
+    await form.submit();
+  },
+};
+
 /** Dark palette. */
 export const Dark: Story = { ...Ready, args: { theme: 'dark' } };
 
@@ -115,6 +159,21 @@ export const Live: Story = {
     const form = formIn(canvasElement);
     form.setValues({ ...heartDisease, id: `heart-disease-${Date.now().toString(36)}` });
     if (!(await form.submit())) throw new Error(`${defaultServer} refused the task`);
+    expectFromServer(form, 'was created');
+  },
+};
+
+/** Against a running `disco serve`: the "Secure aggregation + differential privacy (ε ≤ 8)" preset is a task the server takes. */
+export const LiveSecureDp: Story = {
+  args: Live.args,
+  parameters: liveDocs,
+  play: async ({ canvasElement }) => {
+    const form = formIn(canvasElement);
+    form.setValues({ ...heartDisease, id: `heart-disease-private-${Date.now().toString(36)}` });
+    await choosePrivacy(form, 'secure-dp');
+    const task = await form.submit();
+    if (!task) throw new Error(`${defaultServer} refused the task`);
+    if (!task.privacy.secureAggregation || task.privacy.budget?.epsilon !== 8) throw new Error('the server did not keep the preset');
     expectFromServer(form, 'was created');
   },
 };

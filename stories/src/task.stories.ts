@@ -20,7 +20,7 @@ const meta: Meta<Args> = {
   argTypes: {
     ...liveArgTypes,
     api: { table: { disable: true } },
-    'task-id': { control: 'select', options: ['titanic', 'mnist', 'cifar10', 'unknown'] },
+    'task-id': { control: 'select', options: ['titanic', 'mnist', 'cifar10', 'titanic-secure', 'titanic-secure-dp', 'titanic-dp', 'unknown'] },
     theme: { control: 'inline-radio', options: [undefined, 'light', 'dark'] },
   },
   render: (args) => html`
@@ -35,6 +35,18 @@ export const Ready: Story = {};
 
 /** An image task: image size and labels. */
 export const ImageTask: Story = { args: { 'task-id': 'mnist' } };
+
+/** The "None" privacy preset: the statement says that secure aggregation and differential privacy are off. */
+export const PrivacyNone: Story = { args: { 'task-id': 'titanic' } };
+
+/** The "Secure aggregation" preset: masked changes, clipped on the device, the threshold rule. */
+export const PrivacySecure: Story = { args: { 'task-id': 'titanic-secure' } };
+
+/** The "Secure aggregation + differential privacy (ε ≤ 8)" preset: noise added by each participant before masking, the budget. */
+export const PrivacySecureDp: Story = { args: { 'task-id': 'titanic-secure-dp' } };
+
+/** Central differential privacy (the server clips and noises the sum), with the ε spent so far from the task's rounds. */
+export const PrivacyCentralDp: Story = { args: { 'task-id': 'titanic-dp' } };
 
 
 /** Slots: an action beside the title and a footer. */

@@ -24,7 +24,7 @@ const meta: Meta<Args> = {
   argTypes: {
     ...liveArgTypes,
     api: { table: { disable: true } },
-    'task-id': { control: 'select', options: ['titanic', 'titanic-quick', 'titanic-p2p', 'mnist', 'cifar10'] },
+    'task-id': { control: 'select', options: ['titanic', 'titanic-quick', 'titanic-p2p', 'titanic-budget', 'mnist', 'cifar10'] },
     scheme: { control: 'inline-radio', options: ['', 'local', 'federated', 'decentralized'] },
     epochs: { control: 'number' },
     rounds: { control: 'number' },
@@ -149,6 +149,24 @@ export const Decentralized: Story = {
   args: { 'task-id': 'titanic-p2p', scheme: 'decentralized', epochs: undefined },
   render: sideBySide('Peer', 'decentralized'),
   play: Collaborative.play,
+};
+
+/**
+ * Differential privacy (the fake server clips and noises the sum, as a real one does): the ε spent shows after
+ * each round, and when the task's small budget (ε = 4) is spent after 2 of its 5 rounds, training stops and
+ * says so.
+ */
+export const PrivacyBudgetSpent: Story = {
+  args: { 'task-id': 'titanic-budget', scheme: 'federated', epochs: undefined },
+  play: async ({ canvasElement }) => {
+    const train = trainIn(canvasElement);
+    train.files = [titanicFile(0, 2, 'hospital-1.csv')];
+    await train.filesChecked;
+    await train.start();
+    await train.updateComplete;
+    if (!train.result?.budgetExhausted) throw new Error('the privacy budget did not stop training');
+    if (!train.shadowRoot!.querySelector('[part="budget"]')?.textContent.includes('privacy budget ε = 4 is spent')) throw new Error('the budget message is not shown');
+  },
 };
 
 /** The server cannot be reached. */

@@ -10,7 +10,7 @@ export { DiscoModelLibrary } from './model-library/model-library.js';
 
 export { DiscoElement } from './base/disco-element.js';
 export { configure, getConfig, type DiscoConfig } from './config.js';
-export type { DiscoEvent, DiscoEventDetails, DiscoEventMap, DiscoEventName, DiscoErrorCode, FinalMetrics } from './events.js';
+export type { DiscoEvent, DiscoEventDetails, DiscoEventMap, DiscoEventName, DiscoErrorCode, FinalMetrics, TrainEnd } from './events.js';
 
 export { DiscoApiError, type ApiErrorCode } from '@disco/core';
 export type { DiscoApi, ModelUpload, ModelVersionInfo, RoundInfo, TaskSummary } from './api/disco-api.js';
@@ -18,6 +18,7 @@ export { FakeDiscoApi, type FakeDiscoApiOptions } from './api/fake-api.js';
 export { createRemoteApi, remoteApiFor } from './api/remote-api.js';
 
 export { ModelStore, defaultModelStore, downloadModelFiles, type StoredModel, type StoredModelFiles, type StoredModelInfo } from './library/model-store.js';
-export { describePrivacy, type PrivacyStatement } from './task/privacy-statement.js';
+export { describePrivacy, describeSpent, type EnforcedSetting, type PrivacyStatement } from './task/privacy-statement.js';
+export { applyPreset, privacyPresets, type PrivacyPreset } from './task-form/privacy-presets.js';
 export { renderMarkdown } from './markdown.js';
 export type { TrainingPhase } from './train/training-controller.js';

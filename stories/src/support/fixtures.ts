@@ -2,7 +2,7 @@
 // plausible history, and the real Titanic data. No server is involved (see the Live stories for one).
 import { mnist, cifar10, parseTask, titanic, type Task } from '@disco/core';
 import { closedRound } from '@disco/core/testing';
-import { DiscoApiError, FakeDiscoApi, type FakeDiscoApiOptions, type RoundInfo } from '@disco/elements';
+import { applyPreset, DiscoApiError, FakeDiscoApi, type FakeDiscoApiOptions, type RoundInfo } from '@disco/elements';
 import titanicCsv from '../../../packages/core/assets/titanic/titanic.csv?raw';
 
 export { titanicCsv };
@@ -25,6 +25,35 @@ export const peerTitanic: Task = parseTask({
   training: { ...titanic.training, epochsPerRound: 2, rounds: 3 },
 });
 
+/** Titanic with the form's "Secure aggregation" preset: masked updates, clipped to 1, at least 3 per round. */
+export const secureTitanic: Task = parseTask(applyPreset({ ...titanic, id: 'titanic-secure', title: 'Titanic, secure aggregation' }, 'secure'));
+
+/** Titanic with the form's "Secure aggregation + differential privacy (ε ≤ 8)" preset. */
+export const secureDpTitanic: Task = parseTask(
+  applyPreset({ ...titanic, id: 'titanic-secure-dp', title: 'Titanic, secure aggregation and differential privacy' }, 'secure-dp'),
+);
+
+/** Titanic with central differential privacy (the server clips and noises), a budget of ε = 8, some of it spent. */
+export const dpTitanic: Task = parseTask({
+  ...titanic,
+  id: 'titanic-dp',
+  title: 'Titanic, differential privacy',
+  privacy: { clippingNorm: 1, noiseMultiplier: 2, budget: { epsilon: 8 } },
+});
+
+/**
+ * Titanic with central differential privacy and a budget that 2 rounds spend (z = 2 costs ε = 2.526, then
+ * 3.645, at δ = 1e-5), one participant per round: training stops early, and says why.
+ */
+export const budgetTitanic: Task = parseTask({
+  ...titanic,
+  id: 'titanic-budget',
+  title: 'Titanic, a small privacy budget',
+  minParticipants: 1,
+  training: { ...titanic.training, epochsPerRound: 2, rounds: 5 },
+  privacy: { clippingNorm: 1, noiseMultiplier: 2, budget: { epsilon: 4 } },
+});
+
 const hour = 3_600_000;
 function history(rounds: number, accuracyFrom: number, accuracyTo: number): RoundInfo[] {
   return Array.from({ length: rounds }, (_, i) => {
@@ -36,8 +65,13 @@ function history(rounds: number, accuracyFrom: number, accuracyTo: number): Roun
 /** The fake server of the static stories: the built-in tasks with some history. */
 export function fakeApi(options: FakeDiscoApiOptions = {}): FakeDiscoApi {
   return new FakeDiscoApi({
-    tasks: [titanic, mnist, cifar10, quickTitanic, peerTitanic],
-    rounds: { titanic: history(4, 0.71, 0.79), mnist: history(9, 0.82, 0.96) },
+    tasks: [titanic, mnist, cifar10, quickTitanic, peerTitanic, secureTitanic, secureDpTitanic, dpTitanic, budgetTitanic],
+    rounds: {
+      titanic: history(4, 0.71, 0.79),
+      mnist: history(9, 0.82, 0.96),
+      // ε after each round as the accountant gives it (q = 1, z = 2, δ = 1e-5).
+      'titanic-dp': history(3, 0.66, 0.72).map((round) => ({ ...round, epsilon: [2.526, 3.645, 4.544][round.number - 1], delta: 1e-5 })),
+    },
     models: {
       titanic: [4, 3, 2, 1, 0].map((version) => ({
         taskId: 'titanic',

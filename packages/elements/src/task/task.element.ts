@@ -17,6 +17,10 @@ import { taskStyles } from './task.styles.js';
  * @summary A task explained for a non-specialist: what is learned, which data is expected (with an
  * example), how the training is organised, and what happens to the participant's data.
  *
+ * The privacy statement is generated from what the task enforces (secure aggregation, clipping, noise,
+ * sampling, a privacy budget): one sentence per setting, then what is not protected. For a task with
+ * differential privacy, the ε spent so far is read from the server's rounds.
+ *
  * The task's markdown is rendered with marked and sanitized with DOMPurify.
  *
  * @slot actions - Beside the title, e.g. a "Join" button.
