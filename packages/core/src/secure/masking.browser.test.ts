@@ -3,7 +3,7 @@ import { mulberry32 } from '../data/random.js';
 import { decodeSum, encodeUpdate, fixedPointCode, sumModular } from './fixed-point.js';
 import { simulateSecureRound, simulatedIds } from './testing.js';
 
-for (const n of [3, 8]) {
+for (const n of [3, 8, 16]) {
   it(`in Chromium, the secure sum of ${n} participants equals the plain sum of their quantized updates, bit for bit`, async () => {
     const code = fixedPointCode({ clipNorm: 1, maxParticipants: n, maxWeight: 100 });
     const random = mulberry32(n);
