@@ -27,6 +27,21 @@ export class BufferedAggregator implements Aggregator {
     this.weightList.push(weight);
   }
 
+  /** Adds an update without copying it: the caller hands the array over (a worker that received it transferred). */
+  adopt(update: Float32Array, weight: number): void {
+    checkAggregatorInput(this.size, update, weight);
+    this.updates.push(update);
+    this.weightList.push(weight);
+  }
+
+  /**
+   * Hands the buffered updates over and empties this aggregator, so that they can be transferred (to a
+   * worker thread) without a copy and without this side keeping them.
+   */
+  take(): { updates: Float32Array[]; weights: number[] } {
+    return { updates: this.updates.splice(0), weights: this.weightList.splice(0) };
+  }
+
   result(): Float32Array {
     if (this.updates.length === 0) throw new AggregationError('no update to aggregate');
     return this.combine(this.updates, this.weightList);

@@ -6,6 +6,7 @@ import { fedavg } from './fedavg.js';
 import { krumStrategy } from './krum.js';
 import { median } from './median.js';
 import { multiKrumStrategy } from './multi-krum.js';
+import { BufferedAggregator } from './buffered.js';
 import { AggregationError, type Strategy } from './strategy.js';
 import { DEFAULT_TRIM_FRACTION, trimmedMeanStrategy } from './trimmed-mean.js';
 
@@ -19,12 +20,14 @@ export { centeredClipping, centeredClippingStrategy, DEFAULT_CLIPPING_ITERATIONS
 export { bucketMeans, withBucketing } from './bucketing.js';
 export {
   applyServerOptimizer,
+  decodeServerOptimizerState,
+  encodeServerOptimizerState,
   serverOptimizerDefaults,
   type ServerOptimizerSettings,
   type ServerOptimizerState,
 } from './server-optimizer.js';
 export { BufferedAggregator, perCoordinate } from './buffered.js';
-export { decideRound, type RoundDecision, type RoundPolicyInput } from './round-policy.js';
+export { decideRound, DEFAULT_MAX_MISSED_ROUNDS, isWaitedFor, missedRounds, type RoundDecision, type RoundPolicyInput } from './round-policy.js';
 export { METRIC_KEYS, finiteMetrics, weightedMetrics, type MetricKey, type ClientMetrics, type WeightedMetrics } from './metrics.js';
 
 /** The strategies this build implements (a task naming another one is refused where it is created). */
@@ -44,6 +47,23 @@ export function createStrategy(
   if (!settings.bucketing) return strategy;
   if (strategy === fedavg) throw new AggregationError('bucketing applies to a robust strategy; "fedavg" averages every update already');
   return withBucketing(strategy, settings.bucketing.size, options.random);
+}
+
+/**
+ * The aggregate of a round's buffered updates by the strategy `settings` name, taking the arrays over (no
+ * copy): what a server runs in a worker thread for a strategy that keeps every update (`streaming: false`),
+ * with the updates it took from the round's {@link BufferedAggregator}. Same result as adding them one by one.
+ */
+export function aggregateBuffered(
+  settings: { strategy: AggregationStrategyName; parameter?: number; bucketing?: { size: number } },
+  updates: readonly Float32Array[],
+  weights: readonly number[],
+): Float32Array {
+  if (updates.length === 0) throw new AggregationError('no update to aggregate');
+  const aggregator = createStrategy(settings).createAggregator(updates[0].length);
+  if (!(aggregator instanceof BufferedAggregator)) throw new AggregationError(`"${settings.strategy}" streams its updates: it buffers none`);
+  updates.forEach((update, i) => aggregator.adopt(update, weights[i]));
+  return aggregator.result();
 }
 
 function baseStrategy(settings: { strategy: AggregationStrategyName; parameter?: number }): Strategy {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decideRound, type RoundPolicyInput } from './round-policy.js';
+import { decideRound, DEFAULT_MAX_MISSED_ROUNDS, isWaitedFor, missedRounds, type RoundPolicyInput } from './round-policy.js';
 
 /** A round of a task needing 2 updates, 60 s long, at t = 10 000 with its deadline at t = 70 000. */
 const base: RoundPolicyInput = {
@@ -70,4 +70,23 @@ test('sampling: when everyone active sent or sat the round out and too few were 
   // Enough were sampled: it aggregates without waiting for the deadline; someone still training: it waits.
   assert.deepEqual(decideRound({ ...base, submitted: 2, pending: 0, skipped: 1 }), { action: 'aggregate' });
   assert.deepEqual(decideRound({ ...base, submitted: 1, pending: 1, skipped: 1 }), { action: 'wait' });
+});
+
+test('missed rounds: counted from the later of the first round and the last update, failed rounds included', () => {
+  assert.equal(missedRounds({ round: 1, firstRound: 1, lastRound: null }), 0);
+  assert.equal(missedRounds({ round: 3, firstRound: 1, lastRound: null }), 2);
+  assert.equal(missedRounds({ round: 5, firstRound: 1, lastRound: 2 }), 2);
+  assert.equal(missedRounds({ round: 5, firstRound: 4, lastRound: null }), 1);
+  assert.equal(missedRounds({ round: 5, firstRound: 1, lastRound: 4 }), 0);
+  // Joined for the next round (firstRound = round + 1): nothing missed yet.
+  assert.equal(missedRounds({ round: 5, firstRound: 6, lastRound: null }), 0);
+});
+
+test('a participant that missed maxMissedRounds rounds in a row is not waited for, until it sends again', () => {
+  const never = { firstRound: 1, lastRound: null };
+  // k = 2: waited for in rounds 1 and 2, not from round 3.
+  assert.deepEqual([1, 2, 3, 4].map((round) => isWaitedFor({ round, ...never }, 2)), [true, true, false, false]);
+  // It sends in round 4: waited for again in round 5.
+  assert.equal(isWaitedFor({ round: 5, firstRound: 1, lastRound: 4 }, 2), true);
+  assert.equal(isWaitedFor({ round: 3, ...never }, DEFAULT_MAX_MISSED_ROUNDS), false);
 });

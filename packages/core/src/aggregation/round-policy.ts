@@ -21,7 +21,10 @@
 export interface RoundPolicyInput {
   /** Updates received in the round so far. */
   submitted: number;
-  /** Active participants waited for in the round that have not sent an update yet (nor sat it out). */
+  /**
+   * Active participants waited for in the round that have not sent an update yet (nor sat it out), without
+   * those that missed the task's `maxMissedRounds` rounds in a row ({@link isWaitedFor}).
+   */
   pending: number;
   /** Participants that sat the round out (tasks with a sampling rate); default 0. */
   skipped?: number;
@@ -77,4 +80,33 @@ export function decideRound(input: RoundPolicyInput): RoundDecision {
     action: 'fail',
     reason: `only ${submitted} of the ${minParticipants} updates needed arrived before the deadline (extended ${extensions} times)`,
   };
+}
+
+/** The task's `maxMissedRounds` when it leaves it unset. */
+export const DEFAULT_MAX_MISSED_ROUNDS = 2;
+
+/**
+ * Rounds in a row that a participant was waited for and sent nothing (no update, no sampled-out skip), just
+ * before `round`: the rounds from the later of its first round and the one after its last update. Rounds are
+ * numbered without gaps (failed ones included), so this is a difference.
+ *
+ * @example
+ * ```ts
+ * missedRounds({ round: 5, firstRound: 1, lastRound: 2 }); // 2: rounds 3 and 4
+ * ```
+ */
+export function missedRounds(input: { round: number; firstRound: number; lastRound: number | null }): number {
+  const since = Math.max(input.lastRound ?? 0, input.firstRound - 1);
+  return Math.max(0, input.round - 1 - since);
+}
+
+/**
+ * Whether an active participant that has not sent its update for `round` yet counts towards the quorum
+ * (decideRound's `pending`): not once it missed `maxMissedRounds` rounds in a row, until it sends one again.
+ * A participant that keeps its heartbeat but never trains then stops holding every round to its deadline;
+ * its update is still accepted while the round is open. The server and the in-memory federation both filter
+ * their pending participants with this.
+ */
+export function isWaitedFor(input: { round: number; firstRound: number; lastRound: number | null }, maxMissedRounds: number): boolean {
+  return missedRounds(input) < maxMissedRounds;
 }

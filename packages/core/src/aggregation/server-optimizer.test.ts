@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { applyServerOptimizer, type ServerOptimizerState } from './server-optimizer.js';
+import { applyServerOptimizer, decodeServerOptimizerState, encodeServerOptimizerState } from './server-optimizer.js';
 
 const f32 = (...values: number[]) => Float32Array.from(values);
 const close = (actual: Float32Array | undefined, expected: number[]) => {
@@ -66,14 +66,20 @@ test('yogi: v moves by (1 − β₂)·Δ² towards Δ², by sign, unlike adam', 
   close(applyServerOptimizer({ name: 'yogi', ...adaptive }, f32(1, 0), second.state).state.v, [2, 0.25]);
 });
 
-test('the state survives a round trip through bytes, as a server would store it', () => {
+test('the state survives a round trip through bytes, as a server stores it (8 header bytes + 4 per value)', () => {
   const first = applyServerOptimizer({ name: 'adam', ...adaptive }, f32(2, -0.5));
-  const stored = { m: Buffer.from(first.state.m!.buffer).toString('base64'), v: Buffer.from(first.state.v!.buffer).toString('base64') };
-  const load = (text: string) => new Float32Array(new Uint8Array(Buffer.from(text, 'base64')).buffer);
-  const restored: ServerOptimizerState = { m: load(stored.m), v: load(stored.v) };
+  const bytes = encodeServerOptimizerState(first.state);
+  assert.equal(bytes.byteLength, 8 + 4 * 2 * 2);
+  const restored = decodeServerOptimizerState(bytes.slice());
+  assert.deepEqual(Array.from(restored.m!), Array.from(first.state.m!));
+  assert.deepEqual(Array.from(restored.v!), Array.from(first.state.v!));
   const direct = applyServerOptimizer({ name: 'adam', ...adaptive }, f32(2, 0), first.state);
   const reloaded = applyServerOptimizer({ name: 'adam', ...adaptive }, f32(2, 0), restored);
   assert.deepEqual(Array.from(reloaded.step), Array.from(direct.step));
+  // Momentum keeps m only; sgd keeps nothing.
+  assert.deepEqual(Object.keys(decodeServerOptimizerState(encodeServerOptimizerState({ m: f32(1, 2, 3) }))), ['m']);
+  assert.deepEqual(decodeServerOptimizerState(encodeServerOptimizerState({})), {});
+  assert.throws(() => decodeServerOptimizerState(bytes.subarray(0, 12)), { message: 'server optimizer: the stored state has 12 bytes, expected 24' });
 });
 
 test('the server optimizer refuses a state of another size and settings out of range', () => {

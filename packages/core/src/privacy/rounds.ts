@@ -10,7 +10,7 @@
  * - {@link privacyState}, {@link budgetExhaustedMessage}, {@link firstRoundBudgetIssue}: what the rounds have
  *   spent, and the budget rule (no round starts that would take ε above the budget).
  */
-import { createStrategy, type Aggregator } from '../aggregation/index.js';
+import { BufferedAggregator, createStrategy, type Aggregator } from '../aggregation/index.js';
 import type { PrivacySpentState } from '../client/federation-api.js';
 import type { Random } from '../data/random.js';
 import type { Task } from '../task/schema.js';
@@ -47,6 +47,12 @@ export function isNoisy(task: Pick<Task, 'privacy'>): boolean {
 /** An {@link Aggregator} that also says how many of its updates it clipped. */
 export interface RoundAggregator extends Aggregator {
   readonly clipped: number;
+  /**
+   * The strategy's buffer of (already clipped) updates when the strategy keeps every update and the result
+   * adds nothing to its aggregate (no noise): a server may take them and aggregate elsewhere (a worker thread)
+   * with `aggregateBuffered`. Undefined for streaming strategies (FedAvg).
+   */
+  readonly buffered?: BufferedAggregator;
 }
 
 /**
@@ -63,9 +69,11 @@ export interface RoundAggregator extends Aggregator {
 export function createRoundAggregator(task: Pick<Task, 'aggregation' | 'privacy'>, size: number, random: Random = cryptoRandom()): RoundAggregator {
   const inner = createStrategy(task.aggregation).createAggregator(size);
   const { clip, z, central } = roundPrivacy(task);
-  if (!central || clip === undefined) return Object.assign(inner, { clipped: 0 });
+  const buffered = inner instanceof BufferedAggregator && !(central && z > 0) ? inner : undefined;
+  if (!central || clip === undefined) return Object.assign(inner, { clipped: 0, buffered });
   let clipped = 0;
   return {
+    buffered,
     get count() {
       return inner.count;
     },

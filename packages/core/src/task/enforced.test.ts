@@ -28,10 +28,11 @@ test('a budget that the first round already exceeds is refused at creation, with
   assert.equal(taskCreationIssues({ ...titanic, privacy: { clippingNorm: 1, noiseMultiplier: 1, budget: { epsilon: 6 } } }, false).ok, true);
 });
 
-test('a server optimizer is refused until rounds apply it; plain SGD at learning rate 1 (FedAvg) is accepted', () => {
-  const result = taskCreationIssues({ ...titanic, aggregation: { serverOptimizer: { name: 'adam', learningRate: 0.01 } } }, false);
-  assert.deepEqual(!result.ok && result.errors, ['aggregation.serverOptimizer: server optimizers are not applied to rounds by this version yet; leave it unset']);
-  assert.equal(taskCreationIssues({ ...titanic, aggregation: { serverOptimizer: { name: 'sgd' } } }, false).ok, true);
+test('a server optimizer is accepted for federated tasks and refused for decentralized ones, which have no server step', () => {
+  assert.equal(taskCreationIssues({ ...titanic, aggregation: { serverOptimizer: { name: 'adam', learningRate: 0.01 } } }, false).ok, true);
+  const result = taskCreationIssues({ ...titanic, scheme: 'decentralized', aggregation: { serverOptimizer: { name: 'momentum' } } }, false);
+  assert.deepEqual(!result.ok && result.errors, ['aggregation.serverOptimizer: only federated rounds apply a server optimizer, not decentralized ones; leave it unset']);
+  assert.equal(taskCreationIssues({ ...titanic, scheme: 'decentralized', aggregation: { serverOptimizer: { name: 'sgd' } } }, false).ok, true);
 });
 
 test('every strategy the schema names is built, bucketed or not', () => {

@@ -32,9 +32,10 @@ export function taskCreationIssues(input: unknown, hasUpload: boolean): { ok: tr
     errors.push(`aggregation: ${(error as Error).message}`);
   }
   const optimizer = task.aggregation.serverOptimizer;
-  // The FedOpt maths exist (aggregation/server-optimizer.ts) but no round applies them yet; plain SGD at 1 is FedAvg.
-  if (optimizer && !(optimizer.name === 'sgd' && (optimizer.learningRate ?? 1) === 1))
-    errors.push('aggregation.serverOptimizer: server optimizers are not applied to rounds by this version yet; leave it unset');
+  // Federated rounds apply it on the server (and the in-memory federation); decentralized peers have no server
+  // step and do not. Plain SGD at 1 is FedAvg, which they run.
+  if (task.scheme !== 'federated' && optimizer && !(optimizer.name === 'sgd' && (optimizer.learningRate ?? 1) === 1))
+    errors.push(`aggregation.serverOptimizer: only federated rounds apply a server optimizer, not ${task.scheme} ones; leave it unset`);
   errors.push(...unenforcedSettings(task));
   const budget = firstRoundBudgetIssue(task);
   if (budget) errors.push(budget);

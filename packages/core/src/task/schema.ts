@@ -190,6 +190,11 @@ const taskObject = z.object({
   minParticipants: z.number().int().min(1).max(10_000).default(2),
   /** Seconds after its opening at which a round closes with whoever submitted. */
   roundDeadlineSeconds: z.number().int().min(1).max(7 * 24 * 3600).default(120),
+  /**
+   * Federated: a participant that stays connected but sends no update in this many rounds in a row stops
+   * counting towards the quorum (rounds close without waiting for it) until it sends one again; unset: 2.
+   */
+  maxMissedRounds: z.number().int().min(1).max(1000).optional(),
   aggregation: z
     .object({
       strategy: z.enum(aggregationStrategies).default('fedavg'),
