@@ -570,11 +570,17 @@ export class DiscoTaskForm extends DiscoElement {
     </fieldset>`;
   }
 
-  /** What `<disco-task>` will tell participants, for the settings as they stand (nothing while they do not parse). */
+  /**
+   * What `<disco-task>` will tell participants, for the settings as they stand; nothing while the settings it
+   * depends on have problems (the statement would describe a task the server refuses).
+   */
   private renderStatement() {
     const privacy = privacySettings.safeParse(privacyOf(this.values));
-    const minParticipants = Number(this.values.minParticipants);
-    if (!privacy.success || !Number.isInteger(minParticipants)) return nothing;
+    const typed = this.values.minParticipants.trim();
+    const minParticipants = typed === '' ? schemaDefaults.minParticipants : Number(typed);
+    const concerned = ['privacy', 'minParticipants', 'aggregation', 'scheme'];
+    const problems = [...this.renderedIssues.keys()].some((field) => concerned.some((c) => field === c || field.startsWith(`${c}.`)));
+    if (!privacy.success || !Number.isInteger(minParticipants) || problems) return nothing;
     const max = Number(this.values['aggregation.maxSamplesPerUpdate']);
     const statement = describePrivacy({
       ...schemaDefaults,
