@@ -6,6 +6,7 @@ import { CliError } from './args.js';
 import { withStopSignals } from './common.js';
 import type { Reporter } from './output.js';
 import { drain, simulationTask, startOwnServer, type OwnServer, type SimulationSettings } from './simulation.js';
+import { attackers, peerAttack, robustnessFields, type ByzantineSettings } from './byzantine.js';
 
 /**
  * The decentralized side of `disco train` and `disco simulate` (`--scheme decentralized`), kept here so
@@ -47,6 +48,8 @@ export interface SimulateDecentralizedOptions {
   out?: string;
   /** Fields copied into the closing `done` event (split, examples…). */
   extra: Record<string, unknown>;
+  /** The last `count` peers attack (`--byzantine`): label-flip is already in their shards, other attacks in what they send. */
+  byzantine?: ByzantineSettings;
 }
 
 /** The simulation's own decentralized task; the settings laid over the task (privacy flags) must make it valid. */
@@ -66,7 +69,9 @@ export async function simulateDecentralized(options: SimulateDecentralizedOption
   const { task, settings, shards, test, reporter, verbose, out } = options;
   const started = Date.now();
   // The settings laid over the task (privacy flags) must make a valid decentralized task: say which do not.
-  const own = options.serverUrl ? undefined : await startOwnServer(decentralizedTask(task, settings));
+  const simulated = options.serverUrl ? task : decentralizedTask(task, settings);
+  const attacker = attackers(options.byzantine, simulated, shards.length);
+  const own = options.serverUrl ? undefined : await startOwnServer(simulated);
   const url = options.serverUrl ?? (own as OwnServer).url;
   const apis = shards.map(() => createApi(url));
   try {
@@ -80,6 +85,7 @@ export async function simulateDecentralized(options: SimulateDecentralizedOption
           // The model is judged on the test split: peers keep all their data for training.
           validation: 0,
           wrtc: nodeWrtc(),
+          sentUpdate: peerAttack(attacker(i)),
           onEvent: (event) => {
             if (verbose) reporter.event({ ...event, client: i });
             else if (event.type === 'log' && event.level === 'warn') reporter.event({ ...event, client: i });
@@ -117,6 +123,7 @@ export async function simulateDecentralized(options: SimulateDecentralizedOption
       bytesReceived: clients.reduce((sum, c) => sum + c.stats.bytesReceived, 0),
       signallingBytes: clients.reduce((sum, c) => sum + (c.stats.signalling?.bytesSent ?? 0) + (c.stats.signalling?.bytesReceived ?? 0), 0),
       maxWeightDifference: disagreement,
+      ...robustnessFields(first.task, options.byzantine),
       ...Object.fromEntries(Object.entries(privacy).filter(([, v]) => v !== undefined)),
       seconds: (Date.now() - started) / 1000,
       ...(stopped && { stopped }),

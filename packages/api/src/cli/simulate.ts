@@ -17,12 +17,14 @@ import { choiceOption, CliError, integerOption, numberOption, optionalString, pa
 import { backends, isTaskFile, resolveTask, startTf, withStopSignals } from './common.js';
 import { Reporter, type CliIo } from './output.js';
 import { DEFAULT_SECURE_CLIP, drain, simulationTask, startOwnServer, type OwnServer } from './simulation.js';
+import { aggregatorOptions, attackers, byzantineOptions, clientApi, poisonedShards, robustnessFields } from './byzantine.js';
 
 /** `disco simulate --help`. */
 export const simulateUsage = `Usage:
   disco simulate --task <id|file.json> --clients <n> --rounds <r> [--split iid|label-skew] [--seed s]
                  [--scheme federated|decentralized] [--server <url>] [--out <dir>] [--json]
                  [--dp-clip <C> --dp-noise <z> [--dp-delta <δ>]] [--sample <q>] [--secure]
+                 [--aggregator <name> [--aggregator-param <x>]] [--byzantine <k> --attack <name> [--attack-param <x>]]
 
 Simulates a federated training on one machine: splits the task's built-in data among n clients, holds
 out its test split, and runs the n clients at once against a server (its own, in this process, on a
@@ -56,6 +58,19 @@ Options:
                        each peer) learns only the sum of each round's masked updates; clients clip updates to --dp-clip
                        (default: the task's, else ${DEFAULT_SECURE_CLIP}) and weigh them by at most the task's
                        maxSamplesPerUpdate; the done line carries "secureAggregation": true
+  --aggregator <name>  the task's aggregation strategy (own server only): fedavg, median, trimmed-mean,
+                       krum, multi-krum or centered-clipping (docs/decisions/0012-robust-strategies.md)
+  --aggregator-param <x>  its parameter: the fraction trimmed at each end (trimmed-mean, below 0.5;
+                       default 0.1, which trims nothing below 10 clients), the number f of attackers
+                       tolerated (krum, multi-krum; default 0) or the clipping radius (centered-clipping)
+  --byzantine <k>      the last k clients (k < --clients) attack; they join, train and upload through
+                       the same API as the others, only what they send differs
+  --attack <name>      what they do: sign-flip (send −s × their update), gaussian (N(0, s²) noise),
+                       label-flip (train on labels y → classes − 1 − y), alie ("a little is enough":
+                       μ − zσ of the attackers' updates), ipm (−s × their mean), inflate-samples
+                       (−s × the update, claiming the task's maxSamplesPerUpdate examples)
+  --attack-param <x>   the attack's s or z (default: sign-flip 10, gaussian 1, alie the paper's z_max,
+                       ipm 0.5, inflate-samples 1); the done line carries aggregator, byzantine, attack
   --train-limit <n>    use only the first n training examples (e.g. 6000 of MNIST's 60,000)
   --test-limit <n>     evaluate on only the first n test examples
   --out <dir>          save the final global model there (TF.js model.json + weights.bin)
@@ -83,6 +98,11 @@ const options: OptionSpec = {
   'dp-delta': { type: 'string' },
   sample: { type: 'string' },
   secure: { type: 'boolean' },
+  aggregator: { type: 'string' },
+  'aggregator-param': { type: 'string' },
+  byzantine: { type: 'string' },
+  attack: { type: 'string' },
+  'attack-param': { type: 'string' },
   out: { type: 'string' },
   backend: { type: 'string' },
   json: { type: 'boolean' },
@@ -112,7 +132,9 @@ export async function simulateCommand(argv: string[], io: CliIo): Promise<number
     const serverUrl = optionalString(values, 'server');
     const out = optionalString(values, 'out');
     const privacy = { ...privacyOptions(values), ...secureOptions(values, clients) };
-    const overrides = { epochs, batchSize, learningRate, privacy };
+    const aggregation = aggregatorOptions(values, simulateUsage);
+    const byzantine = byzantineOptions(values, clients, simulateUsage);
+    const overrides = { epochs, batchSize, learningRate, privacy, aggregation };
     const overridden = Object.entries({
       epochs,
       'batch-size': batchSize,
@@ -122,6 +144,7 @@ export async function simulateCommand(argv: string[], io: CliIo): Promise<number
       'dp-delta': values['dp-delta'],
       sample: values.sample,
       secure: values.secure,
+      aggregator: values.aggregator,
     }).find(([, v]) => v !== undefined);
     if (serverUrl && overridden)
       throw new UsageError(`--${overridden[0]} applies to the simulation's own server; a task on --server keeps its settings`, simulateUsage);
@@ -139,19 +162,20 @@ export async function simulateCommand(argv: string[], io: CliIo): Promise<number
       loadBuiltinDataset(taskId, { split: 'train', limit: trainLimit }),
       loadBuiltinDataset(taskId, { split: 'test', limit: testLimit }),
     ]);
-    const shards = shardDataset(train, clients, { split, seed });
+    const shards = poisonedShards(shardDataset(train, clients, { split, seed }), byzantine);
     if (choiceOption(values, 'scheme', ['federated', 'decentralized'] as const, simulateUsage, 'federated') === 'decentralized') {
       const { simulateDecentralized } = await import('./decentralized.js');
       const extra = { split, trainExamples: train.count, testExamples: test.count };
-      return await simulateDecentralized({ task: builtin, settings: { clients, rounds, ...overrides }, serverUrl, shards, test, reporter, verbose: values.verbose === true, out, extra });
+      return await simulateDecentralized({ task: builtin, settings: { clients, rounds, ...overrides }, serverUrl, shards, test, reporter, verbose: values.verbose === true, out, extra, byzantine });
     }
 
     const started = Date.now();
     const { createFederationApi } = await import('@disco/client');
-    if (serverUrl) await checkRemoteTask(serverUrl, taskId, clients);
-    const local = serverUrl ? undefined : await startOwnServer(checkedTask(simulationTask(builtin, { clients, rounds, ...overrides })));
+    const task = serverUrl ? await checkRemoteTask(serverUrl, taskId, clients) : checkedTask(simulationTask(builtin, { clients, rounds, ...overrides }));
+    const local = serverUrl ? undefined : await startOwnServer(task);
     const url = serverUrl ?? (local as OwnServer).url;
-    const apis: FederationApi[] = shards.map(() => createFederationApi(url, { WebSocket }));
+    const attacker = attackers(byzantine, task, clients);
+    const apis: FederationApi[] = shards.map((_, i) => clientApi(createFederationApi(url, { WebSocket }), attacker(i)));
     try {
       // Rounds count from the global model the run starts from (0 on a fresh server of our own).
       const startVersion = serverUrl ? await latestVersion(createFederationApi(url, { WebSocket }), taskId) : 0;
@@ -209,6 +233,7 @@ export async function simulateCommand(argv: string[], io: CliIo): Promise<number
         bytesSent,
         bytesReceived,
         seconds: (Date.now() - started) / 1000,
+        ...robustnessFields(final.task, byzantine),
         ...privacy,
         ...(runs.some((done) => done?.secureAggregation) && { secureAggregation: true }),
         ...(stopped && { stopped }),
@@ -226,8 +251,8 @@ export async function simulateCommand(argv: string[], io: CliIo): Promise<number
   }
 }
 
-/** Refuses a task of `url` that no round could close with `clients` participants (or that is not federated). */
-async function checkRemoteTask(url: string, taskId: string, clients: number): Promise<void> {
+/** The task of `url`, refused when no round could close with `clients` participants (or when it is not federated). */
+async function checkRemoteTask(url: string, taskId: string, clients: number): Promise<Task> {
   const { createDiscoClient, closeDiscoClient, toDiscoApiError } = await import('@disco/client');
   const client = createDiscoClient(url);
   try {
@@ -238,6 +263,7 @@ async function checkRemoteTask(url: string, taskId: string, clients: number): Pr
         'too-few-clients',
         `task "${taskId}" on ${url} needs at least ${task.minParticipants} participants per round: run --clients ${task.minParticipants} or more`,
       );
+    return task;
   } catch (error) {
     throw error instanceof CliError ? error : toDiscoApiError(error);
   } finally {

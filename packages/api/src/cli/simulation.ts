@@ -14,6 +14,8 @@ export interface SimulationSettings {
   learningRate?: number;
   /** Privacy settings laid over the task's (`--dp-clip`, `--dp-noise`, `--dp-delta`, `--sample`). */
   privacy?: Partial<Task['privacy']>;
+  /** The aggregation strategy and its parameter (`--aggregator`, `--aggregator-param`), laid over the task's. */
+  aggregation?: Pick<Task['aggregation'], 'strategy' | 'parameter'>;
 }
 
 /**
@@ -27,7 +29,7 @@ export const DEFAULT_SECURE_CLIP = 10;
  * The built-in task as the simulation's own server runs it: `rounds` rounds, the local training settings
  * asked for, and no more participants required than there are clients (else no round could ever close).
  */
-export function simulationTask(task: Task, { clients, rounds, epochs, batchSize, learningRate, privacy }: SimulationSettings): Task {
+export function simulationTask(task: Task, { clients, rounds, epochs, batchSize, learningRate, privacy, aggregation }: SimulationSettings): Task {
   const merged = { ...task.privacy, ...privacy };
   // Secure aggregation needs a clipping norm (the fixed-point bound) and at least 3 participants a round.
   const secure = merged.secureAggregation;
@@ -36,6 +38,7 @@ export function simulationTask(task: Task, { clients, rounds, epochs, batchSize,
   return {
     ...task,
     privacy: merged,
+    ...(aggregation && { aggregation: withStrategy(task.aggregation, aggregation) }),
     scheme: 'federated',
     minParticipants: secure ? Math.max(3, minParticipants) : minParticipants,
     training: {
@@ -45,6 +48,21 @@ export function simulationTask(task: Task, { clients, rounds, epochs, batchSize,
       ...(batchSize !== undefined && { batchSize }),
       ...(learningRate !== undefined && { learningRate }),
     },
+  };
+}
+
+/**
+ * The task's aggregation with another strategy: the task's parameter (meant for its own strategy) is dropped
+ * unless the strategy stays, and so is its bucketing with fedavg (which refuses it).
+ */
+function withStrategy(current: Task['aggregation'], { strategy, parameter }: Pick<Task['aggregation'], 'strategy' | 'parameter'>): Task['aggregation'] {
+  const same = strategy === current.strategy;
+  const { parameter: _parameter, bucketing, ...rest } = current;
+  return {
+    ...rest,
+    strategy,
+    ...((parameter ?? (same ? current.parameter : undefined)) !== undefined && { parameter: parameter ?? current.parameter }),
+    ...(bucketing && strategy !== 'fedavg' && { bucketing }),
   };
 }
 

@@ -62,36 +62,37 @@ export interface ByzantineOptions {
 export const INFLATED_SAMPLES = 1e12;
 
 /**
+ * What one attacker sends in place of its honest update (a flat delta from the round's start, claiming `samples`
+ * examples): the one rule both schemes use, {@link byzantineApi} (federated) and a decentralized peer's
+ * `sentUpdate` hook (`disco simulate --scheme decentralized --byzantine`).
+ */
+export async function attackUpdate(honest: Float32Array, context: { round: number; samples: number }, options: ByzantineOptions): Promise<{ values: Float32Array; samples: number }> {
+  const parameter = options.parameter ?? defaultAttackParameter[options.attack];
+  switch (options.attack) {
+    case 'sign-flip':
+      return { values: signFlip(honest, parameter), samples: context.samples };
+    case 'gaussian':
+      return { values: gaussianUpdate(honest.length, parameter), samples: context.samples };
+    case 'alie': {
+      const z = parameter || alieZ(options.participants, options.collusion.size);
+      return { values: alie(await options.collusion.pool(context.round, honest), z), samples: context.samples };
+    }
+    case 'ipm':
+      return { values: ipm(await options.collusion.pool(context.round, honest), parameter), samples: context.samples };
+    case 'inflate-samples':
+      return { values: signFlip(honest, parameter), samples: options.task.aggregation.maxSamplesPerUpdate ?? INFLATED_SAMPLES };
+  }
+}
+
+/**
  * `api`, with `submitUpdate` replaced by the attack: the honest update (the client's encoded delta) is decoded,
- * attacked, and encoded again with the same header, so that it passes every format check an honest one does.
+ * attacked ({@link attackUpdate}), and encoded again with the same header, so that it passes every format check
+ * an honest one does.
  */
 export function byzantineApi(api: FederationApi, options: ByzantineOptions): FederationApi {
-  const parameter = options.parameter ?? defaultAttackParameter[options.attack];
   const submitUpdate: FederationApi['submitUpdate'] = async (token, round, update) => {
     const { header, weights } = decodeWeights(update);
-    const honest = weights.values;
-    let values: Float32Array;
-    let samples = header.meta?.samples ?? 1;
-    switch (options.attack) {
-      case 'sign-flip':
-        values = signFlip(honest, parameter);
-        break;
-      case 'gaussian':
-        values = gaussianUpdate(honest.length, parameter);
-        break;
-      case 'alie': {
-        const z = parameter || alieZ(options.participants, options.collusion.size);
-        values = alie(await options.collusion.pool(round, honest), z);
-        break;
-      }
-      case 'ipm':
-        values = ipm(await options.collusion.pool(round, honest), parameter);
-        break;
-      case 'inflate-samples':
-        values = signFlip(honest, parameter);
-        samples = options.task.aggregation.maxSamplesPerUpdate ?? INFLATED_SAMPLES;
-        break;
-    }
+    const { values, samples } = await attackUpdate(weights.values, { round, samples: header.meta?.samples ?? 1 }, options);
     const encoded = encodeWeights(
       { values, shapes: weights.shapes },
       { taskId: header.taskId, modelVersion: header.modelVersion, dtype: header.dtype, meta: { ...header.meta, samples } },

@@ -25,6 +25,13 @@ export interface DecentralizedClientOptions extends ParticipantOptions<Signallin
   /** Time allowed to one connection attempt to a peer (default 5 s), and the attempts (default 3). */
   connectTimeoutMs?: number;
   connectAttempts?: number;
+  /**
+   * Simulations and robustness tests only (`disco simulate --byzantine`): makes this peer an attacker. Given its
+   * honest update of a round (local − the round's start) and the examples it claims, returns the update and claim
+   * to send instead; the peer sends start + that update to its group and counts that same model as its own
+   * contribution, exactly as a malicious member of the protocol would. Plain rounds only (a secure round refuses it).
+   */
+  sentUpdate?: (update: Float32Array, context: { round: number; samples: number }) => Promise<{ values: Float32Array; samples: number }>;
 }
 
 /** What the session ends with, besides the `done` event. */
@@ -259,15 +266,17 @@ export class DecentralizedClient {
     // Connecting takes a round trip or two through the server: overlap it with training.
     const connecting = network.connect(group);
 
+    const start = this.options.sentUpdate ? getFlatWeights(model) : null;
     // A fresh optimizer each round, as the federated client does: no momentum carried into the new start.
     const metrics = await trainLocalRound(model, { trainer, train, validation, round, task, signal, emit: this.emit });
 
+    const sent = start ? await this.attack(start, getFlatWeights(model), round, train.count) : { weights: getFlatWeights(model), samples: train.count };
     // Our own contribution goes through the codec like everyone's, so that quantization treats all alike.
-    const encoded = encodeWeights(getFlatWeights(model), {
+    const encoded = encodeWeights(sent.weights, {
       taskId: task.id,
       modelVersion: round,
       dtype: task.quantization,
-      meta: { samples: train.count, round, ...finiteMetrics(metrics) },
+      meta: { samples: sent.samples, round, ...finiteMetrics(metrics) },
     });
     const own = decodeWeights(encoded).weights;
     const message = withKind(MODEL, encoded);
@@ -288,7 +297,7 @@ export class DecentralizedClient {
     const received = await this.collect(round, connected, deadline);
     // Only the group's models count (another participant's model has no place in this aggregate).
     const contributions = new Map([...received].filter(([id]) => group.includes(id)));
-    contributions.set(this.participantId as string, { values: own.values, samples: train.count, metrics });
+    contributions.set(this.participantId as string, { values: own.values, samples: sent.samples, metrics });
     // One order on every peer (participant ids, by UTF-16 code units): the float sums then add up alike and
     // the peers of a clean round end bitwise identical (decision 0006).
     const ids = [...contributions.keys()].sort();
@@ -319,6 +328,13 @@ export class DecentralizedClient {
     return metrics;
   }
 
+  /** The model and claim an attacker sends (`sentUpdate`): start + the attacked update. */
+  private async attack(start: FlatWeights, local: FlatWeights, round: number, samples: number): Promise<{ weights: FlatWeights; samples: number }> {
+    const honest = local.values.map((v, i) => v - start.values[i]);
+    const attacked = await (this.options.sentUpdate as NonNullable<DecentralizedClientOptions['sentUpdate']>)(honest, { round, samples });
+    return { weights: { values: attacked.values.map((v, i) => start.values[i] + v), shapes: local.shapes }, samples: attacked.samples };
+  }
+
   /**
    * One round of a task with secure aggregation (decision 0010, "Decentralized"): the round is all-to-all; keys and
    * shares are exchanged before training, then each member masks its clipped, weighted update against the round's
@@ -333,6 +349,7 @@ export class DecentralizedClient {
     const self = this.participantId as string;
     const group = info.group.filter((id) => id !== self);
     const others = info.members.filter((id) => id !== self);
+    if (this.options.sentUpdate) throw new Error(`task "${task.id}" uses secure aggregation: a sentUpdate attacker takes part in plain rounds only`);
     if (info.topology === 'exponential' || group.length !== others.length || others.some((id) => !group.includes(id)))
       throw new Error(`round ${round} of task "${task.id}" is not all-to-all (${info.topology ?? 'unknown'} topology, ${group.length} of ${others.length} members as neighbours): secure aggregation needs every member's masked input`);
     const begin = Date.now();
