@@ -18,7 +18,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 const epsilon = (q: number, steps: number) => computeEpsilon({ q, z: 1, steps, delta: 1e-5 }).epsilon;
 
 describe('disco simulate with differential privacy', () => {
-  test('DP Titanic, 4 clients, 20 rounds at C = 0.2, z = 1.0: ≥ 0.78 test accuracy, ε on every round line', async () => {
+  test('DP Titanic, 4 clients, 20 rounds at C = 0.2, z = 1.0: ≥ 0.80 test accuracy, above the women-survive rule, ε on every round line', async () => {
     const run = await disco(['simulate', '--task', 'titanic', '--clients', '4', '--rounds', '20', '--dp-clip', '0.2', '--dp-noise', '1.0', '--json']);
 
     assert.equal(run.code, 0, run.stderr);
@@ -33,8 +33,9 @@ describe('disco simulate with differential privacy', () => {
     assert.deepEqual([done.type, done.rounds, done.epsilon, done.delta], ['done', 20, epsilon(1, 20), 1e-5]);
     // The women-survive rule scores 0.78 on the whole data set (0.813 on this test split); DP Titanic reached
     // 0.821–0.824 on this split in three runs (the noise is drawn anew every run).
+    // 0.80 leaves two points of margin for the noise and still beats the rule's 0.78.
     const rule = womenSurviveAccuracy(await loadBuiltinDataset('titanic', { split: 'train' }));
-    assert.ok(done.testAccuracy >= 0.78, `test accuracy ${done.testAccuracy} (women-survive rule on the training split: ${rule})`);
+    assert.ok(rule < 0.8 && done.testAccuracy >= 0.8, `test accuracy ${done.testAccuracy} (women-survive rule on the training split: ${rule})`);
   });
 
   test('a task file with a budget: training stops before a round would exceed it, and says so', async () => {
