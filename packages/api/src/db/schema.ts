@@ -84,6 +84,12 @@ export const rounds = sqliteTable(
     delta: real('delta'),
     /** Tasks with noise, closed rounds: core's `AccountantState` after this round (the next round starts from it). */
     accountant: text('accountant', { mode: 'json' }),
+    /**
+     * Tasks with a server optimizer (`aggregation.serverOptimizer`), the last closed round only: its state after
+     * this round (core's `encodeServerOptimizerState`: float32 m and v, 4 or 8 bytes a parameter), which the
+     * next round starts from; cleared from the previous round when a new one is stored, so that one is kept.
+     */
+    optimizerState: blob('optimizer_state', { mode: 'buffer' }),
   },
   (t) => [uniqueIndex('rounds_task_number').on(t.taskId, t.number), index('rounds_phase').on(t.phase)],
 );
@@ -123,7 +129,8 @@ export const updates = sqliteTable(
     bytes: integer('bytes').notNull(),
     receivedAt: integer('received_at', { mode: 'number' }).notNull(),
   },
-  (t) => [uniqueIndex('updates_round_participant').on(t.roundId, t.participantId)],
+  // By participant: the last round each one sent an update for (maxMissedRounds).
+  (t) => [uniqueIndex('updates_round_participant').on(t.roundId, t.participantId), index('updates_participant').on(t.participantId)],
 );
 
 /**
@@ -141,7 +148,7 @@ export const roundSkips = sqliteTable(
       .references(() => participants.id, { onDelete: 'cascade' }),
     skippedAt: integer('skipped_at', { mode: 'number' }).notNull(),
   },
-  (t) => [primaryKey({ columns: [t.roundId, t.participantId] })],
+  (t) => [primaryKey({ columns: [t.roundId, t.participantId] }), index('round_skips_participant').on(t.participantId)],
 );
 
 /** Server-wide settings, e.g. the built-in tasks already seeded once. */

@@ -1,5 +1,6 @@
 import { weightedMetrics, type ClientMetrics } from '../aggregation/metrics.js';
-import { decideRound } from '../aggregation/round-policy.js';
+import { decideRound, DEFAULT_MAX_MISSED_ROUNDS, isWaitedFor } from '../aggregation/round-policy.js';
+import { applyServerOptimizer, type ServerOptimizerState } from '../aggregation/server-optimizer.js';
 import { DiscoApiError } from '../client/api-errors.js';
 import { aggregateProblem, checkUpdate } from '../client/check-update.js';
 import type { FederationApi, JoinResult, RoundInfo, RoundState, SecureRoundApi, TransferStats } from '../client/federation-api.js';
@@ -28,6 +29,10 @@ interface Participant {
   id: string;
   taskId: string;
   left: boolean;
+  /** The first round it is waited for in (the server's rule: this round if it has no update yet, else the next). */
+  firstRound: number;
+  /** The last round it sent an update for or sat out; null before the first. */
+  lastRound: number | null;
 }
 
 /** A task's federation: its versions, the open round and the history. */
@@ -46,6 +51,8 @@ interface TaskFederation {
   skipped: Set<string>;
   /** The accountant after the last closed round (tasks with noise). */
   accountant: AccountantState | null;
+  /** The server optimizer's state after the last closed round (`aggregation.serverOptimizer`). */
+  optimizerState: ServerOptimizerState;
   /** The privacy budget is spent: the last round closed and no other opens. */
   finished: boolean;
   history: RoundInfo[];
@@ -98,7 +105,9 @@ export class InMemoryFederation implements FederationApi {
     },
     active: (taskId) => this.active(taskId).map((p) => p.id),
     countSubmission: (taskId, participantId) => {
-      this.federation(taskId).updates.set(participantId, { samples: 0, metrics: {} });
+      const f = this.federation(taskId);
+      f.updates.set(participantId, { samples: 0, metrics: {} });
+      this.markSent(participantId, f.round);
       this.decide(this.task(taskId), false);
     },
     fail: (taskId, reason) => this.failRound(this.task(taskId), this.federation(taskId), reason),
@@ -171,7 +180,9 @@ export class InMemoryFederation implements FederationApi {
       known.left = false;
     } else {
       token = `token-${++this.joined}-${Math.random().toString(36).slice(2)}`;
-      this.participants.set(token, { id: `participant-${String(this.joined).padStart(3, '0')}`, taskId, left: false });
+      const f = this.federations.get(taskId);
+      const firstRound = !f ? 1 : f.updates.size === 0 ? f.round : f.round + 1;
+      this.participants.set(token, { id: `participant-${String(this.joined).padStart(3, '0')}`, taskId, left: false, firstRound, lastRound: null });
     }
     this.announce(taskId);
     return { participantId: this.participants.get(token)!.id, token, task: structuredClone(task), state: this.state(taskId) };
@@ -216,6 +227,7 @@ export class InMemoryFederation implements FederationApi {
     this.stats.bytesSent += update.byteLength;
     f.aggregator.add(checked.delta, checked.samples);
     f.updates.set(participant.id, { samples: checked.samples, metrics: checked.metrics });
+    participant.lastRound = f.round;
     this.decide(task, false);
     return { accepted: true, round };
   }
@@ -235,6 +247,7 @@ export class InMemoryFederation implements FederationApi {
     if (f.updates.has(participant.id))
       throw new DiscoApiError('DUPLICATE_UPDATE', `this participant already submitted an update for round ${round}: it cannot sit it out`);
     f.skipped.add(participant.id);
+    participant.lastRound = f.round;
     this.decide(task, false);
   }
 
@@ -278,7 +291,10 @@ export class InMemoryFederation implements FederationApi {
     const now = Date.now();
     const decision = decideRound({
       submitted: f.updates.size,
-      pending: active.filter((p) => !f.updates.has(p.id) && !f.skipped.has(p.id)).length,
+      // The server's rule: one that missed maxMissedRounds rounds in a row is not waited for (core's isWaitedFor).
+      pending: active.filter(
+        (p) => !f.updates.has(p.id) && !f.skipped.has(p.id) && isWaitedFor({ round: f.round, ...p }, task.maxMissedRounds ?? DEFAULT_MAX_MISSED_ROUNDS),
+      ).length,
       skipped: f.skipped.size,
       active: active.length,
       minParticipants: task.minParticipants,
@@ -298,11 +314,15 @@ export class InMemoryFederation implements FederationApi {
   /** Closes the round with the strategy's aggregate, or with a secure round's unmasked mean and Σw. */
   private aggregate(task: Task, f: TaskFederation, secure?: { delta: Float32Array; samples: number }): void {
     const delta = secure?.delta ?? f.aggregator.result();
-    const global = { values: add(f.global.values, delta), shapes: f.global.shapes };
+    // The task's server optimizer (FedOpt) turns the aggregate into the step, as the server's storeAggregate does.
+    const optimizer = task.aggregation.serverOptimizer;
+    const optimized = optimizer ? applyServerOptimizer(optimizer, delta, f.optimizerState) : { step: delta, state: f.optimizerState };
+    const global = { values: add(f.global.values, optimized.step), shapes: f.global.shapes };
     // The server's check before a version is stored: same reason, same outcome (the previous version stays).
     const problem = aggregateProblem(global.values);
     if (problem) return this.failRound(task, f, problem);
     f.global = global;
+    f.optimizerState = optimized.state;
     f.versions.push(encodeWeights(global, { taskId: task.id, modelVersion: f.versions.length }));
     // Differential privacy: one accountant step per closed round, as the server stores it with the round.
     const account = accountRound(task, f.accountant);
@@ -377,12 +397,18 @@ export class InMemoryFederation implements FederationApi {
       updates: new Map(),
       skipped: new Set(),
       accountant: null,
+      optimizerState: {},
       finished: false,
       history: [],
       watchers: new Set(),
     };
     this.federations.set(taskId, f);
     return f;
+  }
+
+  /** A participant sent something for `round` (an update, or a secure round's key advertisement). */
+  private markSent(participantId: string, round: number): void {
+    for (const p of this.participants.values()) if (p.id === participantId) p.lastRound = round;
   }
 
   private active(taskId: string): Participant[] {

@@ -1,11 +1,16 @@
 import {
   accountRound,
   aggregateProblem,
+  applyServerOptimizer,
   budgetExhaustedMessage,
   bufferedUpdateLimit,
   createRoundAggregator,
   createStrategy,
   decideRound,
+  decodeServerOptimizerState,
+  DEFAULT_MAX_MISSED_ROUNDS,
+  encodeServerOptimizerState,
+  isWaitedFor,
   privacyState,
   weightedMetrics,
   DiscoApiError,
@@ -15,11 +20,13 @@ import {
   type RoundState,
   type Task,
 } from '@disco/core';
+import type { Worker } from 'node:worker_threads';
 import type { Db } from '../../db/client.js';
 import type { RoundPhaseName } from '../../db/schema.js';
 import type { RoundEvents } from '../events.js';
 import { getVersionWeights, latestVersion, storeVersion } from '../models.js';
 import { loadTask, type StoredTask } from '../tasks.js';
+import { aggregateInWorker } from './aggregation-thread.js';
 import * as q from './queries.js';
 import type { RoundRow } from './queries.js';
 import { interruptedSecureRounds, restartReason, secureRoundRows, SecureRounds } from './secure-rounds.js';
@@ -66,7 +73,15 @@ export interface RoundTimings {
   roundDeadlineMs?: number;
   /** How long each step of a secure round (sharing, masking, unmasking) may take, at most the round deadline; default 30 s. */
   secureStepMs?: number;
+  /**
+   * Buffered updates (bytes, 4 a value) from which a non-streaming strategy aggregates in a worker thread
+   * rather than on the event loop; default {@link DEFAULT_OFF_THREAD_BYTES}. 0: always in a worker.
+   */
+  offThreadBytes?: number;
 }
+
+/** Below 4 MiB of buffered updates a robust rule takes milliseconds: a worker thread would cost more than it saves. */
+export const DEFAULT_OFF_THREAD_BYTES = 4 * 1024 ** 2;
 
 export const defaultTimings: RoundTimings = {
   heartbeatIntervalMs: 5_000,
@@ -112,6 +127,9 @@ export class RoundCoordinator {
   /** Last participant count announced per task (to announce drops once); derived, not state. */
   private readonly announcedParticipants = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
+  /** Aggregations running in a worker thread, by round id (terminated by {@link stop}). */
+  private readonly workers = new Map<number, Worker>();
+  private stopped = false;
   /** The steps of secure rounds, and their in-memory state (lost on restart, by design). */
   readonly secure: SecureRounds;
 
@@ -139,6 +157,7 @@ export class RoundCoordinator {
 
   /** Recovers rounds interrupted by a restart and starts the deadline scheduler. */
   start(): void {
+    this.stopped = false;
     this.recover();
     this.timer = setInterval(() => this.tick(), this.timings.tickMs);
     this.timer.unref();
@@ -147,6 +166,10 @@ export class RoundCoordinator {
   stop(): void {
     clearInterval(this.timer);
     this.timer = undefined;
+    // A round aggregating in a worker stays `aggregating` in the database: the next start fails it (recover()).
+    this.stopped = true;
+    for (const worker of this.workers.values()) void worker.terminate();
+    this.workers.clear();
   }
 
   /** Deadline of a round opened now for this task. */
@@ -182,14 +205,18 @@ export class RoundCoordinator {
     return q.activeParticipantCount(db, taskId, now - this.timings.heartbeatTimeoutMs);
   }
 
-  /** Active participants waited for in `round` that have not submitted yet. */
-  private pendingCount(round: RoundRow, now: number): number {
-    return q.pendingParticipantCount(this.db, round, now - this.timings.heartbeatTimeoutMs);
+  /**
+   * Active participants waited for in `round` that have not submitted yet, without those that missed the
+   * task's `maxMissedRounds` rounds in a row (core's `isWaitedFor`, which the in-memory federation applies too).
+   */
+  private pendingCount(round: RoundRow, task: Task, now: number): number {
+    const maxMissed = task.maxMissedRounds ?? DEFAULT_MAX_MISSED_ROUNDS;
+    return q.pendingParticipants(this.db, round, now - this.timings.heartbeatTimeoutMs).filter((p) => isWaitedFor({ round: round.number, ...p }, maxMissed)).length;
   }
 
   /** Active participants waited for in `round` (submitted or not). */
-  private expectedCount(round: RoundRow, now: number): number {
-    return this.pendingCount(round, now) + round.submitted;
+  private expectedCount(round: RoundRow, task: Task, now: number): number {
+    return this.pendingCount(round, task, now) + round.submitted;
   }
 
   /** The state a client sees: current round, latest version, participants, last closed round's metrics. */
@@ -352,7 +379,7 @@ export class RoundCoordinator {
     const task = loadTask(this.db, round.taskId).task;
     const decision = decideRound({
       submitted: round.submitted,
-      pending: this.pendingCount(round, now),
+      pending: this.pendingCount(round, task, now),
       skipped: q.skipCount(this.db, round.id),
       active: this.activeCount(this.db, round.taskId, now),
       minParticipants: task.minParticipants,
@@ -389,25 +416,58 @@ export class RoundCoordinator {
     return next;
   }
 
-  /** open → aggregating → closed: new global = base + aggregate of the deltas; opens the next round. */
+  /**
+   * open → aggregating → closed: new global = base + aggregate of the deltas; opens the next round. A
+   * non-streaming strategy's result (median, Krum, …: seconds of CPU at 50 × 1M) runs in a worker thread once
+   * its updates exceed `offThreadBytes`: the round stays `aggregating`, the request that sent the last update
+   * returns at once and the server keeps answering while the worker computes; the round closes (or fails, with
+   * the worker's error) when it returns.
+   */
   private aggregate(round: RoundRow, task: Task): void {
     const accumulator = this.accumulators.get(round.id);
     if (!accumulator || accumulator.aggregator.count === 0) {
       return this.fail(round, 'the updates of this round were lost (server restart)');
     }
     const aggregating = this.transition(this.db, round, 'aggregating');
-    this.publish(task.id);
-    let problem: string | undefined;
-    try {
-      const delta = accumulator.aggregator.result();
-      problem = this.storeAggregate(aggregating, task, delta, { metrics: this.roundMetrics(round.id) });
-    } catch (error) {
-      console.error(`disco: aggregation of round ${round.number} of ${task.id} failed`, error);
-      problem = `aggregation failed: ${(error as Error).message}`;
-    }
     this.accumulators.delete(round.id);
-    if (problem) this.failTransaction(aggregating, task, problem);
-    else this.publishClosed(task.id, round.number);
+    this.publish(task.id);
+    const metrics = this.roundMetrics(round.id);
+    const buffered = accumulator.aggregator.buffered;
+    if (buffered && buffered.count * buffered.size * 4 >= (this.timings.offThreadBytes ?? DEFAULT_OFF_THREAD_BYTES)) {
+      // The updates move to the worker (transferred): this thread keeps none of them meanwhile.
+      const { updates, weights } = buffered.take();
+      const { strategy, parameter, bucketing } = task.aggregation;
+      aggregateInWorker({ settings: { strategy, parameter, bucketing }, updates, weights }, (worker) => this.workers.set(round.id, worker)).then(
+        (delta) => this.finishAggregation(aggregating, task, () => delta, metrics),
+        (error: Error) =>
+          this.finishAggregation(aggregating, task, () => {
+            throw error;
+          }, metrics),
+      );
+      return;
+    }
+    this.finishAggregation(aggregating, task, () => accumulator.aggregator.result(), metrics);
+  }
+
+  /** Stores the aggregate `compute` returns, or fails the round with the reason it throws (or that storeAggregate gives). */
+  private finishAggregation(aggregating: RoundRow, task: Task, compute: () => Float32Array, metrics: ClientMetrics): void {
+    this.workers.delete(aggregating.id);
+    if (this.stopped) return;
+    try {
+      // After a worker, the task may have been deleted meanwhile: then there is nothing to close.
+      if (q.roundByNumber(this.db, task.id, aggregating.number)?.phase !== 'aggregating') return;
+      let problem: string | undefined;
+      try {
+        problem = this.storeAggregate(aggregating, task, compute(), { metrics });
+      } catch (error) {
+        console.error(`disco: aggregation of round ${aggregating.number} of ${task.id} failed`, error);
+        problem = `aggregation failed: ${(error as Error).message}`;
+      }
+      if (problem) this.failTransaction(aggregating, task, problem);
+      else this.publishClosed(task.id, aggregating.number);
+    } catch (error) {
+      console.error(`disco: closing round ${aggregating.number} of ${task.id} failed`, error);
+    }
   }
 
   /**
@@ -419,19 +479,33 @@ export class RoundCoordinator {
   private storeAggregate(aggregating: RoundRow, task: Task, delta: Float32Array, info: { metrics: ClientMetrics | null; samples?: number }): string | undefined {
     const now = this.clock();
     const base = getVersionWeights(this.db, task.id, aggregating.baseVersion);
+    // The task's server optimizer (FedOpt) turns the aggregate into the step, from the state stored with the
+    // last closed round (so that it survives restarts). It acts on what the round released: the unmasked sum of
+    // a secure round, the noisy mean of a DP round (post-processing).
+    const optimizer = task.aggregation.serverOptimizer;
+    let optimized: { step: Float32Array; state: Buffer } | undefined;
+    if (optimizer) {
+      const stored = q.lastOptimizerState(this.db, task.id);
+      const result = applyServerOptimizer(optimizer, delta, stored ? decodeServerOptimizerState(stored) : {});
+      optimized = { step: result.step, state: Buffer.from(encodeServerOptimizerState(result.state)) };
+    }
+    const step = optimized?.step ?? delta;
     const values = new Float32Array(base.values.length);
-    for (let i = 0; i < values.length; i++) values[i] = base.values[i] + delta[i];
+    for (let i = 0; i < values.length; i++) values[i] = base.values[i] + step[i];
     // Checked before it is stored (core's `aggregateProblem`, which the in-memory federation runs too): a
     // non-finite model would be served to everyone and fail every later round. The round fails with the
     // reason instead; the next one opens from the same base version.
     const problem = aggregateProblem(values);
     if (problem) return problem;
-    const participantsCount = this.expectedCount(aggregating, now);
+    const participantsCount = this.expectedCount(aggregating, task, now);
     this.db.transaction((tx) => {
       const version = (latestVersion(tx, task.id)?.version ?? -1) + 1;
+      // One optimizer state is kept per task: the new round's.
+      if (optimized) q.clearOptimizerStates(tx, task.id);
       storeVersion(tx, task.id, version, { values, shapes: base.shapes }, aggregating.number, now);
       const closing: Partial<RoundRow> = { closedAt: now, modelVersion: version, metrics: info.metrics, participants: participantsCount, deadlineAt: null };
       if (info.samples !== undefined) closing.samples = info.samples;
+      if (optimized) closing.optimizerState = optimized.state;
       // Differential privacy: this round is one step of the task's accountant, stored with the version.
       const account = accountRound(task, q.lastAccountant(tx, task.id));
       if (account) Object.assign(closing, account);
@@ -462,7 +536,7 @@ export class RoundCoordinator {
 
   private failTransaction(round: RoundRow, task: Task, reason: string): void {
     const now = this.clock();
-    const participantsCount = this.expectedCount(round, now);
+    const participantsCount = this.expectedCount(round, task, now);
     this.db.transaction((tx) => {
       this.transition(tx, round, 'failed', { closedAt: now, failureReason: reason, participants: participantsCount, metrics: this.roundMetrics(round.id), deadlineAt: null });
       this.insertRound(tx, task, round.number + 1, round.baseVersion, now);
@@ -480,7 +554,7 @@ export class RoundCoordinator {
     // A secure round never resumes from partial state: it is abandoned, and the next one starts with fresh keys.
     for (const round of interruptedSecureRounds(this.db)) if (!this.secure.has(round.id)) this.fail(round, restartReason(round.number));
     for (const round of q.unfinishedRounds(this.db)) {
-      if (this.accumulators.has(round.id) || this.secure.has(round.id)) continue;
+      if (this.accumulators.has(round.id) || this.secure.has(round.id) || this.workers.has(round.id)) continue;
       if (round.submitted > 0 && loadTask(this.db, round.taskId).task.privacy.secureAggregation) {
         this.fail(round, restartReason(round.number));
         continue;

@@ -121,27 +121,39 @@ export function activeParticipantCount(db: Db, taskId: string, since: number): n
   );
 }
 
-/** Active participants (heartbeat at or after `since`) waited for in `round` that have neither submitted nor skipped it. */
-export function pendingParticipantCount(db: Db, round: Pick<RoundRow, 'id' | 'taskId' | 'number'>, since: number): number {
-  return (
-    prepared(db, 'pendingCount', (d) =>
-      d
-        .select({ n: sql<number>`count(*)` })
-        .from(participants)
-        .where(
-          and(
-            eq(participants.taskId, sql.placeholder('taskId')),
-            isNull(participants.leftAt),
-            gte(participants.lastHeartbeatAt, sql.placeholder('since')),
-            lte(participants.firstRound, sql.placeholder('number')),
-            sql`NOT EXISTS (SELECT 1 FROM ${updates} WHERE ${updates.roundId} = ${sql.placeholder('roundId')} AND ${updates.participantId} = ${participants.id})`,
-            // Participants that sat the round out (sampling) are not waited for either.
-            sql`NOT EXISTS (SELECT 1 FROM ${roundSkips} WHERE ${roundSkips.roundId} = ${sql.placeholder('roundId')} AND ${roundSkips.participantId} = ${participants.id})`,
-          ),
-        )
-        .prepare(),
-    ).get({ taskId: round.taskId, since, number: round.number, roundId: round.id })?.n ?? 0
-  );
+/**
+ * Active participants (heartbeat at or after `since`) waited for in `round` that have neither submitted nor
+ * skipped it, with their first round and the last round they sent an update for or sat out (null before the
+ * first), which core's `isWaitedFor` reads (maxMissedRounds).
+ */
+export function pendingParticipants(db: Db, round: Pick<RoundRow, 'id' | 'taskId' | 'number'>, since: number): { firstRound: number; lastRound: number | null }[] {
+  return prepared(db, 'pendingParticipants', (d) =>
+    d
+      .select({
+        firstRound: participants.firstRound,
+        // Secure rounds' submissions are update rows too (without weights).
+        lastUpdate: sql<number | null>`(SELECT max(r.number) FROM ${updates} u JOIN ${rounds} r ON r.id = u.round_id WHERE u.participant_id = "participants"."id")`,
+        lastSkip: sql<number | null>`(SELECT max(r.number) FROM ${roundSkips} s JOIN ${rounds} r ON r.id = s.round_id WHERE s.participant_id = "participants"."id")`,
+      })
+      .from(participants)
+      .where(
+        and(
+          eq(participants.taskId, sql.placeholder('taskId')),
+          isNull(participants.leftAt),
+          gte(participants.lastHeartbeatAt, sql.placeholder('since')),
+          lte(participants.firstRound, sql.placeholder('number')),
+          sql`NOT EXISTS (SELECT 1 FROM ${updates} WHERE ${updates.roundId} = ${sql.placeholder('roundId')} AND ${updates.participantId} = ${participants.id})`,
+          // Participants that sat the round out (sampling) are not waited for either.
+          sql`NOT EXISTS (SELECT 1 FROM ${roundSkips} WHERE ${roundSkips.roundId} = ${sql.placeholder('roundId')} AND ${roundSkips.participantId} = ${participants.id})`,
+        ),
+      )
+      .prepare(),
+  )
+    .all({ taskId: round.taskId, since, number: round.number, roundId: round.id })
+    .map((row) => {
+      const last = Math.max(row.lastUpdate ?? 0, row.lastSkip ?? 0);
+      return { firstRound: row.firstRound, lastRound: last > 0 ? last : null };
+    });
 }
 
 /** Whether the participant already sent an update for the round. */
@@ -234,4 +246,24 @@ export function lastAccountant(db: Db, taskId: string): AccountantState | null {
 /** Participants that sat the round out. */
 export function skipCount(db: Db, roundId: number): number {
   return db.select({ n: sql<number>`count(*)` }).from(roundSkips).where(eq(roundSkips.roundId, roundId)).get()?.n ?? 0;
+}
+
+/**
+ * The server optimizer's state stored with a task's last closed round (core's `encodeServerOptimizerState`
+ * bytes); null before the first, or for a task without one.
+ */
+export function lastOptimizerState(db: Db, taskId: string): Buffer | null {
+  const row = db
+    .select({ state: rounds.optimizerState })
+    .from(rounds)
+    .where(and(eq(rounds.taskId, taskId), eq(rounds.phase, 'closed'), isNotNull(rounds.optimizerState)))
+    .orderBy(desc(rounds.number))
+    .limit(1)
+    .get();
+  return row?.state ?? null;
+}
+
+/** Clears the optimizer state of a task's closed rounds (before the next is stored: one is kept). */
+export function clearOptimizerStates(db: Db, taskId: string): void {
+  db.update(rounds).set({ optimizerState: null }).where(and(eq(rounds.taskId, taskId), isNotNull(rounds.optimizerState))).run();
 }
