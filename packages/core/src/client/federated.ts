@@ -28,8 +28,10 @@ export interface FederatedClientOptions extends ParticipantOptions<FederationApi
   maskAbsentClasses?: boolean;
   /**
    * Momentum β of the global model (FedAvgM, computed by each client so that any FedAvg server runs it):
-   * local training starts from `global + β × (global − previous global)` (see {@link lookahead}). Helps when
-   * participants hold different data. Default 0: plain FedAvg. Participants of a task should agree on it.
+   * local training starts from `global + β × (global − previous global)` (see {@link lookahead}). Default 0.
+   * Kept for servers without a server optimizer: the way now is the task's `aggregation.serverOptimizer`
+   * (`{ name: 'momentum' }`), applied once by the server for every participant (decision 0012). Do not combine
+   * both: the two momenta compound.
    */
   momentum?: number;
   /** Reconnection back-off. */
