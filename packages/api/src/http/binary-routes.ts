@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { DiscoApiError, readWeightsHeader } from '@disco/core';
+import { checkMaskedLength, DiscoApiError, readWeightsHeader } from '@disco/core';
 import { getEncodedVersion } from '../services/models.js';
 import { loadTask } from '../services/tasks.js';
 import { bearerToken } from '../services/tokens.js';
@@ -85,8 +85,7 @@ async function putMasked(deps: AppDeps, req: IncomingMessage, res: ServerRespons
   if (type !== 'application/octet-stream')
     throw new DiscoApiError('UNSUPPORTED_MEDIA_TYPE', `a masked input must be sent as application/octet-stream (4 bytes a word, little-endian), not "${type || 'no content type'}"`);
   const body = await readBody(req, bytes, `a masked input of task "${taskId}" (${bytes} bytes)`);
-  if (body.byteLength !== bytes)
-    deps.coordinator.secure.checkLength({ length: bytes / 4 }, { number: first.round.number, taskId }, body.byteLength / 4);
+  checkMaskedLength(taskId, bytes / 4, body.byteLength / 4);
   // Checked again: the step may have closed while the body was arriving.
   const { round, participantId } = secureContextForToken(deps.db, deps.coordinator, input);
   deps.coordinator.secure.receiveMasked(round, participantId, wordsFromBody(body), body.byteLength);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { EncryptedShare, KeyAdvertisement } from '@disco/core';
-import { fromBase64, publicKey, secureContext, toBase64 } from '../services/secure.js';
+import { checkPublicKey, type EncryptedShare, type KeyAdvertisement } from '@disco/core';
+import { fromBase64, secureContext, toBase64 } from '../services/secure.js';
 import { participantProcedure, router } from '../trpc.js';
 
 /** Bytes as standard base64, at most `bytes` long once decoded. */
@@ -33,7 +33,7 @@ export const secureRouter = router({
     .mutation(({ ctx, input }): { accepted: true } => {
       const { coordinator, db } = ctx.deps;
       const { stored, round: row, participantId } = secureContext(db, coordinator, { participant: ctx.participant, round: input.round });
-      const keys = { channelKey: publicKey(fromBase64(input.channelKey), 'channelKey'), maskKey: publicKey(fromBase64(input.maskKey), 'maskKey') };
+      const keys = { channelKey: checkPublicKey(fromBase64(input.channelKey), 'channelKey'), maskKey: checkPublicKey(fromBase64(input.maskKey), 'maskKey') };
       const updated = coordinator.secure.receiveKeys(row, stored.parameterCount, participantId, keys, keys.channelKey.length + keys.maskKey.length);
       coordinator.publish(row.taskId);
       coordinator.evaluate(updated);

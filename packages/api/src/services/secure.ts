@@ -1,4 +1,4 @@
-import { DiscoApiError, PUBLIC_KEY_BYTES } from '@disco/core';
+import { DiscoApiError, requireCurrentRound, requireSecureTask } from '@disco/core';
 import type { Db } from '../db/client.js';
 import { authenticate, type ParticipantRow } from './participants.js';
 import type { RoundCoordinator, RoundRow } from './rounds/coordinator.js';
@@ -17,26 +17,16 @@ export function secureContext(
 ): { stored: StoredTask; round: RoundRow; participantId: string } {
   const stored = loadTask(db, input.participant.taskId);
   const { task } = stored;
-  if (task.scheme !== 'federated' || !task.privacy.secureAggregation)
-    throw new DiscoApiError('BAD_REQUEST', `task "${task.id}" does not use secure aggregation (privacy.secureAggregation is off): send plain updates`);
+  requireSecureTask(task);
   const round = coordinator.currentRound(task.id);
   if (!round) throw new DiscoApiError('WRONG_ROUND', `task "${task.id}" has no round`);
-  if (round.number !== input.round) {
-    const which = input.round < round.number ? `round ${input.round} is over` : `round ${input.round} has not started`;
-    throw new DiscoApiError('WRONG_ROUND', `${which}; the current round is ${round.number} (${round.phase})`);
-  }
+  requireCurrentRound(input.round, round);
   return { stored, round, participantId: input.participant.id };
 }
 
 /** The same checks for the binary route, which names the task and carries the token. */
 export function secureContextForToken(db: Db, coordinator: RoundCoordinator, input: { taskId: string; token: string | null; round: number }) {
   return secureContext(db, coordinator, { participant: authenticate(db, input.token, input.taskId), round: input.round });
-}
-
-/** A raw P-256 public key (65 bytes, uncompressed), or BAD_REQUEST naming the field. */
-export function publicKey(bytes: Uint8Array, field: string): Uint8Array {
-  if (bytes.length !== PUBLIC_KEY_BYTES) throw new DiscoApiError('BAD_REQUEST', `${field} must be a raw P-256 public key of ${PUBLIC_KEY_BYTES} bytes, not ${bytes.length}`);
-  return bytes;
 }
 
 /** Base64 (standard alphabet) to bytes. */

@@ -52,3 +52,16 @@ export {
 } from './masking.js';
 export { applySecureSum, prepareSecureUpdate, secureEncoding, type PreparedUpdate, type SecureEncoding } from './prepare.js';
 export { decideSecurePhase, type SecurePhase, type SecurePhaseDecision, type SecurePhaseInput } from './phase-policy.js';
+export {
+  abandonedStep,
+  checkMaskedLength,
+  checkPublicKey,
+  isSecurePhase,
+  requireCurrentRound,
+  requireSecureTask,
+  requireStep,
+  SECURE_PHASES,
+  SecureRoundState,
+  type SecureStepInputs,
+  type UnmaskOutcome,
+} from './round-state.js';
