@@ -5,23 +5,13 @@ import { runSecureRound } from '../client/secure-round.js';
 import type { RoundState } from '../client/federation-api.js';
 import { mulberry32 } from '../data/random.js';
 import { decodeSum, sumModular } from '../secure/fixed-point.js';
+import { tabularTask } from '../model/test-tasks.js';
 import { prepareSecureUpdate, secureEncoding } from '../secure/prepare.js';
-import { parseTask } from '../task/schema.js';
 import { decodeWeights, encodeWeights } from '../weights/codec.js';
 import { InMemoryFederation } from './in-memory-federation.js';
 
 const SHAPES = [{ name: 'w', shape: [5] }];
-const task = parseTask({
-  id: 'secure-fake',
-  title: 'Secure',
-  description: 'For tests.',
-  dataType: 'tabular',
-  tabular: { inputColumns: ['a', 'b'], outputColumn: 'y', labels: ['no', 'yes'] },
-  model: { source: 'builtin', architecture: 'tabular-mlp' },
-  minParticipants: 3,
-  aggregation: { strategy: 'fedavg', maxSamplesPerUpdate: 50 },
-  privacy: { secureAggregation: true, clippingNorm: 1 },
-});
+const task = tabularTask({ id: 'secure-fake', minParticipants: 3, aggregation: { strategy: 'fedavg', maxSamplesPerUpdate: 50 }, privacy: { secureAggregation: true, clippingNorm: 1 } });
 const START = Float32Array.of(0.5, -0.5, 0, 1, 2);
 
 class Vanished extends Error {}
@@ -94,7 +84,9 @@ test('in the fake, a participant that vanishes after masking is still in the sum
   assert.deepEqual(decodeWeights(await one.federation.downloadWeights(task.id, 1)).weights.values, Float32Array.from(START.map((v, k) => v + mean[k])));
 
   const two = await secureRound(4, [0, 1]);
-  assert.deepEqual(two.outcomes.map((o) => o.status), ['vanished', 'vanished', 'missed', 'missed']);
+  // The two left may reveal before the others' departure fails the round ('sent') or find it failed ('missed').
+  assert.deepEqual(two.outcomes.slice(0, 2).map((o) => o.status), ['vanished', 'vanished']);
+  for (const { status } of two.outcomes.slice(2)) assert.ok(status === 'missed' || status === 'sent', status);
   const [failed] = two.federation.roundsOf(task.id).filter((r) => r.number === 1);
   assert.equal(failed.phase, 'failed');
   // Two of four left: t = 3 is out of reach, so the round fails before (or as) the others reveal anything.
