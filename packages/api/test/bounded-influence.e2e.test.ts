@@ -1,8 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeWeights, type FederationApi, type JoinResult, type Task } from '@disco/core';
-import { createFederationApi } from '@disco/client';
-import { encodeUpdate, INITIAL, putUpdate, roundHistory, storedUpdates, testServer, testTask, waitFor, WebSocket } from './helpers.js';
+import { decodeWeights, type FederationApi, type Task } from '@disco/core';
+import { encodeUpdate, INITIAL, joinAll, putUpdate, roundHistory, storedUpdates, testServer, testTask, waitFor } from './helpers.js';
 
 // Bounded influence (issue 10) over real HTTP: a task's `aggregation.maxSamplesPerUpdate` bounds the weight
 // one participant's update can claim, and an aggregate that is not finite is never stored.
@@ -14,11 +13,7 @@ const bounded = (overrides: Partial<Task> = {}) => testTask({ aggregation: { str
 async function start(t: { after(fn: () => unknown): void }, task: Task, n: number, roundDeadlineMs = 30_000) {
   const server = await testServer({ tasks: [task], timings: { heartbeatTimeoutMs: 60_000, roundDeadlineMs } });
   t.after(() => server.cleanup());
-  const api = createFederationApi(server.url, { WebSocket });
-  t.after(() => api.close());
-  const joined: JoinResult[] = [];
-  for (let i = 0; i < n; i++) joined.push(await api.join('test-task'));
-  return { server, api, joined };
+  return { server, ...(await joinAll(server, n, t)) };
 }
 
 async function globalModel(api: FederationApi, version: number): Promise<number[]> {

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import WebSocket from 'ws';
-import { closeDiscoClient, createDiscoClient } from '@disco/client';
-import { encodeWeights, parseTask, type FlatWeights, type Task, type TaskInput } from '@disco/core';
+import { closeDiscoClient, createDiscoClient, createFederationApi } from '@disco/client';
+import { encodeWeights, parseTask, type FederationApi, type FlatWeights, type JoinResult, type Task, type TaskInput } from '@disco/core';
 import { createApp, startServer, type App, type RunningServer, type ServerOptions } from '../src/server.js';
 import type { ModelToolkit } from '../src/services/model-toolkit.js';
 import { parseUploadedModel } from '../src/services/model-toolkit.js';
@@ -76,6 +76,15 @@ export async function testServer(
       tmp.remove();
     },
   };
+}
+
+/** A federation client of `server` (closed after the test) and `n` participants joined to `taskId`. */
+export async function joinAll(server: { url: string }, n: number, t: { after(fn: () => void): void }, taskId = 'test-task'): Promise<{ api: FederationApi; joined: JoinResult[] }> {
+  const api = createFederationApi(server.url, { WebSocket });
+  t.after(() => api.close());
+  const joined: JoinResult[] = [];
+  for (let i = 0; i < n; i++) joined.push(await api.join(taskId));
+  return { api, joined };
 }
 
 /**

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { clipToNorm, computeEpsilon, decodeWeights, encodeWeights, type FederationApi, type JoinResult, type Task } from '@disco/core';
+import { clipToNorm, computeEpsilon, decodeWeights, encodeWeights, type FederationApi, type Task } from '@disco/core';
 import { closeDiscoClient, createDiscoClient, createFederationApi, toDiscoApiError } from '@disco/client';
 import type { ModelToolkit } from '../src/services/model-toolkit.js';
-import { ADMIN, encodeUpdate, fakeToolkit, INITIAL, putUpdate, roundHistory, tempDir, testServer, testTask, waitFor, WebSocket } from './helpers.js';
+import { ADMIN, encodeUpdate, fakeToolkit, INITIAL, joinAll, putUpdate, roundHistory, tempDir, testServer, testTask, waitFor, WebSocket } from './helpers.js';
 
 // Client-level differential privacy over real HTTP (decision 0011): central clipping and noise, the accountant
 // stored with each closed round, the budget rule, and sampling with skipRound.
@@ -15,11 +15,7 @@ const dp = (privacy: Partial<Task['privacy']>, overrides: Partial<Task> = {}) =>
 async function start(t: { after(fn: () => unknown): void }, task: Task, n: number, options: { toolkit?: ModelToolkit; dbPath?: string } = {}) {
   const server = await testServer({ tasks: [task], timings: { heartbeatTimeoutMs: 60_000, roundDeadlineMs: 30_000 }, modelToolkit: options.toolkit ?? fakeToolkit, ...(options.dbPath && { dbPath: options.dbPath }) });
   t.after(() => server.cleanup());
-  const api = createFederationApi(server.url, { WebSocket });
-  t.after(() => api.close());
-  const joined: JoinResult[] = [];
-  for (let i = 0; i < n; i++) joined.push(await api.join('test-task'));
-  return { server, api, joined };
+  return { server, ...(await joinAll(server, n, t)) };
 }
 
 async function globalModel(api: FederationApi, version: number): Promise<Float32Array> {

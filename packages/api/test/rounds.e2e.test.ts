@@ -1,23 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeWeights, type FederationApi, type JoinResult } from '@disco/core';
+import { decodeWeights, type FederationApi } from '@disco/core';
 import { createFederationApi } from '@disco/client';
-import { encodeUpdate, INITIAL, roundHistory, testServer, testTask, waitFor, WebSocket } from './helpers.js';
-
-type Server = Awaited<ReturnType<typeof testServer>>;
+import { encodeUpdate, INITIAL, joinAll, roundHistory, testServer, testTask, waitFor, WebSocket } from './helpers.js';
 
 /** Keeps a participant alive until the returned function is called. */
 function heartbeating(api: FederationApi, token: string, everyMs = 100): () => void {
   const timer = setInterval(() => void api.heartbeat(token).catch(() => {}), everyMs);
   return () => clearInterval(timer);
-}
-
-async function joinAll(server: Server, n: number, t: { after(fn: () => void): void }): Promise<{ api: FederationApi; joined: JoinResult[] }> {
-  const api = createFederationApi(server.url, { WebSocket });
-  t.after(() => api.close());
-  const joined: JoinResult[] = [];
-  for (let i = 0; i < n; i++) joined.push(await api.join('test-task'));
-  return { api, joined };
 }
 
 test('a round closes at its deadline with the others when a client stops heartbeating', async (t) => {
