@@ -12,10 +12,11 @@ export interface RunResult {
   events: Record<string, unknown>[];
 }
 
-/** Runs `disco <args>` to its end. */
-export function disco(args: string[], options: { timeoutMs?: number } = {}): Promise<RunResult> {
+/** Runs `disco <args>` to its end (`env`: variables added to this process's). */
+export function disco(args: string[], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [DISCO_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const env = options.env && { ...process.env, ...options.env };
+    const child = spawn(process.execPath, [DISCO_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));

@@ -53,6 +53,25 @@ export function parseCommand(argv: string[], options: OptionSpec, usage: string)
   }
 }
 
+/**
+ * {@link parseCommand} for commands that take operands (`disco tasks show <id>`): exactly `names.length`
+ * positionals, named in the usage error when one is missing or extra. `--help` needs none.
+ */
+export function parseWithOperands(argv: string[], options: OptionSpec, usage: string, names: string[]): { values: OptionValues; help: boolean; operands: string[] } {
+  let parsed: { values: Record<string, unknown>; positionals: string[] };
+  try {
+    parsed = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: true });
+  } catch (error) {
+    throw new UsageError(firstLine((error as Error).message), usage);
+  }
+  const { help, ...values } = parsed.values as OptionValues;
+  if (help === true) return { values, help: true, operands: [] };
+  const { positionals } = parsed;
+  if (positionals.length < names.length) throw new UsageError(`missing <${names[positionals.length]}>`, usage);
+  if (positionals.length > names.length) throw new UsageError(`unexpected argument "${positionals[names.length]}"`, usage);
+  return { values, help: false, operands: positionals };
+}
+
 /** The string value of `--name`, or a usage error when it is missing. */
 export function requireString(values: OptionValues, name: string, usage: string): string {
   const value = values[name];

@@ -1,10 +1,12 @@
+import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { UsageError } from './args.js';
 import { processIo, Reporter, type CliIo } from './output.js';
 
 /**
- * The `disco` command line: `train`, `evaluate`, `simulate` and `serve`. Each command lives in its own
- * module, loaded only when used, so that `disco --help` answers at once.
+ * The `disco` command line: `train`, `evaluate`, `simulate`, `serve` and the operator commands `tasks`,
+ * `rounds` and `models`. Each command lives in its own module, loaded only when used, so that
+ * `disco --help` answers at once.
  */
 
 /** The top-level help: the commands. */
@@ -17,6 +19,14 @@ Commands:
   simulate   run a federated (or decentralized) training of several simulated clients on a built-in
              data set
   serve      start the Disco API server
+  tasks      list, show, create and delete the tasks of a server (ls, show <id>, create <task.json>,
+             delete <id>)
+  rounds     list the rounds of a server's task (ls --task <id>)
+  models     download a global model version of a server's task as a TF.js model folder (pull)
+
+Options:
+  -v, --version  print the version
+  -h, --help     show this help
 
 Run "disco <command> --help" for the options of a command.`;
 
@@ -28,7 +38,15 @@ const commands: Record<string, () => Promise<Command>> = {
   evaluate: async () => (await import('./evaluate.js')).evaluateCommand,
   simulate: async () => (await import('./simulate.js')).simulateCommand,
   serve: async () => (await import('./serve.js')).serveCommand,
+  tasks: async () => (await import('./tasks.js')).tasksCommand,
+  rounds: async () => (await import('./rounds.js')).roundsCommand,
+  models: async () => (await import('./models.js')).modelsCommand,
 };
+
+/** The version of @disco/api, from its package.json (two levels up from src/cli and from dist/cli alike). */
+export function version(): string {
+  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
 
 /**
  * Runs `disco` with `argv` (the arguments after the program name) and returns the exit code:
@@ -41,8 +59,8 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
     else io.out(usage);
     return name === undefined ? 2 : 0;
   }
-  if (name === '--version') {
-    io.out('0.1.0');
+  if (name === '--version' || name === '-v') {
+    io.out(version());
     return 0;
   }
   const load = commands[name];

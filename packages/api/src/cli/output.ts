@@ -11,13 +11,27 @@ import { CliError, UsageError } from './args.js';
 export interface CliIo {
   out(line: string): void;
   err(line: string): void;
+  /** Replaces the one-line progress bar ('' clears it); absent where no terminal shows it. */
+  progress?(line: string): void;
 }
 
 /** Standard output and standard error (synchronous for files and pipes on Linux, so nothing is lost at exit). */
 export const processIo: CliIo = {
   out: (line) => void process.stdout.write(`${line}\n`),
   err: (line) => void process.stderr.write(`${line}\n`),
+  // On stderr, so that stdout stays the lines (or JSON) scripts read: \r returns, ESC[K erases the rest.
+  progress: (line) => void process.stderr.write(`\r${line}\x1b[K`),
 };
+
+/**
+ * Whether a progress bar is wanted: DISCO_PROGRESS=1 forces it (e.g. under a pseudo-terminal that does not
+ * say so), DISCO_PROGRESS=0 turns it off; otherwise only when stdout and stderr are both terminals.
+ */
+export function progressWanted(env: NodeJS.ProcessEnv = process.env): boolean {
+  if (env.DISCO_PROGRESS === '1') return true;
+  if (env.DISCO_PROGRESS === '0') return false;
+  return process.stdout.isTTY === true && process.stderr.isTTY === true;
+}
 
 /** A training event, or a command's own event (e.g. simulate's per-round test accuracy). */
 export type CliEvent = TrainingEvent | { type: string; [key: string]: unknown };
@@ -46,6 +60,8 @@ export interface ReporterOptions {
   io?: CliIo;
   /** Print `batch` events (many lines); off unless asked for. */
   batches?: boolean;
+  /** Draw a progress bar (epochs, rounds, batches) with `io.progress`; default: {@link progressWanted}, never with `json`. */
+  progress?: boolean;
 }
 
 /** Prints events and errors in the format chosen on the command line. */
@@ -53,29 +69,126 @@ export class Reporter {
   readonly json: boolean;
   private readonly io: CliIo;
   private readonly batches: boolean;
+  /** Whether a progress bar is drawn (so that commands ask for the batch events it counts). */
+  readonly progress: boolean;
+  private readonly bar = new ProgressBar();
+  private barShown = false;
+  private drawnAt = 0;
 
-  constructor({ json, io = processIo, batches = false }: ReporterOptions) {
+  constructor({ json, io = processIo, batches = false, progress }: ReporterOptions) {
     this.json = json;
     this.io = io;
     this.batches = batches;
+    this.progress = !json && io.progress !== undefined && (progress ?? progressWanted());
   }
 
   /** Prints one event (a JSON line, or a readable line; readable `batch` lines only when asked for). */
   event(event: CliEvent): void {
-    if (event.type === 'batch' && !this.batches) return;
-    if (this.json) this.io.out(JSON.stringify(event, jsonSafe));
-    else {
-      const line = describeEvent(event);
-      if (line !== null) this.io.out(line);
+    const moved = this.progress && this.bar.update(event);
+    if (event.type === 'batch' && !this.batches) {
+      // Many a second: redrawn at most every 100 ms.
+      if (moved && Date.now() - this.drawnAt >= 100) this.draw();
+      return;
     }
+    const line = this.json ? JSON.stringify(event, jsonSafe) : describeEvent(event);
+    const wasShown = this.barShown;
+    if (line !== null) {
+      this.clearBar();
+      this.io.out(line);
+    }
+    if (event.type !== 'done' && event.type !== 'error' && (moved || (wasShown && line !== null))) this.draw();
+  }
+
+  private draw(): void {
+    this.io.progress?.(this.bar.render());
+    this.barShown = true;
+    this.drawnAt = Date.now();
+  }
+
+  private clearBar(): void {
+    if (!this.barShown) return;
+    this.io.progress?.('');
+    this.barShown = false;
   }
 
   /** Prints a failure: `disco: <message>` on stderr (plus the usage for usage errors) and, with `--json`, an error event. */
   error(error: unknown): void {
+    this.clearBar();
     const { code, message } = errorInfo(error);
-    if (this.json) this.io.out(JSON.stringify({ type: 'error', code, message }));
+    const issues = (error as { issues?: unknown } | null)?.issues;
+    if (this.json) this.io.out(JSON.stringify({ type: 'error', code, message, ...(Array.isArray(issues) && { issues }) }));
     this.io.err(`disco: ${message}`);
     if (error instanceof UsageError) this.io.err(`\n${error.usage}`);
+  }
+}
+
+/**
+ * Where a session is (rounds closed, the epoch and batch of the round or session), drawn as one line:
+ * `round 2/5 · epoch 1/2 · batch 13/40 [#######-------------]  36%`.
+ */
+export class ProgressBar {
+  private roundsDone = 0;
+  private rounds?: number;
+  private round?: number;
+  private epoch?: number;
+  private epochs?: number;
+  private batch?: number;
+  private batches?: number;
+
+  /** True once an event it counts was seen. */
+  get started(): boolean {
+    return this.epoch !== undefined || this.rounds !== undefined;
+  }
+
+  /** Takes an event in; true when it moved the bar. */
+  update(event: CliEvent): boolean {
+    const e = event as Record<string, unknown>;
+    const n = (key: string): number | undefined => {
+      const value = e[key];
+      return typeof value === 'number' ? value : undefined;
+    };
+    if (event.type === 'round') {
+      this.roundsDone = Math.max(this.roundsDone, n('round') ?? 0);
+      this.rounds = n('rounds') ?? this.rounds;
+      this.epoch = this.batch = undefined;
+      return true;
+    }
+    if (event.type === 'epoch') {
+      this.epoch = n('epoch');
+      this.epochs = n('epochs');
+      this.round = n('round') ?? this.round;
+      this.batch = this.batches = undefined;
+      return true;
+    }
+    if (event.type === 'batch') {
+      // Batch events come during the epoch they name; the epoch is done only at its epoch event.
+      this.epoch = (n('epoch') ?? 1) - 1;
+      this.batch = n('batch');
+      this.batches = n('batches');
+      this.round = n('round') ?? this.round;
+      return true;
+    }
+    return false;
+  }
+
+  /** The fraction done, from 0 to 1. */
+  fraction(): number {
+    const inEpoch = this.batch !== undefined && this.batches ? this.batch / this.batches : 0;
+    const inRound = this.epochs ? Math.min(1, ((this.epoch ?? 0) + inEpoch) / this.epochs) : 0;
+    if (!this.rounds) return inRound;
+    return Math.min(1, (this.roundsDone + (this.roundsDone < this.rounds ? inRound : 0)) / this.rounds);
+  }
+
+  render(width = 20): string {
+    const parts: string[] = [];
+    if (this.rounds !== undefined) parts.push(`round ${Math.min(this.roundsDone + 1, this.rounds)}/${this.rounds}`);
+    else if (this.round !== undefined) parts.push(`round ${this.round}`);
+    if (this.epoch !== undefined && this.epochs) parts.push(`epoch ${Math.min(this.epoch + (this.batch === undefined ? 0 : 1), this.epochs)}/${this.epochs}`);
+    else if (this.epoch !== undefined) parts.push(`epoch ${this.epoch + 1}`);
+    if (this.batch !== undefined && this.batches) parts.push(`batch ${this.batch}/${this.batches}`);
+    const f = this.fraction();
+    const filled = Math.round(f * width);
+    return `${parts.join(' · ')} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${String(Math.round(f * 100)).padStart(3)}%`;
   }
 }
 

@@ -64,7 +64,8 @@ export async function trainCommand(argv: string[], io: CliIo): Promise<number> {
     const dataPath = requireString(values, 'data', trainUsage);
     const backend = choiceOption(values, 'backend', backends, trainUsage, 'wasm');
     const out = optionalString(values, 'out');
-    const batchEvents = values.batches === true;
+    // The progress bar counts batches too (not printed unless --batches).
+    const batchEvents = values.batches === true || reporter.progress;
     if (scheme !== 'local' && !server) throw new UsageError(`--scheme ${scheme} needs --server <url>`, trainUsage);
     if (scheme === 'local' && server) throw new UsageError('--server is for --scheme federated', trainUsage);
 
