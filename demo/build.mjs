@@ -21,6 +21,7 @@ rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 cpSync(path.join(here, 'site'), out, { recursive: true });
 // The bundle's files only, not tsc's dist/index.js and .d.ts for bundler users.
-const files = readdirSync(kit).filter((f) => /^disco(-[\w.-]+)?\.js(\.map)?$|\.wasm$/.test(f));
+// With the .br/.gz the kit's build writes beside them (served pre-compressed by `disco serve --static`).
+const files = readdirSync(kit).filter((f) => /^disco(-[\w.-]+)?\.js(\.map|\.br|\.gz)?$|\.wasm(\.br|\.gz)?$/.test(f));
 for (const file of files) cpSync(path.join(kit, file), path.join(out, file));
 console.log(`${path.relative(process.cwd(), out) || '.'}: the portal's pages and ${files.join(', ')}`);

@@ -2,6 +2,7 @@
 // plus the worker of <disco-train> (dist/disco-*.worker.js) and TF.js's wasm binaries next to it.
 // The package's ES entry for bundler users (dist/index.js + .d.ts) is tsc's output in the same folder.
 import { defaultClientConditions, defineConfig } from 'vite';
+import { precompress } from './scripts/precompress.js';
 import { tfjsWasm } from './scripts/tfjs-wasm.js';
 
 // Workspace packages resolve to their TypeScript sources. simple-peer's package entry needs Node's
@@ -35,5 +36,5 @@ export default defineConfig({
     // Vite does not pass `build.minify: 'oxc'` on to workers unless told here; license comments alone add 800 kB.
     rolldownOptions: { output: { entryFileNames: 'disco-[name].js', codeSplitting: false, minify: true, comments: { legal: false } } },
   },
-  plugins: [tfjsWasm()],
+  plugins: [tfjsWasm(), precompress()],
 });

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import http, { type IncomingMessage } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { applyWSSHandler } from '@trpc/server/adapters/ws';
@@ -8,7 +9,7 @@ import { openDb, type OpenDb } from './db/client.js';
 import { createCors } from './http/cors.js';
 import { handleBinaryRoute, isBinaryRoute } from './http/binary-routes.js';
 import { sendJson } from './http/respond.js';
-import { serveStatic } from './http/static.js';
+import { createStatic } from './http/static.js';
 import { appRouter } from './router.js';
 import { RoundEvents } from './services/events.js';
 import { coreModelToolkit, type ModelToolkit } from './services/model-toolkit.js';
@@ -169,6 +170,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const trpc = createHTTPHandler({ router: appRouter, basePath: '/trpc/', createContext, maxBodySize: limits.maxRequestBytes });
   const trpcUpload = createHTTPHandler({ router: appRouter, basePath: '/trpc/', createContext, maxBodySize: limits.maxTaskUploadBytes });
   const cors = createCors(options.cors ?? []);
+  // Indexed once at start; a missing folder is the CLI's warning, not a failure.
+  const serveStatic = options.staticDir && existsSync(options.staticDir) ? createStatic(options.staticDir) : null;
 
   const server = http.createServer((req, res) => {
     let pathname: string;
@@ -193,7 +196,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         return (procedures.length === 1 && procedures[0] === 'tasks.create' ? trpcUpload : trpc)(req, res);
       }
       if (isBinaryRoute(pathname)) return void handleBinaryRoute(deps, req, res, pathname);
-      if (options.staticDir && serveStatic(options.staticDir, req, res, pathname)) return;
+      if (serveStatic?.(req, res, pathname)) return;
       sendJson(res, 404, { code: 'NOT_FOUND', message: `no route ${req.method} ${pathname}` });
     } catch (error) {
       console.error('disco: request failed', error);

@@ -73,7 +73,7 @@ test('the static portal is served from the same origin, without escaping its fol
 
   const index = await fetch(`${server.url}/`);
   assert.equal(index.status, 200);
-  assert.equal(index.headers.get('content-type'), 'text/html; charset=utf-8');
+  assert.equal(index.headers.get('content-type'), 'text/html;charset=utf-8');
   assert.equal(await index.text(), '<h1>portal</h1>');
   assert.equal((await fetch(`${server.url}/%2e%2e/secret.txt`)).status, 404);
   assert.equal((await fetch(`${server.url}/missing.js`)).status, 404);
