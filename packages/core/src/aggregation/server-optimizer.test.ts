@@ -92,3 +92,12 @@ test('the server optimizer refuses a state of another size and settings out of r
   });
   assert.throws(() => applyServerOptimizer({ name: 'yogi', epsilon: 0 }, f32(1)), { message: 'server optimizer: epsilon must be a positive finite number, got 0' });
 });
+
+test('Nesterov momentum steps by η·(β·m + Δ): β = 0.5, Δ = [2, −4] then [1, 1]', () => {
+  const settings = { name: 'momentum', momentum: 0.5, nesterov: true } as const;
+  // Round 1: m = [2, −4]; step = 0.5·m + Δ = [3, −6].
+  const first = applyServerOptimizer(settings, f32(2, -4));
+  close(first.step, [3, -6]);
+  // Round 2: m = 0.5·[2, −4] + [1, 1] = [2, −1]; step = [1, −0.5] + [1, 1] = [2, 0.5].
+  close(applyServerOptimizer(settings, f32(1, 1), first.state).step, [2, 0.5]);
+});

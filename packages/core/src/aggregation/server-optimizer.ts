@@ -15,6 +15,8 @@ export interface ServerOptimizerSettings {
   beta2?: number;
   /** τ (adam, yogi): the adaptivity floor added to √v, and the start of v (v₋₁ = τ²). */
   epsilon?: number;
+  /** Nesterov momentum (momentum only): step = η·(β·m + Δ) after m ← β·m + Δ. */
+  nesterov?: boolean;
 }
 
 /**
@@ -31,7 +33,7 @@ export interface ServerOptimizerState {
  * The defaults, from Reddi et al. (2021): β₁ = 0.9, β₂ = 0.99, τ = 10⁻³; η = 1 for sgd and momentum (sgd
  * with η = 1 is plain FedAvg), 10⁻² for the adaptive ones, whose steps are about η per coordinate.
  */
-export const serverOptimizerDefaults: Record<ServerOptimizerName, Required<Omit<ServerOptimizerSettings, 'name'>>> = {
+export const serverOptimizerDefaults: Record<ServerOptimizerName, Required<Omit<ServerOptimizerSettings, 'name' | 'nesterov'>>> = {
   sgd: { learningRate: 1, momentum: 0, beta2: 0, epsilon: 0 },
   momentum: { learningRate: 1, momentum: 0.9, beta2: 0, epsilon: 0 },
   adam: { learningRate: 0.01, momentum: 0.9, beta2: 0.99, epsilon: 1e-3 },
@@ -43,7 +45,9 @@ export const serverOptimizerDefaults: Record<ServerOptimizerName, Required<Omit<
  * of `local − global`) to the `step` to add to the global model, given the `state` the previous round
  * returned (or none at the first round). Pure: neither `delta` nor `state` is modified.
  * - `sgd`: step = η·Δ (η = 1: today's FedAvg).
- * - `momentum` (FedAvgM, Hsu et al. 2019): m ← β·m + Δ; step = η·m.
+ * - `momentum` (FedAvgM, Hsu et al. 2019): m ← β·m + Δ; step = η·m, or with `nesterov` step = η·(β·m + Δ):
+ *   the version published is then the look-ahead point that clients train from, which is what decision 0007's
+ *   client-side momentum computed (each client started from `global + β·(global − previous)`).
  * - `adam`: m ← β₁·m + (1 − β₁)·Δ; v ← β₂·v + (1 − β₂)·Δ²; step = η·m / (√v + τ).
  * - `yogi`: as adam but v ← v − (1 − β₂)·Δ²·sign(v − Δ²), so that v grows no faster than adam's and shrinks
  *   slowly.
@@ -86,7 +90,7 @@ export function applyServerOptimizer(
   if (name === 'momentum') {
     for (let i = 0; i < n; i++) {
       m[i] = beta1 * previousM[i] + delta[i];
-      step[i] = lr * m[i];
+      step[i] = settings.nesterov ? lr * (beta1 * m[i] + delta[i]) : lr * m[i];
     }
     return { step, state: { m } };
   }

@@ -45,6 +45,8 @@ const serverOptimizerSettings = z.object({
   beta2: z.number().min(0).lt(1, 'must be below 1').optional(),
   /** τ, the adaptivity floor (adam, yogi); default 0.001. */
   epsilon: z.number().positive().max(1).optional(),
+  /** Nesterov momentum (momentum only): the version published is the look-ahead point; default false. */
+  nesterov: z.boolean().optional(),
 });
 
 export const quantizations = ['float32', 'float16', 'int8'] as const;
@@ -302,6 +304,7 @@ function checkAggregation(task: z.output<typeof crossFieldObject>, ctx: z.Refine
     for (const key of ['beta2', 'epsilon'] as const)
       if ((name === 'sgd' || name === 'momentum') && serverOptimizer[key] !== undefined)
         issue(['serverOptimizer', key], `only "adam" and "yogi" read ${key}, not "${name}"`);
+    if (serverOptimizer.nesterov !== undefined && name !== 'momentum') issue(['serverOptimizer', 'nesterov'], `only "momentum" reads nesterov, not "${name}"`);
   }
 }
 
