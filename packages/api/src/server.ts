@@ -6,7 +6,9 @@ import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { WebSocketServer } from 'ws';
 import { builtinTasks as coreBuiltinTasks, initBackend, type Task } from '@disco/core';
 import { openDb, type OpenDb } from './db/client.js';
+import { clientAddressOf, type TrustProxy } from './http/client-address.js';
 import { createCors } from './http/cors.js';
+import { createHostCheck } from './http/hosts.js';
 import { handleBinaryRoute, isBinaryRoute } from './http/binary-routes.js';
 import { sendJson } from './http/respond.js';
 import { createStatic } from './http/static.js';
@@ -15,10 +17,11 @@ import { RoundEvents } from './services/events.js';
 import { coreModelToolkit, type ModelToolkit } from './services/model-toolkit.js';
 import { RateLimiter } from './services/rate-limit.js';
 import { defaultTimings, RoundCoordinator, type RoundTimings } from './services/rounds/coordinator.js';
+import { SubscriptionLimits } from './services/subscriptions.js';
 import { seedBuiltinTasks } from './services/tasks.js';
 import { bearerToken, newToken } from './services/tokens.js';
 import type { IceServer } from '@disco/core';
-import type { AppDeps, Context } from './trpc.js';
+import type { AppDeps, Context, TurnConfig } from './trpc.js';
 
 export interface ServerOptions {
   /** Interface to listen on (default `127.0.0.1`: only this machine). */
@@ -33,8 +36,13 @@ export interface ServerOptions {
   cors?: string[];
   /** A folder served at `/` from the same origin (the demo portal). */
   staticDir?: string;
-  /** STUN/TURN servers handed to peers of decentralized tasks (none by default). */
+  /** STUN/TURN servers handed as they are to peers of decentralized tasks (none by default). */
   iceServers?: IceServer[];
+  /**
+   * TURN servers whose credentials are made per participant as it joins a decentralized task, from the
+   * secret shared with the TURN server (coturn `use-auth-secret`); `ttlSeconds` default 12 h.
+   */
+  turn?: Omit<TurnConfig, 'ttlSeconds'> & { ttlSeconds?: number };
   /** Round timings (heartbeats, deadlines, scheduler); tests shorten them. */
   timings?: Partial<RoundTimings>;
   limits?: {
@@ -52,13 +60,27 @@ export interface ServerOptions {
      * participants, and refuses more joins with CONFLICT. FedAvg streams and has no such bound.
      */
     maxBufferedUpdateBytes?: number;
+    /** Batched tRPC calls in one WebSocket message (default 10); HTTP batching is off (the typed client does not batch). */
+    maxWsBatch?: number;
+    /** Subscriptions one WebSocket connection may hold open (default 64). */
+    maxSubscriptionsPerConnection?: number;
+    /** Subscriptions one participant token may hold open, over every connection (default 4). */
+    maxSubscriptionsPerToken?: number;
   };
   /** Built-in tasks seeded on first start (default: `@disco/core`'s); `false` seeds none. */
   builtinTasks?: readonly Task[] | false;
   /** Where models are built and uploaded models loaded (default: `@disco/core` with TF.js). */
   modelToolkit?: ModelToolkit;
-  /** Take the client address from `X-Forwarded-For` (behind a reverse proxy). Default false. */
-  trustProxy?: boolean;
+  /**
+   * Behind reverse proxies: the number of proxy hops to trust, or their addresses and subnets; the client
+   * address is then read from `X-Forwarded-For` from the right (see `http/client-address.ts`). Default: none.
+   */
+  trustProxy?: TrustProxy;
+  /**
+   * Host names the server answers to (the `Host` header), against DNS rebinding; `['*']` for any. IP
+   * addresses, `localhost` and the listen host are always allowed; `.example.org` allows its subdomains too.
+   */
+  allowedHosts?: string[];
 }
 
 export interface RunningServer {
@@ -74,20 +96,14 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-function clientAddress(req: IncomingMessage, trustProxy: boolean): string {
-  if (trustProxy) {
-    const forwarded = req.headers['x-forwarded-for'];
-    const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();
-    if (first) return first;
-  }
-  return req.socket.remoteAddress ?? 'unknown';
-}
-
 const defaultLimits = {
   joinsPerMinute: 120,
   maxRequestBytes: 1024 * 1024,
   maxTaskUploadBytes: 256 * 1024 * 1024,
   maxWsPayloadBytes: 1024 * 1024,
+  maxWsBatch: 10,
+  maxSubscriptionsPerConnection: 64,
+  maxSubscriptionsPerToken: 4,
 };
 
 /** The application without its HTTP server: database (migrated), services, recovered rounds, seeded tasks. */
@@ -104,7 +120,7 @@ export interface App {
  * Builds what the procedures need (used by {@link startServer}; tests call procedures on it with
  * `createCaller({ deps, token, address })`). Starts the round scheduler.
  */
-export async function createApp(options: Omit<ServerOptions, 'host' | 'port' | 'cors' | 'staticDir' | 'trustProxy'> = {}): Promise<App> {
+export async function createApp(options: Omit<ServerOptions, 'host' | 'port' | 'cors' | 'staticDir' | 'trustProxy' | 'allowedHosts'> = {}): Promise<App> {
   const adminToken = options.adminToken ?? newToken();
   const timings: RoundTimings = { ...defaultTimings, ...options.timings };
   const limits = { ...defaultLimits, ...options.limits };
@@ -123,6 +139,8 @@ export async function createApp(options: Omit<ServerOptions, 'host' | 'port' | '
     adminToken,
     joinLimiter: new RateLimiter(limits.joinsPerMinute, 60_000),
     iceServers: options.iceServers ?? [],
+    turn: options.turn && { ttlSeconds: 12 * 3600, ...options.turn },
+    subscriptions: new SubscriptionLimits(limits.maxSubscriptionsPerConnection, limits.maxSubscriptionsPerToken),
   };
   try {
     coordinator.start();
@@ -161,15 +179,19 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const host = options.host ?? '127.0.0.1';
   const app = await createApp(options);
   const { deps, database, limits } = app;
-  const trustProxy = !!options.trustProxy;
+  const clientAddress = clientAddressOf(options.trustProxy);
   const createContext = ({ req, info }: { req: IncomingMessage; info?: { connectionParams?: Record<string, string | undefined> | null } }): Context => ({
     deps,
     token: bearerToken(req.headers.authorization) ?? info?.connectionParams?.token ?? null,
-    address: clientAddress(req, trustProxy),
+    address: clientAddress(req),
+    // For a WebSocket, the context is made once per connection: its upgrade request identifies it.
+    connection: req,
   });
-  const trpc = createHTTPHandler({ router: appRouter, basePath: '/trpc/', createContext, maxBodySize: limits.maxRequestBytes });
-  const trpcUpload = createHTTPHandler({ router: appRouter, basePath: '/trpc/', createContext, maxBodySize: limits.maxTaskUploadBytes });
+  // No HTTP batching: one small GET of 1,400 batched calls would answer megabytes and block the event loop.
+  const trpc = createHTTPHandler({ router: appRouter, basePath: '/trpc/', createContext, maxBodySize: limits.maxRequestBytes, allowBatching: false });
+  const trpcUpload = createHTTPHandler({ router: appRouter, basePath: '/trpc/', createContext, maxBodySize: limits.maxTaskUploadBytes, allowBatching: false });
   const cors = createCors(options.cors ?? []);
+  const hostAllowed = createHostCheck(host, options.allowedHosts ?? []);
   // Indexed once at start; a missing folder is the CLI's warning, not a failure.
   const serveStatic = options.staticDir && existsSync(options.staticDir) ? createStatic(options.staticDir) : null;
 
@@ -181,6 +203,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       return sendJson(res, 400, { code: 'BAD_REQUEST', message: 'malformed request URL' });
     }
     try {
+      const refusal = hostAllowed(req.headers.host);
+      if (refusal) return sendJson(res, 403, { code: 'FORBIDDEN', message: refusal });
       if (!cors(req, res)) return;
       if (pathname === '/healthz') {
         try {
@@ -209,9 +233,20 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   });
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxWsPayloadBytes });
-  const wsHandler = applyWSSHandler({ wss, router: appRouter, createContext, keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 5_000 } });
+  const wsHandler = applyWSSHandler({
+    wss,
+    router: appRouter,
+    createContext,
+    keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 5_000 },
+    maxBatchSize: limits.maxWsBatch,
+  });
   server.on('upgrade', (req, socket, head) => {
     const pathname = (req.url ?? '/').split('?')[0];
+    const refusal = hostAllowed(req.headers.host);
+    if (refusal) {
+      socket.end(`HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n${refusal}`);
+      return;
+    }
     if (!(pathname === '/trpc' || pathname.startsWith('/trpc/')) || !cors.allowsUpgrade(req)) {
       socket.end(`HTTP/1.1 ${pathname.startsWith('/trpc') ? '403 Forbidden' : '404 Not Found'}\r\nconnection: close\r\n\r\n`);
       return;

@@ -7,6 +7,7 @@ import type { ModelToolkit } from './services/model-toolkit.js';
 import { authenticate, type ParticipantRow } from './services/participants.js';
 import type { RateLimiter } from './services/rate-limit.js';
 import type { RoundCoordinator } from './services/rounds/coordinator.js';
+import type { SubscriptionLimits } from './services/subscriptions.js';
 import { sameSecret } from './services/tokens.js';
 
 /** What the procedures work with; built once by `startServer` (or by a test). */
@@ -17,7 +18,19 @@ export interface AppDeps {
   toolkit: ModelToolkit;
   adminToken: string;
   joinLimiter: RateLimiter;
+  /** STUN/TURN servers handed to every peer as they are. */
   iceServers: IceServer[];
+  /** TURN servers that get short-lived credentials per participant (`--turn-secret`): see `services/turn.ts`. */
+  turn?: TurnConfig;
+  subscriptions: SubscriptionLimits;
+}
+
+/** TURN with the REST API's shared secret (coturn `use-auth-secret`). */
+export interface TurnConfig {
+  urls: string[];
+  secret: string;
+  /** Lifetime of the credentials handed out, in seconds. */
+  ttlSeconds: number;
 }
 
 /** Per-request context: the dependencies, the bearer token if any, and the client's address. */
@@ -26,15 +39,24 @@ export interface Context {
   /** From `Authorization: Bearer <token>` (HTTP) or the WebSocket's `connectionParams.token`. */
   token: string | null;
   address: string;
+  /** The WebSocket connection (its upgrade request) a subscription comes on, for the per-connection cap. */
+  connection?: object;
 }
 
+/** Stack traces (with absolute paths) only when asked for: NODE_ENV=development. */
+const showStacks = process.env.NODE_ENV === 'development';
+
 const t = initTRPC.context<Context>().create({
+  // Subscriptions go over the WebSocket only (where they are counted per connection), not server-sent events.
+  sse: { enabled: false },
   errorFormatter({ shape, error }) {
     const cause = error.cause;
+    const { stack, ...data } = shape.data;
     return {
       ...shape,
       data: {
-        ...shape.data,
+        ...data,
+        ...(showStacks && stack ? { stack } : {}),
         // Every field's problem at once, for forms: { formErrors, fieldErrors }.
         zodError: cause instanceof ZodError ? z.flattenError(cause) : null,
         /** The service's precise code (e.g. WRONG_ROUND, INVALID_TASK), beside tRPC's generic one. */
@@ -72,8 +94,39 @@ const serviceErrors = t.middleware(async ({ next }) => {
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
+/** Subscriptions hold a slot of their connection and token (`SubscriptionLimits`) until they end. */
+const subscriptionSlots = t.middleware(async ({ ctx, type, getRawInput, signal, next }) => {
+  if (type !== 'subscription') return next();
+  const raw = (await getRawInput()) as { token?: unknown } | undefined;
+  const token = typeof raw?.token === 'string' ? raw.token : ctx.token;
+  const release = ctx.deps.subscriptions.acquire(ctx.connection, token);
+  signal?.addEventListener('abort', release, { once: true });
+  let result;
+  try {
+    result = await next();
+  } catch (error) {
+    release();
+    throw error;
+  }
+  if (!result.ok) {
+    release();
+    return result;
+  }
+  const stream = result.data as AsyncIterable<unknown>;
+  return {
+    ...result,
+    data: (async function* () {
+      try {
+        yield* stream;
+      } finally {
+        release();
+      }
+    })(),
+  };
+});
+
 /** Anyone may call it. */
-export const publicProcedure = t.procedure.use(serviceErrors);
+export const publicProcedure = t.procedure.use(serviceErrors).use(subscriptionSlots);
 
 /** Needs a participant's bearer token; adds `ctx.participant`. */
 export const participantProcedure = publicProcedure.use(({ ctx, next }) => {

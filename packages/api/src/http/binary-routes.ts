@@ -33,7 +33,12 @@ export async function handleBinaryRoute(deps: AppDeps, req: IncomingMessage, res
   try {
     const match = ROUTE.exec(pathname);
     if (!match) throw new DiscoApiError('NOT_FOUND', `no route ${req.method} ${pathname}`);
-    const taskId = decodeURIComponent(match[1]);
+    let taskId: string;
+    try {
+      taskId = decodeURIComponent(match[1]);
+    } catch {
+      throw new DiscoApiError('BAD_REQUEST', `malformed %-encoding in the task id of ${pathname}`);
+    }
     if (match[3] === 'masked') return await putMasked(deps, req, res, taskId, match[2]);
     if (match[2] !== undefined) return await putUpdate(deps, req, res, taskId, match[2]);
     if (req.method !== 'GET' && req.method !== 'HEAD') {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { IceServer, PeerRoundInfo, PeerServerEvent } from '@disco/core';
 import { authenticate } from '../services/participants.js';
 import { markReady, peerJoin, requireDecentralized, sendSignal, watchPeer } from '../services/signalling.js';
+import { turnServersFor } from '../services/turn.js';
 import { participantProcedure, publicProcedure, router } from '../trpc.js';
 
 /** simple-peer's signal data: an SDP offer or answer, or an ICE candidate (bounded, unknown keys dropped). */
@@ -28,7 +29,10 @@ export const peerSignalSchema = z.discriminatedUnion('kind', [
 /** What `peers.join` returns. */
 export interface PeersJoinResponse {
   participantId: string;
-  /** STUN/TURN servers of this server's configuration (`disco serve --ice-server`); none by default. */
+  /**
+   * STUN/TURN servers of this server's configuration (`disco serve --ice-servers`; none by default), and
+   * with `--turn-secret` the TURN servers with credentials made for this participant (expiring).
+   */
   iceServers: IceServer[];
   /** The task's latest round as this participant sees it, or null before the first. */
   round: PeerRoundInfo | null;
@@ -44,7 +48,8 @@ export const peersRouter = router({
   join: participantProcedure.mutation(
     ({ ctx }): PeersJoinResponse => ({
       participantId: ctx.participant.id,
-      iceServers: ctx.deps.iceServers,
+      // With --turn-secret, TURN credentials of this participant's own, valid for a few hours.
+      iceServers: [...ctx.deps.iceServers, ...(ctx.deps.turn ? turnServersFor(ctx.deps.turn, ctx.participant.id) : [])],
       round: peerJoin(ctx.deps, ctx.participant),
     }),
   ),

@@ -1,10 +1,11 @@
 import { EventEmitter } from 'node:events';
-import { and, asc, desc, eq, gte, inArray, isNull, lt, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, gte, inArray, isNull, lt, sql } from 'drizzle-orm';
 import { roundGroups, type PeerRoundInfo, type PeerServerEvent, type PeerSignal } from '@disco/core';
 import type { Db } from '../db/client.js';
 import { participants, peerReady, peerRounds, peerSignals } from '../db/schema.js';
 import { DiscoApiError } from '@disco/core';
 import type { ParticipantRow } from './participants.js';
+import { RateLimiter } from './rate-limit.js';
 import type { RoundCoordinator } from './rounds/coordinator.js';
 import { loadTask, type StoredTask } from './tasks.js';
 
@@ -21,8 +22,9 @@ import { loadTask, type StoredTask } from './tasks.js';
  *
  * **State** is in the database only: rounds, readiness and pending signals are rows, so a second API
  * instance on the same database sees them. Subscriptions wake at once for what this instance writes (an
- * in-process notifier) and poll the database every `pollMs` for what another instance wrote. Rounds start
- * when someone asks (ready, or a subscription's poll), so no scheduler is needed either.
+ * in-process notifier). One poller per database, running while anyone subscribes, looks every `pollMs`
+ * for what another instance wrote and for rounds whose gathering time is over, and wakes only the
+ * subscriptions concerned: the cost of a poll does not grow with the number of subscriptions.
  */
 export interface SignallingOptions {
   /**
@@ -30,39 +32,107 @@ export interface SignallingOptions {
    * heartbeat timeout, after which a silent participant no longer counts as active anyway.
    */
   gatherMs: number;
-  /** How often subscriptions look at the database for another instance's writes (default 1 s). */
+  /** How often the shared poller looks at the database (another instance's writes, gathering timeouts; default 1 s). */
   pollMs: number;
   /** Signals not delivered after this long are dropped (default 60 s). */
   signalTtlMs: number;
   /** Undelivered signals one participant may have waiting (default 2,000). */
   maxPendingSignals: number;
+  /** Signals one participant may send per minute (default 600: connecting to dozens of peers takes a few hundred). */
+  maxSignalsPerMinute: number;
+  /** Bytes of undelivered signals one task may hold in the database (default 8 MiB). */
+  maxSignalBytesPerTask: number;
 }
 
-export const defaultSignallingOptions: Omit<SignallingOptions, 'gatherMs'> = { pollMs: 1_000, signalTtlMs: 60_000, maxPendingSignals: 2_000 };
+export const defaultSignallingOptions: Omit<SignallingOptions, 'gatherMs'> = {
+  pollMs: 1_000,
+  signalTtlMs: 60_000,
+  maxPendingSignals: 2_000,
+  maxSignalsPerMinute: 600,
+  maxSignalBytesPerTask: 8 * 1024 * 1024,
+};
 
 type PeerRoundRow = typeof peerRounds.$inferSelect;
 
-/** Wake-ups for subscriptions of this process, per database (a hint: the rows are the truth). */
-const notifiers = new WeakMap<Db, EventEmitter>();
-function notifier(db: Db): EventEmitter {
-  let emitter = notifiers.get(db);
-  if (!emitter) {
-    emitter = new EventEmitter();
+/** What this process shares per database: the wake-ups of its subscriptions, the senders' counters, the poller. */
+interface Hub {
+  /** Wake-ups (a hint: the rows are the truth): `peer:<id>` for new signals, `task:<id>` for round changes. */
+  emitter: EventEmitter;
+  senders?: RateLimiter;
+  /** Tasks with subscriptions here: how many, and what the poller saw last. */
+  watched: Map<string, { count: number; seen?: string }>;
+  lastSignalId: number;
+  timer?: ReturnType<typeof setInterval>;
+}
+const hubs = new WeakMap<Db, Hub>();
+function hub(db: Db): Hub {
+  let h = hubs.get(db);
+  if (!h) {
+    const emitter = new EventEmitter();
     emitter.setMaxListeners(0);
-    notifiers.set(db, emitter);
+    h = { emitter, watched: new Map(), lastSignalId: 0 };
+    hubs.set(db, h);
   }
-  return emitter;
+  return h;
+}
+function notifier(db: Db): EventEmitter {
+  return hub(db).emitter;
+}
+
+/** One look of the shared poller: gathering timeouts, and what another instance changed or sent. */
+function poll(deps: SignallingDeps, h: Hub): void {
+  const { db } = deps;
+  const now = Date.now();
+  for (const [taskId, entry] of h.watched) {
+    advance(deps, taskId, now);
+    const row = latestRound(db, taskId);
+    const seen = JSON.stringify([row ?? null, row ? readyIds(db, taskId, row.number).length : 0, deps.coordinator.activeCount(db, taskId, now)]);
+    if (entry.seen !== undefined && seen !== entry.seen) h.emitter.emit(`task:${taskId}`);
+    entry.seen = seen;
+  }
+  const fresh = db.select({ id: peerSignals.id, to: peerSignals.toId }).from(peerSignals).where(gt(peerSignals.id, h.lastSignalId)).all();
+  for (const to of new Set(fresh.map((r) => r.to))) h.emitter.emit(`peer:${to}`);
+  for (const r of fresh) h.lastSignalId = Math.max(h.lastSignalId, r.id);
+}
+
+/** Counts a subscription of `taskId` in the poller (started with the first); returns its release. */
+function watchTask(deps: SignallingDeps, taskId: string): () => void {
+  const h = hub(deps.db);
+  const entry = h.watched.get(taskId) ?? { count: 0 };
+  entry.count++;
+  h.watched.set(taskId, entry);
+  if (!h.timer) {
+    h.lastSignalId = deps.db.select({ id: sql<number>`coalesce(max(${peerSignals.id}), 0)` }).from(peerSignals).get()?.id ?? 0;
+    h.timer = setInterval(() => {
+      try {
+        poll(deps, h);
+      } catch (error) {
+        // A closed database (shutdown) or a transient lock: the next look tries again.
+        if (/not open/.test((error as Error).message)) stop();
+        else console.error('disco: signalling poll failed', error);
+      }
+    }, optionsOf(deps).pollMs);
+    h.timer.unref();
+  }
+  const stop = () => {
+    clearInterval(h.timer);
+    h.timer = undefined;
+  };
+  return () => {
+    if (--entry.count === 0) h.watched.delete(taskId);
+    if (h.watched.size === 0) stop();
+  };
 }
 
 /** What the signalling functions need: the database and the coordinator's timings (AppDeps has both). */
 export interface SignallingDeps {
   db: Db;
   coordinator: Pick<RoundCoordinator, 'timings' | 'activeCount'>;
-  options?: Partial<SignallingOptions>;
+  signalling?: Partial<SignallingOptions>;
 }
 
 function optionsOf(deps: SignallingDeps): SignallingOptions {
-  return { ...defaultSignallingOptions, gatherMs: deps.coordinator.timings.heartbeatTimeoutMs, ...deps.options };
+  return { ...defaultSignallingOptions, gatherMs: deps.coordinator.timings.heartbeatTimeoutMs, ...deps.signalling };
 }
 
 /** The task of a participant, which must be decentralized. */
@@ -208,10 +278,30 @@ export function sendSignal(deps: SignallingDeps, participant: ParticipantRow, to
   if (!target || target.taskId !== participant.taskId)
     throw new DiscoApiError('FORBIDDEN', `cannot signal "${to}": it is not a participant of task "${participant.taskId}" (signals stay within a task)`);
   if (target.leftAt !== null) throw new DiscoApiError('FORBIDDEN', `cannot signal "${to}": it has left task "${participant.taskId}"`);
-  const { signalTtlMs, maxPendingSignals } = optionsOf(deps);
+  const { signalTtlMs, maxPendingSignals, maxSignalsPerMinute, maxSignalBytesPerTask } = optionsOf(deps);
+  const h = hub(db);
+  h.senders ??= new RateLimiter(maxSignalsPerMinute, 60_000);
+  const wait = h.senders.hit(participant.id);
+  if (wait > 0)
+    throw new DiscoApiError(
+      'TOO_MANY_REQUESTS',
+      `participant "${participant.id}" sent more than ${maxSignalsPerMinute} signals in a minute (signalling.maxSignalsPerMinute): try again in ${Math.ceil(wait / 1000)} s`,
+    );
   db.delete(peerSignals).where(lt(peerSignals.createdAt, now - signalTtlMs)).run();
   const pending = db.select({ n: sql<number>`count(*)` }).from(peerSignals).where(eq(peerSignals.toId, to)).get()?.n ?? 0;
   if (pending >= maxPendingSignals) throw new DiscoApiError('TOO_MANY_REQUESTS', `"${to}" has ${pending} signals waiting: try again later`);
+  const size = Buffer.byteLength(JSON.stringify(signal));
+  const stored =
+    db
+      .select({ bytes: sql<number>`coalesce(sum(length(cast(${peerSignals.payload} as blob))), 0)` })
+      .from(peerSignals)
+      .where(eq(peerSignals.taskId, participant.taskId))
+      .get()?.bytes ?? 0;
+  if (stored + size > maxSignalBytesPerTask)
+    throw new DiscoApiError(
+      'TOO_MANY_REQUESTS',
+      `task "${participant.taskId}" holds ${stored} bytes of undelivered signals; this one (${size} bytes) would pass the limit of ${maxSignalBytesPerTask} (signalling.maxSignalBytesPerTask): try again once they are delivered`,
+    );
   db.insert(peerSignals).values({ taskId: participant.taskId, fromId: participant.id, toId: to, payload: signal, createdAt: now }).run();
   notifier(db).emit(`peer:${to}`);
 }
@@ -234,6 +324,7 @@ export async function* watchPeer(deps: SignallingDeps, participant: ParticipantR
   const keys = [`peer:${participant.id}`, `task:${taskId}`];
   for (const key of keys) emitter.on(key, onWake);
   signal?.addEventListener('abort', onWake);
+  const unwatch = watchTask(deps, taskId);
   let lastRound = '';
   try {
     while (!signal?.aborted) {
@@ -263,15 +354,12 @@ export async function* watchPeer(deps: SignallingDeps, participant: ParticipantR
         }
       }
       if (signals.length === 200 || dirty) continue;
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-        timer = setTimeout(resolve, optionsOf(deps).pollMs);
-      });
-      clearTimeout(timer);
+      // Woken by this process's writes or by the shared poller: no timer per subscription.
+      await new Promise<void>((resolve) => (wake = resolve));
       wake = null;
     }
   } finally {
+    unwatch();
     for (const key of keys) emitter.off(key, onWake);
     signal?.removeEventListener('abort', onWake);
   }
