@@ -1,5 +1,7 @@
+import { updateWhenLocaleChanges } from '@lit/localize';
 import { LitElement } from 'lit';
 import type { DiscoEventDetails, DiscoEventName } from '../events.js';
+import '../localization.js'; // follows the page's <html lang>
 
 /**
  * The base of every Disco element: tolerant registration and typed `disco-*` events.
@@ -10,6 +12,11 @@ import type { DiscoEventDetails, DiscoEventName } from '../events.js';
  * ```
  */
 export class DiscoElement extends LitElement {
+  constructor() {
+    super();
+    updateWhenLocaleChanges(this); // renders again in the page's language when <html lang> changes
+  }
+
   /**
    * Registers this class under `name`. Registering the same name twice (two bundles on one page, a
    * module evaluated twice) is tolerated: the first definition wins and a second, different class

@@ -1,3 +1,4 @@
+import { msg, str } from '@lit/localize';
 import { css, html, nothing, type TemplateResult } from 'lit';
 import { droppedFiles, pickedFiles } from './data-files.js';
 import type { DataFile } from '../worker/protocol.js';
@@ -39,12 +40,12 @@ export function renderDropzone(options: DropzoneOptions): TemplateResult {
     onFiles(await droppedFiles(event.dataTransfer));
   };
   return html`<div part="dropzone" class="dropzone" @dragover=${over} @dragleave=${leave} @drop=${drop}>
-    <p>Drop ${options.hint} here, or choose them. They never leave this browser.</p>
+    <p>${msg(str`Drop ${options.hint} here, or choose them. They never leave this browser.`, { id: 'dropzone.hint' })}</p>
     <div class="row">
-      <label class="button secondary" for="${id}-files">Choose files</label>
+      <label class="button secondary" for="${id}-files">${msg('Choose files', { id: 'dropzone.files' })}</label>
       <input id="${id}-files" class="visually-hidden" type="file" multiple ?disabled=${disabled} @change=${pick} />
       ${options.folders
-        ? html`<label class="button secondary" for="${id}-folder">Choose a folder</label>
+        ? html`<label class="button secondary" for="${id}-folder">${msg('Choose a folder', { id: 'dropzone.folder' })}</label>
             <input id="${id}-folder" class="visually-hidden" type="file" webkitdirectory ?disabled=${disabled} @change=${pick} />`
         : nothing}
     </div>

@@ -1,10 +1,11 @@
+import { msg } from '@lit/localize';
 import { html, nothing, type TemplateResult } from 'lit';
 import { DiscoApiError } from '@disco/core';
 
 /** The message of any error, for people. */
 export function errorMessage(error: unknown): string {
   if (error instanceof Error) return error.message;
-  return typeof error === 'string' ? error : 'Something went wrong.';
+  return typeof error === 'string' ? error : msg('Something went wrong.', { id: 'error.unknown' });
 }
 
 /** The `disco-error` code of any error: the server's refusals map onto the few codes pages switch on. */
@@ -23,7 +24,7 @@ export function renderLoading(label: string): TemplateResult {
 export function renderError(error: unknown, retry?: () => void): TemplateResult {
   return html`<div role="alert" part="error" class="error-box">
     ${errorMessage(error)}
-    ${retry ? html`<div><button type="button" class="secondary" @click=${retry}>Try again</button></div>` : nothing}
+    ${retry ? html`<div><button type="button" class="secondary" @click=${retry}>${msg('Try again', { id: 'action.retry' })}</button></div>` : nothing}
   </div>`;
 }
 

@@ -1,3 +1,4 @@
+import { msg, str } from '@lit/localize';
 import { Task as LitTask, TaskStatus, initialState } from '@lit/task';
 import { html, type PropertyValues } from 'lit';
 import { property, state } from 'lit/decorators.js';
@@ -142,9 +143,9 @@ export class DiscoTaskList extends DiscoElement {
     return html`
       <slot name="header"></slot>
       <div class="toolbar">
-        <label for="filter">Data type</label>
+        <label for="filter">${msg('Data type', { id: 'task-list.filter' })}</label>
         <select id="filter" part="filter" .value=${this.dataType} @change=${this.handleFilter}>
-          <option value="" ?selected=${this.dataType === ''}>All</option>
+          <option value="" ?selected=${this.dataType === ''}>${msg('All', { id: 'task-list.all' })}</option>
           ${dataTypes.map((t) => html`<option value=${t} ?selected=${this.dataType === t}>${dataTypeLabels[t]}</option>`)}
         </select>
       </div>
@@ -153,15 +154,17 @@ export class DiscoTaskList extends DiscoElement {
   }
 
   private renderBody() {
-    if (!this.apiController.api) return html`<p class="muted" part="empty">Set the <code>server</code> attribute to list its tasks.</p>`;
+    if (!this.apiController.api) return html`<p class="muted" part="empty">${msg(html`Set the <code>server</code> attribute to list its tasks.`, { id: 'task-list.no-server' })}</p>`;
     if (this.tasks.status === TaskStatus.ERROR) return renderError(this.tasks.error, () => void this.tasks.run());
-    if (this.tasks.status !== TaskStatus.COMPLETE) return renderLoading('Loading tasks…');
+    if (this.tasks.status !== TaskStatus.COMPLETE) return renderLoading(msg('Loading tasks…', { id: 'task-list.loading' }));
     const tasks = this.visibleTasks;
     if (tasks.length === 0)
-      return html`<div part="empty"><slot name="empty"><p class="muted">${this.dataType ? `No ${dataTypeLabels[this.dataType].toLowerCase()} task on this server.` : 'No task on this server yet.'}</p></slot></div>`;
+      return html`<div part="empty"><slot name="empty"><p class="muted">${this.dataType
+            ? msg(str`No ${dataTypeLabels[this.dataType].toLowerCase()} task on this server.`, { id: 'task-list.none-of-type' })
+            : msg('No task on this server yet.', { id: 'task-list.none' })}</p></slot></div>`;
     const active = tasks.some((t) => t.task.id === this.activeId) ? this.activeId : tasks.some((t) => t.task.id === this.selected) ? this.selected : tasks[0].task.id;
     return html`
-      <ul role="listbox" aria-label="Tasks" part="list" @click=${this.handleClick} @keydown=${this.handleKeydown}>
+      <ul role="listbox" aria-label=${msg('Tasks', { id: 'task-list.label' })} part="list" @click=${this.handleClick} @keydown=${this.handleKeydown}>
         ${tasks.map(({ task, participants, roundsClosed }) => {
           const selected = task.id === this.selected;
           return html`<li
@@ -174,9 +177,9 @@ export class DiscoTaskList extends DiscoElement {
             <span class="title" part="task-title">${task.title}</span>
             <span class="badge">${schemeLabels[task.scheme]}</span>
             <span class="facts">
-              <span>Data: ${dataTypeLabels[task.dataType]}</span>
-              <span>${participants} ${participants === 1 ? 'participant' : 'participants'} now</span>
-              <span>${roundsClosed} ${roundsClosed === 1 ? 'round' : 'rounds'} so far</span>
+              <span>${msg(str`Data: ${dataTypeLabels[task.dataType]}`, { id: 'task-list.data' })}</span>
+              <span>${participants === 1 ? msg('1 participant now', { id: 'task-list.participant' }) : msg(str`${participants} participants now`, { id: 'task-list.participants' })}</span>
+              <span>${roundsClosed === 1 ? msg('1 round so far', { id: 'task-list.round' }) : msg(str`${roundsClosed} rounds so far`, { id: 'task-list.rounds' })}</span>
             </span>
           </li>`;
         })}

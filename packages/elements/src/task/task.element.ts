@@ -1,3 +1,4 @@
+import { msg, str } from '@lit/localize';
 import { Task as LitTask, TaskStatus, initialState } from '@lit/task';
 import { html, nothing } from 'lit';
 import { property, state } from 'lit/decorators.js';
@@ -99,10 +100,10 @@ export class DiscoTask extends DiscoElement {
   }
 
   protected override render() {
-    if (this.resource.status === TaskStatus.INITIAL) return html`<p class="muted">Set <code>task-id</code> and <code>server</code> to show a task.</p>`;
+    if (this.resource.status === TaskStatus.INITIAL) return html`<p class="muted">${msg(html`Set <code>task-id</code> and <code>server</code> to show a task.`, { id: 'task.unset' })}</p>`;
     if (this.resource.status === TaskStatus.ERROR) return renderError(this.resource.error, () => void this.resource.run());
     const task = this.resource.value;
-    if (this.resource.status === TaskStatus.PENDING || !task) return renderLoading('Loading the task…');
+    if (this.resource.status === TaskStatus.PENDING || !task) return renderLoading(msg('Loading the task…', { id: 'task.loading' }));
     return html`
       <article aria-labelledby="title">
         <header class="row" part="header">
@@ -110,7 +111,7 @@ export class DiscoTask extends DiscoElement {
           <slot name="actions"></slot>
         </header>
         <section aria-labelledby="learned">
-          <h3 id="learned">What is learned</h3>
+          <h3 id="learned">${msg('What is learned', { id: 'task.learned' })}</h3>
           <div class="description" part="description">${unsafeHTML(renderMarkdown(task.description))}</div>
         </section>
         ${this.renderData(task)} ${this.renderScheme(task)} ${this.renderPrivacy(task)}
@@ -121,27 +122,31 @@ export class DiscoTask extends DiscoElement {
 
   private renderData(task: Task) {
     return html`<section aria-labelledby="data" part="data">
-      <h3 id="data">The data you need</h3>
+      <h3 id="data">${msg('The data you need', { id: 'task.data' })}</h3>
       <dl>
-        <dt>Kind</dt>
+        <dt>${msg('Kind', { id: 'task.kind' })}</dt>
         <dd>${dataTypeLabels[task.dataType]}</dd>
         ${task.tabular
-          ? html`<dt>Columns used</dt>
+          ? html`<dt>${msg('Columns used', { id: 'task.columns' })}</dt>
               <dd>${tabularFileColumns(task).map((c, i) => html`${i ? ', ' : ''}<code>${c}</code>`)}</dd>
-              <dt>Predicted column</dt>
-              <dd><code>${task.tabular.outputColumn}</code> (values: ${task.tabular.labels.join(', ')})</dd>`
+              <dt>${msg('Predicted column', { id: 'task.predicted' })}</dt>
+              <dd><code>${task.tabular.outputColumn}</code> ${msg(str`(values: ${task.tabular.labels.join(', ')})`, { id: 'task.values' })}</dd>`
           : nothing}
         ${task.image
-          ? html`<dt>Image size</dt>
-              <dd>${task.image.width} × ${task.image.height} pixels, ${task.image.channels === 1 ? 'grayscale' : 'colour'}</dd>
-              <dt>Labels</dt>
-              <dd><ul class="labels" aria-label="Labels">${task.image.labels.map((l) => html`<li>${l}</li>`)}</ul></dd>`
+          ? html`<dt>${msg('Image size', { id: 'task.image-size' })}</dt>
+              <dd>
+                ${task.image.channels === 1
+                  ? msg(str`${task.image.width} × ${task.image.height} pixels, grayscale`, { id: 'task.image-gray' })
+                  : msg(str`${task.image.width} × ${task.image.height} pixels, colour`, { id: 'task.image-colour' })}
+              </dd>
+              <dt>${msg('Labels', { id: 'task.labels' })}</dt>
+              <dd><ul class="labels" aria-label=${msg('Labels', { id: 'task.labels' })}>${task.image.labels.map((l) => html`<li>${l}</li>`)}</ul></dd>`
           : nothing}
       </dl>
       ${task.dataFormat ? html`<div class="format">${unsafeHTML(renderMarkdown(task.dataFormat))}</div>` : nothing}
       ${task.sample
         ? html`<figure part="sample">
-            <figcaption id="sample-caption">Example</figcaption>
+            <figcaption id="sample-caption">${msg('Example', { id: 'task.example' })}</figcaption>
             <pre tabindex="0" aria-labelledby="sample-caption"><code>${task.sample}</code></pre>
           </figure>`
         : nothing}
@@ -151,12 +156,12 @@ export class DiscoTask extends DiscoElement {
   private renderScheme(task: Task) {
     const { rounds, epochsPerRound } = task.training;
     return html`<section aria-labelledby="scheme" part="scheme">
-      <h3 id="scheme">How training works: ${schemeLabels[task.scheme]}</h3>
+      <h3 id="scheme">${msg(str`How training works: ${schemeLabels[task.scheme]}`, { id: 'task.how' })}</h3>
       <p>${schemeExplanations[task.scheme]}</p>
       <p class="muted">
         ${task.scheme === 'local'
-          ? `${epochsPerRound * rounds} passes over your data.`
-          : `${rounds} rounds of ${epochsPerRound} ${epochsPerRound === 1 ? 'pass' : 'passes'} over your data; a round needs at least ${task.minParticipants} ${task.minParticipants === 1 ? 'participant' : 'participants'}.`}
+          ? msg(str`${epochsPerRound * rounds} passes over your data.`, { id: 'task.passes' })
+          : msg(str`${rounds} rounds of ${epochsPerRound} ${epochsPerRound === 1 ? msg('pass', { id: 'task.pass' }) : msg('passes', { id: 'task.passes-word' })} over your data; a round needs at least ${task.minParticipants} ${task.minParticipants === 1 ? msg('participant', { id: 'task.participant-word' }) : msg('participants', { id: 'task.participants-word' })}.`, { id: 'task.rounds' })}
       </p>
     </section>`;
   }
@@ -165,7 +170,7 @@ export class DiscoTask extends DiscoElement {
     const privacy = describePrivacy(task);
     const round = this.spent.status === TaskStatus.COMPLETE ? this.spent.value : undefined;
     return html`<section aria-labelledby="privacy" part="privacy">
-      <h3 id="privacy">Your privacy</h3>
+      <h3 id="privacy">${msg('Your privacy', { id: 'task.privacy' })}</h3>
       <ul class="privacy">
         <li>${privacy.leavesDevice}</li>
         ${privacy.enforced.map((s) => html`<li>${s.text}</li>`)}
@@ -174,7 +179,7 @@ export class DiscoTask extends DiscoElement {
         ? html`<p part="privacy-spent">${describeSpent({ epsilon: round.epsilon, delta: round.delta, budget: task.privacy.budget?.epsilon }, round.modelVersion ?? round.number)}</p>`
         : nothing}
       ${privacy.notProtected.length
-        ? html`<h4 id="not-protected">What this does not protect</h4>
+        ? html`<h4 id="not-protected">${msg('What this does not protect', { id: 'task.not-protected' })}</h4>
             <ul class="privacy" aria-labelledby="not-protected">
               ${privacy.notProtected.map((s) => html`<li>${s}</li>`)}
             </ul>`

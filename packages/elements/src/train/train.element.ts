@@ -1,3 +1,4 @@
+import { msg, str } from '@lit/localize';
 import { Task as LitTask, TaskStatus, initialState } from '@lit/task';
 import { html, nothing, type PropertyValues } from 'lit';
 import { property, state } from 'lit/decorators.js';
@@ -328,10 +329,10 @@ export class DiscoTrain extends DiscoElement {
   }
 
   protected override render() {
-    if (this.taskResource.status === TaskStatus.INITIAL) return html`<p class="muted">Set <code>task-id</code> and <code>server</code> to train a task.</p>`;
+    if (this.taskResource.status === TaskStatus.INITIAL) return html`<p class="muted">${msg(html`Set <code>task-id</code> and <code>server</code> to train a task.`, { id: 'train.unset' })}</p>`;
     if (this.taskResource.status === TaskStatus.ERROR) return renderError(this.taskResource.error, () => void this.taskResource.run());
     const task = this.taskResource.value;
-    if (!task) return renderLoading('Loading the task…');
+    if (!task) return renderLoading(msg('Loading the task…', { id: 'task.loading' }));
     return html`
       <slot name="header"></slot>
       ${this.renderData(task)} ${this.renderControls(task)} ${this.renderProgress()} ${this.renderResult()} ${this.renderLog()}
@@ -342,24 +343,26 @@ export class DiscoTrain extends DiscoElement {
     const t = this.training;
     const imageTask = task.dataType === 'image';
     return html`<section aria-labelledby="data-heading">
-      <h3 id="data-heading">Your data</h3>
+      <h3 id="data-heading">${msg('Your data', { id: 'train.data' })}</h3>
       ${renderDropzone({
         id: 'data',
-        hint: imageTask ? 'images or a folder of images' : 'CSV files',
+        hint: imageTask ? msg('images or a folder of images', { id: 'train.hint-images' }) : msg('CSV files', { id: 'train.hint-csv' }),
         folders: imageTask,
         disabled: t.running,
         onFiles: (files) => this.useFiles(files),
       })}
       ${t.files.length
-        ? html`<ul class="files" part="files" aria-label="Data files">
+        ? html`<ul class="files" part="files" aria-label=${msg('Data files', { id: 'train.files' })}>
             ${t.files.map(
               (f, i) => html`<li part=${f.error ? 'file invalid' : 'file'}>
                 <span class="name">${f.path}</span>
                 ${t.phase === 'validating'
-                  ? html`<span class="muted"> – checking…</span>`
+                  ? html`<span class="muted"> – ${msg('checking…', { id: 'train.checking-file' })}</span>`
                   : f.error
                     ? html`<span class="error" part="file-error" id="file-error-${i}">${f.error}</span>`
-                    : html`<span class="success"> – ${f.examples} ${f.examples === 1 ? 'example' : 'examples'}</span>`}
+                    : html`<span class="success">
+                        – ${f.examples === 1 ? msg('1 example', { id: 'train.example' }) : msg(str`${f.examples} examples`, { id: 'train.examples' })}</span
+                      >`}
               </li>`,
             )}
           </ul>`
@@ -371,7 +374,7 @@ export class DiscoTrain extends DiscoElement {
   private renderPreview() {
     if (this.previewRows.length > 1) {
       const [header, ...rows] = this.previewRows;
-      return html`<div class="preview" part="preview" tabindex="0" role="region" aria-label="Preview of the first rows">
+      return html`<div class="preview" part="preview" tabindex="0" role="region" aria-label=${msg('Preview of the first rows', { id: 'train.preview-rows' })}>
         <table>
           <thead>
             <tr>
@@ -386,7 +389,7 @@ export class DiscoTrain extends DiscoElement {
     }
     if (this.thumbnails.length)
       return html`<div class="preview" part="preview">
-        <ul class="thumbs" aria-label="Preview of the first images">
+        <ul class="thumbs" aria-label=${msg('Preview of the first images', { id: 'train.preview-images' })}>
           ${this.thumbnails.map((t) => html`<li><img src=${t.url} alt=${t.path} /></li>`)}
         </ul>
       </div>`;
@@ -398,23 +401,23 @@ export class DiscoTrain extends DiscoElement {
     const scheme = this.effectiveScheme;
     const collaborative = task.scheme !== 'local' ? task.scheme : undefined;
     return html`<section aria-labelledby="train-heading">
-      <h3 id="train-heading">Training</h3>
+      <h3 id="train-heading">${msg('Training', { id: 'train.training' })}</h3>
       ${collaborative
         ? html`<fieldset part="scheme" ?disabled=${t.running}>
-            <legend>Where to train</legend>
+            <legend>${msg('Where to train', { id: 'train.where' })}</legend>
             <label
-              ><input type="radio" name="scheme" value="local" .checked=${scheme === 'local'} @change=${this.handleScheme} /> Only on this
-              device (${schemeLabels.local.toLowerCase()})</label
+              ><input type="radio" name="scheme" value="local" .checked=${scheme === 'local'} @change=${this.handleScheme} />
+              ${msg(str`Only on this device (${schemeLabels.local.toLowerCase()})`, { id: 'train.only-here' })}</label
             >
             <label
-              ><input type="radio" name="scheme" value=${collaborative} .checked=${scheme !== 'local'} @change=${this.handleScheme} /> Together
-              with the other participants (${schemeLabels[collaborative].toLowerCase()})</label
+              ><input type="radio" name="scheme" value=${collaborative} .checked=${scheme !== 'local'} @change=${this.handleScheme} />
+              ${msg(str`Together with the other participants (${schemeLabels[collaborative].toLowerCase()})`, { id: 'train.together' })}</label
             >
           </fieldset>`
         : nothing}
       <div class="row">
-        <button type="button" part="start-button" ?disabled=${!t.canStart} @click=${this.handleStart}>Start training</button>
-        <button type="button" class="secondary" part="stop-button" ?disabled=${t.phase !== 'training'} @click=${this.handleStop}>Stop</button>
+        <button type="button" part="start-button" ?disabled=${!t.canStart} @click=${this.handleStart}>${msg('Start training', { id: 'train.start' })}</button>
+        <button type="button" class="secondary" part="stop-button" ?disabled=${t.phase !== 'training'} @click=${this.handleStop}>${msg('Stop', { id: 'train.stop' })}</button>
         <span class="muted" role="status">${this.statusText()}</span>
       </div>
       ${t.phase === 'failed' && t.error ? html`<div role="alert" part="error" class="error-box">${t.error.message}</div>` : nothing}
@@ -425,21 +428,25 @@ export class DiscoTrain extends DiscoElement {
     const t = this.training;
     switch (t.phase) {
       case 'empty':
-        return 'Add data to start.';
+        return msg('Add data to start.', { id: 'train.status-empty' });
       case 'validating':
-        return 'Checking the files…';
+        return msg('Checking the files…', { id: 'train.status-validating' });
       case 'invalid':
-        return 'Some files do not fit the task: fix or remove them to start.';
+        return msg('Some files do not fit the task: fix or remove them to start.', { id: 'train.status-invalid' });
       case 'ready':
-        return `${t.files.reduce((n, f) => n + f.examples, 0)} examples ready.`;
+        return msg(str`${t.files.reduce((n, f) => n + f.examples, 0)} examples ready.`, { id: 'train.status-ready' });
       case 'training':
-        return 'Training…';
+        return msg('Training…', { id: 'train.status-training' });
       case 'stopping':
-        return 'Stopping…';
+        return msg('Stopping…', { id: 'train.status-stopping' });
       case 'finished':
-        return t.result?.stopped ? 'Training stopped.' : t.result?.budgetExhausted ? 'Training stopped: the privacy budget is spent.' : 'Training finished.';
+        return t.result?.stopped
+          ? msg('Training stopped.', { id: 'train.status-stopped' })
+          : t.result?.budgetExhausted
+            ? msg('Training stopped: the privacy budget is spent.', { id: 'train.status-budget' })
+            : msg('Training finished.', { id: 'train.status-finished' });
       case 'failed':
-        return 'Training failed.';
+        return msg('Training failed.', { id: 'train.status-failed' });
     }
   }
 
@@ -453,37 +460,50 @@ export class DiscoTrain extends DiscoElement {
         <progress id=${id} value=${Math.min(value, max)} max=${Math.max(max, 1)}></progress>
         <span class="muted">${value} / ${max || '–'}</span>`;
     return html`<section aria-labelledby="progress-heading">
-      <h3 id="progress-heading">Progress</h3>
+      <h3 id="progress-heading">${msg('Progress', { id: 'train.progress' })}</h3>
       <div class="progress" part="progress">
-        ${collaborative ? bar('round-progress', 'Round', p.round, p.rounds) : nothing} ${bar('epoch-progress', 'Epoch', p.epoch, p.epochs)}
-        ${p.batches > 0 || !collaborative ? bar('batch-progress', 'Batch', p.batch, p.batches) : nothing}
+        ${collaborative ? bar('round-progress', msg('Round', { id: 'train.round' }), p.round, p.rounds) : nothing}
+        ${bar('epoch-progress', msg('Epoch', { id: 'train.epoch' }), p.epoch, p.epochs)}
+        ${p.batches > 0 || !collaborative ? bar('batch-progress', msg('Batch', { id: 'train.batch' }), p.batch, p.batches) : nothing}
       </div>
       ${collaborative
-        ? html`<p part="participants">Participants now: <strong>${t.participants ?? '–'}</strong></p>
+        ? html`<p part="participants">${msg(html`Participants now: <strong>${t.participants ?? '–'}</strong>`, { id: 'train.participants' })}</p>
             ${this.renderPrivacy()}`
         : nothing}
       ${t.peers
         ? html`<p part="peers">
-            Peers connected: <strong>${t.peers.connected}</strong>${t.peers.failed.length
-              ? html` <span class="warning">(${t.peers.failed.length} unreachable)</span>`
+            ${msg(html`Peers connected: <strong>${t.peers.connected}</strong>`, { id: 'train.peers' })}${t.peers.failed.length
+              ? html` <span class="warning">${msg(str`(${t.peers.failed.length} unreachable)`, { id: 'train.unreachable' })}</span>`
               : nothing};
-            exchanged with them: <strong>${formatBytes(t.peers.bytesSent)}</strong> sent, <strong>${formatBytes(t.peers.bytesReceived)}</strong> received
+            ${msg(html`exchanged with them: <strong>${formatBytes(t.peers.bytesSent)}</strong> sent, <strong>${formatBytes(t.peers.bytesReceived)}</strong> received`, {
+              id: 'train.exchanged',
+            })}
           </p>`
         : nothing}
       <div class="charts" part="charts">
-        ${this.renderChart('epoch-loss', 'Loss per epoch', t.epochs.at(-1) && `latest: training ${decimal(t.epochs.at(-1)!.loss)}, validation ${decimal(t.epochs.at(-1)!.valLoss)}`)}
+        ${this.renderChart(
+          'epoch-loss',
+          msg('Loss per epoch', { id: 'train.loss-epoch' }),
+          t.epochs.at(-1) && msg(str`latest: training ${decimal(t.epochs.at(-1)!.loss)}, validation ${decimal(t.epochs.at(-1)!.valLoss)}`, { id: 'train.latest-epoch' }),
+        )}
         ${this.renderChart(
           'epoch-accuracy',
-          'Accuracy per epoch',
-          t.epochs.at(-1) && `latest: training ${percent(t.epochs.at(-1)!.accuracy)}, validation ${percent(t.epochs.at(-1)!.valAccuracy)}`,
+          msg('Accuracy per epoch', { id: 'train.accuracy-epoch' }),
+          t.epochs.at(-1) && msg(str`latest: training ${percent(t.epochs.at(-1)!.accuracy)}, validation ${percent(t.epochs.at(-1)!.valAccuracy)}`, { id: 'train.latest-epoch' }),
         )}
         ${collaborative
-          ? html`${this.renderChart('round-loss', 'Loss per round', t.rounds.at(-1) && `latest: ${decimal(t.rounds.at(-1)!.local.loss)}`)}
+          ? html`${this.renderChart(
+              'round-loss',
+              msg('Loss per round', { id: 'train.loss-round' }),
+              t.rounds.at(-1) && msg(str`latest: ${decimal(t.rounds.at(-1)!.local.loss)}`, { id: 'train.latest' }),
+            )}
             ${this.renderChart(
               'round-accuracy',
-              'Accuracy per round',
+              msg('Accuracy per round', { id: 'train.accuracy-round' }),
               t.rounds.at(-1) &&
-                `latest: yours ${percent(t.rounds.at(-1)!.local.valAccuracy ?? t.rounds.at(-1)!.local.accuracy)}, all participants ${percent(t.rounds.at(-1)!.aggregated?.valAccuracy)}`,
+                msg(str`latest: yours ${percent(t.rounds.at(-1)!.local.valAccuracy ?? t.rounds.at(-1)!.local.accuracy)}, all participants ${percent(t.rounds.at(-1)!.aggregated?.valAccuracy)}`, {
+                  id: 'train.latest-round',
+                }),
             )}`
           : nothing}
       </div>
@@ -498,7 +518,7 @@ export class DiscoTrain extends DiscoElement {
     const spent = t.privacySpent;
     if (!secure && !spent) return nothing;
     return html`<p part="privacy">
-      ${secure ? html`<span>Secure aggregation: <strong>on</strong> (your model change leaves this device masked).</span>` : nothing}
+      ${secure ? html`<span>${msg(html`Secure aggregation: <strong>on</strong> (your model change leaves this device masked).`, { id: 'train.secure' })}</span>` : nothing}
       ${spent
         ? html`<span>${describeSpent({ epsilon: spent.epsilon, delta: spent.delta, budget: task?.privacy.budget?.epsilon }, spent.rounds)}</span>`
         : nothing}
@@ -509,7 +529,7 @@ export class DiscoTrain extends DiscoElement {
     return html`<figure>
       <figcaption id="${id}-caption">${title}</figcaption>
       <div class="chart"><canvas id=${id} role="img" aria-labelledby="${id}-caption ${id}-summary"></canvas></div>
-      <p id="${id}-summary" class="muted">${summary ?? 'no data yet'}</p>
+      <p id="${id}-summary" class="muted">${summary ?? msg('no data yet', { id: 'train.no-data' })}</p>
     </figure>`;
   }
 
@@ -518,15 +538,18 @@ export class DiscoTrain extends DiscoElement {
     if (t.phase !== 'finished' || !t.result) return nothing;
     const { metrics, modelId, stopped, budgetExhausted } = t.result;
     return html`<section aria-labelledby="result-heading" part="result">
-      <h3 id="result-heading">${stopped || budgetExhausted ? 'Stopped' : 'Done'}</h3>
+      <h3 id="result-heading">${stopped || budgetExhausted ? msg('Stopped', { id: 'train.stopped' }) : msg('Done', { id: 'train.done' })}</h3>
       ${budgetExhausted
         ? html`<p part="budget" class="warning">${describeBudgetExhausted(this.task?.privacy.budget?.epsilon, t.result.epsilon, t.privacySpent?.rounds)}</p>`
         : nothing}
       <p class="result">
-        Accuracy on held-out data: <strong>${percent(metrics.accuracy)}</strong> (loss ${decimal(metrics.loss)}); on the training data:
-        ${percent(metrics.trainAccuracy)}.
+        ${msg(html`Accuracy on held-out data: <strong>${percent(metrics.accuracy)}</strong> (loss ${decimal(metrics.loss)}); on the training data: ${percent(metrics.trainAccuracy)}.`, {
+          id: 'train.result',
+        })}
       </p>
-      <p>${modelId ? 'The model was saved to the model library of this browser.' : 'Stopped before the first epoch ended: no model was saved.'}</p>
+      <p>${modelId
+          ? msg('The model was saved to the model library of this browser.', { id: 'train.saved' })
+          : msg('Stopped before the first epoch ended: no model was saved.', { id: 'train.not-saved' })}</p>
       <slot name="result"></slot>
     </section>`;
   }
@@ -535,7 +558,7 @@ export class DiscoTrain extends DiscoElement {
     const log = this.training.log;
     if (log.length === 0) return nothing;
     return html`<section aria-labelledby="log-heading">
-      <h3 id="log-heading">Log</h3>
+      <h3 id="log-heading">${msg('Log', { id: 'train.log' })}</h3>
       <div class="log" part="log" role="log" aria-labelledby="log-heading" tabindex="0">
         <ol>
           ${log.map((line) => html`<li class=${line.level}><time>${new Date(line.time).toLocaleTimeString()}</time> ${line.message}</li>`)}

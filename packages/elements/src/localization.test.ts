@@ -1,0 +1,82 @@
+import { expect, fixture, html } from '@open-wc/testing';
+import { titanic } from '@disco/core';
+import { FakeDiscoApi } from './api/fake-api.js';
+import { getLocale, localeFor, localeReady } from './localization.js';
+import { templates as fr } from './locales/fr.js';
+import type { DiscoTask } from './task/task.element.js';
+import type { DiscoTaskList } from './task-list/task-list.element.js';
+import type { DiscoTrain } from './train/train.element.js';
+import './task/task.js';
+import './task-list/task-list.js';
+import './train/train.js';
+
+const text = (el: Element) => el.shadowRoot!.textContent.replace(/\s+/g, ' ');
+
+async function renderAll(): Promise<{ list: DiscoTaskList; task: DiscoTask; train: DiscoTrain }> {
+  const api = new FakeDiscoApi({ tasks: [titanic] });
+  const root = await fixture<HTMLElement>(html`<div>
+    <disco-task-list .api=${api}></disco-task-list>
+    <disco-task .api=${api} task-id="titanic"></disco-task>
+    <disco-train .api=${api} task-id="titanic"></disco-train>
+  </div>`);
+  const list = root.querySelector('disco-task-list')!;
+  const task = root.querySelector('disco-task')!;
+  const train = root.querySelector('disco-train')!;
+  await Promise.all([list.loaded, task.loaded, train.loaded]);
+  return { list, task, train };
+}
+
+async function setLang(lang: string): Promise<void> {
+  document.documentElement.lang = lang;
+  await new Promise((resolve) => setTimeout(resolve)); // the MutationObserver's callback
+  await localeReady();
+}
+
+describe('localization', () => {
+  after(() => setLang('en'));
+
+  it('maps language tags onto the shipped languages', () => {
+    expect(localeFor('fr')).to.equal('fr');
+    expect(localeFor('fr-CA')).to.equal('fr');
+    expect(localeFor('FR-be')).to.equal('fr');
+    expect(localeFor('en-GB')).to.equal('en');
+    expect(localeFor('de')).to.equal('en');
+    expect(localeFor('')).to.equal('en');
+  });
+
+  it('renders French with <html lang="fr">', async () => {
+    await setLang('fr');
+    const { list, task, train } = await renderAll();
+
+    expect(getLocale()).to.equal('fr');
+    expect(text(list)).to.contain('Type de données').and.contain('Tous').and.contain('Données : Tableau (CSV)');
+    expect(text(task)).to.contain('Ce qui est appris').and.contain('Les données nécessaires').and.contain('(valeurs : 0, 1)');
+    expect(text(task)).to.contain('6 manches de 5 passages sur vos données');
+    expect(text(train)).to.contain('Vos données').and.contain('Lancer l’entraînement').and.contain('Ajoutez des données pour commencer.');
+    expect(text(train)).not.to.contain('Start training');
+  });
+
+  it('renders English with <html lang="en">, and follows a change of lang', async () => {
+    await setLang('en');
+    const { list, task, train } = await renderAll();
+    expect(text(list)).to.contain('Data type').and.contain('Data: Table (CSV)');
+    expect(text(task)).to.contain('What is learned').and.contain('6 rounds of 5 passes over your data');
+    expect(text(train)).to.contain('Start training').and.contain('Add data to start.');
+
+    await setLang('fr');
+    await train.updateComplete;
+    expect(text(train)).to.contain('Lancer l’entraînement');
+  });
+
+  it('has a French translation of every message of the sources', async () => {
+    const sources = ['base/labels.ts', 'base/states.ts', 'base/dropzone.ts', 'task-list/task-list.element.ts', 'task/task.element.ts', 'train/train.element.ts'];
+    const ids = new Set<string>();
+    for (const source of sources) {
+      const code = await (await fetch(new URL(`./${source}`, import.meta.url))).text();
+      for (const [, id] of code.matchAll(/\bid: ["']([a-z-]+\.[a-z-]+)["']/g)) ids.add(id);
+    }
+    expect(ids.size).to.be.greaterThan(80);
+    expect([...ids].filter((id) => !(id in fr))).to.deep.equal([]);
+    expect(Object.keys(fr).filter((id) => !ids.has(id))).to.deep.equal([]);
+  });
+});
