@@ -66,6 +66,31 @@ test('a peer whose model never comes is dropped at the deadline; the round does 
   assert.ok(Date.now() - started < 10_000, `took ${Date.now() - started} ms`);
 });
 
+test('a peer claiming more examples than the task allows is refused by the others, with the bound named', { timeout: 60_000 }, async () => {
+  const bounded = parseTask({ ...task, id: 'tiny-p2p-bounded', aggregation: { strategy: 'fedavg', maxSamplesPerUpdate: 200 }, minParticipants: 2 });
+  const models = new InMemoryFederation({ tasks: [bounded] });
+  const signalling = new InMemorySignalling({ tasks: [bounded], initialModel: (id) => models.downloadWeights(id, 0), roundDeadlineMs: 3_000 });
+  const honest = new DecentralizedClient({ api: signalling, taskId: bounded.id, dataset: syntheticDataset(bounded, 60, 1), wrtc: nodeWrtc(), validation: 0, rounds: 1 });
+  // A simulation attacker: an honest update, but a claim of 10^12 examples (the weight FedAvg would give it).
+  const greedy = new DecentralizedClient({
+    api: signalling,
+    taskId: bounded.id,
+    dataset: syntheticDataset(bounded, 60, 2),
+    wrtc: nodeWrtc(),
+    validation: 0,
+    rounds: 1,
+    sentUpdate: async (values) => ({ values, samples: 1e12 }),
+  });
+
+  const [events] = await Promise.all([session(honest), session(greedy)]);
+
+  const refusal = events.find((e) => e.type === 'log' && e.message.startsWith(`refused a model from ${greedy.participantId}`));
+  assert.equal(refusal?.type === 'log' && refusal.message, `refused a model from ${greedy.participantId}: it claims 1000000000000 examples, more than the task's maxSamplesPerUpdate (200)`);
+  // Its round aggregated its own model alone.
+  const round = events.find((e) => e.type === 'round');
+  assert.equal(round?.type === 'round' && round.participants, 1);
+});
+
 const secureTask = parseTask({ ...task, id: 'tiny-p2p-secure', privacy: { secureAggregation: true, clippingNorm: 5 }, aggregation: { strategy: 'fedavg', maxSamplesPerUpdate: 1000 }, minParticipants: 3 });
 
 function secureSignalling(members: number, roundDeadlineMs: number): InMemorySignalling {

@@ -15,6 +15,7 @@ import type { EpochMetrics, SessionStats, TrainingEvent } from '../training/even
 import { Trainer } from '../training/index.js';
 import { decodeWeights, encodeWeights, WeightsFormatError } from '../weights/codec.js';
 import { describeShapeMismatch, type FlatWeights } from '../weights/flat.js';
+import { claimedSamples } from './check-update.js';
 import { finiteMetrics, participantData, streamSession, trainLocalRound, wakeAll, type ParticipantOptions } from './round-training.js';
 import { sleep, throwIfStopped } from './session.js';
 
@@ -270,7 +271,9 @@ export class DecentralizedClient {
     // A fresh optimizer each round, as the federated client does: no momentum carried into the new start.
     const metrics = await trainLocalRound(model, { trainer, train, validation, round, task, signal, emit: this.emit });
 
-    const sent = start ? await this.attack(start, getFlatWeights(model), round, train.count) : { weights: getFlatWeights(model), samples: train.count };
+    // The weight claimed never exceeds the task's bound, which every peer enforces on what it receives.
+    const samples = claimedSamples(task, train.count);
+    const sent = start ? await this.attack(start, getFlatWeights(model), round, samples) : { weights: getFlatWeights(model), samples };
     // Our own contribution goes through the codec like everyone's, so that quantization treats all alike.
     const encoded = encodeWeights(sent.weights, {
       taskId: task.id,
@@ -576,6 +579,10 @@ export class DecentralizedClient {
         const round = header.modelVersion;
         const samples = header.meta?.samples ?? 0;
         if (!(samples > 0)) throw new WeightsFormatError('no positive sample count in the model header');
+        // Bounded influence, as the server bounds federated claims (BAD_META): a larger claim is refused whole.
+        const bound = task.aggregation.maxSamplesPerUpdate;
+        if (bound !== undefined && samples > bound)
+          throw new WeightsFormatError(`it claims ${samples} examples, more than the task's maxSamplesPerUpdate (${bound})`);
         const ack = new Uint8Array(5);
         ack[0] = RECEIVED;
         new DataView(ack.buffer).setUint32(1, round, true);
