@@ -8,7 +8,7 @@
 // bring TF.js onto the page's main thread (+900 kB). TF.js lives in the training worker, which the
 // bundle loads from next to itself when training starts. Bundler users import @disco/elements instead.
 import * as Disco from './bundle-entry.js';
-import { configure } from '../src/index.js';
+import { configureDefaults } from '../src/config.js';
 
 export {
   DiscoTaskList,
@@ -31,10 +31,11 @@ export {
 } from '../src/index.js';
 export type * from '../src/index.js';
 
-// TF.js's wasm binaries sit next to this file (see scripts/tfjs-wasm.ts), wherever it is served from.
-// `import.meta.url` is this bundle's URL once built. (The `new URL('./', import.meta.url)` form would be
-// taken by Vite for an asset reference.) A page's own `configure({ wasmPaths })` after loading wins.
-configure({ wasmPaths: import.meta.url.replace(/[^/?#]*([?#].*)?$/, '') });
+// The worker and TF.js's wasm binaries sit next to this file (see scripts/tfjs-wasm.ts), wherever it is served
+// from: the Disco server, a CDN, the page's own origin. `import.meta.url` is this bundle's URL once built. (The
+// `new URL('./', import.meta.url)` form would be taken by Vite for an asset reference.) A page's own settings
+// (`configure`, `window.DiscoConfig`, the elements' `assets-url` / `worker-url`) win over this default.
+configureDefaults({ assetsUrl: import.meta.url.replace(/[^/?#]*([?#].*)?$/, '') });
 
 declare global {
   interface Window {

@@ -9,9 +9,27 @@ export interface DiscoConfig {
   wasmPaths?: string;
   /** The TF.js backend to train on (default `wasm`, falling back to webgl and cpu). */
   backend?: BackendName;
+  /**
+   * The URL of the training worker's script, for pages that pin their assets. Default: the worker next to
+   * `disco.js` (the script-tag bundle), or where the bundler emitted it. A worker on another origin than the
+   * page starts through a same-origin `blob:` module that imports it.
+   */
+  workerUrl?: string;
+  /**
+   * The folder (URL ending in `/`) serving the script-tag kit's files: `disco-training.worker.js` and the
+   * `.wasm` binaries. Default: the folder of `disco.js`. `workerUrl` and `wasmPaths` win over it.
+   */
+  assetsUrl?: string;
 }
 
+/** The script-tag bundle's own defaults (its folder), under everything a page sets. */
+const defaults: DiscoConfig = {};
 const config: DiscoConfig = {};
+
+declare global {
+  /** Page-wide settings set before the kit loads: `<script>window.DiscoConfig = { assetsUrl: '/disco/' }</script>`. */
+  var DiscoConfig: DiscoConfig | undefined;
+}
 
 /**
  * Sets page-wide settings; an element's own attributes (e.g. `wasm-path`) win over them.
@@ -28,7 +46,15 @@ export function configure(settings: DiscoConfig): void {
   Object.assign(config, settings);
 }
 
-/** The current page-wide settings (a copy). */
+/**
+ * The current page-wide settings (a copy): those of {@link configure}, over `window.DiscoConfig`, over the
+ * script-tag bundle's defaults.
+ */
 export function getConfig(): DiscoConfig {
-  return { ...config };
+  return { ...defaults, ...globalThis.DiscoConfig, ...config };
+}
+
+/** Sets the bundle's defaults (the folder it was loaded from); a page's settings win over them. Internal. */
+export function configureDefaults(settings: DiscoConfig): void {
+  Object.assign(defaults, settings);
 }

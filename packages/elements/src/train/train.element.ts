@@ -14,6 +14,8 @@ import { ApiController } from '../controllers/api-controller.js';
 import { currentValue, loadedValue, settled } from '../controllers/task-values.js';
 import { defaultModelStore, type ModelStore } from '../library/model-store.js';
 import type { DataFile } from '../worker/protocol.js';
+import { TrainingWorker } from '../worker/worker-client.js';
+import { assetSettings, resolveAssets, type AssetSettings } from '../worker/worker-start.js';
 import { isCsvFile, isImageFile, pickedFiles } from '../base/data-files.js';
 import { describeBudgetExhausted, describeSpent } from '../task/privacy-statement.js';
 import { trainStyles } from './train.styles.js';
@@ -44,7 +46,7 @@ import { TrainingController, type TrainingPhase } from './training-controller.js
  * @event disco-epoch-end - A local epoch ended. Detail: `{ epoch, epochs, round?, metrics }`.
  * @event disco-round-end - A collaborative round closed. Detail: `{ round, rounds, metrics, participants, epsilon?, delta? }` (`epsilon`: the ε the task has spent, tasks with differential privacy).
  * @event disco-train-end - Training ended and the model was saved. Detail: `{ metrics, modelId, stopped, stats, secureAggregation?, epsilon?, delta?, budgetExhausted? }` (`stats`: the bytes exchanged, counted as the CLI counts them; `budgetExhausted`: the task's privacy budget ended the session).
- * @event disco-error - The task, the data or the training failed. Detail: `{ code, message }`.
+ * @event disco-error - The task, the data or the training failed, or the training worker could not start (`code: 'worker'`, the message naming the cause: the page's Content-Security-Policy, the script's HTTP status). Detail: `{ code, message }`.
  *
  * @csspart dropzone - The drop area with the pickers.
  * @csspart files - The list of files with their checks.
@@ -98,6 +100,18 @@ export class DiscoTrain extends DiscoElement {
   /** Folder (URL ending in `/`) serving TF.js's `.wasm` files; wins over `configure({ wasmPaths })`. */
   @property({ attribute: 'wasm-path' }) wasmPath = '';
 
+  /**
+   * URL of the training worker's script, for pages that pin their assets; wins over `configure({ workerUrl })`.
+   * Default: `disco-training.worker.js` next to `disco.js`. A worker on another origin starts through a `blob:` module.
+   */
+  @property({ attribute: 'worker-url' }) workerUrl = '';
+
+  /**
+   * Folder (URL ending in `/`) serving the kit's worker and `.wasm` files; wins over `configure({ assetsUrl })`.
+   * Default: the folder of `disco.js`.
+   */
+  @property({ attribute: 'assets-url' }) assetsUrl = '';
+
   /** Local training: number of epochs (default: the task's `epochsPerRound × rounds`). */
   @property({ type: Number }) epochs?: number;
 
@@ -115,7 +129,7 @@ export class DiscoTrain extends DiscoElement {
   @state() private thumbnails: { url: string; path: string }[] = [];
 
   private readonly apiController = new ApiController(this);
-  private readonly training = new TrainingController(this);
+  private readonly training = new TrainingController(this, () => TrainingWorker.at(this.assetSettings));
   private checking: Promise<void> = Promise.resolve();
   /** Counts `stop()` calls, so that a `start()` still waiting for its data gives up when stopped. */
   private stopRequests = 0;
@@ -213,13 +227,18 @@ export class DiscoTrain extends DiscoElement {
     return this.training.start({
       task,
       scheme: this.effectiveScheme,
-      backend: { wasmPaths: this.wasmPath || config.wasmPaths, backend: config.backend },
+      backend: { wasmPaths: resolveAssets(assetSettings(this.assetSettings)).wasmPaths, backend: config.backend },
       store: this.store,
       federation: api ? () => api.federation() : undefined,
       peers: api?.peers ? () => api.peers!() : undefined,
       epochs: this.epochs,
       rounds: this.rounds,
     });
+  }
+
+  /** This element's own asset settings (its attributes). */
+  private get assetSettings(): AssetSettings {
+    return { workerUrl: this.workerUrl, assetsUrl: this.assetsUrl, wasmPaths: this.wasmPath };
   }
 
   /** Stops training after the current batch; the model trained so far is still saved. */

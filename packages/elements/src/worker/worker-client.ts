@@ -10,6 +10,7 @@ import {
 } from './protocol.js';
 import { servePorts } from './port-relay.js';
 import { RtcRelay } from './rtc-relay.js';
+import { explainWorkerFailure, startConfiguredWorker, type AssetSettings, type StartedWorker } from './worker-start.js';
 
 /** What a training run in the worker ends with. */
 export interface TrainedModel {
@@ -46,11 +47,6 @@ interface Pending {
   peers?: SignallingApi;
 }
 
-/** Starts the module worker. The `new URL(…, import.meta.url)` form is what bundlers (Vite) recognise and emit. */
-function startWorker(): Worker {
-  return new Worker(new URL('./training.worker.js', import.meta.url), { type: 'module', name: 'disco-training' });
-}
-
 /**
  * Main-thread handle on the training worker: request/response calls, training event streams, and the
  * ports served to the worker from this thread: the federation port, the decentralized signalling port and
@@ -74,8 +70,18 @@ export class TrainingWorker {
   );
   private readonly rtc = new RtcRelay((message, transfer = []) => this.worker?.postMessage(message, transfer));
   private releaseTimer: ReturnType<typeof setTimeout> | undefined;
+  private started: StartedWorker | undefined;
 
-  constructor(private readonly spawn: () => Worker = startWorker) {}
+  /**
+   * `spawn` starts the worker: by default from the page-wide settings (`workerUrl`, `assetsUrl`: see
+   * `configure`); {@link TrainingWorker.at} takes an element's own.
+   */
+  constructor(private readonly spawn: () => Worker | StartedWorker = () => startConfiguredWorker()) {}
+
+  /** A handle whose worker starts from an element's own settings, over the page-wide ones. */
+  static at(settings: AssetSettings): TrainingWorker {
+    return new TrainingWorker(() => startConfiguredWorker(settings));
+  }
 
   /** Checks each file against the task: examples it adds, or its problems. */
   async validate(files: DataFile[], task: Task, requireLabels = true): Promise<DataFileReport[]> {
@@ -86,7 +92,8 @@ export class TrainingWorker {
   /** Trains in the worker; resolves with the trained model, rejects with the worker's error. */
   train(options: WorkerTrainOptions): { id: number; done: Promise<TrainedModel> } {
     const id = this.nextId();
-    const { files, task, scheme, backend, epochs, rounds, token } = options;
+    const { files, task, scheme, epochs, rounds, token } = options;
+    const backend = this.backendFor(options.backend);
     const done = this.request({ type: 'train', id, files, task, scheme, backend, epochs, rounds, token }, {
       federation: options.federation,
       peers: options.peers,
@@ -107,12 +114,12 @@ export class TrainingWorker {
   }
 
   async evaluate(files: DataFile[], task: Task, model: ModelSource, backend: BackendSettings): Promise<{ report: EvaluationReport; classes: string[] }> {
-    const reply = (await this.request({ type: 'evaluate', id: this.nextId(), files, task, model, backend })) as Extract<WorkerResponse, { type: 'evaluated' }>;
+    const reply = (await this.request({ type: 'evaluate', id: this.nextId(), files, task, model, backend: this.backendFor(backend) })) as Extract<WorkerResponse, { type: 'evaluated' }>;
     return { report: reply.report, classes: reply.classes };
   }
 
   async predict(files: DataFile[], task: Task, model: ModelSource, backend: BackendSettings): Promise<{ rows: PredictionRow[]; classes: string[]; csv: string }> {
-    const reply = (await this.request({ type: 'predict', id: this.nextId(), files, task, model, backend })) as Extract<WorkerResponse, { type: 'predicted' }>;
+    const reply = (await this.request({ type: 'predict', id: this.nextId(), files, task, model, backend: this.backendFor(backend) })) as Extract<WorkerResponse, { type: 'predicted' }>;
     return { rows: reply.rows, classes: reply.classes, csv: reply.csv };
   }
 
@@ -136,6 +143,8 @@ export class TrainingWorker {
     clearTimeout(this.releaseTimer);
     this.worker?.terminate();
     this.worker = undefined;
+    this.started?.release();
+    this.started = undefined;
     this.ports.closeAll();
     this.rtc.closeAll();
     const error = Object.assign(new Error('the training worker was stopped'), { name: 'AbortError' });
@@ -155,15 +164,63 @@ export class TrainingWorker {
     });
   }
 
+  /** Ends a worker that failed to start, so that the next call starts a new one. */
+  private discard(worker: Worker): void {
+    worker.terminate();
+    if (this.worker !== worker) return;
+    this.worker = undefined;
+    this.started?.release();
+    this.started = undefined;
+  }
+
+  /** The wasm folder of the settings, else the one the worker was started with (its own folder, for a shimmed worker). */
+  private backendFor(backend: BackendSettings): BackendSettings {
+    this.ensureWorker();
+    const wasmPaths = backend.wasmPaths || this.started?.wasmPaths;
+    return wasmPaths ? { ...backend, wasmPaths } : backend;
+  }
+
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
-    const worker = this.spawn();
-    worker.addEventListener('message', (event: MessageEvent<WorkerResponse>) => this.handleMessage(event.data));
+    // A Content-Security-Policy that blocks the worker says so on the document, not on the worker.
+    let violation: SecurityPolicyViolationEvent | undefined;
+    const onViolation = (event: SecurityPolicyViolationEvent) => {
+      if (['worker-src', 'script-src', 'script-src-elem', 'child-src'].includes(event.effectiveDirective)) violation ??= event;
+    };
+    const watching = typeof document !== 'undefined';
+    if (watching) document.addEventListener('securitypolicyviolation', onViolation);
+    const stopWatching = () => watching && document.removeEventListener('securitypolicyviolation', onViolation);
+    let spawned: Worker | StartedWorker;
+    try {
+      spawned = this.spawn();
+    } catch (error) {
+      stopWatching();
+      throw error;
+    }
+    const started = 'worker' in spawned ? spawned : undefined;
+    const worker = started ? started.worker : (spawned as Worker);
+    this.started = started;
+    let answered = false;
+    worker.addEventListener('message', (event: MessageEvent<WorkerResponse>) => {
+      if (!answered) stopWatching();
+      answered = true;
+      this.handleMessage(event.data);
+    });
     worker.addEventListener('error', (event) => {
       event.preventDefault();
-      const error = new Error(event.message || 'the training worker could not start (is its script served?)');
-      for (const pending of this.pending.values()) pending.reject(error);
+      const pending = [...this.pending.values()];
       this.pending.clear();
+      // Before its first answer, an error is the worker failing to start: find out why, then say so.
+      const url = started?.url;
+      if (!answered) this.discard(worker);
+      const failure =
+        answered || !url
+          ? Promise.resolve(new Error(event.message || 'the training worker could not start (is its script served?)'))
+          : new Promise((resolve) => setTimeout(resolve, 50)).then(() => explainWorkerFailure(url, violation));
+      void failure.then((error) => {
+        stopWatching();
+        for (const p of pending) p.reject(error);
+      });
     });
     return (this.worker = worker);
   }
