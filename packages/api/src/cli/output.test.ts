@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ProgressBar, Reporter, type CliIo } from './output.js';
+import { progressWanted, ProgressBar, Reporter, type CliIo } from './output.js';
 
 /** An io that records stdout lines and progress redraws. */
 function recorder(): CliIo & { lines: string[]; bars: string[] } {
@@ -46,4 +46,11 @@ test('Reporter: no bar with --json, nor where the io has no terminal', () => {
   assert.deepEqual(json.lines.map((l) => JSON.parse(l) as unknown), [{ type: 'epoch', epoch: 1, epochs: 2 }]);
   const plain: CliIo = { out: () => undefined, err: () => undefined };
   assert.equal(new Reporter({ json: false, io: plain, progress: true }).progress, false);
+});
+
+test('progressWanted: DISCO_PROGRESS=1 forces the bar, 0 turns it off, else only on a terminal', () => {
+  assert.equal(progressWanted({ DISCO_PROGRESS: '1' }), true);
+  assert.equal(progressWanted({ DISCO_PROGRESS: '0' }), false);
+  // The test runner pipes this process's output: not a terminal.
+  if (!process.stdout.isTTY) assert.equal(progressWanted({}), false);
 });

@@ -112,8 +112,9 @@ function describeTask(s: TaskSummary): string {
     `current round   ${round}`,
     `model           v${s.latestVersion} · ${s.parameterCount} parameters · ${s.uploadedModel ? 'uploaded' : s.task.model.source}`,
     `created         ${s.builtin ? 'built-in' : when(s.createdAt)}`,
-    '',
-    JSON.stringify(s.task, null, 2),
+    'definition',
+    // Indented, so that no line of the human output reads as one of --json's JSON lines.
+    JSON.stringify(s.task, null, 2).replace(/^/gm, '  '),
   ];
   return lines.join('\n');
 }
