@@ -4,7 +4,9 @@ import { TRPCError } from '@trpc/server';
 import type { DiscoApiError, PeerServerEvent } from '@disco/core';
 import { createCaller } from '../src/router.js';
 import { createApp, type App } from '../src/server.js';
+import { peerSignals } from '../src/db/schema.js';
 import { pendingSignals } from '../src/services/signalling.js';
+import { SubscriptionLimits } from '../src/services/subscriptions.js';
 import type { Context } from '../src/trpc.js';
 import { encodeUpdate, putUpdate, testApp, testServer, testTask } from './helpers.js';
 
@@ -226,20 +228,97 @@ test('the server takes no weights for a decentralized task', async (t) => {
   assert.equal(body.message, 'task "peer-task" is decentralized: the server takes no weights for it');
 });
 
-test('ICE servers are configuration of disco serve: none by default, STUN and TURN from --ice-servers or the environment', async () => {
+test('ICE servers are configuration of disco serve: none by default, STUN from --ice-servers or the environment, TURN only with a secret', async () => {
   const { serveOptions } = await import('../src/cli/serve.js');
   const parse = (argv: string[], env: NodeJS.ProcessEnv = {}) => {
     const parsed = serveOptions(argv, env);
     assert.ok(!parsed.help);
-    return parsed.options.iceServers;
+    return parsed.options;
   };
 
-  assert.deepEqual(parse([]), []);
-  assert.deepEqual(parse(['--ice-servers', 'stun:127.0.0.1:3478,turn:alice:s3cret@turn.example.org:3478?transport=udp']), [
+  assert.deepEqual(parse([]).iceServers, []);
+  assert.equal(parse([]).turn, undefined);
+  assert.deepEqual(parse(['--ice-servers', 'stun:127.0.0.1:3478,stuns:stun.example.org:5349']).iceServers, [
     { urls: 'stun:127.0.0.1:3478' },
-    { urls: 'turn:turn.example.org:3478?transport=udp', username: 'alice', credential: 's3cret' },
+    { urls: 'stuns:stun.example.org:5349' },
   ]);
-  assert.deepEqual(parse([], { DISCO_ICE_SERVERS: 'stun:10.0.0.1:3478' }), [{ urls: 'stun:10.0.0.1:3478' }]);
-  assert.throws(() => parse(['--ice-servers', 'http://example.org']), /"http:\/\/example.org" is not a stun:, stuns:, turn: or turns: URL/);
-  assert.throws(() => parse(['--ice-servers', 'turn:turn.example.org:3478']), /needs credentials/);
+  assert.deepEqual(parse([], { DISCO_ICE_SERVERS: 'stun:10.0.0.1:3478' }).iceServers, [{ urls: 'stun:10.0.0.1:3478' }]);
+  assert.throws(() => parse(['--ice-servers', 'http://example.org']), /"http:\/\/example.org" is not a stun: or stuns: URL/);
+  // Fixed TURN credentials would be handed to every joiner: refused, pointing to --turn-secret.
+  assert.throws(
+    () => parse(['--ice-servers', 'turn:alice:s3cret@turn.example.org:3478']),
+    /--ice-servers: "turn:…@turn.example.org:3478" is a TURN server: give it with --turn-url and --turn-secret/,
+  );
+  assert.deepEqual(parse(['--turn-url', 'turn:turn.example.org:3478?transport=udp,turns:turn.example.org:5349', '--turn-secret', 's3cret']).turn, {
+    urls: ['turn:turn.example.org:3478?transport=udp', 'turns:turn.example.org:5349'],
+    secret: 's3cret',
+    ttlSeconds: 43200,
+  });
+  assert.deepEqual(parse([], { DISCO_TURN_URL: 'turn:10.0.0.2:3478', DISCO_TURN_SECRET: 'x', DISCO_TURN_TTL: '600' }).turn, {
+    urls: ['turn:10.0.0.2:3478'],
+    secret: 'x',
+    ttlSeconds: 600,
+  });
+  assert.throws(() => parse(['--turn-url', 'turn:turn.example.org:3478']), /--turn-url needs --turn-secret/);
+  assert.throws(() => parse(['--turn-secret', 'x']), /--turn-secret needs --turn-url/);
+  assert.throws(() => parse(['--turn-url', 'turn:a:b@turn.example.org', '--turn-secret', 'x']), /is not a turn: or turns: URL without credentials/);
+});
+
+test('TURN REST API credentials: username "<expiry>:<participant>", credential base64(HMAC-SHA1(secret, username))', async (t) => {
+  const { turnCredentials } = await import('../src/services/turn.js');
+  // Computed independently: printf '1700000000:p_alice' | openssl dgst -sha1 -hmac 'north-secret' -binary | base64
+  assert.deepEqual(turnCredentials('north-secret', 'p_alice', 1_700_000_000), {
+    username: '1700000000:p_alice',
+    credential: 'GCEVDtgXxxOFnZRRsriEf+hQBv8=',
+  });
+
+  const app = await fresh(t, { turn: { urls: ['turn:127.0.0.1:3478'], secret: 'north-secret', ttlSeconds: 600 } });
+  const a = await joinPeer(app);
+  const before = Math.floor(Date.now() / 1000);
+  const { iceServers } = await a.api.peers.join();
+  const turn = iceServers[1];
+  assert.deepEqual(iceServers[0], { urls: 'stun:127.0.0.1:3478' });
+  assert.equal(turn.urls, 'turn:127.0.0.1:3478');
+  const [expiry, id] = turn.username!.split(':');
+  assert.equal(id, a.id);
+  assert.ok(Number(expiry) >= before + 600 && Number(expiry) <= before + 601, `expiry ${expiry}`);
+  assert.deepEqual(turnCredentials('north-secret', a.id, Number(expiry)).credential, turn.credential);
+  const b = await joinPeer(app);
+  assert.notEqual((await b.api.peers.join()).iceServers[1].username, turn.username, 'each participant has its own');
+});
+
+test('signals: a sender is rate-limited, and a task holds a bounded number of undelivered signal bytes', async (t) => {
+  const app = await fresh(t);
+  app.deps.signalling = { maxSignalsPerMinute: 5, maxSignalBytesPerTask: 200_000 };
+  const [a, b, c] = [await joinPeer(app), await joinPeer(app), await joinPeer(app)];
+  const big = { kind: 'rtc' as const, connection: 'c1', data: { type: 'offer' as const, sdp: 'x'.repeat(60_000) } };
+
+  for (let i = 0; i < 3; i++) await a.api.peers.signal({ to: b.id, signal: big });
+  await refused(
+    a.api.peers.signal({ to: c.id, signal: big }),
+    'TOO_MANY_REQUESTS',
+    'TOO_MANY_REQUESTS',
+    /^task "peer-task" holds 180\d{3} bytes of undelivered signals; this one \(600\d\d bytes\) would pass the limit of 200000 \(signalling.maxSignalBytesPerTask\)/,
+  );
+  await a.api.peers.signal({ to: c.id, signal: offer });
+  await refused(a.api.peers.signal({ to: c.id, signal: offer }), 'TOO_MANY_REQUESTS', 'TOO_MANY_REQUESTS', /sent more than 5 signals in a minute \(signalling.maxSignalsPerMinute\)/);
+  // The limit is the sender's: another participant still signals.
+  await c.api.peers.signal({ to: a.id, signal: offer });
+  assert.deepEqual([pendingSignals(app.deps.db, b.id), pendingSignals(app.deps.db, c.id)], [3, 1]);
+});
+
+test('subscriptions share one poller: opening many adds no timer each, and another instance\'s signal still arrives', async (t) => {
+  const app = await fresh(t);
+  app.deps.subscriptions = new SubscriptionLimits(100, 100);
+  const [a, b] = [await joinPeer(app), await joinPeer(app)];
+  const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+  const before = timers();
+  const inboxes = await Promise.all(Array.from({ length: 40 }, () => subscribe(app, b.token)));
+  await new Promise((r) => setTimeout(r, 100)); // every subscription waiting (a fresh task has no round to announce)
+
+  assert.ok(timers() - before <= 2, `${timers() - before} timers for 40 subscriptions`);
+  // A row written by another instance (no in-process wake-up): the shared poller finds it.
+  app.deps.db.insert(peerSignals).values({ taskId: 'peer-task', fromId: a.id, toId: b.id, payload: offer, createdAt: Date.now() }).run();
+  await Promise.any(inboxes.map((inbox) => inbox.until((events) => events.some((e) => e.type === 'signal'))));
+  await Promise.all(inboxes.map((inbox) => inbox.stop()));
 });

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { startServer, type ServerOptions } from '../server.js';
 import { CliError, integerOption, optionalString, parseCommand, UsageError } from './args.js';
+import { parseTrustedProxy, type TrustProxy } from '../http/client-address.js';
 import { parseIceServers } from './ice-servers.js';
 import { processIo, type CliIo } from './output.js';
 
@@ -17,8 +18,20 @@ Options:
   --cors <origin,...>     origins allowed to call the API from a browser (env DISCO_CORS;
                           default: same origin only; "*" for any)
   --static <dir>          serve this folder at / from the same origin (env DISCO_STATIC)
-  --ice-servers <url,...> STUN/TURN servers for the peers of decentralized tasks (env
-                          DISCO_ICE_SERVERS; default none): stun:host:port, turn:user:pass@host:port
+  --ice-servers <url,...> STUN servers for the peers of decentralized tasks (env
+                          DISCO_ICE_SERVERS; default none): stun:host:port
+  --turn-url <url,...>    TURN servers for those peers (env DISCO_TURN_URL): turn:host:port[?transport=udp];
+                          needs --turn-secret
+  --turn-secret <secret>  the TURN server's shared secret (coturn use-auth-secret / static-auth-secret;
+                          env DISCO_TURN_SECRET): each peer gets its own credentials, valid --turn-ttl
+  --turn-ttl <seconds>    lifetime of those credentials (env DISCO_TURN_TTL; default 43200, 12 h)
+  --trust-proxy <n|list>  behind reverse proxies: the number of proxy hops to trust, or their addresses
+                          and subnets (10.0.0.1,10.0.0.0/8,::1); the client address is then read from
+                          X-Forwarded-For from the right (env DISCO_TRUST_PROXY; default: none, the
+                          socket's peer is the client)
+  --allowed-hosts <h,...> host names this server answers to besides IP addresses, localhost and --host
+                          (env DISCO_ALLOWED_HOSTS; ".example.org" with its subdomains, "*" for any):
+                          protection against DNS rebinding; list the public name behind a proxy
   -h, --help              show this help`;
 
 const options = {
@@ -29,7 +42,32 @@ const options = {
   cors: { type: 'string' },
   static: { type: 'string' },
   'ice-servers': { type: 'string' },
+  'turn-url': { type: 'string' },
+  'turn-secret': { type: 'string' },
+  'turn-ttl': { type: 'string' },
+  'trust-proxy': { type: 'string' },
+  'allowed-hosts': { type: 'string' },
 } as const;
+
+const list = (text: string | undefined) =>
+  (text ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+
+/** `--trust-proxy`: a number of hops, or a list of addresses and subnets. */
+function trustProxyOption(text: string | undefined): TrustProxy | undefined {
+  if (text === undefined || text.trim() === '') return undefined;
+  if (/^\d+$/.test(text.trim())) return Number(text.trim());
+  const entries = list(text);
+  for (const entry of entries)
+    try {
+      parseTrustedProxy(entry);
+    } catch (error) {
+      throw new UsageError(`--trust-proxy: ${(error as Error).message}, or a number of hops`, serveUsage);
+    }
+  return entries;
+}
 
 /** `disco serve` options from the command line, then the environment, then the defaults. */
 export function serveOptions(argv: string[], env: NodeJS.ProcessEnv = process.env): { help: true } | { help: false; options: ServerOptions } {
@@ -45,6 +83,15 @@ export function serveOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
   for (const origin of cors)
     if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin))
       throw new UsageError(`--cors: "${origin}" is not an origin (scheme://host[:port], no path) or "*"`, serveUsage);
+  const turnUrls = list(optionalString(values, 'turn-url') ?? env.DISCO_TURN_URL);
+  const turnSecret = optionalString(values, 'turn-secret') ?? (env.DISCO_TURN_SECRET || undefined);
+  for (const url of turnUrls)
+    if (!/^turns?:[^\s@]+$/.test(url)) throw new UsageError(`--turn-url: "${url}" is not a turn: or turns: URL without credentials (turn:host:port)`, serveUsage);
+  if (turnUrls.length && !turnSecret) throw new UsageError('--turn-url needs --turn-secret (the TURN server\'s static-auth-secret)', serveUsage);
+  if (turnSecret && !turnUrls.length) throw new UsageError('--turn-secret needs --turn-url (the TURN servers it is the secret of)', serveUsage);
+  const ttlValues = { 'turn-ttl': optionalString(values, 'turn-ttl') ?? env.DISCO_TURN_TTL };
+  const ttlSeconds = integerOption(ttlValues, 'turn-ttl', serveUsage, { min: 60, fallback: 12 * 3600 })!;
+  const allowedHosts = list(optionalString(values, 'allowed-hosts') ?? env.DISCO_ALLOWED_HOSTS);
   return {
     help: false,
     options: {
@@ -55,6 +102,9 @@ export function serveOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
       cors,
       staticDir: optionalString(values, 'static') ?? (env.DISCO_STATIC || undefined),
       iceServers: parseIceServers(optionalString(values, 'ice-servers') ?? env.DISCO_ICE_SERVERS ?? '', serveUsage),
+      ...(turnSecret && { turn: { urls: turnUrls, secret: turnSecret, ttlSeconds } }),
+      trustProxy: trustProxyOption(optionalString(values, 'trust-proxy') ?? env.DISCO_TRUST_PROXY),
+      allowedHosts,
     },
   };
 }
