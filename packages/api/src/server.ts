@@ -66,6 +66,10 @@ export interface ServerOptions {
     maxSubscriptionsPerConnection?: number;
     /** Subscriptions one participant token may hold open, over every connection (default 4). */
     maxSubscriptionsPerToken?: number;
+    /** WebRTC signals one participant may send per minute (default 600). */
+    maxSignalsPerMinute?: number;
+    /** Bytes of undelivered signals one decentralized task may hold (default 8 MiB). */
+    maxSignalBytesPerTask?: number;
   };
   /** Built-in tasks seeded on first start (default: `@disco/core`'s); `false` seeds none. */
   builtinTasks?: readonly Task[] | false;
@@ -141,6 +145,10 @@ export async function createApp(options: Omit<ServerOptions, 'host' | 'port' | '
     iceServers: options.iceServers ?? [],
     turn: options.turn && { ttlSeconds: 12 * 3600, ...options.turn },
     subscriptions: new SubscriptionLimits(limits.maxSubscriptionsPerConnection, limits.maxSubscriptionsPerToken),
+    signalling: {
+      ...(limits.maxSignalsPerMinute !== undefined && { maxSignalsPerMinute: limits.maxSignalsPerMinute }),
+      ...(limits.maxSignalBytesPerTask !== undefined && { maxSignalBytesPerTask: limits.maxSignalBytesPerTask }),
+    },
   };
   try {
     coordinator.start();

@@ -7,6 +7,7 @@ import type { ModelToolkit } from './services/model-toolkit.js';
 import { authenticate, type ParticipantRow } from './services/participants.js';
 import type { RateLimiter } from './services/rate-limit.js';
 import type { RoundCoordinator } from './services/rounds/coordinator.js';
+import type { SignallingOptions } from './services/signalling.js';
 import type { SubscriptionLimits } from './services/subscriptions.js';
 import { sameSecret } from './services/tokens.js';
 
@@ -23,6 +24,8 @@ export interface AppDeps {
   /** TURN servers that get short-lived credentials per participant (`--turn-secret`): see `services/turn.ts`. */
   turn?: TurnConfig;
   subscriptions: SubscriptionLimits;
+  /** Signalling limits and timings other than the defaults (`services/signalling.ts`). */
+  signalling?: Partial<SignallingOptions>;
 }
 
 /** TURN with the REST API's shared secret (coturn `use-auth-secret`). */
