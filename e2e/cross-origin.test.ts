@@ -4,6 +4,7 @@
 // blob: module. Local and federated training, the model library, a sufficient Content-Security-Policy and
 // one too strict, which the element reports instead of sitting at 0 examples.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -34,10 +35,15 @@ function readmeSnippet(): string {
   return snippet ?? '';
 }
 
-/** The Content-Security-Policy the README documents for a page embedding the kit from `server`. */
+/**
+ * The Content-Security-Policy the README documents for a page embedding the kit from `server`, nothing else
+ * allowed (`default-src 'none'`): the snippet's inline script by its hash.
+ */
 function sufficientCsp(server: string): string {
   const ws = server.replace(/^http/, 'ws');
-  return `default-src 'self'; script-src 'self' 'unsafe-inline' ${server} 'wasm-unsafe-eval'; worker-src blob: ${server}; connect-src ${server} ${ws}; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:`;
+  const inline = /<script type="module">([\s\S]*?)<\/script>/.exec(readmeSnippet())![1];
+  const hash = createHash('sha256').update(inline).digest('base64');
+  return `default-src 'none'; script-src ${server} 'sha256-${hash}' 'wasm-unsafe-eval'; worker-src blob: ${server}; connect-src ${server} ${ws}`;
 }
 
 before(async () => {
