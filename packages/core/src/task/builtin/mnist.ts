@@ -24,9 +24,11 @@ export const mnist: Task = parseTask({
   image: { width: 28, height: 28, channels: 1, labels: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'] },
   preprocessing: [{ type: 'scale-pixels' }],
   model: { source: 'builtin', architecture: 'mnist-cnn' },
-  training: { epochsPerRound: 1, rounds: 5, batchSize: 32, validationSplit: 0.1, optimizer: 'adam', learningRate: 0.001, seed: 42 },
+  // 2 local epochs of batches of 64 at lr 0.004, and Nesterov momentum 0.9 on the server: 0.944 test accuracy
+  // after 5 rounds on a label-skewed split of 6,000 digits among 4 clients with no tuning flag (decision 0012).
+  training: { epochsPerRound: 2, rounds: 5, batchSize: 64, validationSplit: 0.1, optimizer: 'adam', learningRate: 0.004, seed: 42 },
   scheme: 'federated',
   minParticipants: 2,
   // MNIST has 60,000 training images: no update weighs more than all of them.
-  aggregation: { strategy: 'fedavg', maxSamplesPerUpdate: 60000 },
+  aggregation: { strategy: 'fedavg', maxSamplesPerUpdate: 60000, serverOptimizer: { name: 'momentum', momentum: 0.9, nesterov: true } },
 });
