@@ -62,9 +62,9 @@ export interface ServerOptions {
     maxBufferedUpdateBytes?: number;
     /** Batched tRPC calls in one WebSocket message (default 10); HTTP batching is off (the typed client does not batch). */
     maxWsBatch?: number;
-    /** Subscriptions one WebSocket connection may hold open (default 64). */
+    /** Subscriptions one WebSocket connection may hold open (default 256: a client multiplexes its participants on one). */
     maxSubscriptionsPerConnection?: number;
-    /** Subscriptions one participant token may hold open, over every connection (default 4). */
+    /** Subscriptions one participant token may hold open, over every connection (default 8). */
     maxSubscriptionsPerToken?: number;
     /** WebRTC signals one participant may send per minute (default 600). */
     maxSignalsPerMinute?: number;
@@ -106,8 +106,8 @@ const defaultLimits = {
   maxTaskUploadBytes: 256 * 1024 * 1024,
   maxWsPayloadBytes: 1024 * 1024,
   maxWsBatch: 10,
-  maxSubscriptionsPerConnection: 64,
-  maxSubscriptionsPerToken: 4,
+  maxSubscriptionsPerConnection: 256,
+  maxSubscriptionsPerToken: 8,
 };
 
 /** The application without its HTTP server: database (migrated), services, recovered rounds, seeded tasks. */
