@@ -60,7 +60,10 @@ export interface ServerOptions {
      * participants, and refuses more joins with CONFLICT. FedAvg streams and has no such bound.
      */
     maxBufferedUpdateBytes?: number;
-    /** Batched tRPC calls in one WebSocket message (default 10); HTTP batching is off (the typed client does not batch). */
+    /**
+     * Batched tRPC calls in one WebSocket message (default 256: the client batches what it sends in one tick,
+     * e.g. every subscription of a connection when it reconnects). HTTP batching is off (the typed client does not batch).
+     */
     maxWsBatch?: number;
     /** Subscriptions one WebSocket connection may hold open (default 256: a client multiplexes its participants on one). */
     maxSubscriptionsPerConnection?: number;
@@ -105,7 +108,7 @@ const defaultLimits = {
   maxRequestBytes: 1024 * 1024,
   maxTaskUploadBytes: 256 * 1024 * 1024,
   maxWsPayloadBytes: 1024 * 1024,
-  maxWsBatch: 10,
+  maxWsBatch: 256,
   maxSubscriptionsPerConnection: 256,
   maxSubscriptionsPerToken: 8,
 };
