@@ -32,7 +32,8 @@ declare global {
 }
 
 /**
- * Sets page-wide settings; an element's own attributes (e.g. `wasm-path`) win over them.
+ * Sets page-wide settings; an element's own attributes (e.g. `wasm-path`, `assets-url`) win over them, and
+ * they win over `window.DiscoConfig` (settings a page sets before the kit loads) and the bundle's defaults.
  *
  * ```html
  * <script type="module">
@@ -40,7 +41,8 @@ declare global {
  *   configure({ wasmPaths: '/static/tfjs-wasm/' });
  * </script>
  * ```
- * With the script-tag bundle: `Disco.configure({ wasmPaths: '/static/tfjs-wasm/' })`.
+ * With the script-tag bundle: `Disco.configure({ wasmPaths: '/static/tfjs-wasm/' })`, or, before it loads,
+ * `<script>window.DiscoConfig = { assetsUrl: 'https://cdn.example/disco/1.0/' }</script>`.
  */
 export function configure(settings: DiscoConfig): void {
   Object.assign(config, settings);
