@@ -22,7 +22,8 @@ Options:
                      id of a task on that server (its definition comes from the server)
   --data <path>      your labelled data: a CSV file (tabular tasks), an image folder, IDX or CIFAR-10 files
   --scheme <s>       local, federated or decentralized (default: federated with --server, else local)
-  --server <url>     the Disco server, e.g. http://127.0.0.1:8080 (federated)
+  --server <url>     the Disco server, e.g. http://127.0.0.1:8080 (federated, decentralized; default:
+                     the DISCO_SERVER environment variable when --scheme names one of them)
   --epochs <n>       local: epochs to train (default: the task's epochsPerRound × rounds)
   --rounds <n>       federated: stop when the global model reaches this round (default: the task's rounds)
   --token <t>        federated: rejoin as the participant of an earlier session
@@ -32,7 +33,10 @@ Options:
   --backend <name>   TF.js backend: wasm (default) or cpu
   --json             print every event as one JSON line
   --batches          also report every batch
-  -h, --help         show this help`;
+  -h, --help         show this help
+
+On a terminal, a progress bar (rounds, epochs, batches) is redrawn on stderr; never with --json or when
+the output is not a terminal. DISCO_PROGRESS=1 forces it, DISCO_PROGRESS=0 turns it off.`;
 
 const options: OptionSpec = {
   task: { type: 'string' },
@@ -58,15 +62,17 @@ export async function trainCommand(argv: string[], io: CliIo): Promise<number> {
       io.out(trainUsage);
       return 0;
     }
-    const server = optionalString(values, 'server');
-    const scheme = choiceOption(values, 'scheme', ['local', 'federated', 'decentralized'] as const, trainUsage, server ? 'federated' : 'local');
+    const serverFlag = optionalString(values, 'server');
+    const scheme = choiceOption(values, 'scheme', ['local', 'federated', 'decentralized'] as const, trainUsage, serverFlag ? 'federated' : 'local');
+    // DISCO_SERVER serves a scheme that needs a server; it never turns a local session into a federated one.
+    const server = serverFlag ?? (scheme === 'local' ? undefined : process.env.DISCO_SERVER || undefined);
     const taskArg = requireString(values, 'task', trainUsage);
     const dataPath = requireString(values, 'data', trainUsage);
     const backend = choiceOption(values, 'backend', backends, trainUsage, 'wasm');
     const out = optionalString(values, 'out');
     // The progress bar counts batches too (not printed unless --batches).
     const batchEvents = values.batches === true || reporter.progress;
-    if (scheme !== 'local' && !server) throw new UsageError(`--scheme ${scheme} needs --server <url>`, trainUsage);
+    if (scheme !== 'local' && !server) throw new UsageError(`--scheme ${scheme} needs --server <url> (or DISCO_SERVER)`, trainUsage);
     if (scheme === 'local' && server) throw new UsageError('--server is for --scheme federated', trainUsage);
 
     await startTf(backend);
