@@ -143,6 +143,8 @@ export async function serveCommand(argv: string[], io: CliIo = processIo, signal
   if (server.seeded.length) io.out(`Seeded the built-in tasks: ${server.seeded.join(', ')}`);
   if (!parsed.options.adminToken) io.out(`Admin token (generated for this run, shown once): ${server.adminToken}`);
   io.out(`Disco API listening on ${server.url}`);
+  if (['0.0.0.0', '::'].includes(parsed.options.host ?? '') && !parsed.options.allowedHosts?.length)
+    io.err('disco: note: requests are answered for IP addresses and localhost only; name the host names clients use with --allowed-hosts');
 
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
