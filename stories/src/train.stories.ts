@@ -107,7 +107,7 @@ function sideBySide(label: string, scheme: 'federated' | 'decentralized'): Story
   return (args, { loaded }) => {
     const api = fakeApi();
     return html`
-      <div style="display: grid; grid-template-columns: repeat(auto-fit, minmax(28rem, 1fr)); gap: 1rem">
+      <div style="display: grid; grid-template-columns: repeat(auto-fit, minmax(min(28rem, 100%), 1fr)); gap: 1rem">
         ${[0, 1].map(
           (part) => html`
             <section>

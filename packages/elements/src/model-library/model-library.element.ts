@@ -120,9 +120,9 @@ export class DiscoModelLibrary extends DiscoElement {
     const models = this.visibleModels;
     if (models.length === 0)
       return html`<div part="empty"><slot name="empty"><p class="muted">No trained model yet. Models you train here are kept in this browser.</p></slot></div>`;
-    return html`<div class="table-wrap">
+    return html`<div class="table-wrap" tabindex="0" role="region" aria-labelledby="models-caption">
       <table part="table">
-        <caption>Trained models in this browser</caption>
+        <caption id="models-caption">Trained models in this browser</caption>
         <thead>
           <tr>
             <th scope="col">Task</th>

@@ -114,6 +114,21 @@ export const sharedStyles = [
       text-align: right;
       font-variant-numeric: tabular-nums;
     }
+    /* Boxes that scroll sideways (wide tables, code) take the width they are given, not their content's:
+       on a narrow screen they scroll, not the page. */
+    .table-wrap,
+    .preview,
+    pre {
+      contain: inline-size;
+      max-width: 100%;
+    }
+    .table-wrap {
+      position: relative; /* holds the visually hidden headers, which would widen the page */
+    }
+    input,
+    select {
+      max-width: 100%;
+    }
     .visually-hidden {
       position: absolute !important;
       width: 1px;

@@ -10,6 +10,11 @@ export const taskStyles = [
     .description :is(h1, h2, h3) {
       font-size: 1.05em;
     }
+    .description,
+    .format {
+      overflow-x: auto; /* a wide table of the markdown scrolls by itself on a narrow screen */
+      contain: inline-size;
+    }
     .description table,
     .format table {
       margin: var(--_space) 0;
