@@ -140,8 +140,10 @@ test('cross-origin: the README snippet trains Titanic locally, with the worker a
 });
 
 test('cross-origin: federated training with a second participant on another page', { timeout: 120_000 }, async () => {
-  // Two halves of the passengers, one per page (one browser, two tabs of the partner's site).
-  const half = (part: number) => [header, ...rows.filter((_, i) => i % 2 === part)].join('\n');
+  // Two halves of the passengers, one per page (one browser, two tabs of the partner's site); as in
+  // portal.test.ts, every tenth passenger is left out.
+  const inHalf = (i: number, part: number) => i % 10 !== 9 && i % 2 === part;
+  const half = (part: number) => [header, ...rows.filter((_, i) => inHalf(i, part))].join('\n');
   const files = [0, 1].map((part) => {
     const file = path.join(scratch.dir, `passengers-${part}.csv`);
     writeFileSync(file, half(part));
@@ -149,17 +151,22 @@ test('cross-origin: federated training with a second participant on another page
   });
   const pages = await Promise.all([0, 1].map(async (part) => {
     const { page, errors } = await openPartnerPage('/', await browser.newPage());
-    await chooseFile(page, files[part], rows.filter((_, i) => i % 2 === part).length);
+    await chooseFile(page, files[part], rows.filter((_, i) => inHalf(i, part)).length);
     return { page, errors };
   }));
 
-  const [mine, theirs] = await Promise.all(pages.map(({ page }) => train(page, { scheme: 'federated', rounds: 3 })));
+  const [mine, theirs] = await Promise.all(pages.map(({ page }) => train(page, { scheme: 'federated' })));
 
-  const rule = ruleOn(half(0));
-  const accuracy = mine.metrics.accuracy ?? 0;
-  assert.ok(accuracy >= 0.78 && accuracy > rule - 0.02, `accuracy ${accuracy}, women-survive rule ${rule}`);
-  assert.deepEqual(mine.rounds, [2, 2, 2]); // every round had both participants
-  assert.deepEqual(theirs.rounds, [2, 2, 2]);
+  // The task's six rounds, each with both participants. Each page's model beats the women-survive rule on the
+  // validation split of its own half; the first page's (131 passengers, rule 0.802) reaches 0.8 too, the bar of
+  // portal.test.ts on the same split (the second half's split is easier for the rule's rival, harder for 0.8:
+  // 105 passengers, rule 0.743).
+  for (const [part, detail] of [mine, theirs].entries()) {
+    const rule = ruleOn(half(part));
+    const accuracy = detail.metrics.accuracy ?? 0;
+    assert.ok(accuracy > rule && (part === 1 || accuracy >= 0.8), `participant ${part}: accuracy ${accuracy}, women-survive rule ${rule}`);
+    assert.deepEqual(detail.rounds, [2, 2, 2, 2, 2, 2]);
+  }
   for (const { page, errors } of pages) {
     assert.deepEqual(errors, []);
     await page.close();
