@@ -60,6 +60,28 @@ test('disco --version and -v print the package version', async () => {
   }
 });
 
+test('--help of each operator command, and the usage errors (exit 2)', async () => {
+  for (const args of [['tasks', '--help'], ['tasks', 'show', '--help'], ['rounds', '--help'], ['models', 'pull', '-h']]) {
+    const run = await cli(args);
+    assert.equal(run.code, 0, args.join(' '));
+    assert.match(run.stdout, new RegExp(`^Usage:\n  disco ${args[0]} `), args.join(' '));
+  }
+  const usage: [string[], string][] = [
+    [['tasks'], 'missing the action: ls, show, create or delete'],
+    [['tasks', 'rm', 'x'], 'unknown action "rm" (ls, show, create, delete)'],
+    [['tasks', 'show', '--server', 'http://127.0.0.1:1'], 'missing <id>'],
+    [['tasks', 'show', 'a', 'b', '--server', 'http://127.0.0.1:1'], 'unexpected argument "b"'],
+    [['tasks', 'ls', '--model', 'm', '--server', 'http://127.0.0.1:1'], '--model is for "disco tasks create"'],
+    [['rounds', 'ls', '--server', 'http://127.0.0.1:1'], 'missing required option --task'],
+    [['models', 'pull', '--task', 't', '--out', 'o', '--server', 'ftp://x'], '--server must be an http:// or https:// URL, got "ftp://x"'],
+  ];
+  for (const [args, message] of usage) {
+    const run = await cli(args);
+    assert.equal(run.code, 2, args.join(' '));
+    assert.equal(run.stderr.split('\n')[0], `disco: ${message}`);
+  }
+});
+
 test('tasks create (from a file, and with an uploaded model), ls, show, delete; the refusals', async () => {
   const url = (server as { url: string }).url;
   const env = { DISCO_SERVER: url, DISCO_ADMIN_TOKEN: ADMIN };

@@ -54,3 +54,14 @@ test('progressWanted: DISCO_PROGRESS=1 forces the bar, 0 turns it off, else only
   // The test runner pipes this process's output: not a terminal.
   if (!process.stdout.isTTY) assert.equal(progressWanted({}), false);
 });
+
+test('Reporter.track moves the bar without printing', () => {
+  const io = recorder();
+  const reporter = new Reporter({ json: false, io, progress: true });
+  reporter.track({ type: 'epoch', epoch: 1, epochs: 4, round: 1 });
+  assert.deepEqual(io.lines, []);
+  assert.deepEqual(io.bars, ['round 1 · epoch 1/4 [#####---------------]  25%']);
+  const json = recorder();
+  new Reporter({ json: true, io: json, progress: true }).track({ type: 'epoch', epoch: 1, epochs: 4 });
+  assert.deepEqual([json.lines, json.bars], [[], []]);
+});

@@ -99,6 +99,14 @@ export class Reporter {
     if (event.type !== 'done' && event.type !== 'error' && (moved || (wasShown && line !== null))) this.draw();
   }
 
+  /**
+   * Moves the progress bar with an event that is not printed (e.g. a simulated client's epochs, when only
+   * rounds are printed); nothing without a bar.
+   */
+  track(event: CliEvent): void {
+    if (this.progress && this.bar.update(event) && Date.now() - this.drawnAt >= 100) this.draw();
+  }
+
   private draw(): void {
     this.io.progress?.(this.bar.render());
     this.barShown = true;
