@@ -1,7 +1,9 @@
 // @disco/api: the hosted API (Node only). Clients (browsers, the CLI) import `@disco/client` instead.
 export { startServer, type ServerOptions, type RunningServer } from './server.js';
 export { appRouter, createCaller, type AppRouter } from './router.js';
-export type { AppDeps, Context } from './trpc.js';
+export type { AppDeps, Context, TurnConfig } from './trpc.js';
+export type { TrustProxy } from './http/client-address.js';
+export { turnCredentials } from './services/turn.js';
 export { openDb, type Db, type OpenDb } from './db/client.js';
 export { RoundCoordinator, defaultTimings, transitions, type RoundTimings } from './services/rounds/coordinator.js';
 export { RoundEvents } from './services/events.js';
