@@ -2,10 +2,11 @@
 // (http://localhost:<page port> and http://127.0.0.1:<server port>, the server started with --cors for the
 // page): the training worker and the wasm binaries come from the server, the worker through a same-origin
 // blob: module. Local and federated training, the model library, a sufficient Content-Security-Policy and
-// one too strict, which the element reports instead of sitting at 0 examples.
+// one too strict, which the element reports instead of sitting at 0 examples; disco.js from a CDN on a third
+// origin, and the worker and wasm pinned elsewhere with window.DiscoConfig.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -20,6 +21,9 @@ const scratch = scratchDir();
 let server: RunningServer;
 let site: http.Server;
 let pageOrigin = '';
+/** A CDN on a third origin serving the kit's files (any folder) with `access-control-allow-origin: *`. */
+let cdn: http.Server;
+let cdnUrl = '';
 let browser: Browser;
 
 const csvPath = path.join(root, 'packages', 'core', 'assets', 'titanic', 'titanic.csv');
@@ -49,8 +53,25 @@ function sufficientCsp(server: string): string {
 before(async () => {
   // The partner's site first: the server's CORS allow-list names its origin.
   const snippet = () => readmeSnippet().replaceAll('https://your-disco-server', server.url);
+  const kit = currentKit();
+  cdn = http.createServer((req, res) => {
+    const file = path.join(kit, path.basename(new URL(req.url ?? '/', 'http://cdn').pathname));
+    if (!existsSync(file) || !statSync(file).isFile()) return void res.writeHead(404).end();
+    const type = file.endsWith('.wasm') ? 'application/wasm' : file.endsWith('.js') ? 'text/javascript' : 'application/octet-stream';
+    res.writeHead(200, { 'content-type': type, 'access-control-allow-origin': '*' }).end(readFileSync(file));
+  });
+  await new Promise<void>((resolve) => cdn.listen(0, '127.0.0.1', resolve));
+  cdnUrl = `http://127.0.0.1:${(cdn.address() as AddressInfo).port}`;
+  const pages: Record<string, () => string> = {
+    // disco.js from the CDN, the API on the Disco server.
+    '/cdn.html': () => readmeSnippet().replace('https://your-disco-server/disco.js', `${cdnUrl}/disco.js`).replaceAll('https://your-disco-server', server.url),
+    // disco.js from the Disco server, its worker and wasm pinned to a folder of the CDN.
+    '/pinned.html': () => `<script>window.DiscoConfig = { assetsUrl: '${cdnUrl}/pinned/' };</script>\n${snippet()}`,
+  };
   const csp: Record<string, () => string | undefined> = {
     '/': () => undefined,
+    '/cdn.html': () => undefined,
+    '/pinned.html': () => undefined,
     '/csp.html': () => sufficientCsp(server.url),
     // No blob: in worker-src: the worker cannot start.
     '/strict.html': () => sufficientCsp(server.url).replace('worker-src blob: ', 'worker-src '),
@@ -60,11 +81,12 @@ before(async () => {
     if (!policy) return void res.writeHead(404).end();
     const header = policy();
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', ...(header && { 'content-security-policy': header }) });
-    res.end(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>A partner's page</title></head><body>\n${snippet()}\n</body></html>`);
+    const body = (pages[req.url ?? ''] ?? snippet)();
+    res.end(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>A partner's page</title></head><body>\n${body}\n</body></html>`);
   });
   await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
   pageOrigin = `http://localhost:${(site.address() as AddressInfo).port}`;
-  server = await startPortal(scratch.dir, currentKit(), { cors: [pageOrigin] });
+  server = await startPortal(scratch.dir, kit, { cors: [pageOrigin] });
   assert.notEqual(new URL(server.url).origin, pageOrigin);
   browser = await launchChromium();
 });
@@ -73,6 +95,7 @@ after(async () => {
   await browser?.close();
   await server?.close();
   await new Promise((resolve) => site?.close(resolve));
+  await new Promise((resolve) => cdn?.close(resolve));
   scratch.cleanup();
 });
 
@@ -200,4 +223,21 @@ test('cross-origin: a Content-Security-Policy without blob: in worker-src shows 
   await assert.doesNotReject(page.locator('disco-train [part~="error"]').getByText(/The training worker could not start/).waitFor());
   assert.equal(await page.locator('disco-train').getByRole('button', { name: 'Start training' }).isDisabled(), true);
   await page.close();
+});
+
+test('cross-origin: disco.js from a CDN on a third origin, and assets pinned with window.DiscoConfig, train', { timeout: 60_000 }, async () => {
+  for (const [pathname, folder] of [['/cdn.html', `${cdnUrl}/`], ['/pinned.html', `${cdnUrl}/pinned/`]]) {
+    const { page, errors } = await openPartnerPage(pathname);
+    const fetched: string[] = [];
+    page.on('response', (response) => response.ok() && fetched.push(response.url()));
+    await chooseFile(page, csvPath, rows.length);
+
+    const detail = await train(page, { scheme: 'local', epochs: 1 });
+
+    assert.ok((detail.metrics.accuracy ?? 0) >= 0.75, `${pathname}: ${JSON.stringify(detail.metrics)}`);
+    assert.ok(fetched.includes(`${folder}disco-training.worker.js`), `${pathname}:\n${fetched.join('\n')}`);
+    assert.ok(fetched.some((url) => url.startsWith(folder) && url.endsWith('.wasm')), `${pathname}:\n${fetched.join('\n')}`);
+    assert.deepEqual(errors, []);
+    await page.close();
+  }
 });
