@@ -123,7 +123,8 @@ export class Reporter {
   error(error: unknown): void {
     this.clearBar();
     const { code, message } = errorInfo(error);
-    const issues = (error as { issues?: unknown } | null)?.issues;
+    // A server's refusal of an invalid task lists its issues (the CLI's ServerError); other errors keep their two fields.
+    const issues = error instanceof CliError ? (error as { issues?: unknown }).issues : undefined;
     if (this.json) this.io.out(JSON.stringify({ type: 'error', code, message, ...(Array.isArray(issues) && { issues }) }));
     this.io.err(`disco: ${message}`);
     if (error instanceof UsageError) this.io.err(`\n${error.usage}`);
