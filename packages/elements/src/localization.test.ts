@@ -1,6 +1,9 @@
 import { expect, fixture, html } from '@open-wc/testing';
 import { titanic } from '@disco/core';
 import { FakeDiscoApi } from './api/fake-api.js';
+import { ModelStore } from './library/model-store.js';
+import type { DiscoModelLibrary } from './model-library/model-library.element.js';
+import './model-library/model-library.js';
 import { getLocale, localeFor, localeReady } from './localization.js';
 import { templates as fr } from './locales/fr.js';
 import type { DiscoTask } from './task/task.element.js';
@@ -22,7 +25,9 @@ async function renderAll(): Promise<{ list: DiscoTaskList; task: DiscoTask; trai
   const list = root.querySelector('disco-task-list')!;
   const task = root.querySelector('disco-task')!;
   const train = root.querySelector('disco-train')!;
-  await Promise.all([list.loaded, task.loaded, train.loaded]);
+  await Promise.all([list.loaded, task.loaded]);
+  while (!train.loadedTask) await new Promise((resolve) => setTimeout(resolve, 10));
+  await train.updateComplete;
   return { list, task, train };
 }
 
@@ -54,6 +59,12 @@ describe('localization', () => {
     expect(text(task)).to.contain('6 manches de 5 passages sur vos données');
     expect(text(train)).to.contain('Vos données').and.contain('Lancer l’entraînement').and.contain('Ajoutez des données pour commencer.');
     expect(text(train)).not.to.contain('Start training');
+
+    const store = new ModelStore(`disco-localization-test-${Date.now()}`);
+    await store.save({ taskId: 'titanic', taskTitle: 'Titanic', metrics: { loss: 0.45, accuracy: 0.8 }, createdAt: 1_000 }, { modelJson: { modelTopology: {}, weightsManifest: [] }, weightsBin: new Uint8Array(4) });
+    const library = await fixture<DiscoModelLibrary>(html`<disco-model-library .store=${store}></disco-model-library>`);
+    await library.reload();
+    expect(text(library)).to.contain('Modèles entraînés dans ce navigateur').and.contain('Exactitude').and.contain('Supprimer');
   });
 
   it('renders English with <html lang="en">, and follows a change of lang', async () => {
@@ -69,7 +80,7 @@ describe('localization', () => {
   });
 
   it('has a French translation of every message of the sources', async () => {
-    const sources = ['base/labels.ts', 'base/states.ts', 'base/dropzone.ts', 'task-list/task-list.element.ts', 'task/task.element.ts', 'train/train.element.ts'];
+    const sources = ['base/labels.ts', 'base/states.ts', 'base/dropzone.ts', 'task-list/task-list.element.ts', 'task/task.element.ts', 'train/train.element.ts', 'model-library/model-library.element.ts'];
     const ids = new Set<string>();
     for (const source of sources) {
       const code = await (await fetch(new URL(`./${source}`, import.meta.url))).text();

@@ -1,9 +1,11 @@
+import { msg, str } from '@lit/localize';
 import { TaskStatus } from '@lit/task';
 import { html } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import { DiscoElement } from '../base/disco-element.js';
 import { decimal, errorMessage, formatBytes, percent, renderError, renderLoading } from '../base/states.js';
 import { LibraryController } from '../library/library-controller.js';
+import { getLocale } from '../localization.js';
 import { defaultModelStore, downloadModelFiles, type ModelStore, type StoredModelInfo } from '../library/model-store.js';
 import { modelLibraryStyles } from './model-library.styles.js';
 
@@ -81,9 +83,9 @@ export class DiscoModelLibrary extends DiscoElement {
   private async handleDownload(model: StoredModelInfo): Promise<void> {
     try {
       const stored = await this.store.get(model.id);
-      if (!stored) throw new Error(`The model "${model.id}" is no longer in the library.`);
+      if (!stored) throw new Error(msg(str`The model "${model.id}" is no longer in the library.`, { id: 'library.gone' }));
       downloadModelFiles(stored.files);
-      this.announcement = `Downloading model.json and weights.bin of ${model.taskTitle}.`;
+      this.announcement = msg(str`Downloading model.json and weights.bin of ${model.taskTitle}.`, { id: 'library.downloading' });
     } catch (error) {
       this.fail(error);
     }
@@ -92,7 +94,7 @@ export class DiscoModelLibrary extends DiscoElement {
   private async handleDelete(model: StoredModelInfo): Promise<void> {
     try {
       await this.store.delete(model.id);
-      this.announcement = `Deleted the model of ${model.taskTitle} from ${formatDate(model.createdAt)}.`;
+      this.announcement = msg(str`Deleted the model of ${model.taskTitle} from ${formatDate(model.createdAt)}.`, { id: 'library.deleted' });
       this.emit('disco-model-delete', { modelId: model.id });
       await this.reload();
       this.renderRoot.querySelector<HTMLElement>('button')?.focus();
@@ -116,22 +118,22 @@ export class DiscoModelLibrary extends DiscoElement {
 
   private renderBody() {
     if (this.models.status === TaskStatus.ERROR) return renderError(this.models.error, () => void this.models.reload());
-    if (this.models.status !== TaskStatus.COMPLETE) return renderLoading('Reading the model library…');
+    if (this.models.status !== TaskStatus.COMPLETE) return renderLoading(msg('Reading the model library…', { id: 'library.loading' }));
     const models = this.visibleModels;
     if (models.length === 0)
-      return html`<div part="empty"><slot name="empty"><p class="muted">No trained model yet. Models you train here are kept in this browser.</p></slot></div>`;
+      return html`<div part="empty"><slot name="empty"><p class="muted">${msg('No trained model yet. Models you train here are kept in this browser.', { id: 'library.empty' })}</p></slot></div>`;
     return html`<div class="table-wrap" tabindex="0" role="region" aria-labelledby="models-caption">
       <table part="table">
-        <caption id="models-caption">Trained models in this browser</caption>
+        <caption id="models-caption">${msg('Trained models in this browser', { id: 'library.caption' })}</caption>
         <thead>
           <tr>
-            <th scope="col">Task</th>
-            <th scope="col">Trained</th>
-            <th scope="col" class="number">Accuracy</th>
-            <th scope="col" class="number">Training accuracy</th>
-            <th scope="col" class="number">Loss</th>
-            <th scope="col" class="number">Size</th>
-            <th scope="col"><span class="visually-hidden">Actions</span></th>
+            <th scope="col">${msg('Task', { id: 'library.task' })}</th>
+            <th scope="col">${msg('Trained', { id: 'library.trained' })}</th>
+            <th scope="col" class="number">${msg('Accuracy', { id: 'library.accuracy' })}</th>
+            <th scope="col" class="number">${msg('Training accuracy', { id: 'library.train-accuracy' })}</th>
+            <th scope="col" class="number">${msg('Loss', { id: 'library.loss' })}</th>
+            <th scope="col" class="number">${msg('Size', { id: 'library.size' })}</th>
+            <th scope="col"><span class="visually-hidden">${msg('Actions', { id: 'library.actions' })}</span></th>
           </tr>
         </thead>
         <tbody>
@@ -144,12 +146,20 @@ export class DiscoModelLibrary extends DiscoElement {
               <td class="number">${decimal(m.metrics.loss)}</td>
               <td class="number">${formatBytes(m.sizeBytes)}</td>
               <td class="actions">
-                <button type="button" part="open-button" aria-label="Open the model of ${m.taskTitle} from ${formatDate(m.createdAt)}" @click=${() => this.handleOpen(m)}>Open</button>
-                <button type="button" class="secondary" part="download-button" aria-label="Download the model of ${m.taskTitle} from ${formatDate(m.createdAt)}" @click=${() => this.handleDownload(m)}>
-                  Download
+                <button type="button" part="open-button" aria-label=${msg(str`Open the model of ${m.taskTitle} from ${formatDate(m.createdAt)}`, { id: 'library.open-label' })}
+                  @click=${() => this.handleOpen(m)}
+                >
+                  ${msg('Open', { id: 'library.open' })}
                 </button>
-                <button type="button" class="danger" part="delete-button" aria-label="Delete the model of ${m.taskTitle} from ${formatDate(m.createdAt)}" @click=${() => this.handleDelete(m)}>
-                  Delete
+                <button type="button" class="secondary" part="download-button" aria-label=${msg(str`Download the model of ${m.taskTitle} from ${formatDate(m.createdAt)}`, { id: 'library.download-label' })}
+                  @click=${() => this.handleDownload(m)}
+                >
+                  ${msg('Download', { id: 'library.download' })}
+                </button>
+                <button type="button" class="danger" part="delete-button" aria-label=${msg(str`Delete the model of ${m.taskTitle} from ${formatDate(m.createdAt)}`, { id: 'library.delete-label' })}
+                  @click=${() => this.handleDelete(m)}
+                >
+                  ${msg('Delete', { id: 'library.delete' })}
                 </button>
               </td>
             </tr>`,
@@ -161,6 +171,6 @@ export class DiscoModelLibrary extends DiscoElement {
 }
 
 function formatDate(ms: number): string {
-  return new Date(ms).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+  return new Date(ms).toLocaleString(getLocale(), { dateStyle: 'medium', timeStyle: 'short' }); // in the elements' language
 }
 
