@@ -22,7 +22,7 @@ function get(url: string, headers: Record<string, string> = {}): Promise<{ statu
 
 const WASM = Buffer.concat([Buffer.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]), Buffer.alloc(4096, 7)]);
 
-async function site(t: { after(fn: () => unknown): void }) {
+async function site(t: { after(fn: () => unknown): void }, options: { cors?: string[] } = {}) {
   const tmp = tempDir();
   t.after(() => tmp.remove());
   const dir = path.join(tmp.dir, 'site');
@@ -38,7 +38,7 @@ async function site(t: { after(fn: () => unknown): void }) {
   writeFileSync(path.join(tmp.dir, 'outside.txt'), 'outside');
   symlinkSync(path.join(tmp.dir, 'outside.txt'), path.join(dir, 'link.txt'));
   symlinkSync(tmp.dir, path.join(dir, 'up'));
-  const server = await testServer({ staticDir: dir });
+  const server = await testServer({ staticDir: dir, ...options });
   t.after(() => server.cleanup());
   return server;
 }
@@ -77,6 +77,16 @@ test('the wasm is served pre-compressed with its MIME type: brotli, gzip, or pla
   assert.deepEqual([gz.headers['content-encoding'], gz.headers['content-type']], ['gzip', 'application/wasm']);
   assert.deepEqual(gz.body, gzipSync(WASM));
   assert.deepEqual([plain.headers['content-encoding'], plain.body], [undefined, WASM]);
+});
+
+test('a static file fetched from an allowed origin varies on Origin and Accept-Encoding', async (t) => {
+  const server = await site(t, { cors: ['https://partner.example'] });
+
+  const response = await get(`${server.url}/disco.js`, { origin: 'https://partner.example', 'accept-encoding': 'gzip' });
+
+  assert.equal(response.status, 200);
+  assert.equal(response.headers['access-control-allow-origin'], 'https://partner.example');
+  assert.equal(response.headers.vary, 'Origin, Accept-Encoding');
 });
 
 test('--static serves no dotfiles and nothing through a symlink out of its folder', async (t) => {

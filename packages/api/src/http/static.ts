@@ -36,6 +36,8 @@ export function createStatic(root: string): StaticHandler {
     setHeaders(res, pathname) {
       res.setHeader('cache-control', isHashedName(pathname) ? 'public, max-age=31536000, immutable' : 'no-cache');
       res.setHeader('x-content-type-options', 'nosniff');
+      // sirv has just set `Vary: Accept-Encoding`, replacing the CORS policy's `Vary: Origin`.
+      if (res.hasHeader('access-control-allow-origin')) res.setHeader('vary', 'Origin, Accept-Encoding');
     },
   });
 
