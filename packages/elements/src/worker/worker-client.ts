@@ -216,7 +216,8 @@ export class TrainingWorker {
       const failure =
         answered || !url
           ? Promise.resolve(new Error(event.message || 'the training worker could not start (is its script served?)'))
-          : new Promise((resolve) => setTimeout(resolve, 50)).then(() => explainWorkerFailure(url, violation));
+          : // the document's securitypolicyviolation event is queued as a task of its own: let it arrive first
+            new Promise((resolve) => setTimeout(resolve, 50)).then(() => explainWorkerFailure(url, violation));
       void failure.then((error) => {
         stopWatching();
         for (const p of pending) p.reject(error);
