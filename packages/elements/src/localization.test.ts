@@ -4,6 +4,7 @@ import { FakeDiscoApi } from './api/fake-api.js';
 import { ModelStore } from './library/model-store.js';
 import type { DiscoModelLibrary } from './model-library/model-library.element.js';
 import './model-library/model-library.js';
+import './evaluate/evaluate.js';
 import { getLocale, localeFor, localeReady } from './localization.js';
 import { templates as fr } from './locales/fr.js';
 import type { DiscoTask } from './task/task.element.js';
@@ -65,6 +66,8 @@ describe('localization', () => {
     const library = await fixture<DiscoModelLibrary>(html`<disco-model-library .store=${store}></disco-model-library>`);
     await library.reload();
     expect(text(library)).to.contain('Modèles entraînés dans ce navigateur').and.contain('Exactitude').and.contain('Supprimer');
+    const evaluate = await fixture(html`<disco-evaluate .store=${store}></disco-evaluate>`);
+    expect(text(evaluate)).to.contain('Quel modèle').and.contain('Tester le modèle').and.contain('Prédire');
   });
 
   it('renders English with <html lang="en">, and follows a change of lang', async () => {
@@ -80,7 +83,7 @@ describe('localization', () => {
   });
 
   it('has a French translation of every message of the sources', async () => {
-    const sources = ['base/labels.ts', 'base/states.ts', 'base/dropzone.ts', 'task-list/task-list.element.ts', 'task/task.element.ts', 'train/train.element.ts', 'model-library/model-library.element.ts'];
+    const sources = ['base/labels.ts', 'base/states.ts', 'base/dropzone.ts', 'task-list/task-list.element.ts', 'task/task.element.ts', 'train/train.element.ts', 'model-library/model-library.element.ts', 'evaluate/evaluate.element.ts'];
     const ids = new Set<string>();
     for (const source of sources) {
       const code = await (await fetch(new URL(`./${source}`, import.meta.url))).text();

@@ -1,3 +1,4 @@
+import { msg, str } from '@lit/localize';
 import { Task as LitTask, TaskStatus, initialState } from '@lit/task';
 import { html, nothing, type PropertyValues } from 'lit';
 import { property, state } from 'lit/decorators.js';
@@ -8,6 +9,7 @@ import { DiscoElement } from '../base/disco-element.js';
 import { renderDropzone } from '../base/dropzone.js';
 import { decimal, errorCode, errorMessage, percent, renderError } from '../base/states.js';
 import { getConfig } from '../config.js';
+import { getLocale } from '../localization.js';
 import { ApiController } from '../controllers/api-controller.js';
 import { currentValue, settled } from '../controllers/task-values.js';
 import { LibraryController } from '../library/library-controller.js';
@@ -93,7 +95,7 @@ export class DiscoEvaluate extends DiscoElement {
     task: async ([store, id, source]) => {
       if (id === '' || source !== 'library') return initialState;
       const info = await store.info(id);
-      if (!info) throw new Error(`The model "${id}" is not in the model library of this browser.`);
+      if (!info) throw new Error(msg(str`The model "${id}" is not in the model library of this browser.`, { id: 'evaluate.not-in-library' }));
       return info;
     },
     onError: (error) => this.emit('disco-error', { code: 'model', message: errorMessage(error) }),
@@ -176,14 +178,14 @@ export class DiscoEvaluate extends DiscoElement {
   private async inputs(): Promise<{ task: Task; model: ModelSource }> {
     await this.loaded;
     const task = currentValue(this.taskResource);
-    if (!task) throw new Error('Choose a model (or set the task) first.');
-    if (this.data.length === 0) throw new Error('Add data files first.');
+    if (!task) throw new Error(msg('Choose a model (or set the task) first.', { id: 'evaluate.no-model' }));
+    if (this.data.length === 0) throw new Error(msg('Add data files first.', { id: 'evaluate.no-data' }));
     if (this.source === 'upload') {
-      if (!this.upload.modelJson || this.upload.weights.length === 0) throw new Error('Choose the model.json and weights.bin of a TF.js model.');
+      if (!this.upload.modelJson || this.upload.weights.length === 0) throw new Error(msg('Choose the model.json and weights.bin of a TF.js model.', { id: 'evaluate.no-upload' }));
       return { task, model: { kind: 'upload', modelJson: this.upload.modelJson, weights: this.upload.weights } };
     }
     const stored = this.modelId ? await this.store.get(this.modelId) : undefined;
-    if (!stored) throw new Error('Choose a model of the library first.');
+    if (!stored) throw new Error(msg('Choose a model of the library first.', { id: 'evaluate.choose-library' }));
     return { task, model: { kind: 'files', files: stored.files } };
   }
 
@@ -254,21 +256,21 @@ export class DiscoEvaluate extends DiscoElement {
 
   private renderModel() {
     const models: StoredModelInfo[] = this.taskId ? this.library.models.filter((m) => m.taskId === this.taskId) : this.library.models;
-    const date = (ms: number) => new Date(ms).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+    const date = (ms: number) => new Date(ms).toLocaleString(getLocale(), { dateStyle: 'medium', timeStyle: 'short' });
     return html`<section aria-labelledby="model-heading">
-      <h3 id="model-heading">Model</h3>
+      <h3 id="model-heading">${msg('Model', { id: 'evaluate.model' })}</h3>
       <fieldset part="model">
-        <legend>Which model</legend>
-        <label><input type="radio" name="source" value="library" .checked=${this.source === 'library'} @change=${this.handleSource} /> From the model library</label>
-        <label><input type="radio" name="source" value="upload" .checked=${this.source === 'upload'} @change=${this.handleSource} /> A TF.js model (model.json + weights.bin)</label>
+        <legend>${msg('Which model', { id: 'evaluate.which' })}</legend>
+        <label><input type="radio" name="source" value="library" .checked=${this.source === 'library'} @change=${this.handleSource} /> ${msg('From the model library', { id: 'evaluate.from-library' })}</label>
+        <label><input type="radio" name="source" value="upload" .checked=${this.source === 'upload'} @change=${this.handleSource} /> ${msg('A TF.js model (model.json + weights.bin)', { id: 'evaluate.from-upload' })}</label>
       </fieldset>
       ${this.source === 'library'
-        ? html`<label for="model-select">Model</label>
+        ? html`<label for="model-select">${msg('Model', { id: 'evaluate.model' })}</label>
             <select id="model-select" part="model-select" .value=${this.modelId} @change=${this.handleSelectModel}>
-              <option value="" ?selected=${!this.modelId}>${models.length ? 'Choose a model…' : 'The library is empty'}</option>
+              <option value="" ?selected=${!this.modelId}>${models.length ? msg('Choose a model…', { id: 'evaluate.choose' }) : msg('The library is empty', { id: 'evaluate.library-empty' })}</option>
               ${models.map((m) => html`<option value=${m.id} ?selected=${m.id === this.modelId}>${m.taskTitle} – ${date(m.createdAt)} – ${percent(m.metrics.accuracy)}</option>`)}
             </select>`
-        : html`<label for="upload">model.json and weights.bin</label>
+        : html`<label for="upload">${msg('model.json and weights.bin', { id: 'evaluate.upload' })}</label>
             <input id="upload" part="upload" type="file" multiple accept=".json,.bin,application/json,application/octet-stream" @change=${this.handleUpload} />
             ${this.upload.modelJson ? html`<p class="muted">${[this.upload.modelJson, ...this.upload.weights].map((f) => f.name).join(', ')}</p>` : nothing}`}
     </section>`;
@@ -279,25 +281,29 @@ export class DiscoEvaluate extends DiscoElement {
     const images = task?.dataType === 'image';
     const ready = !!task && this.data.length > 0 && !busy && (this.source === 'library' ? !!this.modelId : !!this.upload.modelJson);
     return html`<section aria-labelledby="data-heading">
-      <h3 id="data-heading">Data</h3>
+      <h3 id="data-heading">${msg('Data', { id: 'evaluate.data' })}</h3>
       ${renderDropzone({
         id: 'eval-data',
-        hint: images ? 'images or a folder of images' : 'CSV files',
+        hint: images ? msg('images or a folder of images', { id: 'train.hint-images' }) : msg('CSV files', { id: 'train.hint-csv' }),
         folders: images,
         disabled: busy,
         onFiles: (files) => this.useData(files),
       })}
       ${this.data.length
-        ? html`<ul class="files" part="files" aria-label="Data files">
-            ${this.data.slice(0, 20).map((d) => html`<li>${d.path}</li>`)} ${this.data.length > 20 ? html`<li>… and ${this.data.length - 20} more</li>` : nothing}
+        ? html`<ul class="files" part="files" aria-label=${msg('Data files', { id: 'train.files' })}>
+            ${this.data.slice(0, 20).map((d) => html`<li>${d.path}</li>`)} ${this.data.length > 20 ? html`<li>${msg(str`… and ${this.data.length - 20} more`, { id: 'evaluate.more' })}</li>` : nothing}
           </ul>`
         : nothing}
       <div class="row" style="margin-top: var(--_space)">
-        <button type="button" part="test-button" ?disabled=${!ready} @click=${this.handleTest}>Test the model</button>
-        <button type="button" class="secondary" part="predict-button" ?disabled=${!ready} @click=${this.handlePredict}>Predict</button>
-        <span role="status" class="muted">${this.evaluation.phase === 'testing' ? 'Testing…' : this.evaluation.phase === 'predicting' ? 'Predicting…' : ''}</span>
+        <button type="button" part="test-button" ?disabled=${!ready} @click=${this.handleTest}>${msg('Test the model', { id: 'evaluate.test' })}</button>
+        <button type="button" class="secondary" part="predict-button" ?disabled=${!ready} @click=${this.handlePredict}>${msg('Predict', { id: 'evaluate.predict' })}</button>
+        <span role="status" class="muted">${this.evaluation.phase === 'testing'
+            ? msg('Testing…', { id: 'evaluate.testing' })
+            : this.evaluation.phase === 'predicting'
+              ? msg('Predicting…', { id: 'evaluate.predicting' })
+              : ''}</span>
       </div>
-      <p class="muted">Testing needs labelled data (with the answer column or label folders); predicting does not.</p>
+      <p class="muted">${msg('Testing needs labelled data (with the answer column or label folders); predicting does not.', { id: 'evaluate.needs-labels' })}</p>
       ${this.evaluation.phase === 'failed' && this.evaluation.error ? html`<div role="alert" part="error" class="error-box">${this.evaluation.error.message}</div>` : nothing}
     </section>`;
   }
@@ -313,18 +319,19 @@ export class DiscoEvaluate extends DiscoElement {
     const labels = report.perClass.map((c) => c.label);
     const images = task?.dataType === 'image';
     return html`<section aria-labelledby="report-heading">
-      <h3 id="report-heading">Results</h3>
+      <h3 id="report-heading">${msg('Results', { id: 'evaluate.results' })}</h3>
       <p>
-        Accuracy on ${report.count} examples: <span class="accuracy" part="accuracy">${percent(report.accuracy)}</span>
-        <span class="muted">(loss ${decimal(report.loss)})</span>
+        ${msg(str`Accuracy on ${report.count} examples:`, { id: 'evaluate.accuracy-on' })}
+        <span class="accuracy" part="accuracy">${percent(report.accuracy)}</span>
+        <span class="muted">${msg(str`(loss ${decimal(report.loss)})`, { id: 'evaluate.loss' })}</span>
       </p>
       <div class="table-wrap" tabindex="0" role="region" aria-labelledby="confusion-caption">
         <table class="confusion" part="confusion">
-          <caption id="confusion-caption">Confusion matrix: rows are the true labels, columns the predicted ones</caption>
+          <caption id="confusion-caption">${msg('Confusion matrix: rows are the true labels, columns the predicted ones', { id: 'evaluate.confusion' })}</caption>
           <thead>
             <tr>
-              <th scope="col"><span class="visually-hidden">True label</span></th>
-              ${labels.map((l) => html`<th scope="col">predicted ${l}</th>`)}
+              <th scope="col"><span class="visually-hidden">${msg('True label', { id: 'evaluate.true-label' })}</span></th>
+              ${labels.map((l) => html`<th scope="col">${msg(str`predicted ${l}`, { id: 'evaluate.predicted-label' })}</th>`)}
             </tr>
           </thead>
           <tbody>
@@ -339,14 +346,14 @@ export class DiscoEvaluate extends DiscoElement {
       </div>
       <div class="table-wrap" tabindex="0" role="region" aria-labelledby="per-class-caption">
         <table part="per-class">
-          <caption id="per-class-caption">Per class</caption>
+          <caption id="per-class-caption">${msg('Per class', { id: 'evaluate.per-class' })}</caption>
           <thead>
             <tr>
-              <th scope="col">Label</th>
-              <th scope="col" class="number">Precision</th>
-              <th scope="col" class="number">Recall</th>
+              <th scope="col">${msg('Label', { id: 'evaluate.label' })}</th>
+              <th scope="col" class="number">${msg('Precision', { id: 'evaluate.precision' })}</th>
+              <th scope="col" class="number">${msg('Recall', { id: 'evaluate.recall' })}</th>
               <th scope="col" class="number">F1</th>
-              <th scope="col" class="number">Examples</th>
+              <th scope="col" class="number">${msg('Examples', { id: 'evaluate.examples' })}</th>
             </tr>
           </thead>
           <tbody>
@@ -362,15 +369,15 @@ export class DiscoEvaluate extends DiscoElement {
           </tbody>
         </table>
       </div>
-      <h4>Misclassified examples (${report.misclassified.length})</h4>
+      <h4>${msg(str`Misclassified examples (${report.misclassified.length})`, { id: 'evaluate.misclassified' })}</h4>
       ${report.misclassified.length === 0
-        ? html`<p class="muted">None: every example was classified correctly.</p>`
-        : html`<ul class="misclassified" part="misclassified" aria-label="Misclassified examples, most confident first">
+        ? html`<p class="muted">${msg('None: every example was classified correctly.', { id: 'evaluate.none-wrong' })}</p>`
+        : html`<ul class="misclassified" part="misclassified" aria-label=${msg('Misclassified examples, most confident first', { id: 'evaluate.misclassified-label' })}>
             ${report.misclassified.slice(0, MAX_MISCLASSIFIED).map((m) => {
               const url = images ? this.thumbnail(m.source) : undefined;
               return html`<li>
                 ${url ? html`<img src=${url} alt="${m.source ?? `example ${m.index + 1}`}, labelled ${m.expected}" />` : nothing}
-                <div>true <strong>${m.expected}</strong>, predicted <strong>${m.predicted}</strong> (${percent(m.confidence, 0)})</div>
+                <div>${msg(html`true <strong>${m.expected}</strong>, predicted <strong>${m.predicted}</strong> (${percent(m.confidence, 0)})`, { id: 'evaluate.wrong' })}</div>
                 <div class="source">${m.source ?? `example ${m.index + 1}`}</div>
               </li>`;
             })}
@@ -380,19 +387,21 @@ export class DiscoEvaluate extends DiscoElement {
 
   private renderPredictions(rows: PredictionRow[], classes: string[]) {
     return html`<section aria-labelledby="predictions-heading">
-      <h3 id="predictions-heading">Predictions</h3>
+      <h3 id="predictions-heading">${msg('Predictions', { id: 'evaluate.predictions' })}</h3>
       <div class="row">
-        <button type="button" part="download-button" @click=${this.handleDownload}>Download predictions (CSV)</button>
-        <span class="muted">${rows.length} examples; classes ${classes.join(', ')}</span>
+        <button type="button" part="download-button" @click=${this.handleDownload}>${msg('Download predictions (CSV)', { id: 'evaluate.download' })}</button>
+        <span class="muted">${msg(str`${rows.length} examples; classes ${classes.join(', ')}`, { id: 'evaluate.predicted-count' })}</span>
       </div>
       <div class="table-wrap" tabindex="0" role="region" aria-labelledby="predictions-caption">
         <table part="predictions">
-          <caption id="predictions-caption">${rows.length > MAX_PREDICTION_ROWS ? `The first ${MAX_PREDICTION_ROWS} predictions` : 'Predictions'}</caption>
+          <caption id="predictions-caption">${rows.length > MAX_PREDICTION_ROWS
+            ? msg(str`The first ${MAX_PREDICTION_ROWS} predictions`, { id: 'evaluate.first-predictions' })
+            : msg('Predictions', { id: 'evaluate.predictions' })}</caption>
           <thead>
             <tr>
-              <th scope="col">Example</th>
-              <th scope="col">Predicted</th>
-              <th scope="col" class="number">Confidence</th>
+              <th scope="col">${msg('Example', { id: 'task.example' })}</th>
+              <th scope="col">${msg('Predicted', { id: 'evaluate.predicted' })}</th>
+              <th scope="col" class="number">${msg('Confidence', { id: 'evaluate.confidence' })}</th>
             </tr>
           </thead>
           <tbody>
