@@ -14,11 +14,20 @@ const catalogues: Record<string, LocaleModule> = { fr: { templates: fr } };
 /** Every language the elements speak: the source's and the catalogues'. */
 export const locales: readonly string[] = [sourceLocale, ...Object.keys(catalogues)];
 
-const { getLocale, setLocale } = configureLocalization({
-  sourceLocale,
-  targetLocales: Object.keys(catalogues),
-  loadLocale: (locale) => Promise.resolve(catalogues[locale]),
-});
+/**
+ * @lit/localize is configured once per copy of it. When the page's own code shares that copy (a bundler app
+ * that localizes itself with it) and configured it first, the page's locale and catalogues govern: a message
+ * of the elements missing from them shows in English.
+ */
+function configure(): ReturnType<typeof configureLocalization> | undefined {
+  try {
+    return configureLocalization({ sourceLocale, targetLocales: Object.keys(catalogues), loadLocale: (locale) => Promise.resolve(catalogues[locale]) });
+  } catch {
+    console.warn('@lit/localize was configured by the page: the Disco elements follow its locale, in English where its catalogues lack their messages.');
+    return undefined;
+  }
+}
+const runtime = configure();
 
 /** The shipped language for a language tag: `fr-CA` → `fr`; an unknown or empty tag → English. */
 export function localeFor(tag: string | null | undefined): string {
@@ -36,14 +45,16 @@ export function localeReady(): Promise<void> {
 }
 
 /** The language the elements speak now. */
-export { getLocale };
+export function getLocale(): string {
+  return runtime ? runtime.getLocale() : sourceLocale;
+}
 
 function followPage(): void {
   const locale = localeFor(document.documentElement.lang);
-  if (locale !== getLocale()) ready = setLocale(locale);
+  if (runtime && locale !== runtime.getLocale()) ready = runtime.setLocale(locale);
 }
 
-if (typeof document !== 'undefined') {
+if (runtime && typeof document !== 'undefined') {
   followPage();
   new MutationObserver(followPage).observe(document.documentElement, { attributes: true, attributeFilter: ['lang'] });
 }
