@@ -1,6 +1,7 @@
 import {
   firstRoundBudgetIssue,
   parseTask,
+  taskCreationIssues,
   privacySettings,
   unenforcedSettings,
   validateTask,
@@ -25,15 +26,37 @@ export interface StepDraft {
   max: string;
 }
 
-/** The schema's defaults, read from core's task schema itself (a minimal task, parsed). */
-export const schemaDefaults = parseTask({
+/** A minimal valid task. */
+const minimalTask: TaskInput = {
   id: 'defaults',
   title: 'defaults',
   description: '',
   dataType: 'tabular',
   tabular: { inputColumns: ['x'], outputColumn: 'y', labels: ['0', '1'] },
   model: { source: 'builtin', architecture: 'tabular-mlp' },
-});
+};
+
+/** The schema's defaults, read from core's task schema itself (a minimal task, parsed). */
+export const schemaDefaults = parseTask(minimalTask);
+
+/**
+ * Core's reasons (`taskCreationIssues`, as a server refuses) against changing `task` by `change`, at the field
+ * `path` or under it: judged on a minimal valid task with `task`'s scheme, minimum of participants, privacy and
+ * aggregation, so that they show before the rest of the form is filled. Only the reasons the change brings.
+ * @example refusalsOf(secureTask, { aggregation: { strategy: 'median' } }, 'aggregation.strategy')
+ * // ['"median" needs each update on its own, which secure aggregation hides; use "fedavg"']
+ */
+export function refusalsOf(task: TaskInput, change: Partial<TaskInput>, path: string): string[] {
+  const base: TaskInput = { ...minimalTask, scheme: task.scheme, minParticipants: task.minParticipants, privacy: task.privacy, aggregation: task.aggregation };
+  const at = (t: TaskInput) => {
+    const result = taskCreationIssues(t, false);
+    return result.ok ? [] : result.errors.filter((e) => e.startsWith(`${path}: `) || e.startsWith(`${path}.`));
+  };
+  const before = new Set(at(base));
+  return at({ ...base, ...change })
+    .filter((e) => !before.has(e))
+    .map((e) => e.slice(e.indexOf(': ') + 2));
+}
 
 /** The δ a task reports ε at when it sets none (the schema's default). */
 export const defaultDelta = schemaDefaults.privacy.delta;
@@ -64,7 +87,15 @@ export function initialValues(): DraftValues {
     roundDeadlineSeconds: String(d.roundDeadlineSeconds),
     'aggregation.strategy': d.aggregation.strategy,
     'aggregation.parameter': '',
+    'aggregation.bucketing.size': '',
+    'aggregation.serverOptimizer.name': '',
+    'aggregation.serverOptimizer.learningRate': '',
+    'aggregation.serverOptimizer.momentum': '',
+    'aggregation.serverOptimizer.nesterov': 'false',
+    'aggregation.serverOptimizer.beta2': '',
+    'aggregation.serverOptimizer.epsilon': '',
     'aggregation.maxSamplesPerUpdate': '',
+    maxMissedRounds: '',
     quantization: d.quantization,
     ...privacyValues(d.privacy),
   };
@@ -92,6 +123,46 @@ const list = (text: string | undefined) =>
     .filter(Boolean);
 const defined = <T extends object>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 
+/** The strategies that read `aggregation.parameter` (the others ignore it: the form does not offer it to them). */
+export const parameterStrategies: readonly string[] = ['trimmed-mean', 'krum', 'multi-krum', 'centered-clipping'];
+
+/** The server optimizer's settings each optimizer reads (the schema refuses the others). */
+export const optimizerFields: Record<string, readonly string[]> = {
+  sgd: ['learningRate'],
+  momentum: ['learningRate', 'momentum', 'nesterov'],
+  adam: ['learningRate', 'momentum', 'beta2', 'epsilon'],
+  yogi: ['learningRate', 'momentum', 'beta2', 'epsilon'],
+};
+
+/**
+ * The aggregation settings the values describe, as typed, keeping only what the chosen strategy, optimizer and
+ * scheme read: no parameter for FedAvg or the median, no bucketing with FedAvg, no server optimizer outside
+ * federated tasks, only the optimizer's own settings (the form shows no other field, so none can be refused).
+ */
+export function aggregationOf(v: DraftValues): TaskInput['aggregation'] {
+  const strategy = v['aggregation.strategy'];
+  const name = v.scheme === 'federated' ? v['aggregation.serverOptimizer.name'] : '';
+  const reads = (key: string) => (optimizerFields[name] ?? []).includes(key);
+  const opt = (key: string) => (reads(key) ? num(v[`aggregation.serverOptimizer.${key}`]) : undefined);
+  const size = strategy === 'fedavg' ? undefined : num(v['aggregation.bucketing.size']);
+  return defined({
+    strategy: strategy as 'fedavg',
+    parameter: parameterStrategies.includes(strategy) ? num(v['aggregation.parameter']) : undefined,
+    bucketing: size === undefined ? undefined : { size },
+    serverOptimizer: name
+      ? defined({
+          name: name as 'sgd',
+          learningRate: opt('learningRate'),
+          momentum: opt('momentum'),
+          nesterov: reads('nesterov') && v['aggregation.serverOptimizer.nesterov'] === 'true' ? true : undefined,
+          beta2: opt('beta2'),
+          epsilon: opt('epsilon'),
+        })
+      : undefined,
+    maxSamplesPerUpdate: num(v['aggregation.maxSamplesPerUpdate']),
+  });
+}
+
 /** The privacy settings the values describe (as typed: the schema checks them). */
 export function privacyOf(v: DraftValues): TaskInput['privacy'] {
   const epsilon = num(v['privacy.budget.epsilon']);
@@ -109,11 +180,17 @@ export function privacyOf(v: DraftValues): TaskInput['privacy'] {
  * Every problem a server would find in a task as it is created, as far as the form can tell before sending it:
  * core's `validateTask`, then (when the privacy settings parse) what this build does not enforce and a budget
  * that the first round would exceed, with core's own messages (`taskCreationIssues` gives these only once the
- * whole task is valid; the form wants them while it is filled).
+ * whole task is valid; the form wants them while it is filled), and once it is valid, `taskCreationIssues`
+ * itself (a server optimizer the scheme does not apply, a strategy this build lacks). The upload is checked
+ * apart: the model source is taken as matching it.
  */
 export function draftIssues(input: TaskInput): string[] {
   const check = validateTask(input);
   const issues = check.ok ? [] : [...check.errors];
+  if (check.ok) {
+    const created = taskCreationIssues(input, input.model?.source === 'tfjs');
+    if (!created.ok) issues.push(...created.errors);
+  }
   const privacy = privacySettings.safeParse(input.privacy ?? {});
   if (privacy.success) {
     issues.push(...unenforcedSettings({ privacy: privacy.data }));
@@ -186,11 +263,8 @@ export function toTaskInput(v: DraftValues, steps: StepDraft[]): TaskInput {
     scheme: v.scheme as TaskInput['scheme'],
     minParticipants: num(v.minParticipants),
     roundDeadlineSeconds: num(v.roundDeadlineSeconds),
-    aggregation: defined({
-      strategy: v['aggregation.strategy'] as 'fedavg',
-      parameter: num(v['aggregation.parameter']),
-      maxSamplesPerUpdate: num(v['aggregation.maxSamplesPerUpdate']),
-    }),
+    maxMissedRounds: v.scheme === 'federated' ? num(v.maxMissedRounds) : undefined,
+    aggregation: aggregationOf(v),
     privacy: privacyOf(v),
     quantization: v.quantization as TaskInput['quantization'],
   });

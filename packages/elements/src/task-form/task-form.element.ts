@@ -1,8 +1,14 @@
+import { msg, str } from '@lit/localize';
 import { html, nothing, type TemplateResult } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import {
   aggregationStrategies,
   builtinArchitectures,
+  DEFAULT_MAX_MISSED_ROUNDS,
+  DEFAULT_TRIM_FRACTION,
+  serverOptimizers,
+  type AggregationStrategyName,
+  type ServerOptimizerName,
   dataTypes,
   privacySettings,
   quantizations,
@@ -20,7 +26,20 @@ import { errorCode, errorMessage } from '../base/states.js';
 import { ApiController } from '../controllers/api-controller.js';
 import { describePrivacy } from '../task/privacy-statement.js';
 import { applyPresetToValues, presetIssues, presetOf, privacyPresets, roundsWithinBudget, type PrivacyPreset } from './privacy-presets.js';
-import { defaultDelta, draftIssues, initialValues, schemaDefaults, issuesByField, privacyOf, toTaskInput, type DraftValues, type StepDraft } from './task-draft.js';
+import {
+  defaultDelta,
+  draftIssues,
+  initialValues,
+  issuesByField,
+  optimizerFields,
+  parameterStrategies,
+  privacyOf,
+  refusalsOf,
+  schemaDefaults,
+  toTaskInput,
+  type DraftValues,
+  type StepDraft,
+} from './task-draft.js';
 import { taskFormStyles } from './task-form.styles.js';
 
 /** Which built-in architectures fit which data type. */
@@ -39,6 +58,102 @@ const stepLabels: Record<StepDraft['type'], string> = {
   log1p: 'Logarithm (log 1 + x)',
   resize: 'Resize images to the task size',
   'scale-pixels': 'Scale pixels to [0, 1]',
+};
+
+// Getters, so that each read is in the page's current language.
+
+/** The strategies' names, for people. */
+const strategyLabels: Record<AggregationStrategyName, string> = {
+  get fedavg() {
+    return msg('FedAvg (weighted average)', { id: 'task-form.fedavg' });
+  },
+  get median() {
+    return msg('Median', { id: 'task-form.median' });
+  },
+  get 'trimmed-mean'() {
+    return msg('Trimmed mean', { id: 'task-form.trimmed-mean' });
+  },
+  get krum() {
+    return msg('Krum', { id: 'task-form.krum' });
+  },
+  get 'multi-krum'() {
+    return msg('Multi-Krum', { id: 'task-form.multi-krum' });
+  },
+  get 'centered-clipping'() {
+    return msg('Centered clipping', { id: 'task-form.centered-clipping' });
+  },
+};
+
+/** One line per strategy: what it computes and what it tolerates (decision 0012). */
+const strategyExplanations: Record<AggregationStrategyName, string> = {
+  get fedavg() {
+    return msg('The average of the updates, each weighted by the examples it claims: one participant can move it without bound.', { id: 'task-form.fedavg-explain' });
+  },
+  get median() {
+    return msg('Per coordinate, the middle value of the updates, each counting once: it tolerates outliers in fewer than half of them.', { id: 'task-form.median-explain' });
+  },
+  get 'trimmed-mean'() {
+    return msg('Per coordinate, the mean of the updates once a fraction of the largest and of the smallest values is dropped, each update counting once.', { id: 'task-form.trimmed-mean-explain' });
+  },
+  get krum() {
+    return msg('The one update nearest to its closest neighbours: it tolerates f attackers, with its guarantee when there are more than 2f + 2 updates.', { id: 'task-form.krum-explain' });
+  },
+  get 'multi-krum'() {
+    return msg('The mean of the n − f updates nearest to their closest neighbours: Krum’s tolerance, with most of the averaging’s benefit.', { id: 'task-form.multi-krum-explain' });
+  },
+  get 'centered-clipping'() {
+    return msg('From 0, three steps towards the updates, each update’s pull clipped to a radius τ: a minority can only pull so far.', { id: 'task-form.centered-clipping-explain' });
+  },
+};
+
+/** What `aggregation.parameter` is for each strategy that reads it. */
+const parameterLabels = {
+  get 'trimmed-mean'() {
+    return msg('Fraction trimmed at each end (optional)', { id: 'task-form.trim-fraction' });
+  },
+  get krum() {
+    return msg('Attackers tolerated f (optional)', { id: 'task-form.krum-f' });
+  },
+  get 'multi-krum'() {
+    return msg('Attackers tolerated f (optional)', { id: 'task-form.krum-f' });
+  },
+  get 'centered-clipping'() {
+    return msg('Clipping radius τ (optional)', { id: 'task-form.radius' });
+  },
+};
+
+const parameterHints = {
+  get 'trimmed-mean'() {
+    return msg(str`From 0 to below 0.5. Default ${DEFAULT_TRIM_FRACTION}.`, { id: 'task-form.trim-fraction-hint' });
+  },
+  get krum() {
+    return msg('A whole number. Default 0.', { id: 'task-form.krum-f-hint' });
+  },
+  get 'multi-krum'() {
+    return msg('A whole number; the n − f best updates are averaged. Default 0.', { id: 'task-form.multi-krum-f-hint' });
+  },
+  get 'centered-clipping'() {
+    return msg('Above 0. Default: in each step, the median distance of the updates to the centre.', { id: 'task-form.radius-hint' });
+  },
+};
+
+/** The server optimizers' names; `''` is none. */
+const optimizerLabels: Record<ServerOptimizerName | '', string> = {
+  get ''() {
+    return msg('None (the aggregate as it is)', { id: 'task-form.optimizer-none' });
+  },
+  get sgd() {
+    return msg('SGD', { id: 'task-form.optimizer-sgd' });
+  },
+  get momentum() {
+    return msg('Momentum (FedAvgM)', { id: 'task-form.optimizer-momentum' });
+  },
+  get adam() {
+    return msg('Adam (FedAdam)', { id: 'task-form.optimizer-adam' });
+  },
+  get yogi() {
+    return msg('Yogi (FedYogi)', { id: 'task-form.optimizer-yogi' });
+  },
 };
 
 /** Upload issues the API names by file: they belong next to the upload field. */
@@ -411,13 +526,6 @@ export class DiscoTaskForm extends DiscoElement {
             ${this.field(issues, 'scheme', 'Scheme', this.select('scheme', schemes.map((s) => [s, schemeLabels[s]])), undefined, schemeExplanations[v.scheme as keyof typeof schemeExplanations])}
             ${this.field(issues, 'minParticipants', 'Minimum participants per round', this.number('minParticipants', { min: 1 }))}
             ${this.field(issues, 'roundDeadlineSeconds', 'Round deadline (seconds)', this.number('roundDeadlineSeconds', { min: 1 }))}
-            ${this.field(issues, 'aggregation.strategy', 'Aggregation', this.select('aggregation.strategy', aggregationStrategies.map((a) => [a, a])))}
-            ${this.field(
-              issues,
-              'aggregation.parameter',
-              'Aggregation parameter (optional)',
-              this.number('aggregation.parameter', { min: 0, step: 0.05, hint: 'Trimmed share (trimmed mean) or tolerated attackers (Krum).' }),
-            )}
             ${this.field(
               issues,
               'aggregation.maxSamplesPerUpdate',
@@ -427,6 +535,8 @@ export class DiscoTaskForm extends DiscoElement {
             ${this.field(issues, 'quantization', 'Update encoding', this.select('quantization', quantizations.map((q) => [q, q])))}
           </div>
         </fieldset>
+
+        ${this.renderAggregation(issues)}
 
         ${this.renderPrivacy(issues)}
         ${this.adminToken
@@ -504,6 +614,157 @@ export class DiscoTaskForm extends DiscoElement {
         </div>`;
       })}
       <button type="button" class="secondary" @click=${this.handleAddStep}>Add a step</button>
+    </fieldset>`;
+  }
+
+  /**
+   * The aggregation settings: the strategy (those the privacy settings refuse disabled, with core's reason), its
+   * parameter as the strategy reads it, bucketing (robust strategies), the server optimizer (federated tasks) and
+   * the rounds a silent participant is waited for (federated tasks). Only the settings the choices read are shown
+   * and sent (`aggregationOf`).
+   */
+  private renderAggregation(issues: (path: string) => string[]) {
+    const v = this.values;
+    const draft = this.draft;
+    const aggregation = draft.aggregation ?? {};
+    const strategy = v['aggregation.strategy'] as AggregationStrategyName;
+    const refused = new Map(
+      aggregationStrategies
+        .filter((s) => s !== strategy)
+        .map((s) => [s, refusalsOf(draft, { aggregation: { ...aggregation, strategy: s, bucketing: undefined, parameter: undefined } }, 'aggregation.strategy')] as const)
+        .filter(([, reasons]) => reasons.length > 0),
+    );
+    const bucketingRefused = strategy === 'fedavg' ? refusalsOf(draft, { aggregation: { ...aggregation, bucketing: { size: 2 } } }, 'aggregation.bucketing') : [];
+    const federated = v.scheme === 'federated';
+    const optimizerRefused = federated ? [] : refusalsOf(draft, { aggregation: { ...aggregation, serverOptimizer: { name: 'momentum' } } }, 'aggregation.serverOptimizer');
+    const optimizer = federated ? v['aggregation.serverOptimizer.name'] : '';
+    const reads = (key: string) => (optimizerFields[optimizer] ?? []).includes(key);
+    const adaptive = optimizer === 'adam' || optimizer === 'yogi';
+    const o = (key: string) => `aggregation.serverOptimizer.${key}`;
+    return html`<fieldset part="aggregation">
+      <legend>${msg('Aggregation', { id: 'task-form.aggregation' })}</legend>
+      <div class="grid">
+        ${this.field(
+          issues,
+          'aggregation.strategy',
+          msg('Strategy', { id: 'task-form.strategy' }),
+          html`<select id="f-aggregation-strategy" name="aggregation.strategy"
+              aria-describedby="f-aggregation-strategy-hint${refused.size ? ' f-aggregation-strategy-refused' : ''} f-aggregation-strategy-errors"
+              aria-invalid=${this.invalid('aggregation.strategy')}>
+              ${aggregationStrategies.map((s) => html`<option value=${s} ?selected=${s === strategy} ?disabled=${refused.has(s)}>${strategyLabels[s]}</option>`)}
+            </select>
+            <span class="hint" id="f-aggregation-strategy-hint">${strategyExplanations[strategy]}</span>
+            ${refused.size
+              ? html`<span class="hint" id="f-aggregation-strategy-refused"
+                  >${msg(str`Not available: ${[...refused.values()].flat().join('; ')}`, { id: 'task-form.not-available' })}</span
+                >`
+              : nothing}`,
+          'wide',
+        )}
+        ${parameterStrategies.includes(strategy)
+          ? this.field(
+              issues,
+              'aggregation.parameter',
+              parameterLabels[strategy as keyof typeof parameterLabels],
+              this.number('aggregation.parameter', {
+                min: 0,
+                step: strategy === 'trimmed-mean' ? 0.05 : strategy === 'centered-clipping' ? 'any' : 1,
+                max: strategy === 'trimmed-mean' ? 0.49 : undefined,
+                hint: parameterHints[strategy as keyof typeof parameterHints],
+              }),
+            )
+          : nothing}
+        ${this.field(
+          issues,
+          'aggregation.bucketing.size',
+          msg('Bucket size (optional)', { id: 'task-form.bucketing' }),
+          this.number('aggregation.bucketing.size', {
+            min: 2,
+            max: 100,
+            step: 1,
+            disabled: bucketingRefused.length > 0,
+            hint: bucketingRefused.length
+              ? msg(str`Not available: ${bucketingRefused.join('; ')}`, { id: 'task-form.not-available' })
+              : msg('The updates are shuffled and averaged in buckets of this size (2 to 100) before the strategy combines the bucket means; this helps when participants’ data differ. Empty: no buckets.', {
+                  id: 'task-form.bucketing-hint',
+                }),
+          }),
+        )}
+        ${federated
+          ? this.field(
+              issues,
+              'maxMissedRounds',
+              msg('Rounds a silent participant is waited for (optional)', { id: 'task-form.max-missed' }),
+              this.number('maxMissedRounds', {
+                min: 1,
+                max: 1000,
+                step: 1,
+                hint: msg(
+                  str`A participant that stays connected but sends nothing in this many rounds in a row is no longer waited for, until it sends an update again. Default ${DEFAULT_MAX_MISSED_ROUNDS}.`,
+                  { id: 'task-form.max-missed-hint' },
+                ),
+              }),
+            )
+          : nothing}
+      </div>
+      <div class="grid">
+        ${this.field(
+          issues,
+          o('name'),
+          msg('Server optimizer', { id: 'task-form.server-optimizer' }),
+          html`<select id="f-aggregation-serverOptimizer-name" name=${o('name')} ?disabled=${!federated}
+              aria-describedby="f-aggregation-serverOptimizer-name-hint f-aggregation-serverOptimizer-name-errors" aria-invalid=${this.invalid(o('name'))}>
+              ${(['', ...serverOptimizers] as const).map((n) => html`<option value=${n} ?selected=${n === optimizer}>${optimizerLabels[n]}</option>`)}
+            </select>
+            <span class="hint" id="f-aggregation-serverOptimizer-name-hint"
+              >${optimizerRefused.length
+                ? msg(str`Not available: ${optimizerRefused.join('; ')}`, { id: 'task-form.not-available' })
+                : msg('How the server moves the model by each round’s aggregate (the mean change).', { id: 'task-form.server-optimizer-hint' })}</span
+            >`,
+        )}
+        ${reads('learningRate')
+          ? this.field(
+              issues,
+              o('learningRate'),
+              msg('Server learning rate η (optional)', { id: 'task-form.server-lr' }),
+              this.number(o('learningRate'), {
+                min: 0,
+                max: 100,
+                hint: msg(str`Above 0, at most 100. Default ${adaptive ? 0.01 : 1}.`, { id: 'task-form.server-lr-hint' }),
+              }),
+            )
+          : nothing}
+        ${reads('momentum')
+          ? this.field(
+              issues,
+              o('momentum'),
+              adaptive ? msg('β₁ (optional)', { id: 'task-form.beta1' }) : msg('Momentum β (optional)', { id: 'task-form.momentum' }),
+              this.number(o('momentum'), { min: 0, max: 0.999, step: 0.01, hint: msg('From 0 to below 1. Default 0.9.', { id: 'task-form.momentum-hint' }) }),
+            )
+          : nothing}
+        ${reads('nesterov')
+          ? this.field(
+              issues,
+              o('nesterov'),
+              msg('Nesterov momentum', { id: 'task-form.nesterov' }),
+              html`<input id="f-aggregation-serverOptimizer-nesterov" type="checkbox" name=${o('nesterov')} .checked=${v[o('nesterov')] === 'true'}
+                aria-describedby="f-aggregation-serverOptimizer-nesterov-errors" aria-invalid=${this.invalid(o('nesterov'))} />`,
+              'checkbox',
+              msg('The model published is the look-ahead point that the momentum leads to.', { id: 'task-form.nesterov-hint' }),
+            )
+          : nothing}
+        ${reads('beta2')
+          ? this.field(issues, o('beta2'), msg('β₂ (optional)', { id: 'task-form.beta2' }), this.number(o('beta2'), { min: 0, max: 0.999, step: 0.01, hint: msg('From 0 to below 1. Default 0.99.', { id: 'task-form.beta2-hint' }) }))
+          : nothing}
+        ${reads('epsilon')
+          ? this.field(
+              issues,
+              o('epsilon'),
+              msg('Adaptivity floor τ (optional)', { id: 'task-form.tau' }),
+              this.number(o('epsilon'), { min: 0, max: 1, hint: msg('Above 0, at most 1. Default 0.001.', { id: 'task-form.tau-hint' }) }),
+            )
+          : nothing}
+      </div>
     </fieldset>`;
   }
 
@@ -618,9 +879,9 @@ export class DiscoTaskForm extends DiscoElement {
       ${options.hint ? html`<span class="hint" id="${id}-hint">${options.hint}</span>` : nothing}`;
   }
 
-  private number(path: string, options: { min?: number; max?: number; step?: number; hint?: string } = {}) {
+  private number(path: string, options: { min?: number; max?: number; step?: number | 'any'; hint?: string; disabled?: boolean } = {}) {
     const id = idOf(path);
-    return html`<input id=${id} name=${path} type="number" inputmode="decimal" .value=${this.values[path] ?? ''}
+    return html`<input id=${id} name=${path} type="number" inputmode="decimal" .value=${this.values[path] ?? ''} ?disabled=${options.disabled}
         min=${options.min ?? nothing} max=${options.max ?? nothing} step=${options.step ?? 'any'}
         aria-describedby="${options.hint ? `${id}-hint ` : ''}${id}-errors" aria-invalid=${this.invalid(path)} />
       ${options.hint ? html`<span class="hint" id="${id}-hint">${options.hint}</span>` : nothing}`;

@@ -149,6 +149,116 @@ describe('<disco-task-form>', () => {
     });
   });
 
+  describe('aggregation', () => {
+    const hint = (el: DiscoTaskForm, path: string) => el.shadowRoot!.querySelector(`#f-${path.replace(/\./g, '-')}-hint`)!.textContent.replace(/\s+/g, ' ');
+    const option = (el: DiscoTaskForm, value: string) => [...control<HTMLSelectElement>(el, 'aggregation.strategy').options].find((o) => o.value === value)!;
+
+    it('explains each strategy and says what its parameter is', async () => {
+      const el = await render();
+      expect(hint(el, 'aggregation.strategy')).to.contain('one participant can move it without bound');
+      expect(el.shadowRoot!.querySelector('#f-aggregation-parameter')).to.equal(null); // FedAvg reads none
+      await fill(el, 'aggregation.strategy', 'trimmed-mean');
+      expect(hint(el, 'aggregation.parameter')).to.equal('From 0 to below 0.5. Default 0.1.');
+      await fill(el, 'aggregation.strategy', 'multi-krum');
+      expect(hint(el, 'aggregation.strategy')).to.contain('n − f updates');
+      expect(el.shadowRoot!.querySelector('label[for="f-aggregation-parameter"]')!.textContent).to.contain('Attackers tolerated f');
+      await fill(el, 'aggregation.strategy', 'centered-clipping');
+      expect(el.shadowRoot!.querySelector('label[for="f-aggregation-parameter"]')!.textContent).to.contain('Clipping radius τ');
+    });
+
+    it('creates a task with every aggregation setting as typed', async () => {
+      const api = new FakeDiscoApi();
+      const el = await render(api);
+      await fillMinimalTabular(el);
+      await fill(el, 'aggregation.strategy', 'multi-krum');
+      await fill(el, 'aggregation.parameter', '1');
+      await fill(el, 'aggregation.bucketing.size', '2');
+      await fill(el, 'aggregation.serverOptimizer.name', 'adam');
+      await fill(el, 'aggregation.serverOptimizer.learningRate', '0.02');
+      await fill(el, 'aggregation.serverOptimizer.momentum', '0.8');
+      await fill(el, 'aggregation.serverOptimizer.beta2', '0.95');
+      await fill(el, 'aggregation.serverOptimizer.epsilon', '0.01');
+      await fill(el, 'maxMissedRounds', '3');
+      const task = await el.submit();
+      expect(task!.aggregation).to.deep.equal({
+        strategy: 'multi-krum',
+        parameter: 1,
+        bucketing: { size: 2 },
+        serverOptimizer: { name: 'adam', learningRate: 0.02, momentum: 0.8, beta2: 0.95, epsilon: 0.01 },
+      });
+      expect(task!.maxMissedRounds).to.equal(3);
+      expect(api.tasks.get('heart')!.aggregation.serverOptimizer!.name).to.equal('adam');
+    });
+
+    it('sends only the settings the chosen optimizer reads (Nesterov momentum)', async () => {
+      const el = await render(new FakeDiscoApi());
+      await fillMinimalTabular(el);
+      await fill(el, 'aggregation.serverOptimizer.name', 'adam');
+      await fill(el, 'aggregation.serverOptimizer.beta2', '0.95');
+      await fill(el, 'aggregation.serverOptimizer.name', 'momentum');
+      expect(el.shadowRoot!.querySelector('#f-aggregation-serverOptimizer-beta2')).to.equal(null);
+      control(el, 'aggregation.serverOptimizer.nesterov').click();
+      await el.updateComplete;
+      await fill(el, 'aggregation.serverOptimizer.momentum', '0.9');
+      const task = await el.submit();
+      expect(task!.aggregation.serverOptimizer).to.deep.equal({ name: 'momentum', momentum: 0.9, nesterov: true });
+    });
+
+    it('shows core’s message next to a refused setting', async () => {
+      const el = await render(new FakeDiscoApi());
+      await fill(el, 'aggregation.strategy', 'trimmed-mean');
+      await fill(el, 'aggregation.parameter', '0.6');
+      expect(errorOf(el, 'aggregation.parameter')).to.equal('the fraction trimmed at each end must be below 0.5, got 0.6');
+      await fill(el, 'aggregation.strategy', 'krum');
+      expect(errorOf(el, 'aggregation.parameter')).to.equal('the number of Byzantine clients krum tolerates must be a whole number, got 0.6');
+      await fill(el, 'aggregation.serverOptimizer.name', 'momentum');
+      await fill(el, 'aggregation.serverOptimizer.momentum', '1');
+      expect(errorOf(el, 'aggregation.serverOptimizer.momentum')).to.equal('must be below 1');
+      expect(control(el, 'aggregation.serverOptimizer.momentum').getAttribute('aria-invalid')).to.equal('true');
+    });
+
+    it('offers bucketing to robust strategies only, with core’s reason', async () => {
+      const el = await render();
+      expect(control(el, 'aggregation.bucketing.size').disabled).to.equal(true);
+      expect(hint(el, 'aggregation.bucketing.size')).to.contain('bucketing applies to a robust strategy; "fedavg" averages every update already');
+      await fill(el, 'aggregation.strategy', 'median');
+      expect(control(el, 'aggregation.bucketing.size').disabled).to.equal(false);
+    });
+
+    it('offers the server optimizer and the missed rounds to federated tasks only, with core’s reason', async () => {
+      const el = await render();
+      await fill(el, 'aggregation.serverOptimizer.name', 'momentum');
+      await fill(el, 'scheme', 'decentralized');
+      expect(control<HTMLSelectElement>(el, 'aggregation.serverOptimizer.name').disabled).to.equal(true);
+      expect(hint(el, 'aggregation.serverOptimizer.name')).to.contain('only federated rounds apply a server optimizer, not decentralized ones');
+      expect(el.shadowRoot!.querySelector('#f-maxMissedRounds')).to.equal(null);
+      expect(el.draft.aggregation!.serverOptimizer).to.equal(undefined);
+    });
+
+    it('disables the robust strategies with core’s reason under secure aggregation or noise, and enables them without', async () => {
+      const el = await render();
+      expect(option(el, 'median').disabled).to.equal(false);
+      el.shadowRoot!.querySelector<HTMLInputElement>('[name="privacy-preset"][value="secure"]')!.click();
+      await el.updateComplete;
+      expect(option(el, 'median').disabled).to.equal(true);
+      expect(option(el, 'centered-clipping').disabled).to.equal(true);
+      expect(el.shadowRoot!.querySelector('#f-aggregation-strategy-refused')!.textContent).to.contain(
+        '"median" needs each update on its own, which secure aggregation hides; use "fedavg"',
+      );
+      el.shadowRoot!.querySelector<HTMLInputElement>('[name="privacy-preset"][value="custom"]')!.click();
+      await el.updateComplete;
+      control(el, 'privacy.secureAggregation').click();
+      await el.updateComplete;
+      await fill(el, 'privacy.noiseMultiplier', '1');
+      expect(el.shadowRoot!.querySelector('#f-aggregation-strategy-refused')!.textContent).to.contain(
+        '"krum" needs each update on its own, which differential privacy does not bound; use "fedavg"',
+      );
+      await fill(el, 'privacy.noiseMultiplier', '');
+      expect(option(el, 'krum').disabled).to.equal(false);
+      expect(el.shadowRoot!.querySelector('#f-aggregation-strategy-refused')).to.equal(null);
+    });
+  });
+
   it("shows the API's errors next to the field they concern", async () => {
     const el = await render();
     await fillMinimalTabular(el, 'titanic');
