@@ -1,5 +1,5 @@
 import { expect, fixture, html } from '@open-wc/testing';
-import { titanic } from '@disco/core';
+import { parseTask, titanic } from '@disco/core';
 import { FakeDiscoApi } from './api/fake-api.js';
 import { ModelStore } from './library/model-store.js';
 import type { DiscoModelLibrary } from './model-library/model-library.element.js';
@@ -7,7 +7,10 @@ import './model-library/model-library.js';
 import './evaluate/evaluate.js';
 import { getLocale, localeFor, localeReady } from './localization.js';
 import { templates as fr } from './locales/fr.js';
+import { describePrivacy, describeSpent } from './task/privacy-statement.js';
 import type { DiscoTask } from './task/task.element.js';
+import type { DiscoTaskForm } from './task-form/task-form.element.js';
+import './task-form/task-form.js';
 import type { DiscoTaskList } from './task-list/task-list.element.js';
 import type { DiscoTrain } from './train/train.element.js';
 import './task/task.js';
@@ -82,8 +85,41 @@ describe('localization', () => {
     expect(text(train)).to.contain('Lancer l’entraînement');
   });
 
+  it('renders <disco-task-form> and the privacy statement in French', async () => {
+    await setLang('fr');
+    const form = await fixture<DiscoTaskForm>(html`<disco-task-form .api=${new FakeDiscoApi()} admin-token="admin"></disco-task-form>`);
+    const label = (path: string) => form.shadowRoot!.querySelector(`label[for="f-${path.replace(/\./g, '-')}"]`)!.textContent.trim();
+
+    expect(text(form)).to.contain('Créer la tâche').and.contain('Ce que les participants liront').and.not.contain('Create task');
+    expect(label('aggregation.strategy')).to.equal('Stratégie');
+    expect(label('aggregation.bucketing.size')).to.equal('Taille des paquets (facultatif)');
+    expect(form.shadowRoot!.querySelector('#f-aggregation-bucketing-size-hint')!.textContent).to.contain('Indisponible : bucketing applies to a robust strategy'); // core's reason stays English
+    expect(form.shadowRoot!.querySelector('[part="privacy-statement"]')!.textContent).to.contain(
+      'L’agrégation sécurisée est désactivée : le serveur peut voir votre modification du modèle seule (mais toujours pas vos données).',
+    );
+
+    const secure = parseTask({ ...titanic, minParticipants: 5, privacy: { secureAggregation: true, clippingNorm: 1.5, noiseMultiplier: 2 } });
+    expect(describePrivacy(secure).enforced.find((s) => s.setting === 'clippingNorm')!.text).to.equal(
+      'Votre modification est écrêtée à la taille (norme L2) 1.5 sur votre appareil avant d’être masquée : aucun participant ne peut donc déplacer la somme de plus de 1.5.',
+    );
+    expect(describePrivacy(secure).enforced[0].text).to.contain('(au moins 3 quand 5 l’ont commencée)');
+    expect(describeSpent({ epsilon: 2.5, delta: 1e-5, budget: 8 }, 3)).to.equal('Confidentialité dépensée après 3 manches : ε = 2.5 (à δ = 0.00001), sur un budget de ε = 8.');
+  });
+
   it('has a French translation of every message of the sources', async () => {
-    const sources = ['base/labels.ts', 'base/states.ts', 'base/dropzone.ts', 'task-list/task-list.element.ts', 'task/task.element.ts', 'train/train.element.ts', 'model-library/model-library.element.ts', 'evaluate/evaluate.element.ts'];
+    const sources = [
+      'base/labels.ts',
+      'base/states.ts',
+      'base/dropzone.ts',
+      'task-list/task-list.element.ts',
+      'task/task.element.ts',
+      'task/privacy-statement.ts',
+      'task-form/task-form.element.ts',
+      'task-form/privacy-presets.ts',
+      'train/train.element.ts',
+      'model-library/model-library.element.ts',
+      'evaluate/evaluate.element.ts',
+    ];
     const ids = new Set<string>();
     for (const source of sources) {
       const code = await (await fetch(new URL(`./${source}`, import.meta.url))).text();

@@ -1,3 +1,4 @@
+import { msg, str } from '@lit/localize';
 import { Accountant, type PrivacySettings, type TaskInput } from '@disco/core';
 import { defaultDelta, draftIssues, privacyValues, type DraftValues } from './task-draft.js';
 
@@ -19,11 +20,24 @@ export interface PresetDefinition {
   privacy: Partial<PrivacySettings>;
 }
 
+// Labels as getters, so that each read is in the page's current language.
 export const privacyPresets: Record<PrivacyPreset, PresetDefinition> = {
-  none: { label: 'None', privacy: { secureAggregation: false } },
-  secure: { label: 'Secure aggregation', privacy: { secureAggregation: true, clippingNorm: PRESET_CLIP } },
+  none: {
+    get label() {
+      return msg('None', { id: 'task-form.preset-none' });
+    },
+    privacy: { secureAggregation: false },
+  },
+  secure: {
+    get label() {
+      return msg('Secure aggregation', { id: 'task-form.secure' });
+    },
+    privacy: { secureAggregation: true, clippingNorm: PRESET_CLIP },
+  },
   'secure-dp': {
-    label: `Secure aggregation + differential privacy (ε ≤ ${PRESET_EPSILON})`,
+    get label() {
+      return msg(str`Secure aggregation + differential privacy (ε ≤ ${PRESET_EPSILON})`, { id: 'task-form.preset-secure-dp-label' });
+    },
     privacy: { secureAggregation: true, clippingNorm: PRESET_CLIP, noiseMultiplier: PRESET_NOISE, delta: 1e-5, budget: { epsilon: PRESET_EPSILON } },
   },
 };

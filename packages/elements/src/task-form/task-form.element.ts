@@ -51,13 +51,27 @@ const architecturesFor: Record<DataType, readonly string[]> = {
 const tabularSteps: StepDraft['type'][] = ['fill-missing', 'one-hot', 'standardize', 'min-max', 'log1p'];
 const imageSteps: StepDraft['type'][] = ['resize', 'scale-pixels'];
 const stepLabels: Record<StepDraft['type'], string> = {
-  'fill-missing': 'Fill missing values',
-  'one-hot': 'One-hot encode categories',
-  standardize: 'Standardize (mean, std)',
-  'min-max': 'Scale to [0, 1] (min, max)',
-  log1p: 'Logarithm (log 1 + x)',
-  resize: 'Resize images to the task size',
-  'scale-pixels': 'Scale pixels to [0, 1]',
+  get 'fill-missing'() {
+    return msg('Fill missing values', { id: 'task-form.step-fill' });
+  },
+  get 'one-hot'() {
+    return msg('One-hot encode categories', { id: 'task-form.step-one-hot' });
+  },
+  get standardize() {
+    return msg('Standardize (mean, std)', { id: 'task-form.step-standardize' });
+  },
+  get 'min-max'() {
+    return msg('Scale to [0, 1] (min, max)', { id: 'task-form.step-min-max' });
+  },
+  get log1p() {
+    return msg('Logarithm (log 1 + x)', { id: 'task-form.step-log' });
+  },
+  get resize() {
+    return msg('Resize images to the task size', { id: 'task-form.step-resize' });
+  },
+  get 'scale-pixels'() {
+    return msg('Scale pixels to [0, 1]', { id: 'task-form.step-scale-pixels' });
+  },
 };
 
 // Getters, so that each read is in the page's current language.
@@ -235,8 +249,8 @@ export class DiscoTaskForm extends DiscoElement {
     this.created = undefined;
     const token = this.adminToken || this.tokenInput;
     const local = draftIssues(this.draft);
-    if (!token) local.push('adminToken: the admin token is required to create a task');
-    if (this.values['model.source'] === 'tfjs' && !this.upload) local.push('model: choose the model.json and weights.bin of a TF.js model');
+    if (!token) local.push(`adminToken: ${msg('the admin token is required to create a task', { id: 'task-form.token-required' })}`);
+    if (this.values['model.source'] === 'tfjs' && !this.upload) local.push(`model: ${msg('choose the model.json and weights.bin of a TF.js model', { id: 'task-form.model-required' })}`);
     if (local.length) {
       this.serverIssues = issuesByField(local.filter((i) => i.startsWith('adminToken') || i.startsWith('model:')), this.fieldList());
       await this.updateComplete;
@@ -245,7 +259,7 @@ export class DiscoTaskForm extends DiscoElement {
     }
     const api = this.apiController.api;
     if (!api) {
-      this.serverIssues = new Map([['', ['Set the "server" attribute to create a task.']]]);
+      this.serverIssues = new Map([['', [msg('Set the "server" attribute to create a task.', { id: 'task-form.no-server' })]]]);
       return undefined;
     }
     this.submitting = true;
@@ -374,15 +388,15 @@ export class DiscoTaskForm extends DiscoElement {
     const json = files.find((f) => f.name.endsWith('.json'));
     const weights = files.filter((f) => f !== json);
     try {
-      if (!json || weights.length === 0) throw new Error('choose both model.json and its weights file (weights.bin)');
+      if (!json || weights.length === 0) throw new Error(msg('choose both model.json and its weights file (weights.bin)', { id: 'task-form.upload-both' }));
       let modelJson: unknown;
       try {
         modelJson = JSON.parse(await json.text());
       } catch {
-        throw new Error(`${json.name} is not valid JSON`);
+        throw new Error(msg(str`${json.name} is not valid JSON`, { id: 'task-form.upload-json' }));
       }
       if (typeof modelJson !== 'object' || modelJson === null || !('modelTopology' in modelJson))
-        throw new Error(`${json.name} is not a TF.js model (it has no "modelTopology")`);
+        throw new Error(msg(str`${json.name} is not a TF.js model (it has no "modelTopology")`, { id: 'task-form.upload-not-tfjs' }));
       const ordered = orderWeightFiles(modelJson, weights);
       const weightsBuffer = await new Blob(ordered).arrayBuffer();
       this.upload = { modelJson, weights: weightsBuffer };
@@ -408,79 +422,84 @@ export class DiscoTaskForm extends DiscoElement {
     const all = this.submitted ? [...client.entries(), ...this.serverIssues.entries()].flatMap(([f, list]) => list.map((r) => (f ? `${f}: ${r}` : r))) : [];
     const v = this.values;
     const dataType = v.dataType as DataType;
+    const count = all.length || general.length;
     return html`
       <slot name="header"></slot>
-      ${all.length || general.length
+      ${count
         ? html`<div class="error-box summary" role="alert" part="summary" tabindex="-1">
-            <strong>${all.length || general.length} ${all.length === 1 ? 'problem' : 'problems'} to fix before the task can be created:</strong>
+            <strong
+              >${count === 1
+                ? msg('1 problem to fix before the task can be created:', { id: 'task-form.one-problem' })
+                : msg(str`${count} problems to fix before the task can be created:`, { id: 'task-form.problems' })}</strong
+            >
             <ul>
               ${[...new Set([...general, ...all])].map((i) => html`<li>${i}</li>`)}
             </ul>
           </div>`
         : nothing}
       ${this.created
-        ? html`<p role="status" part="success" class="success">The task “${this.created.title}” (${this.created.id}) was created.</p>`
+        ? html`<p role="status" part="success" class="success">${msg(str`The task “${this.created.title}” (${this.created.id}) was created.`, { id: 'task-form.created' })}</p>`
         : nothing}
       <form part="form" novalidate @submit=${this.handleSubmit} @input=${this.handleInput} @change=${this.handleInput} @focusout=${this.handleBlur}>
         <fieldset>
-          <legend>About the task</legend>
+          <legend>${msg('About the task', { id: 'task-form.about' })}</legend>
           <div class="grid">
-            ${this.field(issues, 'id', 'Identifier', this.text('id', { hint: 'Lowercase letters, digits and dashes, e.g. "heart-disease".', required: true }))}
-            ${this.field(issues, 'title', 'Title', this.text('title', { required: true }))}
-            ${this.field(issues, 'description', 'What is learned (markdown)', this.textarea('description', 4), 'wide')}
-            ${this.field(issues, 'dataFormat', 'The data participants need (markdown)', this.textarea('dataFormat', 3), 'wide')}
-            ${this.field(issues, 'sample', 'Example data (a few CSV lines or file names)', this.textarea('sample', 3), 'wide')}
+            ${this.field(issues, 'id', msg('Identifier', { id: 'task-form.identifier' }), this.text('id', { hint: msg('Lowercase letters, digits and dashes, e.g. "heart-disease".', { id: 'task-form.identifier-hint' }), required: true }))}
+            ${this.field(issues, 'title', msg('Title', { id: 'task-form.title' }), this.text('title', { required: true }))}
+            ${this.field(issues, 'description', msg('What is learned (markdown)', { id: 'task-form.description' }), this.textarea('description', 4), 'wide')}
+            ${this.field(issues, 'dataFormat', msg('The data participants need (markdown)', { id: 'task-form.data-format' }), this.textarea('dataFormat', 3), 'wide')}
+            ${this.field(issues, 'sample', msg('Example data (a few CSV lines or file names)', { id: 'task-form.sample' }), this.textarea('sample', 3), 'wide')}
           </div>
         </fieldset>
 
         <fieldset>
-          <legend>Data</legend>
+          <legend>${msg('Data', { id: 'task-form.data' })}</legend>
           <div class="grid">
-            ${this.field(issues, 'dataType', 'Kind of data', this.select('dataType', dataTypes.map((t) => [t, dataTypeLabels[t]])))}
+            ${this.field(issues, 'dataType', msg('Kind of data', { id: 'task-form.data-type' }), this.select('dataType', dataTypes.map((t) => [t, dataTypeLabels[t]])))}
             ${dataType === 'tabular'
-              ? html`${this.field(issues, 'tabular.inputColumns', 'Input columns', this.text('tabular.inputColumns', { hint: 'Comma-separated, as in the CSV header.' }))}
-                ${this.field(issues, 'tabular.outputColumn', 'Column to predict', this.text('tabular.outputColumn'))}
-                ${this.field(issues, 'tabular.labels', 'Its values (classes)', this.text('tabular.labels', { hint: 'Comma-separated, e.g. 0, 1.' }))}`
+              ? html`${this.field(issues, 'tabular.inputColumns', msg('Input columns', { id: 'task-form.input-columns' }), this.text('tabular.inputColumns', { hint: msg('Comma-separated, as in the CSV header.', { id: 'task-form.input-columns-hint' }) }))}
+                ${this.field(issues, 'tabular.outputColumn', msg('Column to predict', { id: 'task-form.output-column' }), this.text('tabular.outputColumn'))}
+                ${this.field(issues, 'tabular.labels', msg('Its values (classes)', { id: 'task-form.tabular-labels' }), this.text('tabular.labels', { hint: msg('Comma-separated, e.g. 0, 1.', { id: 'task-form.tabular-labels-hint' }) }))}`
               : nothing}
             ${dataType === 'image'
-              ? html`${this.field(issues, 'image.width', 'Width (pixels)', this.number('image.width', { min: 1 }))}
-                ${this.field(issues, 'image.height', 'Height (pixels)', this.number('image.height', { min: 1 }))}
-                ${this.field(issues, 'image.channels', 'Colours', this.select('image.channels', [['1', 'Grayscale'], ['3', 'Colour (RGB)']]))}
-                ${this.field(issues, 'image.labels', 'Labels (classes)', this.text('image.labels', { hint: 'Comma-separated, e.g. cat, dog.' }))}`
+              ? html`${this.field(issues, 'image.width', msg('Width (pixels)', { id: 'task-form.width' }), this.number('image.width', { min: 1 }))}
+                ${this.field(issues, 'image.height', msg('Height (pixels)', { id: 'task-form.height' }), this.number('image.height', { min: 1 }))}
+                ${this.field(issues, 'image.channels', msg('Colours', { id: 'task-form.colours' }), this.select('image.channels', [['1', msg('Grayscale', { id: 'task-form.grayscale' })], ['3', msg('Colour (RGB)', { id: 'task-form.colour' })]]))}
+                ${this.field(issues, 'image.labels', msg('Labels (classes)', { id: 'task-form.image-labels' }), this.text('image.labels', { hint: msg('Comma-separated, e.g. cat, dog.', { id: 'task-form.image-labels-hint' }) }))}`
               : nothing}
           </div>
           ${this.renderSteps(issues, dataType)}
         </fieldset>
 
         <fieldset>
-          <legend>Model</legend>
+          <legend>${msg('Model', { id: 'task-form.model' })}</legend>
           <div class="grid">
             ${this.field(
               issues,
               'model.source',
-              'Model',
+              msg('Model', { id: 'task-form.model' }),
               this.select('model.source', [
-                ['builtin', 'A built-in architecture'],
-                ['tfjs', 'My TF.js model (upload)'],
+                ['builtin', msg('A built-in architecture', { id: 'task-form.builtin' })],
+                ['tfjs', msg('My TF.js model (upload)', { id: 'task-form.tfjs' })],
               ]),
             )}
             ${v['model.source'] === 'builtin'
               ? html`${this.field(
                   issues,
                   'model.architecture',
-                  'Architecture',
+                  msg('Architecture', { id: 'task-form.architecture' }),
                   this.select(
                     'model.architecture',
                     builtinArchitectures.filter((a) => architecturesFor[dataType].includes(a)).map((a) => [a, a]),
                   ),
                 )}
                 ${v['model.architecture']?.endsWith('mlp')
-                  ? this.field(issues, 'model.hiddenUnits', 'Hidden layer sizes (optional)', this.text('model.hiddenUnits', { hint: 'Comma-separated, e.g. 32, 16.' }))
+                  ? this.field(issues, 'model.hiddenUnits', msg('Hidden layer sizes (optional)', { id: 'task-form.hidden-units' }), this.text('model.hiddenUnits', { hint: msg('Comma-separated, e.g. 32, 16.', { id: 'task-form.hidden-units-hint' }) }))
                   : nothing}`
               : this.field(
                   issues,
                   'model',
-                  'model.json and weights.bin',
+                  msg('model.json and weights.bin', { id: 'task-form.upload' }),
                   html`<input
                       id="f-model"
                       name="model-upload"
@@ -492,47 +511,47 @@ export class DiscoTaskForm extends DiscoElement {
                       aria-invalid=${issues('model').length ? 'true' : 'false'}
                       @change=${this.handleUpload}
                     />
-                    <span class="hint" id="f-model-hint">${this.uploadNames || 'A TF.js LayersModel, as saved by model.save().'}</span>`,
+                    <span class="hint" id="f-model-hint">${this.uploadNames || msg('A TF.js LayersModel, as saved by model.save().', { id: 'task-form.upload-hint' })}</span>`,
                   'wide',
                 )}
           </div>
         </fieldset>
 
         <fieldset>
-          <legend>Training</legend>
+          <legend>${msg('Training', { id: 'task-form.training' })}</legend>
           <div class="grid">
-            ${this.field(issues, 'training.epochsPerRound', 'Epochs per round', this.number('training.epochsPerRound', { min: 1 }))}
-            ${this.field(issues, 'training.rounds', 'Rounds', this.number('training.rounds', { min: 1 }))}
-            ${this.field(issues, 'training.batchSize', 'Batch size', this.number('training.batchSize', { min: 1 }))}
-            ${this.field(issues, 'training.validationSplit', 'Share held out for validation', this.number('training.validationSplit', { min: 0, max: 0.9, step: 0.05 }))}
+            ${this.field(issues, 'training.epochsPerRound', msg('Epochs per round', { id: 'task-form.epochs' }), this.number('training.epochsPerRound', { min: 1 }))}
+            ${this.field(issues, 'training.rounds', msg('Rounds', { id: 'task-form.rounds' }), this.number('training.rounds', { min: 1 }))}
+            ${this.field(issues, 'training.batchSize', msg('Batch size', { id: 'task-form.batch-size' }), this.number('training.batchSize', { min: 1 }))}
+            ${this.field(issues, 'training.validationSplit', msg('Share held out for validation', { id: 'task-form.validation-split' }), this.number('training.validationSplit', { min: 0, max: 0.9, step: 0.05 }))}
             ${this.field(
               issues,
               'training.optimizer',
-              'Optimizer',
+              msg('Optimizer', { id: 'task-form.optimizer' }),
               this.select('training.optimizer', [
                 ['adam', 'Adam'],
                 ['sgd', 'SGD'],
                 ['rmsprop', 'RMSprop'],
               ]),
             )}
-            ${this.field(issues, 'training.learningRate', 'Learning rate', this.number('training.learningRate', { min: 0, step: 0.0001 }))}
-            ${this.field(issues, 'training.seed', 'Random seed', this.number('training.seed', { step: 1 }))}
+            ${this.field(issues, 'training.learningRate', msg('Learning rate', { id: 'task-form.learning-rate' }), this.number('training.learningRate', { min: 0, step: 0.0001 }))}
+            ${this.field(issues, 'training.seed', msg('Random seed', { id: 'task-form.seed' }), this.number('training.seed', { step: 1 }))}
           </div>
         </fieldset>
 
         <fieldset>
-          <legend>Collaboration</legend>
+          <legend>${msg('Collaboration', { id: 'task-form.collaboration' })}</legend>
           <div class="grid">
-            ${this.field(issues, 'scheme', 'Scheme', this.select('scheme', schemes.map((s) => [s, schemeLabels[s]])), undefined, schemeExplanations[v.scheme as keyof typeof schemeExplanations])}
-            ${this.field(issues, 'minParticipants', 'Minimum participants per round', this.number('minParticipants', { min: 1 }))}
-            ${this.field(issues, 'roundDeadlineSeconds', 'Round deadline (seconds)', this.number('roundDeadlineSeconds', { min: 1 }))}
+            ${this.field(issues, 'scheme', msg('Scheme', { id: 'task-form.scheme' }), this.select('scheme', schemes.map((s) => [s, schemeLabels[s]])), undefined, schemeExplanations[v.scheme as keyof typeof schemeExplanations])}
+            ${this.field(issues, 'minParticipants', msg('Minimum participants per round', { id: 'task-form.min-participants' }), this.number('minParticipants', { min: 1 }))}
+            ${this.field(issues, 'roundDeadlineSeconds', msg('Round deadline (seconds)', { id: 'task-form.deadline' }), this.number('roundDeadlineSeconds', { min: 1 }))}
             ${this.field(
               issues,
               'aggregation.maxSamplesPerUpdate',
-              'Most examples one update may count (optional)',
-              this.number('aggregation.maxSamplesPerUpdate', { min: 1, step: 1, hint: 'A participant with more counts as this many. Needed by secure aggregation without noise.' }),
+              msg('Most examples one update may count (optional)', { id: 'task-form.max-samples' }),
+              this.number('aggregation.maxSamplesPerUpdate', { min: 1, step: 1, hint: msg('A participant with more counts as this many. Needed by secure aggregation without noise.', { id: 'task-form.max-samples-hint' }) }),
             )}
-            ${this.field(issues, 'quantization', 'Update encoding', this.select('quantization', quantizations.map((q) => [q, q])))}
+            ${this.field(issues, 'quantization', msg('Update encoding', { id: 'task-form.quantization' }), this.select('quantization', quantizations.map((q) => [q, q])))}
           </div>
         </fieldset>
 
@@ -542,11 +561,11 @@ export class DiscoTaskForm extends DiscoElement {
         ${this.adminToken
           ? nothing
           : html`<fieldset>
-              <legend>Authorisation</legend>
+              <legend>${msg('Authorisation', { id: 'task-form.authorisation' })}</legend>
               ${this.field(
                 issues,
                 'adminToken',
-                'Admin token of the server',
+                msg('Admin token of the server', { id: 'task-form.admin-token' }),
                 html`<input
                   id="f-adminToken"
                   name="adminToken-input"
@@ -560,7 +579,7 @@ export class DiscoTaskForm extends DiscoElement {
               )}
             </fieldset>`}
         <div class="row">
-          <button type="submit" part="submit-button" ?disabled=${this.submitting}>${this.submitting ? 'Creating…' : 'Create task'}</button>
+          <button type="submit" part="submit-button" ?disabled=${this.submitting}>${this.submitting ? msg('Creating…', { id: 'task-form.creating' }) : msg('Create task', { id: 'task-form.create' })}</button>
         </div>
       </form>
     `;
@@ -571,7 +590,7 @@ export class DiscoTaskForm extends DiscoElement {
     const columns = this.values['tabular.inputColumns'].split(',').map((c) => c.trim()).filter(Boolean);
     // A group with a legend rather than a heading: the form sits under any heading level of the page.
     return html`<fieldset class="steps">
-      <legend>Preprocessing, in order</legend>
+      <legend>${msg('Preprocessing, in order', { id: 'task-form.preprocessing' })}</legend>
       ${issues('preprocessing').map((i) => html`<p class="error">${i}</p>`)}
       ${this.steps.map((step, i) => {
         const p = (key: string) => `preprocessing.${i}.${key}`;
@@ -585,11 +604,11 @@ export class DiscoTaskForm extends DiscoElement {
             undefined,
             hint,
           );
-        return html`<div class="step" role="group" aria-label="Step ${i + 1}">
+        return html`<div class="step" role="group" aria-label=${msg(str`Step ${i + 1}`, { id: 'task-form.step' })}>
           ${this.field(
             issues,
             p('type'),
-            `Step ${i + 1}`,
+            msg(str`Step ${i + 1}`, { id: 'task-form.step' }),
             html`<select id="${idOf(p('type'))}" name=${p('type')} @change=${this.handleStepInput}>
               ${types.map((t) => html`<option value=${t} ?selected=${t === step.type}>${stepLabels[t]}</option>`)}
             </select>`,
@@ -598,22 +617,22 @@ export class DiscoTaskForm extends DiscoElement {
             ? this.field(
                 issues,
                 p('column'),
-                'Column',
+                msg('Column', { id: 'task-form.column' }),
                 html`<select id="${idOf(p('column'))}" name=${p('column')} @change=${this.handleStepInput}
                   aria-invalid=${issues(p('column')).length ? 'true' : 'false'} aria-describedby="${idOf(p('column'))}-errors">
-                  <option value="" ?selected=${step.column === ''}>Choose…</option>
+                  <option value="" ?selected=${step.column === ''}>${msg('Choose…', { id: 'task-form.choose' })}</option>
                   ${[...new Set([...columns, ...(step.column ? [step.column] : [])])].map((c) => html`<option value=${c} ?selected=${c === step.column}>${c}</option>`)}
                 </select>`,
               )
             : nothing}
-          ${step.type === 'fill-missing' ? input('value', 'Value') : nothing}
-          ${step.type === 'one-hot' ? input('categories', 'Categories', 'Comma-separated.') : nothing}
-          ${step.type === 'standardize' ? html`${input('mean', 'Mean')} ${input('std', 'Standard deviation')}` : nothing}
-          ${step.type === 'min-max' ? html`${input('min', 'Minimum')} ${input('max', 'Maximum')}` : nothing}
-          <button type="button" class="danger" data-index=${i} @click=${this.handleRemoveStep}>Remove step ${i + 1}</button>
+          ${step.type === 'fill-missing' ? input('value', msg('Value', { id: 'task-form.value' })) : nothing}
+          ${step.type === 'one-hot' ? input('categories', msg('Categories', { id: 'task-form.categories' }), msg('Comma-separated.', { id: 'task-form.comma-separated' })) : nothing}
+          ${step.type === 'standardize' ? html`${input('mean', msg('Mean', { id: 'task-form.mean' }))} ${input('std', msg('Standard deviation', { id: 'task-form.std' }))}` : nothing}
+          ${step.type === 'min-max' ? html`${input('min', msg('Minimum', { id: 'task-form.minimum' }))} ${input('max', msg('Maximum', { id: 'task-form.maximum' }))}` : nothing}
+          <button type="button" class="danger" data-index=${i} @click=${this.handleRemoveStep}>${msg(str`Remove step ${i + 1}`, { id: 'task-form.remove-step' })}</button>
         </div>`;
       })}
-      <button type="button" class="secondary" @click=${this.handleAddStep}>Add a step</button>
+      <button type="button" class="secondary" @click=${this.handleAddStep}>${msg('Add a step', { id: 'task-form.add-step' })}</button>
     </fieldset>`;
   }
 
@@ -738,7 +757,7 @@ export class DiscoTaskForm extends DiscoElement {
           ? this.field(
               issues,
               o('momentum'),
-              adaptive ? msg('β₁ (optional)', { id: 'task-form.beta1' }) : msg('Momentum β (optional)', { id: 'task-form.momentum' }),
+              adaptive ? msg('β₁ (optional)', { id: 'task-form.beta-one' }) : msg('Momentum β (optional)', { id: 'task-form.momentum' }),
               this.number(o('momentum'), { min: 0, max: 0.999, step: 0.01, hint: msg('From 0 to below 1. Default 0.9.', { id: 'task-form.momentum-hint' }) }),
             )
           : nothing}
@@ -754,7 +773,7 @@ export class DiscoTaskForm extends DiscoElement {
             )
           : nothing}
         ${reads('beta2')
-          ? this.field(issues, o('beta2'), msg('β₂ (optional)', { id: 'task-form.beta2' }), this.number(o('beta2'), { min: 0, max: 0.999, step: 0.01, hint: msg('From 0 to below 1. Default 0.99.', { id: 'task-form.beta2-hint' }) }))
+          ? this.field(issues, o('beta2'), msg('β₂ (optional)', { id: 'task-form.beta-two' }), this.number(o('beta2'), { min: 0, max: 0.999, step: 0.01, hint: msg('From 0 to below 1. Default 0.99.', { id: 'task-form.beta-two-hint' }) }))
           : nothing}
         ${reads('epsilon')
           ? this.field(
@@ -786,17 +805,26 @@ export class DiscoTaskForm extends DiscoElement {
     const showFields = preset === 'custom' || privacyFields.some((f) => issues(f).length > 0);
     const rounds = Number(this.values['training.rounds']) || 0;
     const descriptions: Record<PrivacyPreset | 'custom', string> = {
-      none: `Model changes are sent as they are: ${this.values.scheme === 'decentralized' ? 'the other participants see' : 'the server sees'} each one. No noise.`,
-      secure: 'Whoever aggregates sees only the sum of the participants’ model changes, never one alone. Each change is clipped to size 1 on its device; a round needs at least 3 participants.',
-      'secure-dp': `Secure aggregation, plus random noise that each participant adds before masking; training stops before ε would exceed 8 (δ = ${defaultDelta}). ${
-        rounds > 0 ? `Of this task’s ${rounds} rounds, ${roundsWithinBudget(privacyPresets['secure-dp'].privacy, rounds)} fit in that budget. ` : ''
-      }The noise costs accuracy, the less the more participants there are.`,
-      custom: 'Every privacy setting by hand.',
+      none:
+        this.values.scheme === 'decentralized'
+          ? msg('Model changes are sent as they are: the other participants see each one. No noise.', { id: 'task-form.preset-none-peers' })
+          : msg('Model changes are sent as they are: the server sees each one. No noise.', { id: 'task-form.preset-none-server' }),
+      secure: msg('Whoever aggregates sees only the sum of the participants’ model changes, never one alone. Each change is clipped to size 1 on its device; a round needs at least 3 participants.', {
+        id: 'task-form.preset-secure',
+      }),
+      'secure-dp': [
+        msg(str`Secure aggregation, plus random noise that each participant adds before masking; training stops before ε would exceed 8 (δ = ${defaultDelta}).`, { id: 'task-form.preset-secure-dp' }),
+        ...(rounds > 0
+          ? [msg(str`Of this task’s ${rounds} rounds, ${roundsWithinBudget(privacyPresets['secure-dp'].privacy, rounds)} fit in that budget.`, { id: 'task-form.preset-rounds' })]
+          : []),
+        msg('The noise costs accuracy, the less the more participants there are.', { id: 'task-form.preset-noise-cost' }),
+      ].join(' '),
+      custom: msg('Every privacy setting by hand.', { id: 'task-form.preset-custom' }),
     };
     return html`<fieldset part="privacy">
-      <legend>Privacy</legend>
+      <legend>${msg('Privacy', { id: 'task-form.privacy' })}</legend>
       <fieldset class="presets" part="presets">
-        <legend class="visually-hidden">Privacy preset</legend>
+        <legend class="visually-hidden">${msg('Privacy preset', { id: 'task-form.privacy-preset' })}</legend>
         ${([...(Object.keys(privacyPresets) as PrivacyPreset[]), 'custom'] as const).map((p) => {
           const refused = p === 'custom' ? [] : presetIssues(draft, p);
           const id = `preset-${p}`;
@@ -804,8 +832,8 @@ export class DiscoTaskForm extends DiscoElement {
             <input type="radio" name="privacy-preset" value=${p} .checked=${preset === p} ?disabled=${refused.length > 0 && preset !== p}
               aria-describedby="${id}-description${refused.length ? ` ${id}-refused` : ''}" @change=${this.handlePreset} />
             <span
-              ><strong>${p === 'custom' ? 'Custom' : privacyPresets[p].label}</strong> – <span id="${id}-description">${descriptions[p]}</span>
-              ${refused.length ? html`<span class="hint" id="${id}-refused">Not available: ${refused.join('; ')}</span>` : nothing}</span
+              ><strong>${p === 'custom' ? msg('Custom', { id: 'task-form.custom' }) : privacyPresets[p].label}</strong> – <span id="${id}-description">${descriptions[p]}</span>
+              ${refused.length ? html`<span class="hint" id="${id}-refused">${msg(str`Not available: ${refused.join('; ')}`, { id: 'task-form.not-available' })}</span>` : nothing}</span
             >
           </label>`;
         })}
@@ -815,16 +843,16 @@ export class DiscoTaskForm extends DiscoElement {
             ${this.field(
               issues,
               'privacy.secureAggregation',
-              'Secure aggregation',
+              msg('Secure aggregation', { id: 'task-form.secure' }),
               html`<input id="f-privacy-secureAggregation" type="checkbox" name="privacy.secureAggregation" .checked=${this.values['privacy.secureAggregation'] === 'true'}
                 aria-describedby="f-privacy-secureAggregation-errors" aria-invalid=${this.invalid('privacy.secureAggregation')} />`,
               'checkbox',
             )}
-            ${this.field(issues, 'privacy.clippingNorm', 'Clipping norm C (optional)', this.number('privacy.clippingNorm', { min: 0, step: 0.1, hint: 'Each model change is scaled down to this size (L2 norm).' }))}
-            ${this.field(issues, 'privacy.noiseMultiplier', 'Noise multiplier z (optional)', this.number('privacy.noiseMultiplier', { min: 0, step: 0.1, hint: 'Gaussian noise of standard deviation z × C on the sum.' }))}
-            ${this.field(issues, 'privacy.samplingRate', 'Sampling rate q (optional)', this.number('privacy.samplingRate', { min: 0, max: 1, step: 0.05, hint: 'Each participant takes part in a round with this probability (federated).' }))}
-            ${this.field(issues, 'privacy.delta', 'δ', this.number('privacy.delta', { min: 0, max: 1, step: 0.00001, hint: 'ε is reported at this δ.' }))}
-            ${this.field(issues, 'privacy.budget.epsilon', 'Privacy budget ε (optional)', this.number('privacy.budget.epsilon', { min: 0, step: 0.5, hint: 'Training stops before ε would exceed it.' }))}
+            ${this.field(issues, 'privacy.clippingNorm', msg('Clipping norm C (optional)', { id: 'task-form.clipping-norm' }), this.number('privacy.clippingNorm', { min: 0, step: 0.1, hint: msg('Each model change is scaled down to this size (L2 norm).', { id: 'task-form.clipping-norm-hint' }) }))}
+            ${this.field(issues, 'privacy.noiseMultiplier', msg('Noise multiplier z (optional)', { id: 'task-form.noise' }), this.number('privacy.noiseMultiplier', { min: 0, step: 0.1, hint: msg('Gaussian noise of standard deviation z × C on the sum.', { id: 'task-form.noise-hint' }) }))}
+            ${this.field(issues, 'privacy.samplingRate', msg('Sampling rate q (optional)', { id: 'task-form.sampling' }), this.number('privacy.samplingRate', { min: 0, max: 1, step: 0.05, hint: msg('Each participant takes part in a round with this probability (federated).', { id: 'task-form.sampling-hint' }) }))}
+            ${this.field(issues, 'privacy.delta', 'δ', this.number('privacy.delta', { min: 0, max: 1, step: 0.00001, hint: msg('ε is reported at this δ.', { id: 'task-form.delta-hint' }) }))}
+            ${this.field(issues, 'privacy.budget.epsilon', msg('Privacy budget ε (optional)', { id: 'task-form.budget' }), this.number('privacy.budget.epsilon', { min: 0, step: 0.5, hint: msg('Training stops before ε would exceed it.', { id: 'task-form.budget-hint' }) }))}
           </div>`
         : nothing}
       ${this.renderStatement()}
@@ -851,7 +879,7 @@ export class DiscoTaskForm extends DiscoElement {
       privacy: privacy.data,
     });
     return html`<div part="privacy-statement" class="statement">
-      <p class="muted">What participants will be told:</p>
+      <p class="muted">${msg('What participants will be told:', { id: 'task-form.told' })}</p>
       <ul>
         <li>${statement.leavesDevice}</li>
         ${statement.enforced.map((s) => html`<li>${s.text}</li>`)}
@@ -922,7 +950,7 @@ function orderWeightFiles(modelJson: object, files: File[]): File[] {
   if (paths.length === 0) return files;
   return paths.map((name) => {
     const file = files.find((f) => f.name === name);
-    if (!file) throw new Error(`model.json names the weights file "${name}", which was not chosen`);
+    if (!file) throw new Error(msg(str`model.json names the weights file "${name}", which was not chosen`, { id: 'task-form.upload-missing' }));
     return file;
   });
 }
