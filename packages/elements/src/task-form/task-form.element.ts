@@ -184,6 +184,13 @@ const UPLOAD_ALIASES = { 'model.json': 'model', 'weights.bin': 'model', weightsM
  * a preset the task cannot take (a local task, a strategy other than FedAvg) is disabled with core's reason.
  * "Custom" shows every privacy setting.
  *
+ * The aggregation settings: every strategy core implements, each with a one-line explanation (those the privacy
+ * settings refuse, with secure aggregation or noise, are disabled with core's reason); the strategy's parameter
+ * as it reads it (trimmed fraction, f for Krum and multi-Krum, radius τ for centered clipping); bucketing (robust
+ * strategies only); the server optimizer with the settings each one reads (federated tasks only); and the rounds a
+ * silent participant is waited for (federated tasks). Only the settings the choices read are sent. In English or
+ * French (the page's `<html lang>`); core's and the server's messages stay in English.
+ *
  * @slot header - Above the form, e.g. a heading.
  *
  * @event disco-task-create - The server created the task. Detail: `{ task }`.
@@ -192,6 +199,7 @@ const UPLOAD_ALIASES = { 'model.json': 'model', 'weights.bin': 'model', weightsM
  * @csspart form - The `<form>`.
  * @csspart summary - The list of problems shown after a refused submission.
  * @csspart privacy - The privacy settings: presets, custom fields and the statement participants will read.
+ * @csspart aggregation - The aggregation settings: strategy, its parameter, bucketing, server optimizer, missed rounds.
  * @csspart presets - The privacy presets.
  * @csspart privacy-statement - What participants will be told about their privacy (as `<disco-task>` says it).
  * @csspart upload - The TF.js model upload input.
