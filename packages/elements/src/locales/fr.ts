@@ -216,7 +216,7 @@ export const templates: TemplateMap = {
   'task-form.one-problem': '1 problème à corriger avant de pouvoir créer la tâche :',
   'task-form.problems': str`${0} problèmes à corriger avant de pouvoir créer la tâche :`,
   'task-form.created': str`La tâche « ${0} » (${1}) a été créée.`,
-  'task-form.about': 'La tâche',
+  'task-form.about': 'À propos de la tâche',
   'task-form.identifier': 'Identifiant',
   'task-form.identifier-hint': 'Lettres minuscules, chiffres et tirets, par exemple « heart-disease ».',
   'task-form.title': 'Titre',
