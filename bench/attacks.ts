@@ -28,6 +28,13 @@ interface Strategy {
   aggregation?: Record<string, unknown>;
 }
 
+/**
+ * The built-in MNIST task as the table measures it (and api/test/attacks-helpers.ts): one local epoch, plain FedAvg
+ * steps on the server (no server momentum), so that the figures are the aggregation rules' alone.
+ */
+const { serverOptimizer: _momentum, ...plainAggregation } = mnist.aggregation;
+const pinned = { ...mnist, aggregation: plainAggregation, training: { ...mnist.training, epochsPerRound: 1 } };
+
 const strategies: Strategy[] = [
   { label: 'fedavg', flags: ['--aggregator', 'fedavg'] },
   { label: 'median', flags: ['--aggregator', 'median'] },
@@ -35,7 +42,7 @@ const strategies: Strategy[] = [
   { label: 'krum (f = 2)', flags: ['--aggregator', 'krum', '--aggregator-param', '2'] },
   { label: 'multi-krum (f = 2)', flags: ['--aggregator', 'multi-krum', '--aggregator-param', '2'] },
   { label: 'centered-clipping', flags: ['--aggregator', 'centered-clipping'] },
-  { label: 'centered-clipping + bucketing (s = 2)', aggregation: { ...mnist.aggregation, strategy: 'centered-clipping', bucketing: { size: 2 } } },
+  { label: 'centered-clipping + bucketing (s = 2)', aggregation: { ...pinned.aggregation, strategy: 'centered-clipping', bucketing: { size: 2 } } },
 ];
 const attacks = ['none', 'sign-flip', 'gaussian', 'label-flip', 'alie', 'ipm', 'inflate-samples'] as const;
 /** The cells run: every strategy against every attack, except bucketing, against the attacks it is meant for. */
@@ -71,17 +78,18 @@ export async function run(): Promise<BenchResult[]> {
   const dir = await mkdtemp(path.join(tmpdir(), 'disco-bench-attacks-'));
   try {
     const jobs: (() => Promise<Cell>)[] = [];
+    const base = path.join(dir, 'mnist.json');
+    await writeFile(base, JSON.stringify(pinned));
     for (const strategy of strategies) {
-      let flags = strategy.flags ?? [];
+      let flags = ['--task', base, ...(strategy.flags ?? [])];
       if (strategy.aggregation) {
         const file = path.join(dir, `mnist-${jobs.length}.json`);
-        await writeFile(file, JSON.stringify({ ...mnist, aggregation: strategy.aggregation }));
+        await writeFile(file, JSON.stringify({ ...pinned, aggregation: strategy.aggregation }));
         flags = ['--task', file];
       }
       for (const attack of attacks) {
         if (strategy.aggregation && !bucketedAttacks.has(attack)) continue;
         const args = [
-          ...(flags[0] === '--task' ? [] : ['--task', 'mnist']),
           ...flags,
           ...['--clients', String(CLIENTS), '--rounds', String(ROUNDS), '--train-limit', String(TRAIN), '--test-limit', String(TEST), ...SETTINGS],
           ...(attack === 'none' ? [] : ['--byzantine', String(BYZANTINE), '--attack', attack]),
