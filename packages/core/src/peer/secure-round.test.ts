@@ -89,6 +89,9 @@ async function play(m: Mesh, data: Uint32Array[], ids: string[], options: { drop
         return null;
       }
       if (options.dropBeforeMasking?.includes(id)) {
+        // It vanishes once its shares reached every other member (delivery is on a later tick): it dealt, then left.
+        const delivered = () => m.log.filter((e) => e.from === id && e.message.kind === 'shares').length;
+        for (let tries = 0; delivered() < ids.length - 1 && tries < 200; tries++) await new Promise((resolve) => setTimeout(resolve, 5));
         m.vanish(id);
         return null;
       }
