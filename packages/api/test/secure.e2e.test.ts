@@ -141,7 +141,10 @@ test('fewer than t survivors: the round fails naming the step and counts, nothin
 
   const results = await secureRound(server.url, 4, (i) => ({ round: 1, vanishAfter: i < 2 ? 'masked' : undefined }));
 
-  assert.deepEqual(results.map((r) => r.status), ['vanished', 'vanished', 'missed', 'missed']);
+  // The two left may reveal their shares before the departures fail the round ('sent') or find it failed ('missed'):
+  // either way nothing is unmasked, which is what the rest asserts.
+  assert.deepEqual(results.slice(0, 2).map((r) => r.status), ['vanished', 'vanished']);
+  for (const r of results.slice(2)) assert.ok(r.status === 'sent' || r.status === 'missed', r.status);
   const rounds = await waitFor('round 1 failed', () => roundHistory(server), (list) => list.some((r) => r.number === 1 && r.phase === 'failed'));
   const failed = rounds.find((r) => r.number === 1)!;
   assert.match(failed.failureReason ?? '', /^abandoned: only [0-2] of 4 sets of revealed shares arrived, fewer than the threshold 3; nothing was unmasked$/);
