@@ -1,4 +1,5 @@
-import { test, before } from 'node:test';
+import { test, before, after } from 'node:test';
+import { cleanup } from 'node-datachannel';
 import assert from 'node:assert/strict';
 import { initBackend } from '../backend/init-backend.js';
 import { getFlatWeights } from '../model/index.js';
@@ -17,6 +18,10 @@ const task = parseTask({ ...titanic, id: 'tiny-p2p', scheme: 'decentralized', mo
 before(async () => {
   await initBackend({ backend: 'wasm' });
 });
+
+// Every session closed its connections; this also stops node-datachannel's native threads, which could otherwise
+// keep the test process alive after the last test (seen once in CI: a 240 s hang after every test had passed).
+after(() => cleanup());
 
 async function session(client: DecentralizedClient): Promise<TrainingEvent[]> {
   const events: TrainingEvent[] = [];
