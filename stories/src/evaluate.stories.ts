@@ -84,6 +84,6 @@ export const Live: Story = {
   play: async ({ canvasElement }) => {
     const evaluate = evaluateIn(canvasElement);
     await evaluate.loaded;
-    expectFromServer(evaluate, 'Titanic: who survived?');
+    await expectFromServer(evaluate, 'Titanic: who survived?');
   },
 };

@@ -159,7 +159,7 @@ export const Live: Story = {
     const form = formIn(canvasElement);
     form.setValues({ ...heartDisease, id: `heart-disease-${Date.now().toString(36)}` });
     if (!(await form.submit())) throw new Error(`${defaultServer} refused the task`);
-    expectFromServer(form, 'was created');
+    await expectFromServer(form, 'was created');
   },
 };
 
@@ -174,6 +174,6 @@ export const LiveSecureDp: Story = {
     const task = await form.submit();
     if (!task) throw new Error(`${defaultServer} refused the task`);
     if (!task.privacy.secureAggregation || task.privacy.budget?.epsilon !== 8) throw new Error('the server did not keep the preset');
-    expectFromServer(form, 'was created');
+    await expectFromServer(form, 'was created');
   },
 };

@@ -73,6 +73,6 @@ export const Live: Story = {
   play: async ({ canvasElement }) => {
     const list = canvasElement.querySelector<DiscoTaskList>('disco-task-list')!;
     await list.loaded;
-    expectFromServer(list, 'Titanic: who survived?'); // a built-in task of the server
+    await expectFromServer(list, 'Titanic: who survived?'); // a built-in task of the server
   },
 };

@@ -81,6 +81,6 @@ export const Live: Story = {
   play: async ({ canvasElement }) => {
     const task = canvasElement.querySelector<DiscoTask>('disco-task')!;
     await task.loaded;
-    expectFromServer(task, 'Titanic: who survived?');
+    await expectFromServer(task, 'Titanic: who survived?');
   },
 };

@@ -185,6 +185,6 @@ export const Live: Story = {
     train.files = [titanicFile(0, 1, 'titanic.csv')];
     await train.filesChecked;
     if (!train.loadedTask) throw new Error(`No task from ${defaultServer}`);
-    expectFromServer(train, 'titanic.csv');
+    await expectFromServer(train, 'titanic.csv');
   },
 };

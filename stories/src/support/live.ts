@@ -31,11 +31,16 @@ function deepText(node: Node): string {
 
 /**
  * What a Live story's play checks once the element has talked to the server: no error shown, and
- * `expected` (something only the server's answer can have put there) shown. Throws otherwise, so that
- * the story fails.
+ * `expected` (something only the server's answer can have put there) shown, within a few seconds (the
+ * element renders the answer after its data promise settles). Throws otherwise, so that the story fails.
  */
-export function expectFromServer(element: HTMLElement, expected: string): void {
-  const error = element.shadowRoot?.querySelector('[role="alert"]');
-  if (error) throw new Error(`The server at ${defaultServer} answered with an error: ${error.textContent?.trim()}`);
-  if (!deepText(element).includes(expected)) throw new Error(`"${expected}" is not shown: did ${defaultServer} answer?`);
+export async function expectFromServer(element: HTMLElement, expected: string, timeoutMs = 5_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const error = element.shadowRoot?.querySelector('[role="alert"]');
+    if (error) throw new Error(`The server at ${defaultServer} answered with an error: ${error.textContent?.trim()}`);
+    if (deepText(element).includes(expected)) return;
+    if (Date.now() > until) throw new Error(`"${expected}" is not shown: did ${defaultServer} answer?`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
