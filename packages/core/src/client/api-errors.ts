@@ -20,6 +20,8 @@ export const apiErrorStatus = {
   METHOD_NOT_ALLOWED: 405,
   WRONG_ROUND: 409,
   STALE_MODEL: 409,
+  /** Asynchronous tasks: the update's base model is more than `maxStaleness` versions old; the message names the current version. */
+  STALE_UPDATE: 409,
   DUPLICATE_UPDATE: 409,
   ROUND_NOT_OPEN: 409,
   CONFLICT: 409,

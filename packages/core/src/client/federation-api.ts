@@ -42,6 +42,24 @@ export interface RoundState {
   metrics?: ClientMetrics & { samples?: number };
   /** Tasks with differential privacy: what the closed rounds spent. */
   privacy?: PrivacySpentState;
+  /**
+   * `async` for asynchronous tasks (decision 0013): `round` is then the version being buffered
+   * (`modelVersion + 1`), `submitted` the updates in its buffer (of `bufferSize`), `deadline` null, and a
+   * participant may submit at any time an update trained from any version at most `maxStaleness` old.
+   */
+  mode?: 'async';
+  bufferSize?: number;
+}
+
+/** One update that went into a version of an asynchronous task. */
+export interface VersionContribution {
+  /** The contributing participant's id (as `join` returned it). */
+  participantId: string;
+  /** Versions between the update's base model and the version it was aggregated into, minus one (0: fresh). */
+  staleness: number;
+  /** Its weight relative to a fresh update (the task's staleness weighting). */
+  weight: number;
+  samples: number;
 }
 
 /** One round of a task's history, as `rounds.list` returns it. */
@@ -68,6 +86,19 @@ export interface RoundInfo {
   delta: number | null;
   /** Updates the server clipped to the task's norm bound in this round. */
   clipped: number;
+  /** Asynchronous tasks: the updates aggregated into this version, with their staleness (closed versions). */
+  contributions?: VersionContribution[];
+}
+
+/** What the server says of an accepted update. */
+export interface SubmitResult {
+  accepted: true;
+  round: number;
+  /**
+   * Asynchronous tasks: `round` is the version the update was buffered for; `staleness` how many versions
+   * had been published since its base model (0: trained from the latest).
+   */
+  staleness?: number;
 }
 
 export interface JoinResult {
@@ -97,7 +128,7 @@ export interface FederationApi {
    * examples, the FedAvg weight) and the local metrics (`loss`, `accuracy`, `valLoss`, `valAccuracy`).
    * Rejects with an error whose message names the problem (e.g. the current round) when refused.
    */
-  submitUpdate(token: string, round: number, update: Uint8Array): Promise<{ accepted: true; round: number }>;
+  submitUpdate(token: string, round: number, update: Uint8Array): Promise<SubmitResult>;
   /**
    * Tasks with a sampling rate q < 1: says this participant sits out `round` (its coin came up tails), so
    * that the round does not wait for it.

@@ -36,7 +36,7 @@ function conv(seeds: Seeds, name: string, filters: number, padding: 'valid' | 's
 const pool = (name: string) => tf.layers.maxPooling2d({ name, poolSize: 2, strides: 2 });
 
 /** The hidden layers of each built-in architecture (the input and the softmax output are added around them). */
-const ARCHITECTURES: Record<BuiltinArchitecture, (seeds: Seeds, hiddenUnits: readonly number[] | undefined) => tf.layers.Layer[]> = {
+const ARCHITECTURES: Record<Exclude<BuiltinArchitecture, 'gpt'>, (seeds: Seeds, hiddenUnits: readonly number[] | undefined) => tf.layers.Layer[]> = {
   'tabular-mlp': (seeds, hidden = DEFAULT_HIDDEN_UNITS['tabular-mlp']) => hidden.map((units, i) => dense(seeds, `hidden_${i + 1}`, units, 'relu')),
   'image-mlp': (seeds, hidden = DEFAULT_HIDDEN_UNITS['image-mlp']) => [
     tf.layers.flatten({ name: 'flatten' }),
@@ -78,6 +78,7 @@ export function buildModel(task: Task): tf.LayersModel {
   if (task.model.source !== 'builtin')
     throw new ModelError(`task "${task.id}" brings its own TF.js model; load it instead of building one`);
   const { architecture, hiddenUnits } = task.model;
+  if (architecture === 'gpt') throw new ModelError('the gpt architecture is being built (issue 12)');
   const seeds = new Seeds(task.training.seed);
   const classes = taskClasses(task);
   const model = tf.sequential({

@@ -16,14 +16,14 @@ const markdown = (max: number) =>
     .max(max)
     .refine((s) => !/<\s*\/?\s*[a-zA-Z!?][^>]*>/.test(s), 'raw HTML is not allowed; use markdown');
 
-/** The kinds of data this build can load and train on (a language-model task waits for text loading). */
-export const dataTypes = ['tabular', 'image'] as const;
+/** The kinds of data this build can load and train on. */
+export const dataTypes = ['tabular', 'image', 'text'] as const;
 export type DataType = (typeof dataTypes)[number];
 
 export const schemes = ['local', 'federated', 'decentralized'] as const;
 export type Scheme = (typeof schemes)[number];
 
-export const builtinArchitectures = ['tabular-mlp', 'mnist-cnn', 'cifar10-cnn', 'image-mlp'] as const;
+export const builtinArchitectures = ['tabular-mlp', 'mnist-cnn', 'cifar10-cnn', 'image-mlp', 'gpt'] as const;
 export type BuiltinArchitecture = (typeof builtinArchitectures)[number];
 
 /** The strategies this build implements (`@disco/core`'s `createStrategy`). */
@@ -49,6 +49,20 @@ const serverOptimizerSettings = z.object({
   nesterov: z.boolean().optional(),
 });
 
+/**
+ * The named sizes of the `gpt` architecture (a decoder-only transformer, `@disco/core`'s `GPT_SIZES`), from
+ * `nano` (3 layers, 3 heads, 48 dimensions) to the GPT-2 small shape (`gpt2`: 12 layers, 12 heads, 768).
+ */
+export const gptSizes = ['nano', 'micro', 'mini', 'gpt2'] as const;
+export type GptSize = (typeof gptSizes)[number];
+
+/** How asynchronous rounds weigh an update computed from a model `s` versions old (FedBuff, decision 0013). */
+export const stalenessWeightings = ['polynomial', 'constant'] as const;
+export type StalenessWeighting = (typeof stalenessWeightings)[number];
+
+export const trainingModes = ['sync', 'async'] as const;
+export type TrainingMode = (typeof trainingModes)[number];
+
 export const quantizations = ['float32', 'float16', 'int8'] as const;
 export type Quantization = (typeof quantizations)[number];
 
@@ -59,6 +73,14 @@ const tabularSpec = z.object({
   outputColumn: z.string().min(1),
   /** The label values as they appear in the CSV, in class-index order. */
   labels: z.array(z.string()).min(2),
+});
+
+/** Text for a language model: GPT-2 BPE tokens, cut into windows of `contextLength` tokens with next-token targets. */
+const textSpec = z.object({
+  /** The GPT-2 byte-pair encoding (r50k_base, 50,257 tokens). */
+  tokenizer: z.enum(['gpt2']).default('gpt2'),
+  /** Tokens the model reads at once (its context): both the training windows' length and the generation context. */
+  contextLength: z.number().int().min(4).max(1024).default(128),
 });
 
 const imageSpec = z.object({
@@ -133,6 +155,13 @@ export const modelSource = z.discriminatedUnion('source', [
     architecture: z.enum(builtinArchitectures),
     /** Hidden layer sizes for the MLP architectures. */
     hiddenUnits: z.array(z.number().int().min(1).max(4096)).max(8).optional(),
+    /** The `gpt` architecture's shape: a named size and the dropout rate while training (0: none). */
+    gpt: z
+      .object({
+        size: z.enum(gptSizes).default('nano'),
+        dropout: z.number().min(0).max(0.9).default(0),
+      })
+      .optional(),
   }),
   /** A TF.js LayersModel (model.json + weights.bin) uploaded with the task and stored by the server. */
   z.object({ source: z.literal('tfjs') }),
@@ -185,11 +214,29 @@ const taskObject = z.object({
   dataType: z.enum(dataTypes),
   tabular: tabularSpec.optional(),
   image: imageSpec.optional(),
+  text: textSpec.optional(),
   preprocessing: z.array(preprocessingStep).default([]),
   model: modelSource,
   training: trainingSettings.prefault({}),
   scheme: z.enum(schemes).default('federated'),
   minParticipants: z.number().int().min(1).max(10_000).default(2),
+  /**
+   * Federated tasks: `sync` rounds wait for the round's participants (or its deadline); `async` (FedBuff,
+   * Nguyen et al. 2022, decision 0013) accepts an update whenever a participant finishes and publishes a new
+   * version every `async.bufferSize` updates, each weighted by its staleness.
+   */
+  mode: z.enum(trainingModes).default('sync'),
+  async: z
+    .object({
+      /** K: a new version is aggregated from every K accepted updates. */
+      bufferSize: z.number().int().min(1).max(1000).default(4),
+      /** An update trained from a version more than this many versions old is refused (`STALE_UPDATE`). */
+      maxStaleness: z.number().int().min(0).max(1000).default(10),
+      /** `polynomial`: weight (1 + s)^-stalenessExponent (1/√(1+s) by default); `constant`: 1. */
+      stalenessWeighting: z.enum(stalenessWeightings).default('polynomial'),
+      stalenessExponent: z.number().min(0).max(4).default(0.5),
+    })
+    .prefault({}),
   /** Seconds after its opening at which a round closes with whoever submitted. */
   roundDeadlineSeconds: z.number().int().min(1).max(7 * 24 * 3600).default(120),
   /**
@@ -232,6 +279,8 @@ const crossFieldObject = taskObject.pick({
   dataType: true,
   tabular: true,
   image: true,
+  text: true,
+  mode: true,
   preprocessing: true,
   model: true,
   scheme: true,
@@ -242,12 +291,13 @@ const crossFieldObject = taskObject.pick({
 
 /** The checks that involve several fields (a tabular task needs `tabular`, a CNN needs image data, …). */
 function checkAcrossFields(task: z.output<typeof crossFieldObject>, ctx: z.RefinementCtx): void {
-  const need = (key: 'tabular' | 'image') => {
+  const need = (key: 'tabular' | 'image' | 'text') => {
     if (task.dataType === key && !task[key])
       ctx.addIssue({ code: 'custom', path: [key], message: `required when dataType is "${key}"` });
   };
   need('tabular');
   need('image');
+  need('text');
 
   const columns = new Set(task.tabular?.inputColumns ?? []);
   task.preprocessing.forEach((step, i) => {
@@ -273,6 +323,7 @@ function checkAcrossFields(task: z.output<typeof crossFieldObject>, ctx: z.Refin
       'mnist-cnn': 'image',
       'cifar10-cnn': 'image',
       'image-mlp': 'image',
+      gpt: 'text',
     };
     if (expected[arch] !== task.dataType)
       ctx.addIssue({
@@ -281,6 +332,10 @@ function checkAcrossFields(task: z.output<typeof crossFieldObject>, ctx: z.Refin
         message: `"${arch}" is built for ${expected[arch]} data, not ${task.dataType}`,
       });
   }
+  if (task.model.source === 'builtin' && task.model.gpt && task.model.architecture !== 'gpt')
+    ctx.addIssue({ code: 'custom', path: ['model', 'gpt'], message: `only the "gpt" architecture reads these settings, not "${task.model.architecture}"` });
+  if (task.mode === 'async' && task.scheme !== 'federated')
+    ctx.addIssue({ code: 'custom', path: ['mode'], message: `asynchronous training applies to federated tasks only (this one is ${task.scheme}; see decision 0013)` });
   if (task.scheme !== 'local' && task.minParticipants < 1)
     ctx.addIssue({ code: 'custom', path: ['minParticipants'], message: 'must be at least 1' });
   checkAggregation(task, ctx);

@@ -7,6 +7,9 @@ export interface EpochMetrics {
   accuracy?: number;
   valLoss?: number;
   valAccuracy?: number;
+  /** Language models: exp(loss) and exp(valLoss), the loss being the mean cross-entropy per predicted token. */
+  perplexity?: number;
+  valPerplexity?: number;
 }
 
 /** A session's final figures. */
@@ -14,6 +17,8 @@ export interface FinalMetrics {
   /** The final model's accuracy and loss on the participant's held-out data (its training data when it holds none out). */
   accuracy?: number;
   loss?: number;
+  /** Language models: exp(loss). */
+  perplexity?: number;
   /** Local sessions: the last epoch's figures on the training data. */
   trainAccuracy?: number;
   trainLoss?: number;
@@ -47,6 +52,9 @@ export interface DoneEvent {
   rounds?: number;
   /** Federated sessions: the rounds this participant's update made it into. */
   roundsTrained?: number;
+  /** Asynchronous federated sessions: updates this participant submitted that were accepted, and the model version reached. */
+  updatesAccepted?: number;
+  versions?: number;
   /** Collaborative sessions of a task with secure aggregation: true (every round was masked). */
   secureAggregation?: boolean;
   /** Tasks with differential privacy: the ε spent by the model's rounds, at `delta`. */
@@ -70,6 +78,11 @@ export type TrainingEvent =
       /** Tasks with differential privacy: ε spent up to and including this round, at `delta`. */
       epsilon?: number;
       delta?: number;
+      /**
+       * Asynchronous tasks (one `round` event per version this participant contributed to or saw): how many
+       * versions old the base model of this participant's last accepted update was when it arrived.
+       */
+      staleness?: number;
     }
   | { type: 'participants'; count: number; round?: number }
   /** Decentralized sessions: the peers connected now, those unreachable, and the bytes exchanged with peers. */

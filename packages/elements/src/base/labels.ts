@@ -11,6 +11,9 @@ export const dataTypeLabels: Record<DataType, string> = {
   get image() {
     return msg('Images', { id: 'label.image' });
   },
+  get text() {
+    return msg('Text (.txt)', { id: 'label.text' });
+  },
 };
 
 /** Names of the training schemes, for people. */

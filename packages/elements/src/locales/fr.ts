@@ -8,6 +8,7 @@ export const templates: TemplateMap = {
   // shared labels (base/labels.ts, base/states.ts, base/dropzone.ts)
   'label.tabular': 'Tableau (CSV)',
   'label.image': 'Images',
+  'label.text': 'Texte (.txt)',
   'label.local': 'Local uniquement',
   'label.federated': 'Fédéré',
   'label.decentralized': 'Décentralisé',

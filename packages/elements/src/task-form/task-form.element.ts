@@ -46,6 +46,7 @@ import { taskFormStyles } from './task-form.styles.js';
 const architecturesFor: Record<DataType, readonly string[]> = {
   tabular: ['tabular-mlp'],
   image: ['mnist-cnn', 'cifar10-cnn', 'image-mlp'],
+  text: ['gpt'],
 };
 
 const tabularSteps: StepDraft['type'][] = ['fill-missing', 'one-hot', 'standardize', 'min-max', 'log1p'];
