@@ -134,6 +134,38 @@ export const updates = sqliteTable(
 );
 
 /**
+ * Asynchronous tasks (decision 0013): every accepted update, in the buffer of the version it goes into (its
+ * `rounds` row). `delta` holds the update (float32, little-endian) from the transaction that accepts it until
+ * the one that stores the version it went into, which clears it: a restart loses no accepted update. The
+ * rest stays as the version's history (its contributors and their staleness).
+ */
+export const asyncUpdates = sqliteTable(
+  'async_updates',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    roundId: integer('round_id')
+      .notNull()
+      .references(() => rounds.id, { onDelete: 'cascade' }),
+    participantId: text('participant_id')
+      .notNull()
+      .references(() => participants.id, { onDelete: 'cascade' }),
+    /** The version the update was trained from. */
+    baseVersion: integer('base_version').notNull(),
+    /** Versions published between its base and its arrival (0: trained from the latest). */
+    staleness: integer('staleness').notNull(),
+    /** Its staleness weight (the task's weighting of `staleness`). */
+    weight: real('weight').notNull(),
+    samples: real('samples').notNull(),
+    metrics: text('metrics', { mode: 'json' }),
+    /** The update itself until its version is stored; null after. */
+    delta: blob('delta', { mode: 'buffer' }),
+    bytes: integer('bytes').notNull(),
+    receivedAt: integer('received_at', { mode: 'number' }).notNull(),
+  },
+  (t) => [index('async_updates_round').on(t.roundId), index('async_updates_participant').on(t.participantId)],
+);
+
+/**
  * Participants that sit a round out (tasks with a sampling rate: their coin came up tails), so that the round
  * does not wait for them. A skip is not an update: it adds nothing to the round.
  */
