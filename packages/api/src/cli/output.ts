@@ -13,6 +13,8 @@ export interface CliIo {
   err(line: string): void;
   /** Replaces the one-line progress bar ('' clears it); absent where no terminal shows it. */
   progress?(line: string): void;
+  /** Writes text as it comes, no newline added (generated text, streamed); absent where stdout is not a terminal. */
+  write?(text: string): void;
 }
 
 /** Standard output and standard error (synchronous for files and pipes on Linux, so nothing is lost at exit). */
@@ -21,6 +23,7 @@ export const processIo: CliIo = {
   err: (line) => void process.stderr.write(`${line}\n`),
   // On stderr, so that stdout stays the lines (or JSON) scripts read: \r returns, ESC[K erases the rest.
   progress: (line) => void process.stderr.write(`\r${line}\x1b[K`),
+  ...(process.stdout.isTTY && { write: (text: string) => void process.stdout.write(text) }),
 };
 
 /**
@@ -224,7 +227,8 @@ export function describeEvent(event: CliEvent): string | null {
     case 'round': {
       const m = (e.metrics ?? {}) as Record<string, unknown>;
       const privacy = typeof e.epsilon === 'number' ? ` · ε ${fmt(e.epsilon)} (δ ${String(e.delta)})` : '';
-      const extra = `${typeof e.testAccuracy === 'number' ? ` · test accuracy ${fmt(e.testAccuracy)}` : ''}${privacy}`;
+      const test = typeof e.testPerplexity === 'number' ? ` · test perplexity ${fmt(e.testPerplexity)}` : typeof e.testAccuracy === 'number' ? ` · test accuracy ${fmt(e.testAccuracy)}` : '';
+      const extra = `${test}${privacy}`;
       return `${prefix}round ${String(e.round)}/${String(e.rounds)} closed · model v${String(e.modelVersion)} · ${String(e.participants)} participants${metrics(m)}${extra}`;
     }
     case 'participants':
@@ -251,6 +255,8 @@ function metrics(e: Record<string, unknown>): string {
     ['accuracy', 'acc'],
     ['valLoss', 'val_loss'],
     ['valAccuracy', 'val_acc'],
+    ['perplexity', 'ppl'],
+    ['valPerplexity', 'val_ppl'],
   ];
   const parts = names.filter(([k]) => typeof e[k] === 'number').map(([k, label]) => `${label} ${fmt(e[k])}`);
   return parts.length ? `  ${parts.join('  ')}` : '';
