@@ -39,6 +39,13 @@ const minimalTask: TaskInput = {
 /** The schema's defaults, read from core's task schema itself (a minimal task, parsed). */
 export const schemaDefaults = parseTask(minimalTask);
 
+/** The defaults of a text task's settings (the context length, the gpt architecture's size and dropout), from the schema too. */
+export const textDefaults = (() => {
+  const task = parseTask({ ...minimalTask, dataType: 'text', tabular: undefined, text: {}, model: { source: 'builtin', architecture: 'gpt', gpt: {} } });
+  const model = task.model as Extract<typeof task.model, { source: 'builtin' }>;
+  return { contextLength: task.text!.contextLength, size: model.gpt!.size, dropout: model.gpt!.dropout };
+})();
+
 /**
  * Core's reasons (`taskCreationIssues`, as a server refuses) against changing `task` by `change`, at the field
  * `path` or under it: judged on a minimal valid task with `task`'s scheme, minimum of participants, privacy and
@@ -81,8 +88,16 @@ export function initialValues(): DraftValues {
     'model.source': 'builtin',
     'model.architecture': 'tabular-mlp',
     'model.hiddenUnits': '',
+    'text.contextLength': String(textDefaults.contextLength),
+    'model.gpt.size': textDefaults.size,
+    'model.gpt.dropout': String(textDefaults.dropout),
     ...Object.fromEntries(Object.entries(d.training).map(([k, v]) => [`training.${k}`, String(v)])),
     scheme: d.scheme,
+    mode: d.mode,
+    'async.bufferSize': String(d.async.bufferSize),
+    'async.maxStaleness': String(d.async.maxStaleness),
+    'async.stalenessWeighting': d.async.stalenessWeighting,
+    'async.stalenessExponent': String(d.async.stalenessExponent),
     minParticipants: String(d.minParticipants),
     roundDeadlineSeconds: String(d.roundDeadlineSeconds),
     'aggregation.strategy': d.aggregation.strategy,
@@ -223,6 +238,9 @@ export function toTaskInput(v: DraftValues, steps: StepDraft[]): TaskInput {
   const dataType = v.dataType as TaskInput['dataType'];
   const builtin = v['model.source'] === 'builtin';
   const hiddenUnits = list(v['model.hiddenUnits']).map(Number);
+  const gpt = builtin && v['model.architecture'] === 'gpt';
+  // Only federated tasks may train asynchronously (the schema refuses `mode` elsewhere): the form offers it there only.
+  const mode = v.scheme === 'federated' ? (v.mode as TaskInput['mode']) : undefined;
   return defined({
     id: v.id.trim(),
     title: v.title,
@@ -243,12 +261,14 @@ export function toTaskInput(v: DraftValues, steps: StepDraft[]): TaskInput {
             labels: list(v['image.labels']),
           }
         : undefined,
+    text: dataType === 'text' ? defined({ contextLength: num(v['text.contextLength']) }) : undefined,
     preprocessing: steps.map(stepOf),
     model: builtin
       ? defined({
           source: 'builtin' as const,
           architecture: v['model.architecture'] as 'tabular-mlp',
-          hiddenUnits: hiddenUnits.length ? hiddenUnits : undefined,
+          hiddenUnits: hiddenUnits.length && !gpt ? hiddenUnits : undefined,
+          gpt: gpt ? defined({ size: v['model.gpt.size'] as 'nano', dropout: num(v['model.gpt.dropout']) }) : undefined,
         })
       : { source: 'tfjs' as const },
     training: defined({
@@ -261,6 +281,16 @@ export function toTaskInput(v: DraftValues, steps: StepDraft[]): TaskInput {
       seed: num(v['training.seed']),
     }),
     scheme: v.scheme as TaskInput['scheme'],
+    mode,
+    async:
+      mode === 'async'
+        ? defined({
+            bufferSize: num(v['async.bufferSize']),
+            maxStaleness: num(v['async.maxStaleness']),
+            stalenessWeighting: v['async.stalenessWeighting'] as 'polynomial',
+            stalenessExponent: v['async.stalenessWeighting'] === 'polynomial' ? num(v['async.stalenessExponent']) : undefined,
+          })
+        : undefined,
     minParticipants: num(v.minParticipants),
     roundDeadlineSeconds: num(v.roundDeadlineSeconds),
     maxMissedRounds: v.scheme === 'federated' ? num(v.maxMissedRounds) : undefined,

@@ -10,7 +10,13 @@ import {
   type AggregationStrategyName,
   type ServerOptimizerName,
   dataTypes,
+  gptSizes,
   privacySettings,
+  stalenessWeightings,
+  trainingModes,
+  type GptSize,
+  type StalenessWeighting,
+  type TrainingMode,
   quantizations,
   schemes,
   type DataType,
@@ -36,6 +42,7 @@ import {
   privacyOf,
   refusalsOf,
   schemaDefaults,
+  textDefaults,
   toTaskInput,
   type DraftValues,
   type StepDraft,
@@ -171,6 +178,52 @@ const optimizerLabels: Record<ServerOptimizerName | '', string> = {
   },
 };
 
+/** The gpt architecture's named sizes, for people (the shapes are core's `GPT_SIZES`). */
+const gptSizeLabels: Record<GptSize, string> = {
+  get nano() {
+    return msg('nano (3 layers, 3 heads, 48 dimensions: trains in a browser)', { id: 'task-form.gpt-nano' });
+  },
+  get micro() {
+    return msg('micro', { id: 'task-form.gpt-micro' });
+  },
+  get mini() {
+    return msg('mini', { id: 'task-form.gpt-mini' });
+  },
+  get gpt2() {
+    return msg('gpt2 (GPT-2 small: 12 layers, 12 heads, 768 dimensions)', { id: 'task-form.gpt-gpt2' });
+  },
+};
+
+/** The training modes of federated tasks, for people. */
+const modeLabels: Record<TrainingMode, string> = {
+  get sync() {
+    return msg('Synchronous rounds', { id: 'task-form.mode-sync' });
+  },
+  get async() {
+    return msg('Asynchronous (FedBuff)', { id: 'task-form.mode-async' });
+  },
+};
+
+const modeExplanations: Record<TrainingMode, string> = {
+  get sync() {
+    return msg('Each round waits for its participants (or its deadline), then averages their updates.', { id: 'task-form.mode-sync-explain' });
+  },
+  get async() {
+    return msg('Nobody waits: the server accepts an update whenever a participant finishes and publishes a new version every K updates, an older update weighing less.', {
+      id: 'task-form.mode-async-explain',
+    });
+  },
+};
+
+const weightingLabels: Record<StalenessWeighting, string> = {
+  get polynomial() {
+    return msg('Polynomial: (1 + s)^−a', { id: 'task-form.weighting-polynomial' });
+  },
+  get constant() {
+    return msg('Constant: every update weighs the same', { id: 'task-form.weighting-constant' });
+  },
+};
+
 /** Upload issues the API names by file: they belong next to the upload field. */
 const UPLOAD_ALIASES = { 'model.json': 'model', 'weights.bin': 'model', weightsManifest: 'model' };
 
@@ -189,7 +242,12 @@ const UPLOAD_ALIASES = { 'model.json': 'model', 'weights.bin': 'model', weightsM
  * settings refuse, with secure aggregation or noise, are disabled with core's reason); the strategy's parameter
  * as it reads it (trimmed fraction, f for Krum and multi-Krum, radius τ for centered clipping); bucketing (robust
  * strategies only); the server optimizer with the settings each one reads (federated tasks only); and the rounds a
- * silent participant is waited for (federated tasks). Only the settings the choices read are sent. In English or
+ * silent participant is waited for (federated tasks). Only the settings the choices read are sent.
+ *
+ * Text tasks (a language model on participants' `.txt` files): the context length and the `gpt` architecture's
+ * size and dropout. Federated tasks: the training mode, synchronous rounds or asynchronous versions (FedBuff),
+ * with the updates per version K, the most versions an update may lag and the staleness weighting; no mode is
+ * offered to other schemes, and a mode core refuses for the task is disabled with core's reason. In English or
  * French (the page's `<html lang>`); core's and the server's messages stay in English.
  *
  * @slot header - Above the form, e.g. a heading.
@@ -339,7 +397,8 @@ export class DiscoTaskForm extends DiscoElement {
       const first = architecturesFor[value as DataType][0];
       next['model.architecture'] = first ?? next['model.architecture'];
       if (!first) next['model.source'] = 'tfjs';
-      this.steps = this.steps.filter((s) => (value === 'image' ? imageSteps : tabularSteps).includes(s.type));
+      const offered = value === 'image' ? imageSteps : value === 'tabular' ? tabularSteps : []; // text has no preprocessing steps
+      this.steps = this.steps.filter((s) => offered.includes(s.type));
     }
     this.values = next;
     this.created = undefined;
@@ -476,8 +535,25 @@ export class DiscoTaskForm extends DiscoElement {
                 ${this.field(issues, 'image.channels', msg('Colours', { id: 'task-form.colours' }), this.select('image.channels', [['1', msg('Grayscale', { id: 'task-form.grayscale' })], ['3', msg('Colour (RGB)', { id: 'task-form.colour' })]]))}
                 ${this.field(issues, 'image.labels', msg('Labels (classes)', { id: 'task-form.image-labels' }), this.text('image.labels', { hint: msg('Comma-separated, e.g. cat, dog.', { id: 'task-form.image-labels-hint' }) }))}`
               : nothing}
+            ${dataType === 'text'
+              ? this.field(
+                  issues,
+                  'text.contextLength',
+                  msg('Context length (tokens)', { id: 'task-form.context-length' }),
+                  this.number('text.contextLength', {
+                    min: 4,
+                    max: 1024,
+                    step: 1,
+                    hint: msg(str`Tokens the model reads at once, from 4 to 1024; the .txt files are cut into windows of this length. Default ${textDefaults.contextLength}.`, {
+                      id: 'task-form.context-length-hint',
+                    }),
+                  }),
+                )
+              : nothing}
           </div>
-          ${this.renderSteps(issues, dataType)}
+          ${dataType === 'text'
+            ? html`<p class="hint">${msg('Participants bring plain text files (.txt, UTF-8), tokenized with the GPT-2 byte-pair encoding (50,257 tokens); the model learns to predict each next token.', { id: 'task-form.text-hint' })}</p>`
+            : this.renderSteps(issues, dataType)}
         </fieldset>
 
         <fieldset>
@@ -504,6 +580,22 @@ export class DiscoTaskForm extends DiscoElement {
                 )}
                 ${v['model.architecture']?.endsWith('mlp')
                   ? this.field(issues, 'model.hiddenUnits', msg('Hidden layer sizes (optional)', { id: 'task-form.hidden-units' }), this.text('model.hiddenUnits', { hint: msg('Comma-separated, e.g. 32, 16.', { id: 'task-form.hidden-units-hint' }) }))
+                  : nothing}
+                ${v['model.architecture'] === 'gpt'
+                  ? html`${this.field(
+                      issues,
+                      'model.gpt.size',
+                      msg('Model size', { id: 'task-form.gpt-size' }),
+                      this.select('model.gpt.size', gptSizes.map((size) => [size, gptSizeLabels[size]])),
+                      undefined,
+                      msg('A decoder-only transformer (GPT); the larger, the slower to train in a browser.', { id: 'task-form.gpt-size-hint' }),
+                    )}
+                    ${this.field(
+                      issues,
+                      'model.gpt.dropout',
+                      msg('Dropout while training', { id: 'task-form.gpt-dropout' }),
+                      this.number('model.gpt.dropout', { min: 0, max: 0.9, step: 0.05, hint: msg('From 0 (none) to 0.9.', { id: 'task-form.gpt-dropout-hint' }) }),
+                    )}`
                   : nothing}`
               : this.field(
                   issues,
@@ -552,6 +644,7 @@ export class DiscoTaskForm extends DiscoElement {
           <legend>${msg('Collaboration', { id: 'task-form.collaboration' })}</legend>
           <div class="grid">
             ${this.field(issues, 'scheme', msg('Scheme', { id: 'task-form.scheme' }), this.select('scheme', schemes.map((s) => [s, schemeLabels[s]])), undefined, schemeExplanations[v.scheme as keyof typeof schemeExplanations])}
+            ${v.scheme === 'federated' ? this.renderMode(issues) : nothing}
             ${this.field(issues, 'minParticipants', msg('Minimum participants per round', { id: 'task-form.min-participants' }), this.number('minParticipants', { min: 1 }))}
             ${this.field(issues, 'roundDeadlineSeconds', msg('Round deadline (seconds)', { id: 'task-form.deadline' }), this.number('roundDeadlineSeconds', { min: 1 }))}
             ${this.field(
@@ -794,6 +887,69 @@ export class DiscoTaskForm extends DiscoElement {
           : nothing}
       </div>
     </fieldset>`;
+  }
+
+  /**
+   * Federated tasks: synchronous rounds or asynchronous versions (decision 0013), and the asynchronous settings
+   * (K, the staleness bound, the weighting). A mode core refuses for the task as it stands is disabled with
+   * core's reason; the form offers no mode outside federated tasks, which the schema refuses.
+   */
+  private renderMode(issues: (path: string) => string[]) {
+    const v = this.values;
+    const refused = new Map(trainingModes.map((m) => [m, m === v.mode ? [] : refusalsOf(this.draft, { mode: m }, 'mode')]));
+    const reasons = [...refused.values()].flat();
+    const asynchronous = v.mode === 'async';
+    return html`${this.field(
+      issues,
+      'mode',
+      msg('Training mode', { id: 'task-form.mode' }),
+      html`<select id="f-mode" name="mode" aria-describedby="f-mode-hint f-mode-errors" aria-invalid=${this.invalid('mode')}>
+          ${trainingModes.map((m) => html`<option value=${m} ?selected=${m === v.mode} ?disabled=${refused.get(m)!.length > 0}>${modeLabels[m]}</option>`)}
+        </select>
+        <span class="hint" id="f-mode-hint"
+          >${modeExplanations[v.mode as TrainingMode] ?? ''}${reasons.length ? html` ${msg(str`Not available: ${reasons.join('; ')}`, { id: 'task-form.not-available' })}` : nothing}</span
+        >`,
+    )}
+    ${asynchronous
+      ? html`${this.field(
+          issues,
+          'async.bufferSize',
+          msg('Updates per version K', { id: 'task-form.buffer-size' }),
+          this.number('async.bufferSize', { min: 1, max: 1000, step: 1, hint: msg(str`A new version is aggregated from every K accepted updates; 1 to 1000. Default ${schemaDefaults.async.bufferSize}.`, { id: 'task-form.buffer-size-hint' }) }),
+        )}
+        ${this.field(
+          issues,
+          'async.maxStaleness',
+          msg('Most versions an update may lag', { id: 'task-form.max-staleness' }),
+          this.number('async.maxStaleness', {
+            min: 0,
+            max: 1000,
+            step: 1,
+            hint: msg(str`An update trained from a version older than this is refused; 0 to 1000. Default ${schemaDefaults.async.maxStaleness}.`, { id: 'task-form.max-staleness-hint' }),
+          }),
+        )}
+        ${this.field(
+          issues,
+          'async.stalenessWeighting',
+          msg('Weight of an older update', { id: 'task-form.weighting' }),
+          this.select('async.stalenessWeighting', stalenessWeightings.map((w) => [w, weightingLabels[w]])),
+          undefined,
+          msg('s is how many versions old the update’s starting model is.', { id: 'task-form.weighting-hint' }),
+        )}
+        ${v['async.stalenessWeighting'] === 'polynomial'
+          ? this.field(
+              issues,
+              'async.stalenessExponent',
+              msg('Exponent a', { id: 'task-form.staleness-exponent' }),
+              this.number('async.stalenessExponent', {
+                min: 0,
+                max: 4,
+                step: 0.1,
+                hint: msg(str`From 0 to 4. Default ${schemaDefaults.async.stalenessExponent}: weight 1/√(1 + s).`, { id: 'task-form.staleness-exponent-hint' }),
+              }),
+            )
+          : nothing}`
+      : nothing}`;
   }
 
   /** The preset the values match, or `custom` (also when the user chose "Custom"). */

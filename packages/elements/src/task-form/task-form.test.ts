@@ -1,6 +1,6 @@
 import { expect, fixture, html, oneEvent, waitUntil } from '@open-wc/testing';
 import type { DiscoEvent } from '../events.js';
-import { titanic, unenforcedSettings } from '@disco/core';
+import { parseTask, titanic, unenforcedSettings, validateTask } from '@disco/core';
 import { FakeDiscoApi } from '../api/fake-api.js';
 import type { DiscoTaskForm } from './task-form.element.js';
 import { privacyPresets } from './privacy-presets.js';
@@ -37,7 +37,7 @@ describe('<disco-task-form>', () => {
   it('offers only the data types and strategies that a task may name', async () => {
     const el = await render();
     const options = (path: string) => [...control<HTMLSelectElement>(el, path).options].map((o) => o.value);
-    expect(options('dataType')).to.deep.equal(['tabular', 'image']);
+    expect(options('dataType')).to.deep.equal(['tabular', 'image', 'text']);
     expect(options('aggregation.strategy')).to.deep.equal(['fedavg', 'median', 'trimmed-mean', 'krum', 'multi-krum', 'centered-clipping']);
   });
 
@@ -76,6 +76,93 @@ describe('<disco-task-form>', () => {
     expect(errorOf(el, 'tabular.inputColumns')).not.to.equal('');
     expect(el.shadowRoot!.querySelector('[part="summary"]')!.textContent).to.contain('problems to fix');
     expect(api.tasks.size).to.equal(0);
+  });
+
+  describe('text tasks', () => {
+    it('creates a valid language-model task: text data, the gpt architecture with its size and dropout, the context length', async () => {
+      const api = new FakeDiscoApi();
+      const el = await render(api);
+      await fill(el, 'id', 'poems');
+      await fill(el, 'title', 'Poems');
+      await fill(el, 'description', 'A small language model trained on **poems**.');
+      await fill(el, 'dataType', 'text');
+      // Text has no columns, classes nor preprocessing steps; the architecture follows the data type.
+      expect(el.shadowRoot!.querySelector('#f-tabular-inputColumns')).to.equal(null);
+      expect(el.shadowRoot!.querySelector('.steps')).to.equal(null);
+      expect([...control<HTMLSelectElement>(el, 'model.architecture').options].map((o) => o.value)).to.deep.equal(['gpt']);
+      expect(control(el, 'text.contextLength').value).to.equal('128');
+      await fill(el, 'text.contextLength', '64');
+      await fill(el, 'model.gpt.size', 'nano');
+      await fill(el, 'model.gpt.dropout', '0.1');
+      const task = await el.submit();
+      expect(task).not.to.equal(undefined);
+      expect(parseTask(task!)).to.deep.equal(task);
+      expect(task!.dataType).to.equal('text');
+      expect(task!.text).to.deep.equal({ tokenizer: 'gpt2', contextLength: 64 });
+      expect(task!.model).to.deep.equal({ source: 'builtin', architecture: 'gpt', gpt: { size: 'nano', dropout: 0.1 } });
+      expect(task!.preprocessing).to.deep.equal([]);
+      expect(api.tasks.get('poems')!.dataType).to.equal('text');
+    });
+
+    it('shows core’s message next to a context length the schema refuses', async () => {
+      const el = await render(new FakeDiscoApi());
+      await fill(el, 'dataType', 'text');
+      await fill(el, 'text.contextLength', '2048');
+      const expected = (validateTask(el.draft) as { errors: string[] }).errors.find((e) => e.startsWith('text.contextLength: '))!;
+      expect(errorOf(el, 'text.contextLength')).to.equal(expected.slice('text.contextLength: '.length));
+      expect(control(el, 'text.contextLength').getAttribute('aria-invalid')).to.equal('true');
+    });
+  });
+
+  describe('asynchronous training', () => {
+    it('creates a valid asynchronous federated task with K, the staleness bound and the weighting', async () => {
+      const api = new FakeDiscoApi();
+      const el = await render(api);
+      await fillMinimalTabular(el);
+      expect(control<HTMLSelectElement>(el, 'mode').value).to.equal('sync');
+      expect(el.shadowRoot!.querySelector('#f-async-bufferSize')).to.equal(null);
+      await fill(el, 'mode', 'async');
+      expect(control(el, 'async.bufferSize').value).to.equal('4');
+      await fill(el, 'async.bufferSize', '3');
+      await fill(el, 'async.maxStaleness', '5');
+      await fill(el, 'async.stalenessExponent', '1');
+      let task = await el.submit();
+      expect(parseTask(task!)).to.deep.equal(task);
+      expect(task!.mode).to.equal('async');
+      expect(task!.async).to.deep.equal({ bufferSize: 3, maxStaleness: 5, stalenessWeighting: 'polynomial', stalenessExponent: 1 });
+      // The exponent is read by the polynomial weighting only: not offered, not sent, with the constant one.
+      await fill(el, 'id', 'heart-constant');
+      await fill(el, 'async.stalenessWeighting', 'constant');
+      expect(el.shadowRoot!.querySelector('#f-async-stalenessExponent')).to.equal(null);
+      task = await el.submit();
+      expect(task!.async).to.deep.equal({ bufferSize: 3, maxStaleness: 5, stalenessWeighting: 'constant', stalenessExponent: 0.5 });
+      expect(api.tasks.get('heart-constant')!.mode).to.equal('async');
+    });
+
+    it('does not offer the mode to decentralized or local tasks, and does not send it', async () => {
+      const el = await render(new FakeDiscoApi());
+      await fillMinimalTabular(el);
+      await fill(el, 'mode', 'async');
+      for (const scheme of ['decentralized', 'local']) {
+        await fill(el, 'scheme', scheme);
+        expect(el.shadowRoot!.querySelector('#f-mode'), scheme).to.equal(null);
+        expect(el.shadowRoot!.querySelector('#f-async-bufferSize'), scheme).to.equal(null);
+        expect(el.draft.mode, scheme).to.equal(undefined);
+        expect(el.draft.async, scheme).to.equal(undefined);
+        expect(validateTask(el.draft).ok, scheme).to.equal(true);
+      }
+    });
+
+    it('shows the schema’s refusal of a setting next to it', async () => {
+      const el = await render(new FakeDiscoApi());
+      await fillMinimalTabular(el);
+      await fill(el, 'mode', 'async');
+      await fill(el, 'async.bufferSize', '0');
+      const expected = (validateTask(el.draft) as { errors: string[] }).errors.find((e) => e.startsWith('async.bufferSize: '))!;
+      expect(expected).not.to.equal(undefined);
+      expect(errorOf(el, 'async.bufferSize')).to.equal(expected.slice('async.bufferSize: '.length));
+      expect(await el.submit()).to.equal(undefined);
+    });
   });
 
   describe('privacy', () => {
