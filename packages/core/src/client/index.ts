@@ -1,4 +1,4 @@
-export type { FederationApi, JoinResult, PrivacySpentState, RoundInfo, RoundPhase, RoundState, SecureRoundApi, TransferStats } from './federation-api.js';
+export type { FederationApi, JoinResult, PrivacySpentState, RoundInfo, RoundPhase, RoundState, SecureRoundApi, SubmitResult, TransferStats, VersionContribution } from './federation-api.js';
 export { FederatedClient, isTransientError, errorCode, type FederatedClientOptions, type FederatedResult } from './federated.js';
 export { LocalClient, trainLocally, holdOut, type LocalTrainingOptions } from './local.js';
 export { backoffDelay, sleep, type BackoffOptions } from './session.js';
