@@ -9,6 +9,8 @@ import { findLabel, labelsFromCsv } from './labels-csv.js';
 import { concatDatasets } from './operations.js';
 import { imageGeometry } from './pixels.js';
 import { parseTabular } from './tabular.js';
+import { analyzeTextEntries } from './text.js';
+import { loadTokenizer } from './tokenizer.js';
 
 /** A data file in memory; `name` is its path relative to the folder the user picked (or its bare name). */
 export interface DataEntry {
@@ -161,6 +163,14 @@ async function analyzeImages(entries: DataEntry[], task: Task, options: LoadData
   return { results, parts };
 }
 
+/** Text files become one data set (the files are joined into one token stream): one part, at the first good file. */
+async function analyzeText(entries: DataEntry[], task: Task): Promise<Analysis> {
+  const tokenizer = await loadTokenizer(task.text?.tokenizer);
+  const { results, dataset } = analyzeTextEntries(entries, task, tokenizer);
+  const at = results.findIndex((r) => r.issues.length === 0);
+  return { results, parts: dataset ? [{ at, dataset }] : [] };
+}
+
 async function analyze(entries: DataEntry[], task: Task, options: LoadDataOptions): Promise<Analysis> {
   // Compressed files (e.g. Fashion-MNIST's `*.gz` IDX files) are read as what they contain.
   const unpacked = await Promise.all(
@@ -171,7 +181,9 @@ async function analyze(entries: DataEntry[], task: Task, options: LoadDataOption
       ? analyzeTabular(unpacked, task, options.requireLabels ?? true)
       : task.dataType === 'image'
         ? await analyzeImages(unpacked, task, options)
-        : undefined;
+        : task.dataType === 'text'
+          ? await analyzeText(unpacked, task)
+          : undefined;
   if (!analysis)
     throw new DataError({ code: 'unsupported-task', message: `task "${task.id}": loading ${task.dataType} data files is not supported yet` });
   // Report under the names the user gave, even for decompressed files.
@@ -182,7 +194,8 @@ async function analyze(entries: DataEntry[], task: Task, options: LoadDataOption
 /**
  * Loads the data files of a task, choosing by the task's data type and each file's content: CSV files
  * for tabular tasks; for image tasks PNG/JPEG images (labelled by folder or by a `filename,label` CSV among
- * the files), IDX pairs (MNIST format, gzipped or not) and CIFAR-10 `.bin` batches. Any bad file stops the
+ * the files), IDX pairs (MNIST format, gzipped or not) and CIFAR-10 `.bin` batches; for text tasks UTF-8
+ * `.txt` files, joined in the order given and cut into token windows (`textDataset`). Any bad file stops the
  * load: one {@link DataError} lists the problems of every bad file.
  */
 export async function loadDataEntries(entries: DataEntry[], task: Task, options: LoadDataOptions = {}): Promise<Dataset> {

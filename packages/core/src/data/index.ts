@@ -12,6 +12,8 @@ export * from './idx.js';
 export * from './cifar.js';
 export * from './labels-csv.js';
 export * from './csv-preview.js';
+export * from './tokenizer.js';
+export * from './text.js';
 export * from './gzip.js';
 export * from './files.js';
 export * from './browser-files.js';

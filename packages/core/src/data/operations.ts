@@ -7,24 +7,35 @@ export function exampleSize(ds: Dataset): number {
   return ds.featureShape.reduce((a, b) => a * b, 1);
 }
 
+/** Labels per example: 1, or the product of `labelShape` (a text window's next-token targets). */
+export function labelSize(ds: Dataset): number {
+  return ds.labelShape ? ds.labelShape.reduce((a, b) => a * b, 1) : 1;
+}
+
+/** `{ labelShape }` when the data set has one (a copy), else nothing: spread into derived data sets. */
+function labelShapeOf(ds: Dataset): { labelShape?: number[] } {
+  return ds.labelShape ? { labelShape: [...ds.labelShape] } : {};
+}
+
 /**
  * The examples at `indices`, in that order (an index may repeat). Copies the data, so the result can be
  * transferred to a worker independently of the original.
  */
 export function subsetDataset(ds: Dataset, indices: ArrayLike<number>): Dataset {
   const size = exampleSize(ds);
+  const perExample = labelSize(ds);
   const count = indices.length;
   const features = new Float32Array(count * size);
-  const labels = ds.labels ? new Int32Array(count) : null;
+  const labels = ds.labels ? new Int32Array(count * perExample) : null;
   const sources = ds.sources ? new Array<string>(count) : undefined;
   for (let i = 0; i < count; i++) {
     const from = indices[i];
     if (!(from >= 0 && from < ds.count)) throw new RangeError(`index ${from} is outside the data set (0…${ds.count - 1})`);
     features.set(ds.features.subarray(from * size, (from + 1) * size), i * size);
-    if (labels && ds.labels) labels[i] = ds.labels[from];
+    if (labels && ds.labels) labels.set(ds.labels.subarray(from * perExample, (from + 1) * perExample), i * perExample);
     if (sources && ds.sources) sources[i] = ds.sources[from];
   }
-  return { features, featureShape: [...ds.featureShape], labels, classes: [...ds.classes], count, ...(sources && { sources }) };
+  return { features, featureShape: [...ds.featureShape], labels, ...labelShapeOf(ds), classes: [...ds.classes], count, ...(sources && { sources }) };
 }
 
 /** The first `n` examples (all of them if there are fewer). */
@@ -61,28 +72,31 @@ export function concatDatasets(datasets: Dataset[]): Dataset {
     if (ds.featureShape.join('×') !== shape)
       throw new RangeError(`cannot concatenate examples of shape ${ds.featureShape.join('×')} and ${shape}`);
     if (ds.classes.join('\n') !== first.classes.join('\n')) throw new RangeError('cannot concatenate data sets with different classes');
+    if ((ds.labelShape ?? []).join('×') !== (first.labelShape ?? []).join('×'))
+      throw new RangeError(`cannot concatenate labels of shape [${(ds.labelShape ?? []).join(',')}] and [${(first.labelShape ?? []).join(',')}]`);
   }
   const count = datasets.reduce((n, ds) => n + ds.count, 0);
   const size = exampleSize(first);
+  const perExample = labelSize(first);
   const features = new Float32Array(count * size);
   // Labels are kept only if every part has them: a partly labelled set could not be trained on anyway.
-  const labels = datasets.every((ds) => ds.labels) ? new Int32Array(count) : null;
+  const labels = datasets.every((ds) => ds.labels) ? new Int32Array(count * perExample) : null;
   const withSources = datasets.every((ds) => ds.sources);
   const sources: string[] = [];
   let offset = 0;
   for (const ds of datasets) {
     features.set(ds.features.subarray(0, ds.count * size), offset * size);
-    if (labels && ds.labels) labels.set(ds.labels.subarray(0, ds.count), offset);
+    if (labels && ds.labels) labels.set(ds.labels.subarray(0, ds.count * perExample), offset * perExample);
     if (withSources && ds.sources) sources.push(...ds.sources);
     offset += ds.count;
   }
-  return { features, featureShape: [...first.featureShape], labels, classes: [...first.classes], count, ...(withSources && { sources }) };
+  return { features, featureShape: [...first.featureShape], labels, ...labelShapeOf(first), classes: [...first.classes], count, ...(withSources && { sources }) };
 }
 
-/** Number of examples of each class, in class order (all zeros for unlabelled data). */
+/** Number of examples of each class, in class order (all zeros for unlabelled data, and empty for text: no classes). */
 export function labelCounts(ds: Dataset): number[] {
   const counts = new Array<number>(ds.classes.length).fill(0);
-  if (ds.labels) for (let i = 0; i < ds.count; i++) counts[ds.labels[i]]++;
+  if (ds.labels && !ds.labelShape) for (let i = 0; i < ds.count; i++) counts[ds.labels[i]]++;
   return counts;
 }
 
@@ -120,6 +134,8 @@ export function shardDataset(ds: Dataset, n: number, options: ShardOptions = {})
   if (split === 'iid') return cut(order, n).map((indices) => subsetDataset(ds, indices));
 
   if (!ds.labels) throw new DataError({ code: 'unknown-label', message: 'a label-skew split needs labelled data' });
+  if (ds.labelShape)
+    throw new DataError({ code: 'unsupported-task', message: 'a label-skew split needs one class per example; text windows have none (use an iid split)' });
   const labels = ds.labels;
   // Stable sort of the shuffled order by label: random within a class, classes contiguous.
   const sorted = Int32Array.from([...order].sort((a, b) => labels[a] - labels[b]));
