@@ -28,6 +28,17 @@ export {
 } from './server-optimizer.js';
 export { BufferedAggregator, perCoordinate } from './buffered.js';
 export { decideRound, DEFAULT_MAX_MISSED_ROUNDS, isWaitedFor, missedRounds, type RoundDecision, type RoundPolicyInput } from './round-policy.js';
+export { asyncSettings, DEFAULT_ASYNC_SETTINGS, isAsync, scaleByStaleness, stalenessOf, stalenessWeight, type AsyncSettings } from './staleness.js';
+export {
+  admitAsyncUpdate,
+  allowsRepeatUpdates,
+  decideVersion,
+  duplicateInBufferMessage,
+  type AsyncAdmission,
+  type AsyncAdmissionInput,
+  type VersionDecision,
+  type VersionPolicyInput,
+} from './async-policy.js';
 export { METRIC_KEYS, finiteMetrics, weightedMetrics, type MetricKey, type ClientMetrics, type WeightedMetrics } from './metrics.js';
 
 /** The strategies this build implements (a task naming another one is refused where it is created). */

@@ -29,3 +29,4 @@ export {
   type RoundAggregator,
   type RoundPrivacy,
 } from './rounds.js';
+export { createBufferAggregator, type BufferAggregator } from './async-rounds.js';

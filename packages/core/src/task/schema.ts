@@ -340,6 +340,27 @@ function checkAcrossFields(task: z.output<typeof crossFieldObject>, ctx: z.Refin
     ctx.addIssue({ code: 'custom', path: ['minParticipants'], message: 'must be at least 1' });
   checkAggregation(task, ctx);
   checkPrivacy(task, ctx);
+  checkAsync(task, ctx);
+}
+
+/** What asynchronous training (FedBuff, decision 0013) cannot be combined with, and why. */
+function checkAsync(task: z.output<typeof crossFieldObject>, ctx: z.RefinementCtx): void {
+  if (task.mode !== 'async') return;
+  const { privacy } = task;
+  if (privacy.secureAggregation)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['privacy', 'secureAggregation'],
+      message:
+        'secure aggregation needs the members of a sum to run the protocol together (keys, shares, masked inputs, unmasking), which asynchronous participants never do: not available with mode "async"; use mode "sync"',
+    });
+  if (privacy.samplingRate !== undefined && privacy.samplingRate < 1)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['privacy', 'samplingRate'],
+      message:
+        'sampling draws each participant for each round; an asynchronous task has no rounds to draw for, so the accountant would count a rate nobody used: not available with mode "async" (each version is accounted at q = 1)',
+    });
 }
 
 /** What each strategy's `parameter`, bucketing and the server optimizer accept (decision 0012). */
