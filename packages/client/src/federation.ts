@@ -50,8 +50,9 @@ export function createFederationApi(url: string, options: TransportOptions = {})
           body: update as Uint8Array<ArrayBuffer>,
         });
         if (!response.ok) throw await responseError(response);
-        const result = (await response.json()) as { round: number };
-        return { accepted: true, round: result.round };
+        const result = (await response.json()) as { round: number; staleness?: number };
+        // Asynchronous tasks: how many versions old the update's base model was when it arrived.
+        return { accepted: true, round: result.round, ...(result.staleness !== undefined && { staleness: result.staleness }) };
       }, base),
 
     skipRound: (token, round) => calling(async () => void (await client.federation.skipRound.mutate({ round }, asParticipant(token))), base),

@@ -1,16 +1,21 @@
 import { z } from 'zod';
-import type { ClientMetrics, RoundInfo, RoundState } from '@disco/core';
+import { isAsync, type ClientMetrics, type RoundInfo, type RoundState } from '@disco/core';
 import { listRounds } from '../services/rounds/queries.js';
 import { loadTask } from '../services/tasks.js';
 import { publicProcedure, router } from '../trpc.js';
 
 export const roundsRouter = router({
-  /** History of a task's rounds, newest first (`before`: a round number, for paging). */
+  /**
+   * History of a task's rounds, newest first (`before`: a round number, for paging). Asynchronous tasks: one
+   * round per version, with the updates that went into it (`contributions`: participant, staleness, weight).
+   */
   list: publicProcedure
     .input(z.object({ taskId: z.string(), limit: z.number().int().min(1).max(1000).default(100), before: z.number().int().optional() }))
     .query(({ ctx, input }): RoundInfo[] => {
-      loadTask(ctx.deps.db, input.taskId);
-      return listRounds(ctx.deps.db, input.taskId, input.limit, input.before).map((r) => ({
+      const { task } = loadTask(ctx.deps.db, input.taskId);
+      const rows = listRounds(ctx.deps.db, input.taskId, input.limit, input.before);
+      const contributions = isAsync(task) ? ctx.deps.coordinator.async.contributions(rows.map((r) => r.id)) : undefined;
+      return rows.map((r) => ({
         number: r.number,
         phase: r.phase,
         baseVersion: r.baseVersion,
@@ -29,6 +34,7 @@ export const roundsRouter = router({
         epsilon: r.epsilon,
         delta: r.delta,
         clipped: r.clipped,
+        ...(contributions && { contributions: contributions.get(r.id) ?? [] }),
       }));
     }),
 

@@ -1,5 +1,5 @@
 import type { Db } from '../db/client.js';
-import { checkUpdate, DiscoApiError } from '@disco/core';
+import { checkUpdate, DiscoApiError, isAsync } from '@disco/core';
 import { authenticate, type ParticipantRow } from './participants.js';
 import type { RoundCoordinator, RoundRow } from './rounds/coordinator.js';
 import { loadTask, type StoredTask } from './tasks.js';
@@ -27,6 +27,8 @@ export function precheckUpdate(
       'BAD_REQUEST',
       `task "${input.taskId}" uses secure aggregation (privacy.secureAggregation): the server takes no plain update, only key advertisements, shares and masked inputs (secure.advertiseKeys and the masked route)`,
     );
+  // Asynchronous tasks: any participant, any time, into the open buffer (async-rounds.ts).
+  if (isAsync(stored.task)) return { stored, participant, round: coordinator.async.admit(stored.task, participant.id, input.round).round };
   const round = coordinator.requireOpenRound(input.taskId, input.round);
   if (coordinator.hasSubmitted(round.id, participant.id))
     throw new DiscoApiError('DUPLICATE_UPDATE', `this participant already submitted an update for round ${round.number}`);
@@ -43,9 +45,10 @@ export function submitUpdate(
   db: Db,
   coordinator: RoundCoordinator,
   input: { taskId: string; round: number; token: string | null; body: Uint8Array },
-): { round: number; submitted: number } {
+): { round: number; submitted: number; staleness?: number } {
   // Re-run the prechecks: the round may have closed while the body was arriving.
   const { stored, participant, round } = precheckUpdate(db, coordinator, input);
+  if (isAsync(stored.task)) return coordinator.async.submit(stored, participant, input.round, input.body);
   const { delta, samples, metrics } = checkUpdate(input.body, {
     taskId: input.taskId,
     shapes: stored.shapes,

@@ -10,6 +10,7 @@ import {
   decodeServerOptimizerState,
   DEFAULT_MAX_MISSED_ROUNDS,
   encodeServerOptimizerState,
+  isAsync,
   isWaitedFor,
   privacyState,
   weightedMetrics,
@@ -27,6 +28,7 @@ import type { RoundEvents } from '../events.js';
 import { getVersionWeights, latestVersion, storeVersion } from '../models.js';
 import { loadTask, type StoredTask } from '../tasks.js';
 import { aggregateInWorker } from './aggregation-thread.js';
+import { AsyncRounds } from './async-rounds.js';
 import * as q from './queries.js';
 import type { RoundRow } from './queries.js';
 import { interruptedSecureRounds, restartReason, secureRoundRows, SecureRounds } from './secure-rounds.js';
@@ -132,6 +134,8 @@ export class RoundCoordinator {
   private stopped = false;
   /** The steps of secure rounds, and their in-memory state (lost on restart, by design). */
   readonly secure: SecureRounds;
+  /** Asynchronous (FedBuff) tasks' buffers, all in the database (async-rounds.ts, decision 0013). */
+  readonly async: AsyncRounds;
 
   constructor(
     private readonly db: Db,
@@ -152,6 +156,17 @@ export class RoundCoordinator {
       publish: (taskId) => this.publish(taskId),
       publishClosed: (taskId, number) => this.publishClosed(taskId, number),
       heartbeatSince: (now) => now - this.timings.heartbeatTimeoutMs,
+    });
+    this.async = new AsyncRounds({
+      db: this.db,
+      now: () => this.clock(),
+      transition: (tx, round, to, values) => this.transition(tx, round, to, values),
+      storeAggregate: (aggregating, task, delta, info) => this.storeAggregate(aggregating, task, delta, info),
+      failAggregating: (aggregating, task, reason) => this.failTransaction(aggregating, task, reason),
+      activeSince: (now) => now - this.timings.heartbeatTimeoutMs,
+      privacy: (taskId) => this.privacy(taskId),
+      publish: (taskId) => this.publish(taskId),
+      publishClosed: (taskId, number) => this.publishClosed(taskId, number),
     });
   }
 
@@ -190,7 +205,8 @@ export class RoundCoordinator {
       number,
       baseVersion,
       openedAt: now,
-      deadlineAt: active > 0 ? now + this.deadlineMs(task) : null,
+      // An asynchronous buffer has no deadline (core's version rule closes it, async-rounds.ts).
+      deadlineAt: active > 0 && !isAsync(task) ? now + this.deadlineMs(task) : null,
       strategy: task.aggregation.strategy,
     });
   }
@@ -237,6 +253,8 @@ export class RoundCoordinator {
     if (lastClosed) state.metrics = { ...(lastClosed.metrics ?? {}), samples: lastClosed.samples };
     const privacy = this.privacy(taskId);
     if (privacy) state.privacy = privacy;
+    const task = loadTask(this.db, taskId).task;
+    if (isAsync(task)) Object.assign(state, { mode: 'async', bufferSize: task.async.bufferSize });
     return state;
   }
 
@@ -276,7 +294,8 @@ export class RoundCoordinator {
    * many updates of the task's model as fit in {@link maxBufferedUpdateBytes} (core's `bufferedUpdateLimit`).
    */
   participantLimit(stored: Pick<StoredTask, 'task' | 'parameterCount'>): number {
-    if (stored.task.scheme !== 'federated') return Infinity;
+    // An asynchronous task keeps K updates of its model whoever sends them: no bound on who takes part.
+    if (stored.task.scheme !== 'federated' || isAsync(stored.task)) return Infinity;
     return bufferedUpdateLimit(createStrategy(stored.task.aggregation), stored.parameterCount, this.maxBufferedUpdateBytes);
   }
 
@@ -377,6 +396,8 @@ export class RoundCoordinator {
     if (round.phase !== 'open') return;
     const now = this.clock();
     const task = loadTask(this.db, round.taskId).task;
+    // An asynchronous buffer has no deadline: core's version rule instead (async-rounds.ts).
+    if (isAsync(task)) return this.async.evaluate(round, task);
     const decision = decideRound({
       submitted: round.submitted,
       pending: this.pendingCount(round, task, now),
@@ -476,7 +497,12 @@ export class RoundCoordinator {
    * one opened in one transaction. Returns why the round must fail instead (nothing stored), or undefined.
    * `samples` overrides the round's count (secure rounds learn Σw only from the sum).
    */
-  private storeAggregate(aggregating: RoundRow, task: Task, delta: Float32Array, info: { metrics: ClientMetrics | null; samples?: number }): string | undefined {
+  private storeAggregate(
+    aggregating: RoundRow,
+    task: Task,
+    delta: Float32Array,
+    info: { metrics: ClientMetrics | null; samples?: number; within?: (tx: Db) => void },
+  ): string | undefined {
     const now = this.clock();
     const base = getVersionWeights(this.db, task.id, aggregating.baseVersion);
     // The task's server optimizer (FedOpt) turns the aggregate into the step, from the state stored with the
@@ -512,6 +538,8 @@ export class RoundCoordinator {
       this.transition(tx, aggregating, 'closed', closing);
       // The budget rule: no round opens that would take ε above the task's budget; the task is finished.
       if (!(account && privacyState(task, account.accountant)?.exhausted)) this.insertRound(tx, task, aggregating.number + 1, version, now);
+      // Asynchronous versions: their buffer's bytes are cleared with the version stored (async-rounds.ts).
+      info.within?.(tx);
     });
     return undefined;
   }
@@ -553,7 +581,11 @@ export class RoundCoordinator {
   recover(): void {
     // A secure round never resumes from partial state: it is abandoned, and the next one starts with fresh keys.
     for (const round of interruptedSecureRounds(this.db)) if (!this.secure.has(round.id)) this.fail(round, restartReason(round.number));
-    for (const round of q.unfinishedRounds(this.db)) {
+    const unfinished = q.unfinishedRounds(this.db);
+    // Asynchronous buffers are rows: they carry on (or aggregate again), nothing is lost.
+    const resumed = this.async.recover(unfinished);
+    for (const round of unfinished) {
+      if (resumed.has(round.id)) continue;
       if (this.accumulators.has(round.id) || this.secure.has(round.id) || this.workers.has(round.id)) continue;
       if (round.submitted > 0 && loadTask(this.db, round.taskId).task.privacy.secureAggregation) {
         this.fail(round, restartReason(round.number));
