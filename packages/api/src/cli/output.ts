@@ -228,7 +228,9 @@ export function describeEvent(event: CliEvent): string | null {
       const m = (e.metrics ?? {}) as Record<string, unknown>;
       const privacy = typeof e.epsilon === 'number' ? ` · ε ${fmt(e.epsilon)} (δ ${String(e.delta)})` : '';
       const test = typeof e.testPerplexity === 'number' ? ` · test perplexity ${fmt(e.testPerplexity)}` : typeof e.testAccuracy === 'number' ? ` · test accuracy ${fmt(e.testAccuracy)}` : '';
-      const extra = `${test}${privacy}`;
+      // Asynchronous tasks: how many versions old this participant's last accepted update was when it arrived.
+      const staleness = typeof e.staleness === 'number' ? ` · staleness ${String(e.staleness)}` : '';
+      const extra = `${staleness}${test}${privacy}`;
       return `${prefix}round ${String(e.round)}/${String(e.rounds)} closed · model v${String(e.modelVersion)} · ${String(e.participants)} participants${metrics(m)}${extra}`;
     }
     case 'participants':
