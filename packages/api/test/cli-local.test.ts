@@ -110,9 +110,9 @@ describe('disco train --scheme local / disco evaluate', () => {
   });
 
   test('usage errors exit with 2 and the usage; --help answers', async () => {
-    const missing = await disco(['train', '--task', 'titanic', '--scheme', 'local']);
+    const missing = await disco(['train', '--data', 'x.csv', '--scheme', 'local']);
     assert.equal(missing.code, 2);
-    assert.match(missing.stderr, /^disco: missing required option --data\n\nUsage:\n {2}disco train --task/);
+    assert.match(missing.stderr, /^disco: missing required option --task\n\nUsage:\n {2}disco train --task/);
 
     const unknown = await disco(['train', '--task', 'titanic', '--data', 'x.csv', '--epoch', '3', '--json']);
     assert.equal(unknown.code, 2);
@@ -122,7 +122,7 @@ describe('disco train --scheme local / disco evaluate', () => {
 
     const help = await disco(['evaluate', '--help']);
     assert.equal(help.code, 0);
-    assert.match(help.stdout, /^Usage:\n {2}disco evaluate --task <id\|file.json> --model <dir> --data <path> \[--json\]/);
+    assert.match(help.stdout, /^Usage:\n {2}disco evaluate --model <dir> \[--task <id\|file.json>\] \[--data <path>\] \[--json\]/);
 
     const top = await disco(['--help']);
     assert.equal(top.code, 0);

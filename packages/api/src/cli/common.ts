@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { builtinTasks, getBuiltinTask, initBackend, parseTask, TaskValidationError, type Task } from '@disco/core';
+import path from 'node:path';
+import { builtinTasks, getBuiltinTask, initBackend, loadDataEntries, parseTask, takeDataset, TaskValidationError, type Dataset, type Task } from '@disco/core';
+import { loadBuiltinDataset, shakespeareTextPaths } from '@disco/core/node';
 import { CliError } from './args.js';
 
 /**
@@ -46,6 +48,26 @@ export async function resolveTask(value: string): Promise<Task> {
       throw new CliError('invalid-task', `${value} is not a valid task (${error.issues.length} problem${error.issues.length === 1 ? '' : 's'}):\n${error.issues.map((i) => `  - ${i}`).join('\n')}`);
     throw error;
   }
+}
+
+/**
+ * The data bundled with Disco for `task` (a task whose id is a built-in one: titanic, mnist, shakespeare),
+ * read as `task` says (a text task's context length may differ from the built-in's); refused, naming
+ * `--data`, for other tasks.
+ */
+export async function bundledData(task: Task, split: 'train' | 'test', limit?: number): Promise<Dataset> {
+  const builtin = getBuiltinTask(task.id);
+  if (!builtin) throw new CliError('no-data', `task "${task.id}" has no data bundled with Disco: pass --data <path> (bundled: titanic, mnist, shakespeare)`);
+  if (task.dataType !== 'text' || task.text?.contextLength === builtin.text?.contextLength) return loadBuiltinDataset(task.id, { split, limit });
+  // The plays cut into this task's windows (e.g. a shorter context for a quick run): read as a user's .txt files are.
+  const entries = await Promise.all(
+    shakespeareTextPaths[split].map(async (file) => {
+      const bytes = await readFile(file);
+      return { name: path.basename(file), bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length) };
+    }),
+  );
+  const dataset = await loadDataEntries(entries, task);
+  return limit === undefined ? dataset : takeDataset(dataset, limit);
 }
 
 /** The TF.js backends `--backend` accepts. */

@@ -1,9 +1,11 @@
-import { DecentralizedClient, evaluateModel, getFlatWeights, validateTask, type Dataset, type SignallingApi, type Task } from '@disco/core';
-import { loadDataFromPath, nodeWrtc, saveModelToDir } from '@disco/core/node';
+import { DecentralizedClient, getFlatWeights, validateTask, type Dataset, type SignallingApi, type Task } from '@disco/core';
+import { nodeWrtc } from '@disco/core/node';
 import WebSocket from 'ws';
 import { createSignallingApi } from '@disco/client';
 import { CliError } from './args.js';
 import { withStopSignals } from './common.js';
+import { saveModelWithTask } from './model-dir.js';
+import { testScores } from './scores.js';
 import type { Reporter } from './output.js';
 import { drain, simulationTask, startOwnServer, type OwnServer, type SimulationSettings } from './simulation.js';
 import { attackers, peerAttack, robustnessFields, type ByzantineSettings } from './byzantine.js';
@@ -15,7 +17,7 @@ import { attackers, peerAttack, robustnessFields, type ByzantineSettings } from 
  */
 
 /** `disco train --scheme decentralized`: this machine as one peer of a decentralized task on `server`. */
-export function decentralizedPeer(options: { server: string; taskId: string; dataPath: string; token?: string; rounds?: number }): {
+export function decentralizedPeer(options: { server: string; taskId: string; dataset: (task: Task) => Promise<Dataset>; token?: string; rounds?: number }): {
   client: DecentralizedClient;
   close(): void;
 } {
@@ -26,7 +28,7 @@ export function decentralizedPeer(options: { server: string; taskId: string; dat
     token: options.token,
     rounds: options.rounds,
     wrtc: nodeWrtc(),
-    dataset: (task: Task) => loadDataFromPath(options.dataPath, task, { requireLabels: true }),
+    dataset: options.dataset,
   });
   return { client, close: () => api.close() };
 }
@@ -89,7 +91,7 @@ export async function simulateDecentralized(options: SimulateDecentralizedOption
           onEvent: (event) => {
             if (verbose) reporter.event({ ...event, client: i });
             else if (event.type === 'log' && event.level === 'warn') reporter.event({ ...event, client: i });
-            if (i === 0 && event.type === 'round') reporter.event({ ...event, testAccuracy: evaluateModel(clients[0].model!, test).accuracy });
+            if (i === 0 && event.type === 'round') reporter.event({ ...event, ...testScores(clients[0].model!, test, simulated) });
           },
         }),
     );
@@ -101,8 +103,8 @@ export async function simulateDecentralized(options: SimulateDecentralizedOption
     // Secure tasks: every peer masked every round; under DP each peer accounts ε itself (the same rounds: peer 0's).
     const privacy = { secureAggregation: runs[0]?.secureAggregation, epsilon: runs[0]?.epsilon, delta: runs[0]?.delta, budgetExhausted: runs[0]?.budgetExhausted };
     const first = clients[0];
-    const report = evaluateModel(first.model!, test);
-    if (out && !stopped) await saveModelToDir(first.model!, out);
+    const scores = testScores(first.model!, test, simulated);
+    if (out && !stopped) await saveModelWithTask(first.model!, out, first.task ?? simulated);
     const reference = getFlatWeights(first.model!).values;
     let disagreement = 0;
     for (const client of clients.slice(1)) {
@@ -112,10 +114,10 @@ export async function simulateDecentralized(options: SimulateDecentralizedOption
     reporter.event({
       type: 'done',
       scheme: 'decentralized',
-      testAccuracy: report.accuracy,
-      testLoss: report.loss,
-      accuracy: report.accuracy,
-      loss: report.loss,
+      ...scores,
+      accuracy: scores.testAccuracy,
+      loss: scores.testLoss,
+      ...(scores.testPerplexity !== undefined && { perplexity: scores.testPerplexity }),
       rounds: first.completedRound,
       clients: shards.length,
       ...options.extra,

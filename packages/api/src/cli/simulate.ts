@@ -1,9 +1,11 @@
 import {
-  evaluateModel,
   FederatedClient,
   getBuiltinTask,
+  isAsync,
   readWeightsHeader,
   shardDataset,
+  splitDataset,
+  takeDataset,
   taskCreationIssues,
   type Dataset,
   type DoneEvent,
@@ -11,29 +13,38 @@ import {
   type Task,
   type TrainingEvent,
 } from '@disco/core';
-import { loadBuiltinDataset, saveModelToDir } from '@disco/core/node';
+import { loadDataFromPath } from '@disco/core/node';
 import WebSocket from 'ws';
 import { choiceOption, CliError, integerOption, numberOption, optionalString, parseCommand, requireString, UsageError, type OptionSpec, type OptionValues } from './args.js';
-import { backends, isTaskFile, resolveTask, startTf, withStopSignals } from './common.js';
+import { backends, bundledData, isTaskFile, resolveTask, startTf, withStopSignals } from './common.js';
+import { saveModelWithTask } from './model-dir.js';
+import { testScores } from './scores.js';
 import { Reporter, type CliIo } from './output.js';
 import { DEFAULT_SECURE_CLIP, drain, simulationTask, startOwnServer, type OwnServer } from './simulation.js';
+import { parseSpeeds, slowedApi } from './client-speeds.js';
 import { aggregatorOptions, attackers, byzantineOptions, clientApi, poisonedShards, robustnessFields } from './byzantine.js';
 
 /** `disco simulate --help`. */
 export const simulateUsage = `Usage:
   disco simulate --task <id|file.json> --clients <n> --rounds <r> [--split iid|label-skew] [--seed s]
                  [--scheme federated|decentralized] [--server <url>] [--out <dir>] [--json]
+                 [--mode sync|async] [--speeds a,b,…]
                  [--dp-clip <C> --dp-noise <z> [--dp-delta <δ>]] [--sample <q>] [--secure]
                  [--aggregator <name> [--aggregator-param <x>]] [--byzantine <k> --attack <name> [--attack-param <x>]]
 
 Simulates a federated training on one machine: splits the task's built-in data among n clients, holds
 out its test split, and runs the n clients at once against a server (its own, in this process, on a
 free port with a temporary database, unless --server is given). Ends with the global model's accuracy
-on the test split and the bytes exchanged.
+on the test split and the bytes exchanged; for a language model (shakespeare, or a text task file) also
+its loss and perplexity on the test text, per predicted token.
 
 Options:
-  --task <id|file>     a built-in task with bundled data (titanic, mnist), or a task JSON file whose id
-                       is one of them (its settings, privacy included, are the simulation's task)
+  --task <id|file>     a built-in task with bundled data (titanic, mnist, shakespeare), or a task JSON
+                       file whose id is one of them (its settings, privacy included, are the
+                       simulation's task); with --data, any task file
+  --data <path>        the data to deal to the clients instead of the bundled data (a CSV file, an
+                       image folder, .txt files or a folder of them...): the task's validationSplit of
+                       it (at least 10 %) is held out as the test split
   --clients <n>        number of simulated participants
   --rounds <r>         federated rounds to run
   --split <kind>       iid (default: random, even shards) or label-skew (each client holds ~2 classes)
@@ -41,6 +52,14 @@ Options:
   --scheme <s>         federated (default) or decentralized: the clients are WebRTC peers that
                        exchange models with each other, the server only introduces them
   --server <url>       use this Disco server (the task must exist there) instead of starting one
+  --mode <m>           sync (synchronous rounds) or async (FedBuff: the server publishes a version every
+                       bufferSize updates, whoever sends them, each weighted by its staleness; nobody
+                       waits for the slowest; decision 0013); default: the task's (own server only). With
+                       async, --rounds counts versions, and the done line carries versions,
+                       updatesAccepted and mode
+  --speeds <a,b,…>     each client's relative slowness, one number ≥ 1 per client (e.g. 1,1,1,5: the
+                       last client takes 5× as long per update: it sleeps 4× its training time before
+                       each update it sends)
   --epochs <n>         local epochs per round (default: the task's epochsPerRound; own server only)
   --batch-size <n>     local batch size (default: the task's; own server only)
   --learning-rate <r>  local learning rate (default: the task's; own server only)
@@ -71,9 +90,11 @@ Options:
                        (−s × the update, claiming the task's maxSamplesPerUpdate examples)
   --attack-param <x>   the attack's s or z (default: sign-flip 10, gaussian 1, alie the paper's z_max,
                        ipm 0.5, inflate-samples 1); the done line carries aggregator, byzantine, attack
-  --train-limit <n>    use only the first n training examples (e.g. 6000 of MNIST's 60,000)
+  --train-limit <n>    use only the first n training examples (e.g. 6000 of MNIST's 60,000; text: windows
+                       of the task's context length)
   --test-limit <n>     evaluate on only the first n test examples
-  --out <dir>          save the final global model there (TF.js model.json + weights.bin)
+  --out <dir>          save the final global model there (TF.js model.json + weights.bin, and the task
+                       as task.json, which "disco evaluate" and "disco generate" read)
   --backend <name>     TF.js backend: wasm (default) or cpu
   --json               print every event as one JSON line
   --verbose            also print every client's own events (epochs, logs), tagged with "client"
@@ -81,6 +102,7 @@ Options:
 
 const options: OptionSpec = {
   task: { type: 'string' },
+  data: { type: 'string' },
   clients: { type: 'string' },
   rounds: { type: 'string' },
   split: { type: 'string' },
@@ -100,6 +122,8 @@ const options: OptionSpec = {
   secure: { type: 'boolean' },
   aggregator: { type: 'string' },
   'aggregator-param': { type: 'string' },
+  mode: { type: 'string' },
+  speeds: { type: 'string' },
   byzantine: { type: 'string' },
   attack: { type: 'string' },
   'attack-param': { type: 'string' },
@@ -134,7 +158,9 @@ export async function simulateCommand(argv: string[], io: CliIo): Promise<number
     const privacy = { ...privacyOptions(values), ...secureOptions(values, clients) };
     const aggregation = aggregatorOptions(values, simulateUsage);
     const byzantine = byzantineOptions(values, clients, simulateUsage);
-    const overrides = { epochs, batchSize, learningRate, privacy, aggregation };
+    const mode = values.mode === undefined ? undefined : choiceOption(values, 'mode', ['sync', 'async'] as const, simulateUsage, 'sync');
+    const speeds = parseSpeeds(optionalString(values, 'speeds'), clients, simulateUsage);
+    const overrides = { epochs, batchSize, learningRate, privacy, aggregation, mode };
     const overridden = Object.entries({
       epochs,
       'batch-size': batchSize,
@@ -145,23 +171,26 @@ export async function simulateCommand(argv: string[], io: CliIo): Promise<number
       sample: values.sample,
       secure: values.secure,
       aggregator: values.aggregator,
+      mode: values.mode,
     }).find(([, v]) => v !== undefined);
     if (serverUrl && overridden)
       throw new UsageError(`--${overridden[0]} applies to the simulation's own server; a task on --server keeps its settings`, simulateUsage);
 
-    // A task file sets the simulation's task (its id names the bundled data); flags override it.
+    const dataPath = optionalString(values, 'data');
+    // A task file sets the simulation's task (its id names the bundled data, unless --data); flags override it.
     const fromFile = isTaskFile(taskArg) ? await resolveTask(taskArg) : undefined;
-    const builtin: Task | undefined = fromFile && getBuiltinTask(fromFile.id) ? fromFile : getBuiltinTask(taskArg);
+    const builtin: Task | undefined = fromFile && (dataPath || getBuiltinTask(fromFile.id)) ? fromFile : getBuiltinTask(taskArg);
     if (!builtin)
-      throw new CliError('unknown-task', `simulate needs a built-in task with bundled data (titanic, mnist), or a task file with one of their ids, not "${fromFile?.id ?? taskArg}"`);
+      throw new CliError(
+        'unknown-task',
+        `simulate needs a built-in task with bundled data (titanic, mnist, shakespeare), a task file with one of their ids, or --data with a task file, not "${fromFile?.id ?? taskArg}"`,
+      );
     if (serverUrl && fromFile) throw new UsageError('--task <file> sets the simulation\'s own task; with --server, name the server\'s task by its id', simulateUsage);
     if (privacy.samplingRate !== undefined && values.scheme === 'decentralized') throw new UsageError('--sample applies to --scheme federated', simulateUsage);
+    if ((mode || speeds) && values.scheme === 'decentralized') throw new UsageError(`--${mode ? 'mode' : 'speeds'} applies to --scheme federated (decision 0013)`, simulateUsage);
     const taskId = builtin.id;
     await startTf(choiceOption(values, 'backend', backends, simulateUsage, 'wasm'));
-    const [train, test] = await Promise.all([
-      loadBuiltinDataset(taskId, { split: 'train', limit: trainLimit }),
-      loadBuiltinDataset(taskId, { split: 'test', limit: testLimit }),
-    ]);
+    const { train, test } = await simulationData(builtin, dataPath, trainLimit, testLimit);
     const shards = poisonedShards(shardDataset(train, clients, { split, seed }), byzantine);
     if (choiceOption(values, 'scheme', ['federated', 'decentralized'] as const, simulateUsage, 'federated') === 'decentralized') {
       const { simulateDecentralized } = await import('./decentralized.js');
@@ -175,7 +204,7 @@ export async function simulateCommand(argv: string[], io: CliIo): Promise<number
     const local = serverUrl ? undefined : await startOwnServer(task);
     const url = serverUrl ?? (local as OwnServer).url;
     const attacker = attackers(byzantine, task, clients);
-    const apis: FederationApi[] = shards.map((_, i) => clientApi(createFederationApi(url, { WebSocket }), attacker(i)));
+    const apis: FederationApi[] = shards.map((_, i) => slowedApi(clientApi(createFederationApi(url, { WebSocket }), attacker(i)), speeds?.[i] ?? 1));
     try {
       // Rounds count from the global model the run starts from (0 on a fresh server of our own).
       const startVersion = serverUrl ? await latestVersion(createFederationApi(url, { WebSocket }), taskId) : 0;
@@ -213,16 +242,16 @@ export async function simulateCommand(argv: string[], io: CliIo): Promise<number
       const stopped = runs.some((done) => done?.stopped);
       const privacy = privacySpent(runs);
       const final = first as FederatedClient;
-      const report = evaluateModel(final.model!, test);
-      if (out && !stopped) await saveModelToDir(final.model!, out);
+      const scores = testScores(final.model!, test, final.task!);
+      if (out && !stopped) await saveModelWithTask(final.model!, out, final.task!);
       const bytesSent = apis.reduce((sum, api) => sum + api.stats.bytesSent, 0);
       const bytesReceived = apis.reduce((sum, api) => sum + api.stats.bytesReceived, 0);
       reporter.event({
         type: 'done',
-        testAccuracy: report.accuracy,
-        testLoss: report.loss,
-        accuracy: report.accuracy,
-        loss: report.loss,
+        ...scores,
+        accuracy: scores.testAccuracy,
+        loss: scores.testLoss,
+        ...(scores.testPerplexity !== undefined && { perplexity: scores.testPerplexity }),
         rounds: final.modelVersion - startVersion,
         modelVersion: final.modelVersion,
         clients,
@@ -234,6 +263,13 @@ export async function simulateCommand(argv: string[], io: CliIo): Promise<number
         bytesReceived,
         seconds: (Date.now() - started) / 1000,
         ...robustnessFields(final.task, byzantine),
+        // Asynchronous tasks: versions published during the run and the updates accepted from all clients.
+        ...(final.task && isAsync(final.task) && {
+          mode: 'async',
+          versions: final.modelVersion - startVersion,
+          updatesAccepted: runs.reduce((sum, done) => sum + (done?.updatesAccepted ?? 0), 0),
+        }),
+        ...(speeds && { speeds }),
         ...privacy,
         ...(runs.some((done) => done?.secureAggregation) && { secureAggregation: true }),
         ...(stopped && { stopped }),
@@ -342,8 +378,25 @@ function missing(name: string): never {
   throw new UsageError(`missing required option --${name}`, simulateUsage);
 }
 
-/** One line per global round: client 0's round event plus the new global model's accuracy on the test split. */
+/**
+ * One line per global round: client 0's round event plus the new global model's scores on the test split
+ * (a language model's perplexity among them).
+ */
 function roundEvent(event: Extract<TrainingEvent, { type: 'round' }>, client: FederatedClient, test: Dataset): TrainingEvent & Record<string, unknown> {
-  const report = evaluateModel(client.model!, test);
-  return { ...event, testAccuracy: report.accuracy, testLoss: report.loss };
+  return { ...event, ...testScores(client.model!, test, client.task!) };
+}
+
+/**
+ * The simulation's training and test data: the bundled data of the task's id, or `dataPath` with the task's
+ * validation fraction (at least 10 %) held out as the test split, with the task's seed.
+ */
+async function simulationData(task: Task, dataPath: string | undefined, trainLimit?: number, testLimit?: number): Promise<{ train: Dataset; test: Dataset }> {
+  if (!dataPath) {
+    const [train, test] = await Promise.all([bundledData(task, 'train', trainLimit), bundledData(task, 'test', testLimit)]);
+    return { train, test };
+  }
+  const all = await loadDataFromPath(dataPath, task, { requireLabels: true });
+  const split = splitDataset(all, Math.max(0.1, task.training.validationSplit), task.training.seed);
+  const limited = (ds: Dataset, limit?: number) => (limit === undefined ? ds : takeDataset(ds, limit));
+  return { train: limited(split.train, trainLimit), test: limited(split.test, testLimit) };
 }

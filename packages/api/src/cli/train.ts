@@ -1,15 +1,16 @@
 import { FederatedClient, LocalClient, type DoneEvent, type Task, type TrainingEvent } from '@disco/core';
-import { loadDataFromPath, saveModelToDir } from '@disco/core/node';
+import { loadDataFromPath } from '@disco/core/node';
 import WebSocket from 'ws';
 import { choiceOption, integerOption, numberOption, optionalString, parseCommand, requireString, UsageError, type OptionSpec } from './args.js';
-import { backends, resolveTask, startTf, withStopSignals } from './common.js';
+import { backends, bundledData, resolveTask, startTf, withStopSignals } from './common.js';
+import { saveModelWithTask } from './model-dir.js';
 import { doneLine, Reporter, type CliIo } from './output.js';
 
 /** `disco train --help`. */
 export const trainUsage = `Usage:
-  disco train --task <id|file.json> --data <path> --scheme local [--epochs n] [--out <dir>] [--json]
-  disco train --server <url> --task <id> --data <path> --scheme federated [--out <dir>] [--json]
-  disco train --server <url> --task <id> --data <path> --scheme decentralized [--out <dir>] [--json]
+  disco train --task <id|file.json> [--data <path>] --scheme local [--epochs n] [--out <dir>] [--json]
+  disco train --server <url> --task <id> [--data <path>] --scheme federated [--out <dir>] [--json]
+  disco train --server <url> --task <id> [--data <path>] --scheme decentralized [--out <dir>] [--json]
 
 Trains the task's model on your data: alone (local), or with the other participants of a task on a
 Disco server (federated: your data stays here, only model updates travel; decentralized: models
@@ -18,9 +19,11 @@ Federated tasks with differential privacy: every round line and the done line ca
 so far (at delta); a task whose privacy budget is spent ends the session ("budgetExhausted": true).
 
 Options:
-  --task <id|file>   a built-in task (titanic, mnist, cifar10) or a task JSON file; with --server, the
-                     id of a task on that server (its definition comes from the server)
-  --data <path>      your labelled data: a CSV file (tabular tasks), an image folder, IDX or CIFAR-10 files
+  --task <id|file>   a built-in task (titanic, mnist, cifar10, shakespeare) or a task JSON file; with
+                     --server, the id of a task on that server (its definition comes from the server)
+  --data <path>      your labelled data: a CSV file (tabular tasks), an image folder, IDX or CIFAR-10
+                     files, .txt files or a folder of them (text tasks); without it, the data bundled
+                     with Disco for a task of that id (titanic, mnist, shakespeare: its training part)
   --scheme <s>       local, federated or decentralized (default: federated with --server, else local)
   --server <url>     the Disco server, e.g. http://127.0.0.1:8080 (federated, decentralized; default:
                      the DISCO_SERVER environment variable when --scheme names one of them)
@@ -29,7 +32,8 @@ Options:
   --token <t>        federated: rejoin as the participant of an earlier session
   --momentum <β>     federated: momentum of the global model applied by this client (FedAvgM;
                      default 0); every participant of the task should use the same value
-  --out <dir>        save the trained model there (TF.js model.json + weights.bin)
+  --out <dir>        save the trained model there (TF.js model.json + weights.bin, and the task as
+                     task.json, which "disco evaluate" and "disco generate" read)
   --backend <name>   TF.js backend: wasm (default) or cpu
   --json             print every event as one JSON line
   --batches          also report every batch
@@ -67,7 +71,9 @@ export async function trainCommand(argv: string[], io: CliIo): Promise<number> {
     // DISCO_SERVER serves a scheme that needs a server; it never turns a local session into a federated one.
     const server = serverFlag ?? (scheme === 'local' ? undefined : process.env.DISCO_SERVER || undefined);
     const taskArg = requireString(values, 'task', trainUsage);
-    const dataPath = requireString(values, 'data', trainUsage);
+    const dataPath = optionalString(values, 'data');
+    // Without --data, the data bundled with Disco for the task's id (refused, naming --data, for other tasks).
+    const load = (task: Task) => (dataPath ? loadDataFromPath(dataPath, task, { requireLabels: true }) : bundledData(task, 'train'));
     const backend = choiceOption(values, 'backend', backends, trainUsage, 'wasm');
     const out = optionalString(values, 'out');
     // The progress bar counts batches too (not printed unless --batches).
@@ -78,22 +84,22 @@ export async function trainCommand(argv: string[], io: CliIo): Promise<number> {
     await startTf(backend);
     if (scheme === 'local') {
       const task = await resolveTask(taskArg);
-      const dataset = await loadDataFromPath(dataPath, task, { requireLabels: true });
+      const dataset = await load(task);
       const epochs = integerOption(values, 'epochs', trainUsage);
       const client = new LocalClient(task, dataset, { epochs, batchEvents });
       return await withStopSignals(
         () => client.stop(),
-        () => report(client.run(), reporter, out ? () => saveModelToDir(client.model, out) : undefined, out),
+        () => report(client.run(), reporter, out ? () => saveModelWithTask(client.model, out, task) : undefined, out),
       );
     }
 
     if (scheme === 'decentralized') {
       const { decentralizedPeer } = await import('./decentralized.js');
-      const peer = decentralizedPeer({ server: server as string, taskId: taskArg, dataPath, token: optionalString(values, 'token'), rounds: integerOption(values, 'rounds', trainUsage) });
+      const peer = decentralizedPeer({ server: server as string, taskId: taskArg, dataset: load, token: optionalString(values, 'token'), rounds: integerOption(values, 'rounds', trainUsage) });
       try {
         return await withStopSignals(
           () => peer.client.stop(),
-          () => report(peer.client.run(), reporter, out ? () => saveModelToDir(peer.client.model!, out) : undefined, out),
+          () => report(peer.client.run(), reporter, out ? () => saveModelWithTask(peer.client.model!, out, peer.client.task!) : undefined, out),
         );
       } finally {
         peer.close();
@@ -109,11 +115,11 @@ export async function trainCommand(argv: string[], io: CliIo): Promise<number> {
         token: optionalString(values, 'token'),
         rounds: integerOption(values, 'rounds', trainUsage),
         momentum: numberOption(values, 'momentum', trainUsage, { min: 0, max: 0.99, fallback: 0 }),
-        dataset: (task: Task) => loadDataFromPath(dataPath, task, { requireLabels: true }),
+        dataset: load,
       });
       return await withStopSignals(
         () => client.stop(),
-        () => report(client.run(), reporter, out ? () => saveModelToDir(client.model!, out) : undefined, out, () => ({ modelVersion: client.modelVersion })),
+        () => report(client.run(), reporter, out ? () => saveModelWithTask(client.model!, out, client.task!) : undefined, out, () => ({ modelVersion: client.modelVersion })),
       );
     } finally {
       api.close();
