@@ -16,6 +16,8 @@ export interface SimulationSettings {
   privacy?: Partial<Task['privacy']>;
   /** The aggregation strategy and its parameter (`--aggregator`, `--aggregator-param`), laid over the task's. */
   aggregation?: Pick<Task['aggregation'], 'strategy' | 'parameter'>;
+  /** `--mode`: synchronous rounds or asynchronous versions (FedBuff, decision 0013), over the task's own. */
+  mode?: Task['mode'];
 }
 
 /**
@@ -29,7 +31,7 @@ export const DEFAULT_SECURE_CLIP = 10;
  * The built-in task as the simulation's own server runs it: `rounds` rounds, the local training settings
  * asked for, and no more participants required than there are clients (else no round could ever close).
  */
-export function simulationTask(task: Task, { clients, rounds, epochs, batchSize, learningRate, privacy, aggregation }: SimulationSettings): Task {
+export function simulationTask(task: Task, { clients, rounds, epochs, batchSize, learningRate, privacy, aggregation, mode }: SimulationSettings): Task {
   const merged = { ...task.privacy, ...privacy };
   // Secure aggregation needs a clipping norm (the fixed-point bound) and at least 3 participants a round.
   const secure = merged.secureAggregation;
@@ -40,6 +42,7 @@ export function simulationTask(task: Task, { clients, rounds, epochs, batchSize,
     privacy: merged,
     ...(aggregation && { aggregation: withStrategy(task.aggregation, aggregation) }),
     scheme: 'federated',
+    ...(mode && { mode }),
     minParticipants: secure ? Math.max(3, minParticipants) : minParticipants,
     training: {
       ...task.training,
