@@ -44,3 +44,8 @@ export function isImageFile(file: DataFile): boolean {
 export function isCsvFile(file: DataFile): boolean {
   return /\.(csv|tsv|txt)$/i.test(file.path);
 }
+
+/** Whether a file is plain text for a language model: a `.txt` name (what core's text loader reads). */
+export function isTextFile(file: DataFile): boolean {
+  return /\.txt$/i.test(file.path);
+}

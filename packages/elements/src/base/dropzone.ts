@@ -11,6 +11,8 @@ export interface DropzoneOptions {
   hint: string;
   /** Offers a folder picker too (images labelled by folder). */
   folders: boolean;
+  /** The file picker's `accept` list (e.g. `.txt,text/plain`); any file when absent. Dropped files are not filtered: the element says what is wrong with them. */
+  accept?: string;
   disabled: boolean;
   onFiles: (files: DataFile[]) => void;
 }
@@ -43,7 +45,7 @@ export function renderDropzone(options: DropzoneOptions): TemplateResult {
     <p>${msg(str`Drop ${options.hint} here, or choose them. They never leave this browser.`, { id: 'dropzone.hint' })}</p>
     <div class="row">
       <label class="button secondary" for="${id}-files">${msg('Choose files', { id: 'dropzone.files' })}</label>
-      <input id="${id}-files" class="visually-hidden" type="file" multiple ?disabled=${disabled} @change=${pick} />
+      <input id="${id}-files" class="visually-hidden" type="file" multiple accept=${options.accept ?? nothing} ?disabled=${disabled} @change=${pick} />
       ${options.folders
         ? html`<label class="button secondary" for="${id}-folder">${msg('Choose a folder', { id: 'dropzone.folder' })}</label>
             <input id="${id}-folder" class="visually-hidden" type="file" webkitdirectory ?disabled=${disabled} @change=${pick} />`

@@ -1,9 +1,9 @@
-import { CategoryScale, Chart, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip } from 'chart.js';
+import { CategoryScale, Chart, Legend, LinearScale, LineController, LineElement, LogarithmicScale, PointElement, Tooltip } from 'chart.js';
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { formatChartValue } from './chart-format.js';
 import { resolveColors } from './resolve-colors.js';
 
-Chart.register(LineController, LineElement, PointElement, LinearScale, CategoryScale, Legend, Tooltip);
+Chart.register(LineController, LineElement, PointElement, LinearScale, LogarithmicScale, CategoryScale, Legend, Tooltip);
 
 /** One line of a chart. */
 export interface ChartSeries {
@@ -30,6 +30,8 @@ export interface ChartOptions {
   xTitle: string;
   /** Values in [0, 1] shown as percentages. */
   percent?: boolean;
+  /** A logarithmic y axis, for values that fall by orders of magnitude (a language model's perplexity). */
+  logarithmic?: boolean;
 }
 
 /**
@@ -102,6 +104,7 @@ export class ChartController implements ReactiveController {
         scales: {
           x: { title: { display: true, text: this.options.xTitle, color: text }, ticks: { color: text }, grid: { color: grid } },
           y: {
+            ...(this.options.logarithmic && { type: 'logarithmic' as const }),
             ticks: { color: text, callback: (value) => formatChartValue(value, { percent }) },
             grid: { color: grid },
             ...(percent && { suggestedMin: 0, suggestedMax: 1 }),

@@ -184,13 +184,13 @@ const gptSizeLabels: Record<GptSize, string> = {
     return msg('nano (3 layers, 3 heads, 48 dimensions: trains in a browser)', { id: 'task-form.gpt-nano' });
   },
   get micro() {
-    return msg('micro', { id: 'task-form.gpt-micro' });
+    return msg('micro (4 layers, 4 heads, 128 dimensions)', { id: 'task-form.gpt-micro' });
   },
   get mini() {
-    return msg('mini', { id: 'task-form.gpt-mini' });
+    return msg('mini (6 layers, 6 heads, 192 dimensions)', { id: 'task-form.gpt-mini' });
   },
   get gpt2() {
-    return msg('gpt2 (GPT-2 small: 12 layers, 12 heads, 768 dimensions)', { id: 'task-form.gpt-gpt2' });
+    return msg('gpt2 (GPT-2 small: 12 layers, 12 heads, 768 dimensions)', { id: 'task-form.gpt-small' });
   },
 };
 

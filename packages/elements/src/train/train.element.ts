@@ -16,7 +16,7 @@ import { defaultModelStore, type ModelStore } from '../library/model-store.js';
 import type { DataFile } from '../worker/protocol.js';
 import { TrainingWorker } from '../worker/worker-client.js';
 import { assetSettings, resolveAssets, type AssetSettings } from '../worker/worker-start.js';
-import { isCsvFile, isImageFile, pickedFiles } from '../base/data-files.js';
+import { isCsvFile, isImageFile, isTextFile, pickedFiles } from '../base/data-files.js';
 import { describeBudgetExhausted, describeSpent } from '../task/privacy-statement.js';
 import { trainStyles } from './train.styles.js';
 import { TrainingController, type TrainingPhase } from './training-controller.js';
@@ -35,6 +35,10 @@ import { TrainingController, type TrainingPhase } from './training-controller.js
  * has spent after each round (tasks with differential privacy), and, when the task's privacy budget ends the
  * session, a plain sentence saying so.
  *
+ * Text tasks (a language model): `.txt` files (any other file is refused, saying so), a preview of the text's
+ * beginning, and perplexity charted (on a logarithmic scale) instead of accuracy. Asynchronous tasks: the model
+ * version now, the next version's buffer and how many versions late this participant's last update arrived.
+ *
  * Without UI: set `files` (File[] or FileList), then call `start()`; `stop()` stops after the current batch.
  *
  * @slot header - Above the data section, e.g. a heading.
@@ -52,13 +56,14 @@ import { TrainingController, type TrainingPhase } from './training-controller.js
  * @csspart files - The list of files with their checks.
  * @csspart file - One file; also `file invalid` for a bad one.
  * @csspart file-error - The problems of a file.
- * @csspart preview - The preview of the data.
+ * @csspart preview - The preview of the data (the first rows of a CSV, images, or the beginning of a text).
  * @csspart scheme - The local / collaborative choice.
  * @csspart start-button - The Start button.
  * @csspart stop-button - The Stop button.
  * @csspart progress - The progress bars.
  * @csspart participants - The number of participants now.
  * @csspart peers - Decentralized training: the peers connected and the bytes exchanged with them.
+ * @csspart async - Asynchronous tasks: the model version now, the next version's buffer, and how many versions late this participant's last update arrived (its staleness).
  * @csspart privacy - Collaborative training: "Secure aggregation: on", and the ε spent so far (tasks with differential privacy).
  * @csspart budget - The sentence saying that the task's privacy budget stopped training.
  * @csspart charts - The charts.
@@ -127,6 +132,8 @@ export class DiscoTrain extends DiscoElement {
   @state() private taskInput?: Task;
   @state() private previewRows: string[][] = [];
   @state() private thumbnails: { url: string; path: string }[] = [];
+  /** Text tasks: the beginning of the first file. */
+  @state() private textPreview = '';
 
   private readonly apiController = new ApiController(this);
   private readonly training = new TrainingController(this, () => TrainingWorker.at(this.assetSettings));
@@ -155,6 +162,12 @@ export class DiscoTrain extends DiscoElement {
     percent: true,
     data: () => this.epochChart('accuracy', 'valAccuracy'),
   });
+  private readonly epochPerplexity = new ChartController(this, {
+    canvas: () => this.renderRoot.querySelector<HTMLCanvasElement>('#epoch-perplexity'),
+    xTitle: 'epoch',
+    logarithmic: true,
+    data: () => this.epochChart('perplexity', 'valPerplexity'),
+  });
   private readonly roundLoss = new ChartController(this, {
     canvas: () => this.renderRoot.querySelector<HTMLCanvasElement>('#round-loss'),
     xTitle: 'round',
@@ -165,6 +178,12 @@ export class DiscoTrain extends DiscoElement {
     xTitle: 'round',
     percent: true,
     data: () => this.roundChart('accuracy', 'valAccuracy'),
+  });
+  private readonly roundPerplexity = new ChartController(this, {
+    canvas: () => this.renderRoot.querySelector<HTMLCanvasElement>('#round-perplexity'),
+    xTitle: 'round',
+    logarithmic: true,
+    data: () => this.roundChart('perplexity', 'valPerplexity'),
   });
 
   /** The data files. Setting them checks them against the task (see `filesChecked`). */
@@ -285,12 +304,29 @@ export class DiscoTrain extends DiscoElement {
     this.updatePreview(files);
     const task = currentValue(this.taskResource);
     if (!task) this.pendingFiles = files;
-    this.checking = this.training.setFiles(files, task);
+    this.checking = this.training.setFiles(files, task, (file) => this.refusal(file, task));
+  }
+
+  /** Why a file cannot serve the task whatever it holds (a text task reads `.txt` files only), in the page's language. */
+  private refusal(file: DataFile, task: Task | undefined): string | undefined {
+    if (task?.dataType === 'text' && !isTextFile(file))
+      return msg(str`${file.path}: not a text file (.txt). This task learns from plain text files.`, { id: 'train.not-text' });
+    return undefined;
   }
 
   private updatePreview(files: DataFile[]): void {
     this.revokeThumbnails();
     this.previewRows = [];
+    this.textPreview = '';
+    if (currentValue(this.taskResource)?.dataType === 'text') {
+      const text = files.find(isTextFile);
+      if (text)
+        void text.file
+          .slice(0, 2_048)
+          .text()
+          .then((content) => (this.textPreview = content.replace(/\uFFFD+$/, '').slice(0, 600)));
+      return;
+    }
     this.thumbnails = files
       .filter(isImageFile)
       .slice(0, 12)
@@ -308,7 +344,7 @@ export class DiscoTrain extends DiscoElement {
     this.thumbnails = [];
   }
 
-  private epochChart(train: 'loss' | 'accuracy', validation: 'valLoss' | 'valAccuracy'): ChartData {
+  private epochChart(train: 'loss' | 'accuracy' | 'perplexity', validation: 'valLoss' | 'valAccuracy' | 'valPerplexity'): ChartData {
     const points = this.training.epochs;
     return {
       labels: points.map((p) => p.label),
@@ -319,7 +355,7 @@ export class DiscoTrain extends DiscoElement {
     };
   }
 
-  private roundChart(train: 'loss' | 'accuracy', validation: 'valLoss' | 'valAccuracy'): ChartData {
+  private roundChart(train: 'loss' | 'accuracy' | 'perplexity', validation: 'valLoss' | 'valAccuracy' | 'valPerplexity'): ChartData {
     const points = this.training.rounds;
     return {
       labels: points.map((p) => String(p.round)),
@@ -361,12 +397,18 @@ export class DiscoTrain extends DiscoElement {
   private renderData(task: Task) {
     const t = this.training;
     const imageTask = task.dataType === 'image';
+    const textTask = task.dataType === 'text';
     return html`<section aria-labelledby="data-heading">
       <h3 id="data-heading">${msg('Your data', { id: 'train.data' })}</h3>
       ${renderDropzone({
         id: 'data',
-        hint: imageTask ? msg('images or a folder of images', { id: 'train.hint-images' }) : msg('CSV files', { id: 'train.hint-csv' }),
+        hint: imageTask
+          ? msg('images or a folder of images', { id: 'train.hint-images' })
+          : textTask
+            ? msg('text files (.txt)', { id: 'train.hint-text' })
+            : msg('CSV files', { id: 'train.hint-csv' }),
         folders: imageTask,
+        ...(textTask && { accept: '.txt,text/plain' }),
         disabled: t.running,
         onFiles: (files) => this.useFiles(files),
       })}
@@ -391,6 +433,10 @@ export class DiscoTrain extends DiscoElement {
   }
 
   private renderPreview() {
+    if (this.textPreview)
+      return html`<div class="preview" part="preview" tabindex="0" role="region" aria-label=${msg('Preview of the beginning of the text', { id: 'train.preview-text' })}>
+        <pre class="text-preview">${this.textPreview}</pre>
+      </div>`;
     if (this.previewRows.length > 1) {
       const [header, ...rows] = this.previewRows;
       return html`<div class="preview" part="preview" tabindex="0" role="region" aria-label=${msg('Preview of the first rows', { id: 'train.preview-rows' })}>
@@ -474,6 +520,9 @@ export class DiscoTrain extends DiscoElement {
     if (t.phase !== 'training' && t.phase !== 'stopping' && t.epochs.length === 0) return nothing;
     const p = t.progress;
     const collaborative = t.scheme !== 'local';
+    const lm = t.languageModel;
+    const lastEpoch = t.epochs.at(-1);
+    const lastRound = t.rounds.at(-1);
     const bar = (id: string, label: string, value: number, max: number) =>
       html`<label for=${id}>${label}</label>
         <progress id=${id} value=${Math.min(value, max)} max=${Math.max(max, 1)}></progress>
@@ -481,13 +530,13 @@ export class DiscoTrain extends DiscoElement {
     return html`<section aria-labelledby="progress-heading">
       <h3 id="progress-heading">${msg('Progress', { id: 'train.progress' })}</h3>
       <div class="progress" part="progress">
-        ${collaborative ? bar('round-progress', msg('Round', { id: 'train.round' }), p.round, p.rounds) : nothing}
+        ${collaborative ? bar('round-progress', t.asyncStatus ? msg('Version', { id: 'train.version' }) : msg('Round', { id: 'train.round' }), p.round, p.rounds) : nothing}
         ${bar('epoch-progress', msg('Epoch', { id: 'train.epoch' }), p.epoch, p.epochs)}
         ${p.batches > 0 || !collaborative ? bar('batch-progress', msg('Batch', { id: 'train.batch' }), p.batch, p.batches) : nothing}
       </div>
       ${collaborative
         ? html`<p part="participants">${msg(html`Participants now: <strong>${t.participants ?? '–'}</strong>`, { id: 'train.participants' })}</p>
-            ${this.renderPrivacy()}`
+            ${this.renderAsync()} ${this.renderPrivacy()}`
         : nothing}
       ${t.peers
         ? html`<p part="peers">
@@ -505,28 +554,64 @@ export class DiscoTrain extends DiscoElement {
           msg('Loss per epoch', { id: 'train.loss-epoch' }),
           t.epochs.at(-1) && msg(str`latest: training ${decimal(t.epochs.at(-1)!.loss)}, validation ${decimal(t.epochs.at(-1)!.valLoss)}`, { id: 'train.latest-epoch' }),
         )}
-        ${this.renderChart(
-          'epoch-accuracy',
-          msg('Accuracy per epoch', { id: 'train.accuracy-epoch' }),
-          t.epochs.at(-1) && msg(str`latest: training ${percent(t.epochs.at(-1)!.accuracy)}, validation ${percent(t.epochs.at(-1)!.valAccuracy)}`, { id: 'train.latest-epoch' }),
-        )}
+        ${lm
+          ? this.renderChart(
+              'epoch-perplexity',
+              msg('Perplexity per epoch', { id: 'train.perplexity-epoch' }),
+              lastEpoch && msg(str`latest: training ${decimal(lastEpoch.perplexity, 1)}, validation ${decimal(lastEpoch.valPerplexity, 1)}`, { id: 'train.latest-epoch' }),
+            )
+          : this.renderChart(
+              'epoch-accuracy',
+              msg('Accuracy per epoch', { id: 'train.accuracy-epoch' }),
+              lastEpoch && msg(str`latest: training ${percent(lastEpoch.accuracy)}, validation ${percent(lastEpoch.valAccuracy)}`, { id: 'train.latest-epoch' }),
+            )}
         ${collaborative
           ? html`${this.renderChart(
               'round-loss',
               msg('Loss per round', { id: 'train.loss-round' }),
               t.rounds.at(-1) && msg(str`latest: ${decimal(t.rounds.at(-1)!.local.loss)}`, { id: 'train.latest' }),
             )}
-            ${this.renderChart(
-              'round-accuracy',
-              msg('Accuracy per round', { id: 'train.accuracy-round' }),
-              t.rounds.at(-1) &&
-                msg(str`latest: yours ${percent(t.rounds.at(-1)!.local.valAccuracy ?? t.rounds.at(-1)!.local.accuracy)}, all participants ${percent(t.rounds.at(-1)!.aggregated?.valAccuracy)}`, {
-                  id: 'train.latest-round',
-                }),
-            )}`
+            ${lm
+              ? this.renderChart(
+                  'round-perplexity',
+                  msg('Perplexity per round', { id: 'train.perplexity-round' }),
+                  lastRound &&
+                    msg(str`latest: yours ${decimal(lastRound.local.valPerplexity ?? lastRound.local.perplexity, 1)}, all participants ${decimal(lastRound.aggregated?.valPerplexity, 1)}`, {
+                      id: 'train.latest-round-perplexity',
+                    }),
+                )
+              : this.renderChart(
+                  'round-accuracy',
+                  msg('Accuracy per round', { id: 'train.accuracy-round' }),
+                  lastRound &&
+                    msg(str`latest: yours ${percent(lastRound.local.valAccuracy ?? lastRound.local.accuracy)}, all participants ${percent(lastRound.aggregated?.valAccuracy)}`, {
+                      id: 'train.latest-round',
+                    }),
+                )}`
           : nothing}
       </div>
     </section>`;
+  }
+
+  /** Asynchronous tasks: the model version now, the next version's buffer, and how stale this participant's last update arrived. */
+  private renderAsync() {
+    const status = this.training.asyncStatus;
+    if (!status) return nothing;
+    const { modelVersion, buffered, bufferSize, staleness } = status;
+    return html`<p part="async">
+      <span>${msg(html`Model version: <strong>${modelVersion}</strong>`, { id: 'train.model-version' })}</span>${buffered !== undefined && bufferSize !== undefined
+        ? html`<span> ${msg(str`(next version: ${buffered} of ${bufferSize} updates)`, { id: 'train.buffer' })}</span>`
+        : nothing}.
+      <span
+        >${staleness === undefined
+          ? msg('Your updates have not arrived yet.', { id: 'train.staleness-none' })
+          : staleness === 0
+            ? msg(html`Your last update was trained from the latest version (staleness <strong>0</strong>).`, { id: 'train.staleness-fresh' })
+            : msg(html`Your last update arrived <strong>${staleness}</strong> ${staleness === 1 ? msg('version', { id: 'train.version-word' }) : msg('versions', { id: 'train.versions-word' })} late (staleness); it counts a little less.`, {
+                id: 'train.staleness',
+              })}</span
+      >
+    </p>`;
   }
 
   /** Secure aggregation on (the task's setting, which the session's client enforces; confirmed by its end), and the ε spent so far. */
@@ -562,9 +647,17 @@ export class DiscoTrain extends DiscoElement {
         ? html`<p part="budget" class="warning">${describeBudgetExhausted(this.task?.privacy.budget?.epsilon, t.result.epsilon, t.privacySpent?.rounds)}</p>`
         : nothing}
       <p class="result">
-        ${msg(html`Accuracy on held-out data: <strong>${percent(metrics.accuracy)}</strong> (loss ${decimal(metrics.loss)}); on the training data: ${percent(metrics.trainAccuracy)}.`, {
-          id: 'train.result',
-        })}
+        ${t.languageModel
+          ? msg(
+              html`Perplexity on held-out text: <strong>${decimal(metrics.perplexity ?? (metrics.loss === undefined ? undefined : Math.exp(metrics.loss)), 1)}</strong> (loss ${decimal(metrics.loss)}); on the training text: ${decimal(
+                metrics.trainLoss === undefined ? undefined : Math.exp(metrics.trainLoss),
+                1,
+              )}.`,
+              { id: 'train.result-perplexity' },
+            )
+          : msg(html`Accuracy on held-out data: <strong>${percent(metrics.accuracy)}</strong> (loss ${decimal(metrics.loss)}); on the training data: ${percent(metrics.trainAccuracy)}.`, {
+              id: 'train.result',
+            })}
       </p>
       <p>${modelId
           ? msg('The model was saved to the model library of this browser.', { id: 'train.saved' })

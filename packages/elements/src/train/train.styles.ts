@@ -38,6 +38,16 @@ export const trainStyles = [
     .preview table {
       font-size: 0.88em;
     }
+    .text-preview {
+      white-space: pre-wrap;
+      font-size: 0.88em;
+      max-height: 10em;
+      overflow-y: auto;
+      margin: 0;
+      padding: var(--_space);
+      background: var(--_color-surface);
+      border-radius: var(--_radius);
+    }
     .thumbs {
       display: flex;
       flex-wrap: wrap;

@@ -1,5 +1,5 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import { formatEpsilon, type EpochMetrics, type FederationApi, type SignallingApi, type Scheme, type Task, type TrainingEvent } from '@disco/core';
+import { formatEpsilon, type EpochMetrics, type FederationApi, type RoundState, type SignallingApi, type Scheme, type SubmitResult, type Task, type TrainingEvent } from '@disco/core';
 import { schemeLabels } from '../base/labels.js';
 import type { DiscoEventDetails, FinalMetrics } from '../events.js';
 import type { ModelStore } from '../library/model-store.js';
@@ -39,6 +39,22 @@ export interface PrivacySpent {
   delta: number;
   /** The rounds the task's model has been through (its version) when it was reported. */
   rounds: number;
+}
+
+/**
+ * Asynchronous tasks (decision 0013): where the task's model stands and how stale this participant's updates
+ * arrive, from the round events and the round states the server sends.
+ */
+export interface AsyncStatus {
+  /** The latest model version published. */
+  modelVersion: number;
+  /** Updates waiting in the buffer of the next version, of `bufferSize` (when the server said). */
+  buffered?: number;
+  bufferSize?: number;
+  /** How many versions old the base model of this participant's last accepted update was (0: the latest). */
+  staleness?: number;
+  /** Updates of this participant accepted in this session. */
+  accepted: number;
 }
 
 /** A line of the training log. */
@@ -111,6 +127,10 @@ export class TrainingController implements ReactiveController {
   scheme: Scheme = 'local';
   /** Tasks with differential privacy: the ε spent so far, from the last round event that carried it. */
   privacySpent: PrivacySpent | undefined;
+  /** Asynchronous tasks: the current version and this participant's staleness. */
+  asyncStatus: AsyncStatus | undefined;
+  /** Language models: perplexity is charted instead of accuracy. */
+  languageModel = false;
 
   private worker: TrainingWorker | undefined;
   private runId: number | undefined;
@@ -144,8 +164,11 @@ export class TrainingController implements ReactiveController {
     this.worker?.release();
   }
 
-  /** Replaces the data files and checks them against the task in the worker. Resolves once checked. */
-  async setFiles(files: DataFile[], task: Task | undefined): Promise<void> {
+  /**
+   * Replaces the data files and checks them against the task in the worker. Resolves once checked. `refuse` says
+   * why a file cannot serve the task at all (its type); such files are not sent to the worker.
+   */
+  async setFiles(files: DataFile[], task: Task | undefined, refuse: (file: DataFile) => string | undefined = () => undefined): Promise<void> {
     if (this.running) throw new Error('the data cannot change during training');
     const check = ++this.validation;
     this.files = files.map((f) => ({ ...f, examples: 0 }));
@@ -154,8 +177,12 @@ export class TrainingController implements ReactiveController {
     this.host.requestUpdate();
     if (files.length === 0 || !task) return;
     try {
-      const reports = await this.ensureWorker().validate(files, task);
+      const refusals = files.map(refuse);
+      const accepted = files.filter((_, i) => refusals[i] === undefined);
+      const checked = accepted.length ? await this.ensureWorker().validate(accepted, task) : [];
       if (check !== this.validation) return;
+      let next = 0;
+      const reports = refusals.map((error) => (error === undefined ? checked[next++] : { examples: 0, error }));
       this.files = files.map((f, i) => ({ ...f, examples: reports[i]?.examples ?? 0, ...(reports[i]?.error && { error: reports[i].error }) }));
       const valid = this.files.every((f) => !f.error) && this.files.some((f) => f.examples > 0);
       if (valid === false && this.files.every((f) => !f.error))
@@ -192,6 +219,8 @@ export class TrainingController implements ReactiveController {
     this.participants = undefined;
     this.peers = undefined;
     this.privacySpent = undefined;
+    this.asyncStatus = task.mode === 'async' && scheme === 'federated' ? { modelVersion: 0, accepted: 0 } : undefined;
+    this.languageModel = task.dataType === 'text';
     this.lastEpoch = undefined;
     const collaborative = scheme !== 'local';
     const rounds = collaborative ? (options.rounds ?? task.training.rounds) : 0;
@@ -201,7 +230,9 @@ export class TrainingController implements ReactiveController {
     this.host.emit('disco-train-start', { taskId: task.id, scheme, files: this.files.length });
     this.host.requestUpdate();
     try {
-      const federation = scheme === 'federated' ? await options.federation?.() : undefined;
+      const port = scheme === 'federated' ? await options.federation?.() : undefined;
+      // The worker's client talks through this port (relayed): what the server says of the rounds is seen here too.
+      const federation = port && this.asyncStatus ? observeFederation(port, (state) => this.observeState(state), (result) => this.observeSubmit(result)) : port;
       if (scheme === 'federated' && !federation) throw Object.assign(new Error('collaborative training needs a server: set the "server" attribute'), { code: 'api' });
       const peers = scheme === 'decentralized' ? await options.peers?.() : undefined;
       if (scheme === 'decentralized' && !peers)
@@ -269,7 +300,8 @@ export class TrainingController implements ReactiveController {
         if (event.round !== undefined) p.round = Math.max(p.round, event.round - 1);
         break;
       case 'epoch': {
-        const metrics: EpochMetrics = { loss: event.loss, accuracy: event.accuracy, valLoss: event.valLoss, valAccuracy: event.valAccuracy };
+        const { loss, accuracy, valLoss, valAccuracy, perplexity, valPerplexity } = event;
+        const metrics = this.withPerplexity({ loss, accuracy, valLoss, valAccuracy, perplexity, valPerplexity });
         this.lastEpoch = metrics;
         p.epoch = event.epoch;
         p.epochs = event.epochs;
@@ -282,7 +314,21 @@ export class TrainingController implements ReactiveController {
         p.round = event.round;
         p.rounds = event.rounds;
         this.participants = event.participants;
-        this.rounds = [...this.rounds, { round: event.round, local: event.metrics, aggregated: event.metrics.aggregated, participants: event.participants }];
+        this.rounds = [
+          ...this.rounds,
+          {
+            round: event.round,
+            local: this.withPerplexity(event.metrics),
+            aggregated: event.metrics.aggregated && this.withPerplexity(event.metrics.aggregated),
+            participants: event.participants,
+          },
+        ];
+        if (this.asyncStatus)
+          this.asyncStatus = {
+            ...this.asyncStatus,
+            modelVersion: Math.max(this.asyncStatus.modelVersion, event.modelVersion),
+            ...(event.staleness !== undefined && { staleness: event.staleness }),
+          };
         if (event.epsilon !== undefined && event.delta !== undefined) this.privacySpent = { epsilon: event.epsilon, delta: event.delta, rounds: event.modelVersion };
         this.addLog(
           'info',
@@ -343,6 +389,33 @@ export class TrainingController implements ReactiveController {
     this.host.requestUpdate();
   }
 
+  /** Language models: perplexity is exp(loss) (the mean cross-entropy per token) where an event leaves it out. */
+  private withPerplexity<M extends EpochMetrics>(metrics: M): M {
+    if (!this.languageModel) return metrics;
+    const exp = (loss: number | undefined) => (loss === undefined ? undefined : Math.exp(loss));
+    return { ...metrics, perplexity: metrics.perplexity ?? exp(metrics.loss), valPerplexity: metrics.valPerplexity ?? exp(metrics.valLoss) };
+  }
+
+  /** Asynchronous tasks: a round state from the server (join, heartbeat, watch). */
+  private observeState(state: RoundState): void {
+    const status = this.asyncStatus;
+    if (!status) return;
+    this.asyncStatus = {
+      ...status,
+      modelVersion: Math.max(status.modelVersion, state.modelVersion),
+      ...(state.mode === 'async' && { buffered: state.submitted, ...(state.bufferSize !== undefined && { bufferSize: state.bufferSize }) }),
+    };
+    this.host.requestUpdate();
+  }
+
+  /** Asynchronous tasks: the server accepted an update, `staleness` versions late. */
+  private observeSubmit(result: SubmitResult): void {
+    const status = this.asyncStatus;
+    if (!status) return;
+    this.asyncStatus = { ...status, accepted: status.accepted + 1, ...(result.staleness !== undefined && { staleness: result.staleness }) };
+    this.host.requestUpdate();
+  }
+
   private fail(error: unknown, code: string): void {
     const failure = error instanceof Error ? error : new Error(String(error));
     this.error = failure;
@@ -359,4 +432,48 @@ export class TrainingController implements ReactiveController {
   private ensureWorker(): TrainingWorker {
     return (this.worker ??= this.createWorker());
   }
+}
+
+/**
+ * A federation port that reports what the server says of the rounds (`join`'s state, heartbeats, watched
+ * states) and of accepted updates, before the caller sees it; everything else passes through unchanged.
+ */
+export function observeFederation(port: FederationApi, onState: (state: RoundState) => void, onSubmit: (result: SubmitResult) => void): FederationApi {
+  return {
+    join: (taskId, options) =>
+      port.join(taskId, options).then((joined) => {
+        onState(joined.state);
+        return joined;
+      }),
+    heartbeat: (token) =>
+      port.heartbeat(token).then((state) => {
+        onState(state);
+        return state;
+      }),
+    downloadWeights: (taskId, version) => port.downloadWeights(taskId, version),
+    submitUpdate: (token, round, update) =>
+      port.submitUpdate(token, round, update).then((result) => {
+        onSubmit(result);
+        return result;
+      }),
+    skipRound: (token, round) => port.skipRound(token, round),
+    get secure() {
+      return port.secure;
+    },
+    leave: (token) => port.leave(token),
+    watchRounds: (taskId, token, listener, onError) =>
+      port.watchRounds(
+        taskId,
+        token,
+        (state) => {
+          onState(state);
+          listener(state);
+        },
+        onError,
+      ),
+    get stats() {
+      return port.stats;
+    },
+    close: () => port.close(),
+  };
 }
