@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { finiteMetrics, METRIC_KEYS, weightedMetrics } from './metrics.js';
+import { finiteMetrics, METRIC_KEYS, weightedMetrics, withPerplexities } from './metrics.js';
 
 test('the metric keys are loss, accuracy, valLoss and valAccuracy', () => {
   assert.deepEqual([...METRIC_KEYS], ['loss', 'accuracy', 'valLoss', 'valAccuracy']);
@@ -42,4 +42,15 @@ test('weightedMetrics of nothing is empty', () => {
 test('finiteMetrics keeps the finite known metrics only', () => {
   const meta: Record<string, number> = { loss: 0.5, accuracy: NaN, valLoss: 0.25, samples: 3 };
   assert.deepEqual(finiteMetrics(meta), { loss: 0.5, valLoss: 0.25 });
+});
+
+test('perplexities come from the (aggregated) losses: exp of the mean loss, not the mean of perplexities', () => {
+  const mean = weightedMetrics([
+    { metrics: { loss: Math.log(100), valLoss: Math.log(10) }, samples: 1 },
+    { metrics: { loss: Math.log(10_000), valLoss: Math.log(1000) }, samples: 1 },
+  ]);
+  const { perplexity, valPerplexity } = withPerplexities(mean);
+  assert.ok(Math.abs(perplexity! - 1000) < 1e-6); // √(100 × 10,000), where the mean of the perplexities is 5,050
+  assert.ok(Math.abs(valPerplexity! - 100) < 1e-9);
+  assert.deepEqual(withPerplexities({ loss: NaN }), { loss: NaN });
 });

@@ -67,3 +67,22 @@ export function weightedMetrics(contributions: Iterable<WeightedMetrics>): Clien
   }
   return out;
 }
+
+/**
+ * A language model's metrics with their perplexities: `perplexity` = exp(loss) and `valPerplexity` =
+ * exp(valLoss), for those present. Aggregated perplexities are derived this way from the aggregated
+ * (sample-weighted) losses, never averaged themselves: the mean of exponentials is not the exponential of
+ * the mean loss, which is the perplexity of the pooled data.
+ *
+ * @example
+ * ```ts
+ * withPerplexities({ loss: Math.log(100), valLoss: Math.log(200) }); // { loss: 4.6, valLoss: 5.3, perplexity: 100, valPerplexity: 200 }
+ * ```
+ */
+export function withPerplexities<M extends { loss?: number; valLoss?: number }>(metrics: M): M & { perplexity?: number; valPerplexity?: number } {
+  return {
+    ...metrics,
+    ...(isFinite(metrics.loss) && { perplexity: Math.exp(metrics.loss) }),
+    ...(isFinite(metrics.valLoss) && { valPerplexity: Math.exp(metrics.valLoss) }),
+  };
+}

@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import { createStrategy } from '../aggregation/index.js';
-import { weightedMetrics } from '../aggregation/metrics.js';
+import { weightedMetrics, withPerplexities } from '../aggregation/metrics.js';
 import type { Dataset } from '../data/dataset.js';
 import { evaluateModel } from '../evaluation/index.js';
 import { buildModel, getFlatWeights, setFlatWeights, weightShapes } from '../model/index.js';
@@ -222,7 +222,7 @@ export class DecentralizedClient {
       const final = evaluateModel(model, validation ?? train);
       this.emit({
         type: 'done',
-        metrics: { accuracy: final.accuracy, loss: final.loss },
+        metrics: { accuracy: final.accuracy, loss: final.loss, ...(final.perplexity !== undefined && { perplexity: final.perplexity }) },
         stats: this.stats,
         rounds: this.completedRound,
         stopped: false,
@@ -323,7 +323,7 @@ export class DecentralizedClient {
       type: 'round',
       round,
       rounds: target,
-      metrics: { ...metrics, aggregated: meanMetrics([...contributions.values()]) },
+      metrics: { ...metrics, aggregated: meanMetrics([...contributions.values()], metrics.perplexity !== undefined) },
       participants: ids.length,
       modelVersion: round,
     });
@@ -661,8 +661,12 @@ function metricsOf(meta: Record<string, number> | undefined): EpochMetrics {
   return { ...finiteMetrics(meta), loss: meta?.loss ?? NaN };
 }
 
-/** Sample-weighted mean of the contributors' local metrics (the one definition, `aggregation/metrics.ts`). */
-function meanMetrics(contributions: Contribution[]): EpochMetrics {
+/**
+ * Sample-weighted mean of the contributors' local metrics (the one definition, `aggregation/metrics.ts`);
+ * for a language model, with the perplexities of the mean losses.
+ */
+function meanMetrics(contributions: Contribution[], languageModel: boolean): EpochMetrics {
   const mean = weightedMetrics(contributions);
-  return { ...mean, loss: mean.loss ?? NaN };
+  const metrics = { ...mean, loss: mean.loss ?? NaN };
+  return languageModel ? withPerplexities(metrics) : metrics;
 }

@@ -132,7 +132,11 @@ export async function trainLocalRound(model: tf.LayersModel, options: LocalRound
   for await (const event of trainer.train(train, { epochs: task.training.epochsPerRound, validation, round, signal })) {
     // The trainer's own `done` closes a round, not the session.
     if (event.type === 'done') continue;
-    if (event.type === 'epoch') metrics = { loss: event.loss, accuracy: event.accuracy, valLoss: event.valLoss, valAccuracy: event.valAccuracy };
+    if (event.type === 'epoch') {
+      const { loss, accuracy, valLoss, valAccuracy, perplexity, valPerplexity } = event;
+      // Language models' perplexities ride along, for the round event (`metrics.valPerplexity`).
+      metrics = { loss, accuracy, valLoss, valAccuracy, ...(perplexity !== undefined && { perplexity }), ...(valPerplexity !== undefined && { valPerplexity }) };
+    }
     emit(event);
   }
   throwIfStopped(signal);

@@ -28,8 +28,12 @@ export interface EvaluationReport {
   /** Examples evaluated. */
   count: number;
   accuracy: number;
-  /** Mean categorical crossentropy. */
+  /** Mean categorical crossentropy (a language model: per predicted token, in nats). */
   loss: number;
+  /** Language models: exp(loss). */
+  perplexity?: number;
+  /** Language models: the tokens predicted (the windows' targets that are not padding). */
+  tokens?: number;
   perClass: ClassMetrics[];
   /** `confusion[expected][predicted]`: the number of examples of class `expected` predicted as `predicted`. */
   confusion: number[][];

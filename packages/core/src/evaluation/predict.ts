@@ -11,6 +11,7 @@ const PREDICT_CHUNK = 512;
  * chunk (no tensor outlives the call).
  */
 export function predictProbabilities(model: tf.LayersModel, dataset: Dataset): Float32Array {
+  if (dataset.labelShape) throw new Error('text windows have no class to predict: a language model generates text instead (generateTokens)');
   const size = dataset.featureShape.reduce((a, b) => a * b, 1);
   const classes = model.outputs[0].shape[1] as number;
   const out = new Float32Array(dataset.count * classes);

@@ -76,7 +76,8 @@ export class Trainer {
   /**
    * Trains for `options.epochs` epochs on `data`. The stream yields, per epoch, the `batch` events (when
    * asked) then one `epoch` event with the epoch's mean training loss and accuracy and, with validation
-   * data, `valLoss` and `valAccuracy`; last, one `done` event with the last epoch's metrics, `epochs`
+   * data, `valLoss` and `valAccuracy` (for a language model, data with a `labelShape`, also `perplexity` =
+   * exp(loss) and `valPerplexity` = exp(valLoss)); last, one `done` event with the last epoch's metrics, `epochs`
    * completed and `stopped` (fewer epochs than asked). Epochs and batches count from 1. The next epoch
    * starts only once the consumer has taken an `epoch` event. Breaking out of the loop stops the training.
    *
@@ -103,6 +104,8 @@ export class Trainer {
     let last: EpochMetrics | undefined;
     let completed = 0;
     const batches = Math.ceil(data.count / this.settings.batchSize);
+    // Text windows (a label per position): the loss is the mean cross-entropy per token, so exp(loss) is the perplexity.
+    const languageModel = data.labelShape !== undefined;
     const train = toTensors(data);
     const validation = options.validation && toTensors(options.validation);
     // fit reads its data through these variables: each epoch, they are reassigned the data in the epoch's
@@ -121,7 +124,8 @@ export class Trainer {
         });
       },
       onBatch: batchEvents ? (epoch, batch, logs) => events.push({ type: 'batch', epoch, batch, batches, ...roundTag, ...logs }) : undefined,
-      onEpoch: async (epoch, metrics) => {
+      onEpoch: async (epoch, logged) => {
+        const metrics = languageModel ? withPerplexity(logged) : logged;
         last = metrics;
         completed = epoch;
         events.push({ type: 'epoch', epoch, epochs, ...roundTag, ...metrics });
@@ -140,7 +144,14 @@ export class Trainer {
           callbacks: callback,
         });
       // The last epoch's figures: on the validation data when there is some.
-      const metrics = last && { accuracy: last.valAccuracy ?? last.accuracy, loss: last.valLoss ?? last.loss, trainAccuracy: last.accuracy, trainLoss: last.loss };
+      const loss = last && (last.valLoss ?? last.loss);
+      const metrics = last && {
+        accuracy: last.valAccuracy ?? last.accuracy,
+        loss,
+        ...(languageModel && loss !== undefined && { perplexity: Math.exp(loss) }),
+        trainAccuracy: last.accuracy,
+        trainLoss: last.loss,
+      };
       events.push({ type: 'done', metrics: metrics ?? {}, stats: { bytesSent: 0, bytesReceived: 0 }, epochs: completed, stopped: completed < epochs });
     })().then(
       () => events.end(),
@@ -165,6 +176,9 @@ export class Trainer {
   private checkData(data: Dataset, what: string): void {
     if (!data.labels) throw new Error(`the ${what} data has no labels: training and validation need labelled examples`);
     if (data.count === 0) throw new Error(`the ${what} data has no examples`);
+    const perExample = data.labelShape ? data.labelShape.reduce((a, b) => a * b, 1) : 1;
+    if (data.labels.length !== data.count * perExample)
+      throw new Error(`the ${what} data has ${data.labels.length} labels for ${data.count} examples of [${(data.labelShape ?? [1]).join(',')}] labels each`);
     const expected = this.model.inputs[0].shape.slice(1);
     if (expected.length !== data.featureShape.length || expected.some((d, i) => d !== null && d !== data.featureShape[i]))
       throw new ModelError(`the ${what} examples have shape [${data.featureShape.join(',')}] but the model reads [${expected.join(',')}]`);
@@ -173,13 +187,25 @@ export class Trainer {
 
 interface Tensors {
   x: tf.Tensor;
-  y: tf.Tensor2D;
+  y: tf.Tensor;
 }
 
-/** Features as one tensor of `[count, ...featureShape]`, labels as `[count, 1]` class indices. */
+/**
+ * Features as one tensor of `[count, ...featureShape]`; labels as `[count, 1]` class indices, or
+ * `[count, ...labelShape]` (a text window's next-token ids, -1 for padding), as float32 like Keras's.
+ */
 function toTensors(data: Dataset): Tensors {
   const labels = Float32Array.from(data.labels as Int32Array);
-  return { x: tf.tensor(data.features, [data.count, ...data.featureShape], 'float32'), y: tf.tensor2d(labels, [data.count, 1]) };
+  return { x: tf.tensor(data.features, [data.count, ...data.featureShape], 'float32'), y: tf.tensor(labels, [data.count, ...(data.labelShape ?? [1])], 'float32') };
+}
+
+/** A language model's epoch figures with their perplexities, exp(loss) and exp(valLoss). */
+function withPerplexity(metrics: EpochMetrics): EpochMetrics {
+  return {
+    ...metrics,
+    perplexity: Math.exp(metrics.loss),
+    ...(metrics.valLoss !== undefined && { valPerplexity: Math.exp(metrics.valLoss) }),
+  };
 }
 
 /** A 32-bit seed from the task seed, the round (or call) and the epoch. */
