@@ -13,6 +13,8 @@ import { DiscoApiError, type ApiErrorCode } from './api-errors.js';
 import { claimedSamples } from './check-update.js';
 import { prepareSecureUpdate, secureEncoding } from '../secure/prepare.js';
 import { runSecureRound } from './secure-round.js';
+import { isAsync } from '../aggregation/staleness.js';
+import { runAsyncSession, type AsyncProgress } from './async-federated.js';
 import type { FederationApi, PrivacySpentState, RoundState } from './federation-api.js';
 import { absentClasses, lookahead, maskClasses, outputBiasOffset, unmaskClasses } from './non-iid.js';
 import { finiteMetrics, participantData, streamSession, trainLocalRound, wakeAll, type ParticipantOptions } from './round-training.js';
@@ -36,14 +38,22 @@ export interface FederatedClientOptions extends ParticipantOptions<FederationApi
   momentum?: number;
   /** Reconnection back-off. */
   backoff?: BackoffOptions;
+  /**
+   * Simulations: this participant behaves as a device `slowdown` times slower than this one (1, the default:
+   * as fast as it is): after each local training it waits (slowdown − 1) × that training's duration before
+   * sending its update (`disco simulate --speeds`).
+   */
+  slowdown?: number;
 }
 
 /** What the session ends with, besides the `done` event. */
 export interface FederatedResult {
   /** The global model version the session ended with. */
   modelVersion: number;
-  /** Rounds this participant submitted an update to. */
+  /** Rounds this participant submitted an update to (asynchronous tasks: its accepted updates). */
   roundsTrained: number;
+  /** Asynchronous tasks: the updates the server accepted from this participant. */
+  updatesAccepted?: number;
   accuracy?: number;
   loss?: number;
 }
@@ -85,6 +95,8 @@ export class FederatedClient {
   private serverHeartbeatMs: number | undefined;
   /** This participant's id (secure rounds bind it into their keys). */
   private participantId: string | undefined;
+  /** Asynchronous tasks: the session's counters. */
+  private asyncProgress: AsyncProgress | null = null;
 
   /** The participant token, once joined: keep it to rejoin later with `options.token`. */
   token: string | undefined;
@@ -124,7 +136,14 @@ export class FederatedClient {
       },
       onEvent: (event) => this.options.onEvent?.(event),
       stopped: () => this.abort.signal.aborted,
-      stoppedEvent: () => ({ type: 'done', metrics: {}, stats: this.stats, rounds: Math.max(0, this.modelVersion), stopped: true }),
+      stoppedEvent: () => ({
+        type: 'done',
+        metrics: {},
+        stats: this.stats,
+        rounds: Math.max(0, this.modelVersion),
+        ...(this.asyncProgress && { updatesAccepted: this.asyncProgress.updatesAccepted, versions: Math.max(0, this.modelVersion) }),
+        stopped: true,
+      }),
       stop: () => this.stop(),
       cleanup: () => this.cleanup(),
     });
@@ -143,6 +162,7 @@ export class FederatedClient {
     const trainer = new Trainer(model, task.training);
     const heartbeat = setInterval(() => void this.beat(), this.options.heartbeatIntervalMs ?? this.serverHeartbeatMs ?? 5_000);
     try {
+      if (isAsync(task)) return await this.asyncSession(trainer, train, validation, task, target);
       let lastTrained = 0;
       let roundsTrained = 0;
       let local: EpochMetrics | null = null;
@@ -210,6 +230,22 @@ export class FederatedClient {
 
   /** One round: local epochs from the global weights, then the update. Returns this participant's metrics, or null when the round closed without its update. */
   private async trainRound(trainer: Trainer, train: Dataset, validation: Dataset | undefined, round: number, task: Task): Promise<EpochMetrics | null> {
+    const trained = await this.localUpdate(trainer, train, validation, round, task);
+    if (trained.secure) return this.secureRound(round, task, trained.secure, trained.metrics);
+    return (await this.submit(round, trained.update)) ? trained.metrics : null;
+  }
+
+  /**
+   * Local epochs from the global model held, and the update they give: the encoded delta (header
+   * `modelVersion` = the version held), or what a secure round masks. Shared by both modes.
+   */
+  private async localUpdate(
+    trainer: Trainer,
+    train: Dataset,
+    validation: Dataset | undefined,
+    round: number,
+    task: Task,
+  ): Promise<{ metrics: EpochMetrics; update: Uint8Array; secure?: undefined } | { metrics: EpochMetrics; secure: { start: Float32Array; local: Float32Array; examples: number } }> {
     const signal = this.abort.signal;
     const model = this.model as tf.LayersModel;
     const global = this.global as FlatWeights;
@@ -219,18 +255,63 @@ export class FederatedClient {
     const { mask } = this;
     if (mask || (momentum && this.previousGlobal))
       setFlatWeights(model, { values: mask ? maskClasses(start, mask.biasOffset, mask.absent) : start, shapes: global.shapes });
+    const started = Date.now();
     const metrics = await trainLocalRound(model, { trainer, train, validation, round, task, signal, emit: this.emit });
+    // A simulated slower device: as if training had taken `slowdown` times as long.
+    const slowdown = this.options.slowdown ?? 1;
+    if (slowdown > 1) await sleep((slowdown - 1) * (Date.now() - started), signal);
     const local = getFlatWeights(model);
     if (mask) unmaskClasses(local.values, start, mask.biasOffset, mask.absent);
     // The claimed weight never exceeds the task's bound (`maxSamplesPerUpdate`): the server refuses a
     // larger claim, so a participant with more data than that weighs as much as the bound and no more.
     const samples = claimedSamples(task, train.count);
-    if (task.privacy.secureAggregation) return this.secureRound(round, task, { start: global.values, local: local.values, examples: samples }, metrics);
+    if (task.privacy.secureAggregation) return { metrics, secure: { start: global.values, local: local.values, examples: samples } };
     const update = encodeWeights(
       { values: subtract(local.values, global.values), shapes: global.shapes },
       { taskId: task.id, modelVersion: this.modelVersion, dtype: task.quantization, meta: { samples, ...finiteMetrics(metrics) } },
     );
-    return (await this.submit(round, update)) ? metrics : null;
+    return { metrics, update };
+  }
+
+  /** An asynchronous task's session (FedBuff, decision 0013): the loop of `async-federated.ts` over this client's pieces. */
+  private async asyncSession(trainer: Trainer, train: Dataset, validation: Dataset | undefined, task: Task, target: number): Promise<FederatedResult> {
+    const model = this.model as tf.LayersModel;
+    this.asyncProgress = { updatesAccepted: 0, updatesRefused: 0 };
+    const outcome = await runAsyncSession({
+      task,
+      progress: this.asyncProgress,
+      target,
+      signal: this.abort.signal,
+      emit: (event) => this.emit(event),
+      state: () => this.state as RoundState,
+      held: () => this.modelVersion,
+      download: (version) => this.download(version),
+      train: async (round) => {
+        const trained = await this.localUpdate(trainer, train, validation, round, task);
+        if (trained.secure) throw new Error(`task "${task.id}" combines mode async with secure aggregation, which the schema refuses`);
+        return trained;
+      },
+      submit: (round, update) => this.call(() => this.api.submitUpdate(this.token as string, round, update)),
+      refresh: async () => {
+        this.updateState(await this.call(() => this.api.heartbeat(this.token as string)));
+        return this.state as RoundState;
+      },
+      waitForState: (ready) => this.waitForState(ready),
+    });
+    const metrics = evaluateModel(model, validation ?? train);
+    const { updatesAccepted, budgetExhausted } = outcome;
+    this.emit({
+      type: 'done',
+      metrics: { accuracy: metrics.accuracy, loss: metrics.loss },
+      stats: this.stats,
+      rounds: this.modelVersion,
+      versions: this.modelVersion,
+      updatesAccepted,
+      stopped: false,
+      ...spent((this.state as RoundState).privacy),
+      ...(budgetExhausted && { budgetExhausted }),
+    });
+    return { modelVersion: this.modelVersion, roundsTrained: updatesAccepted, updatesAccepted, accuracy: metrics.accuracy, loss: metrics.loss };
   }
 
   /** A secure task's round after training: the masked steps (`secure-round.ts`) instead of a plain update. */

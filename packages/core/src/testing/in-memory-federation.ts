@@ -1,12 +1,15 @@
+import { admitAsyncUpdate, allowsRepeatUpdates, decideVersion, duplicateInBufferMessage } from '../aggregation/async-policy.js';
 import { weightedMetrics, type ClientMetrics } from '../aggregation/metrics.js';
+import { asyncSettings, isAsync } from '../aggregation/staleness.js';
 import { decideRound, DEFAULT_MAX_MISSED_ROUNDS, isWaitedFor } from '../aggregation/round-policy.js';
 import { applyServerOptimizer, type ServerOptimizerState } from '../aggregation/server-optimizer.js';
 import { DiscoApiError } from '../client/api-errors.js';
 import { aggregateProblem, checkUpdate } from '../client/check-update.js';
-import type { FederationApi, JoinResult, RoundInfo, RoundState, SecureRoundApi, TransferStats } from '../client/federation-api.js';
+import type { FederationApi, JoinResult, RoundInfo, RoundState, SecureRoundApi, SubmitResult, TransferStats, VersionContribution } from '../client/federation-api.js';
 import { buildModel } from '../model/build.js';
 import { getFlatWeights } from '../model/flat-weights.js';
 import type { AccountantState } from '../privacy/accountant.js';
+import { createBufferAggregator, type BufferAggregator } from '../privacy/async-rounds.js';
 import { accountRound, budgetExhaustedMessage, createRoundAggregator, privacyState, type RoundAggregator } from '../privacy/rounds.js';
 import type { Task } from '../task/schema.js';
 import { decodeWeights, encodeWeights } from '../weights/codec.js';
@@ -57,6 +60,9 @@ interface TaskFederation {
   finished: boolean;
   history: RoundInfo[];
   watchers: Set<(state: RoundState) => void>;
+  /** Asynchronous tasks (decision 0013): the buffer of the version being built (`round`), and what is in it. */
+  buffer: BufferAggregator | null;
+  contributions: (VersionContribution & { metrics: ClientMetrics })[];
 }
 
 /**
@@ -67,6 +73,10 @@ interface TaskFederation {
  *
  * A round closes when every active participant (and at least the task's `minParticipants`) has submitted,
  * or at {@link closeRound} (what the server's deadline does: aggregate if enough updates came, else fail).
+ * An asynchronous task (`mode: 'async'`, FedBuff) runs core's rules instead (`admitAsyncUpdate`,
+ * `decideVersion`, `createBufferAggregator`): an update is accepted whenever it arrives, within `maxStaleness`
+ * versions of the latest, into the buffer of the next version, which is published every K updates; `roundsOf`
+ * lists each version's contributions with their staleness.
  * Announcements arrive asynchronously, as over a WebSocket. `stats` counts the weights both ways.
  *
  * @example
@@ -146,6 +156,20 @@ export class InMemoryFederation implements FederationApi {
     const f = this.federation(taskId);
     const last = [...f.history].reverse().find((r) => r.phase === 'closed');
     const privacy = privacyState(this.task(taskId), f.accountant);
+    if (f.buffer)
+      return {
+        taskId,
+        round: f.versions.length,
+        phase: f.finished ? 'closed' : 'open',
+        modelVersion: f.versions.length - 1,
+        participants: this.active(taskId).length,
+        submitted: f.finished ? (last?.submitted ?? 0) : f.contributions.length,
+        deadline: null,
+        ...(last && { metrics: { ...last.metrics, samples: last.samples } }),
+        ...(privacy && { privacy }),
+        mode: 'async',
+        bufferSize: asyncSettings(this.task(taskId)).bufferSize,
+      };
     return {
       taskId,
       // Once the budget is spent, the last closed round stays the current one (no other opens).
@@ -203,7 +227,7 @@ export class InMemoryFederation implements FederationApi {
     return bytes.slice();
   }
 
-  async submitUpdate(token: string, round: number, update: Uint8Array): Promise<{ accepted: true; round: number }> {
+  async submitUpdate(token: string, round: number, update: Uint8Array): Promise<SubmitResult> {
     this.online('submit');
     const participant = this.participant(token);
     const task = this.task(participant.taskId);
@@ -216,6 +240,7 @@ export class InMemoryFederation implements FederationApi {
         'BAD_REQUEST',
         `task "${task.id}" uses secure aggregation (privacy.secureAggregation): the server takes no plain update, only key advertisements, shares and masked inputs (secure.advertiseKeys and the masked route)`,
       );
+    if (f.buffer) return this.submitAsync(task, f, participant, round, update);
     if (round !== f.round) {
       const which = round < f.round ? `round ${round} is closed` : `round ${round} has not started`;
       throw new DiscoApiError('WRONG_ROUND', `${which}; the current round is ${f.round} (open)`);
@@ -284,9 +309,47 @@ export class InMemoryFederation implements FederationApi {
     for (const f of this.federations.values()) f.watchers.clear();
   }
 
+  /** An asynchronous task's update: core's admission (staleness, duplicates), the server's checks, the buffer. */
+  private submitAsync(task: Task, f: TaskFederation, participant: Participant, round: number, update: Uint8Array): SubmitResult {
+    const buffer = f.buffer as BufferAggregator;
+    const admission = admitAsyncUpdate({ taskId: task.id, round, latestVersion: f.versions.length - 1, settings: asyncSettings(task) });
+    if (!admission.ok) throw new DiscoApiError(admission.code, admission.message);
+    if (!allowsRepeatUpdates(task) && f.contributions.some((c) => c.participantId === participant.id))
+      throw new DiscoApiError('DUPLICATE_UPDATE', duplicateInBufferMessage(task, admission.version));
+    const checked = checkUpdate(update, {
+      taskId: task.id,
+      shapes: f.global.shapes,
+      round,
+      baseVersion: admission.baseVersion,
+      maxSamples: task.aggregation.maxSamplesPerUpdate,
+    });
+    this.stats.bytesSent += update.byteLength;
+    buffer.add(checked.delta, checked.samples, admission.weight);
+    const { staleness, weight, version } = admission;
+    f.contributions.push({ participantId: participant.id, staleness, weight, samples: checked.samples, metrics: checked.metrics });
+    participant.lastRound = version;
+    this.decide(task, false);
+    return { accepted: true, round: version, staleness };
+  }
+
+  /** An asynchronous task: publishes the buffer as a version when core's rule says so (K updates, or everyone in it). */
+  private decideVersion(task: Task, f: TaskFederation): void {
+    const inBuffer = new Set(f.contributions.map((c) => c.participantId));
+    const decision = decideVersion({
+      buffered: f.contributions.length,
+      bufferSize: asyncSettings(task).bufferSize,
+      pending: this.active(task.id).filter((p) => !inBuffer.has(p.id)).length,
+      minParticipants: task.minParticipants,
+      repeats: allowsRepeatUpdates(task),
+    });
+    if (decision.action === 'aggregate') this.aggregate(task, f);
+    this.announce(task.id);
+  }
+
   /** Applies the server's round rule now; `deadlinePassed` as if the round's clock had run out. */
   private decide(task: Task, deadlinePassed: boolean): void {
     const f = this.federation(task.id);
+    if (f.buffer) return this.decideVersion(task, f);
     const active = this.active(task.id);
     const now = Date.now();
     const decision = decideRound({
@@ -313,7 +376,7 @@ export class InMemoryFederation implements FederationApi {
 
   /** Closes the round with the strategy's aggregate, or with a secure round's unmasked mean and Σw. */
   private aggregate(task: Task, f: TaskFederation, secure?: { delta: Float32Array; samples: number }): void {
-    const delta = secure?.delta ?? f.aggregator.result();
+    const delta = secure?.delta ?? (f.buffer ?? f.aggregator).result();
     // The task's server optimizer (FedOpt) turns the aggregate into the step, as the server's storeAggregate does.
     const optimizer = task.aggregation.serverOptimizer;
     const optimized = optimizer ? applyServerOptimizer(optimizer, delta, f.optimizerState) : { step: delta, state: f.optimizerState };
@@ -327,7 +390,7 @@ export class InMemoryFederation implements FederationApi {
     // Differential privacy: one accountant step per closed round, as the server stores it with the round.
     const account = accountRound(task, f.accountant);
     if (account) f.accountant = account.accountant;
-    f.history.push({ ...this.record(f, 'closed'), modelVersion: f.versions.length - 1, ...(secure && { samples: secure.samples, metrics: null }), ...(account && { epsilon: account.epsilon, delta: account.delta }) });
+    f.history.push({ ...this.record(f, 'closed'), ...(f.buffer && { number: f.versions.length - 1, baseVersion: f.versions.length - 2 }), modelVersion: f.versions.length - 1, ...(secure && { samples: secure.samples, metrics: null }), ...(account && { epsilon: account.epsilon, delta: account.delta }) });
     this.nextRound(task, f);
     // The budget rule: no round opens that would take ε above the budget.
     if (account && privacyState(task, account.accountant)?.exhausted) f.finished = true;
@@ -346,7 +409,10 @@ export class InMemoryFederation implements FederationApi {
 
   private nextRound(task: Task, f: TaskFederation): void {
     this.secureSteps.reset(task.id);
-    f.round += 1;
+    // Asynchronous tasks number their buffers by the version they build (a failed one is built again).
+    f.round = f.buffer ? f.versions.length : f.round + 1;
+    f.buffer &&= createBufferAggregator(task, f.global.values.length);
+    f.contributions = [];
     f.openedAt = Date.now();
     f.extensions = 0;
     f.updates = new Map();
@@ -356,7 +422,7 @@ export class InMemoryFederation implements FederationApi {
 
   /** The open round as a history record (`phase` closed or failed once it ends). */
   private record(f: TaskFederation, phase: RoundInfo['phase']): RoundInfo {
-    const updates = [...f.updates.values()];
+    const updates = f.buffer ? f.contributions : [...f.updates.values()];
     const now = Date.now();
     const samples = updates.reduce((sum, u) => sum + u.samples, 0);
     return {
@@ -377,7 +443,8 @@ export class InMemoryFederation implements FederationApi {
       failureReason: null,
       epsilon: null,
       delta: null,
-      clipped: f.aggregator.clipped,
+      clipped: (f.buffer ?? f.aggregator).clipped,
+      ...(f.buffer && { participants: new Set(f.contributions.map((c) => c.participantId)).size, contributions: f.contributions.map(({ metrics: _, ...c }) => c) }),
     };
   }
 
@@ -401,6 +468,8 @@ export class InMemoryFederation implements FederationApi {
       finished: false,
       history: [],
       watchers: new Set(),
+      buffer: isAsync(task) && task.scheme === 'federated' ? createBufferAggregator(task, global.values.length) : null,
+      contributions: [],
     };
     this.federations.set(taskId, f);
     return f;
