@@ -3,6 +3,7 @@ import type { Task } from '../task/schema.js';
 import { compileForTask } from './build.js';
 import { checkModelForTask } from './check.js';
 import { ModelError } from './errors.js';
+import { registerGptLayer } from './gpt/layer.js';
 
 /** The name of the weights file next to `model.json` in a saved model. */
 export const WEIGHTS_FILE = 'weights.bin';
@@ -20,8 +21,18 @@ export interface LoadOptions {
 
 const BYTES_PER_DTYPE: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2, complex64: 8 };
 
+/**
+ * A GPT's training config names its loss function, which TF.js cannot look up by name when loading
+ * (it would throw "Unknown loss"): such a config is left out, and the model is compiled on loading
+ * (`compileForTask`) or by the Trainer, as any uncompiled model is.
+ */
+function portableTrainingConfig(config: tf.io.TrainingConfig | undefined): tf.io.TrainingConfig | undefined {
+  return config && JSON.stringify(config.loss).includes('language_model_loss') ? undefined : config;
+}
+
 /** Artifacts as produced by `model.save` → the two files, with every weight in one `weights.bin`. */
 export function artifactsToFiles(artifacts: tf.io.ModelArtifacts): ModelFiles {
+  const trainingConfig = portableTrainingConfig(artifacts.trainingConfig);
   if (!artifacts.modelTopology || artifacts.modelTopology instanceof ArrayBuffer)
     throw new ModelError('only models with a JSON topology (TF.js LayersModel) can be saved');
   const weightData = artifacts.weightData ?? new ArrayBuffer(0);
@@ -31,7 +42,7 @@ export function artifactsToFiles(artifacts: tf.io.ModelArtifacts): ModelFiles {
     generatedBy: artifacts.generatedBy,
     convertedBy: artifacts.convertedBy ?? null,
     weightsManifest: [{ paths: [`./${WEIGHTS_FILE}`], weights: artifacts.weightSpecs ?? [] }],
-    ...(artifacts.trainingConfig ? { trainingConfig: artifacts.trainingConfig } : {}),
+    ...(trainingConfig ? { trainingConfig } : {}),
     ...(artifacts.userDefinedMetadata ? { userDefinedMetadata: artifacts.userDefinedMetadata } : {}),
   };
   return { modelJson, weightsBin: new Uint8Array(tf.io.CompositeArrayBuffer.join(weightData)) };
@@ -55,7 +66,8 @@ export function filesToArtifacts(modelJson: unknown, weightData: Uint8Array): tf
   );
   if (weightData.byteLength !== expected)
     throw new ModelError(`the weights hold ${weightData.byteLength} bytes but model.json describes ${expected}`);
-  return tf.io.getModelArtifactsForJSONSync(json as tf.io.ModelJSON, specs, weightData.slice().buffer);
+  const artifacts = tf.io.getModelArtifactsForJSONSync(json as tf.io.ModelJSON, specs, weightData.slice().buffer);
+  return { ...artifacts, trainingConfig: portableTrainingConfig(artifacts.trainingConfig) };
 }
 
 /**
@@ -77,6 +89,7 @@ export async function modelToArtifacts(model: tf.LayersModel): Promise<ModelFile
 
 /** Loads through any IOHandler, then checks and compiles as {@link LoadOptions} asks. Shared by the loaders. */
 export async function loadWithHandler(handler: tf.io.IOHandler, options: LoadOptions = {}): Promise<tf.LayersModel> {
+  registerGptLayer();
   const model = await tf.loadLayersModel(handler);
   if (options.task) {
     try {

@@ -3,6 +3,9 @@ import type { BuiltinArchitecture, Task, TrainingSettings } from '../task/schema
 import { ModelError } from './errors.js';
 import { taskFeatureShape } from '../data/feature-shape.js';
 import { taskClasses } from './classes.js';
+import { createGptModel, findGptLayer } from './gpt/layer.js';
+import { languageModelAccuracy, languageModelLoss } from './gpt/loss.js';
+import { GPT2_VOCABULARY, GPT_SIZES } from './gpt/sizes.js';
 
 /** Hidden layer sizes of the MLPs when the task does not set `model.hiddenUnits`. */
 export const DEFAULT_HIDDEN_UNITS: Readonly<Record<'tabular-mlp' | 'image-mlp', readonly number[]>> = {
@@ -78,7 +81,11 @@ export function buildModel(task: Task): tf.LayersModel {
   if (task.model.source !== 'builtin')
     throw new ModelError(`task "${task.id}" brings its own TF.js model; load it instead of building one`);
   const { architecture, hiddenUnits } = task.model;
-  if (architecture === 'gpt') throw new ModelError('the gpt architecture is being built (issue 12)');
+  if (architecture === 'gpt') {
+    const model = buildGptModel(task);
+    compileForTask(model, task);
+    return model;
+  }
   const seeds = new Seeds(task.training.seed);
   const classes = taskClasses(task);
   const model = tf.sequential({
@@ -93,6 +100,24 @@ export function buildModel(task: Task): tf.LayersModel {
   return model;
 }
 
+/** Context length of a text task (`task.text.contextLength`, default 128). */
+export function taskContextLength(task: Task): number {
+  return task.text?.contextLength ?? 128;
+}
+
+/** The `gpt` architecture: size and dropout from `task.model.gpt`, context from `task.text`, seed from the training settings. */
+function buildGptModel(task: Task): tf.LayersModel {
+  if (task.model.source !== 'builtin') throw new ModelError(`task "${task.id}" brings its own TF.js model`);
+  const { size = 'nano', dropout = 0 } = task.model.gpt ?? {};
+  return createGptModel({
+    ...GPT_SIZES[size],
+    contextLength: taskContextLength(task),
+    vocabulary: GPT2_VOCABULARY,
+    dropout,
+    seed: task.training.seed,
+  });
+}
+
 /** A fresh optimizer of the settings' kind (`adam`, `sgd`, `rmsprop`) and learning rate. */
 export function createOptimizer(settings: Pick<TrainingSettings, 'optimizer' | 'learningRate'>): tf.Optimizer {
   const { optimizer, learningRate } = settings;
@@ -102,11 +127,20 @@ export function createOptimizer(settings: Pick<TrainingSettings, 'optimizer' | '
 }
 
 /**
- * Compiles `model` with the settings' optimizer and learning rate, sparse categorical crossentropy (labels
- * are class indices) and accuracy.
+ * Compiles `model` with the settings' optimizer and learning rate and the loss its kind needs: for a
+ * classifier, sparse categorical crossentropy (labels are class indices) and accuracy; for a GPT (a model
+ * holding a `GptLayer`, built or loaded), {@link languageModelLoss} and {@link languageModelAccuracy}
+ * (logged as `loss` and `acc` alike), with next-token labels `[batch, T]`.
  */
 export function compileModel(model: tf.LayersModel, settings: Pick<TrainingSettings, 'optimizer' | 'learningRate'>): void {
-  model.compile({ optimizer: createOptimizer(settings), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+  if (!findGptLayer(model)) {
+    model.compile({ optimizer: createOptimizer(settings), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+    return;
+  }
+  model.compile({ optimizer: createOptimizer(settings), loss: languageModelLoss, metrics: [languageModelAccuracy] });
+  // fit/evaluate check targets against the output's shape ([T, vocabulary]); ours are token ids [T], which
+  // only the loss reads. A null shape is how TF.js skips that check for an output.
+  (model as unknown as { feedOutputShapes: (tf.Shape | null)[] }).feedOutputShapes = model.outputs.map(() => null);
 }
 
 /** Compiles `model` for the task ({@link compileModel} with `task.training`). Call it on a loaded model before training it. */

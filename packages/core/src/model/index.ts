@@ -1,6 +1,7 @@
 export { ModelError } from './errors.js';
 export { taskClasses } from './classes.js';
-export { buildModel, compileForTask, compileModel, createOptimizer, DEFAULT_HIDDEN_UNITS } from './build.js';
+export { buildModel, compileForTask, compileModel, createOptimizer, DEFAULT_HIDDEN_UNITS, taskContextLength } from './build.js';
+export * from './gpt/index.js';
 export { checkModelForTask } from './check.js';
 export { getFlatWeights, setFlatWeights, weightShapes } from './flat-weights.js';
 export {

@@ -32,6 +32,19 @@ export function imageTask(overrides: Partial<TaskInput> = {}): Task {
   });
 }
 
+/** A text task with the `gpt` architecture (nano unless `model.gpt` says otherwise) and a short context. */
+export function textTask(overrides: Partial<TaskInput> = {}, contextLength = 8): Task {
+  return parseTask({
+    id: 'toy-text',
+    title: 'Toy text',
+    description: 'A literal task for tests.',
+    dataType: 'text',
+    text: { tokenizer: 'gpt2', contextLength },
+    model: { source: 'builtin', architecture: 'gpt' },
+    ...overrides,
+  });
+}
+
 /**
  * `count` random examples of `task`'s (flat) feature shape, reproducible from `seed`; the class (`'0'` or
  * `'1'`) is whether the first two features sum above 0.

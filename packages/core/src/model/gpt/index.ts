@@ -1,0 +1,3 @@
+export { GPT_SIZES, GPT2_VOCABULARY, gptParameterCount, type GptShape } from './sizes.js';
+export { createGptModel, findGptLayer, GptLayer, gptForward, registerGptLayer, type GptConfig, type GptWeights, type LayerCache } from './layer.js';
+export { languageModelAccuracy, languageModelLoss, PADDING_LABEL } from './loss.js';
