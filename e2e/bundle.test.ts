@@ -2,14 +2,13 @@
 // would: one <script type="module"> registers the six elements, and <disco-train> trains in its worker
 // with TF.js's wasm binaries found next to the bundle.
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { holdOut, parseTabular, titanic, womenSurviveAccuracy } from '@disco/core';
 import type { RunningServer } from '@disco/api';
 import type {} from '@disco/elements'; // types the elements' tags and disco-* events inside page functions
-import { currentKit, launchChromium, root, scratchDir, startPortal } from './support/portal.js';
+import { currentKit, launchChromium, scratchDir, startPortal, trainTitanicInPage } from './support/portal.js';
 
 const elements = ['disco-task-list', 'disco-task', 'disco-train', 'disco-evaluate', 'disco-task-form', 'disco-model-library'];
 const scratch = scratchDir();
@@ -58,28 +57,11 @@ test('<disco-train> trains in its worker with the wasm binaries next to the bund
   page.on('response', (response) => response.ok() && fetched.push(new URL(response.url()).pathname));
   page.on('worker', (worker) => fetched.push(new URL(worker.url()).pathname));
   await page.goto(`${server.url}/plain.html`);
-  const csv = readFileSync(path.join(root, 'packages', 'core', 'assets', 'titanic', 'titanic.csv'), 'utf8');
 
-  const detail = await page.evaluate(async (text) => {
-    const train = document.querySelector('disco-train')!;
-    await customElements.whenDefined('disco-train');
-    for (const since = Date.now(); !train.loadedTask; await new Promise((resolve) => setTimeout(resolve, 50))) {
-      if (Date.now() - since > 20_000) throw new Error('the task did not load from the server'); // the task, from the server
-    }
-    const ended = new Promise<unknown>((resolve, reject) => {
-      train.addEventListener('disco-train-end', (event) => resolve(event.detail));
-      train.addEventListener('disco-error', (event) => reject(new Error(event.detail.message)));
-    });
-    train.files = [new File([text], 'titanic.csv', { type: 'text/csv' })];
-    await train.filesChecked;
-    await train.start();
-    return ended;
-  }, csv);
+  const { accuracy, rule, detail } = await trainTitanicInPage(page);
 
   // The element holds out the task's validation split of the file (20 %, seed 42): on all 1,309 passengers, the seeded
   // test split that the other Titanic tests score, where the women-survive rule scores 0.813. Two epochs beat both.
-  const rule = womenSurviveAccuracy(holdOut(parseTabular(csv, titanic), titanic.training.validationSplit, titanic.training.seed).validation!);
-  const { accuracy } = (detail as { metrics: { accuracy: number } }).metrics;
   assert.ok(accuracy >= 0.8 && accuracy > rule, `accuracy ${accuracy}, women-survive rule ${rule}: ${JSON.stringify(detail)}`);
   assert.ok(fetched.includes('/vendor/disco/1.0/disco-training.worker.js'), fetched.join('\n'));
   assert.ok(fetched.some((p) => /^\/vendor\/disco\/1\.0\/tfjs-backend-wasm(-simd)?\.wasm$/.test(p)), fetched.join('\n'));

@@ -8,12 +8,13 @@
 // again (minutes on a small machine: its prebuilt binaries come from GitHub, out of reach here); the
 // binary the monorepo's install built for this same Node and the same better-sqlite3 version is copied in.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { cleanEnv, packInto, runOutside } from './support/outside.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const packages = ['core', 'client', 'api'];
@@ -21,44 +22,11 @@ const scratch = mkdtempSync(path.join(tmpdir(), 'disco-packed-'));
 const tarballs = path.join(scratch, 'tarballs');
 const app = path.join(scratch, 'app');
 
-/** The environment without what `npm test` or `npm run` set for the monorepo's own package. */
-function cleanEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, NODE_NO_WARNINGS: '1' };
-  for (const key of Object.keys(env)) {
-    if (/^npm_(package|lifecycle)_|^npm_config_(local_prefix|workspaces?|include_workspace_root)$|^INIT_CWD$/i.test(key)) delete env[key];
-  }
-  return env;
-}
-
-function run(command: string, args: string[], cwd: string): string {
-  const result = spawnSync(command, args, { cwd, encoding: 'utf8', env: cleanEnv(), timeout: 240_000 });
-  assert.equal(result.status, 0, `${command} ${args.join(' ')} failed (${result.status} ${result.signal ?? ''}):\n${result.stdout}\n${result.stderr}`);
-  return result.stdout;
-}
-
 before(() => {
   mkdirSync(tarballs);
   mkdirSync(app);
-  run('npm', ['pack', '--silent', '--pack-destination', tarballs, ...packages.flatMap((p) => ['-w', `packages/${p}`])], root);
-  const files = readdirSync(tarballs);
-  const dependencies = Object.fromEntries(
-    packages.map((p) => {
-      const file = files.find((f) => f.startsWith(`disco-${p}-`) && f.endsWith('.tgz'));
-      assert.ok(file, `npm pack made no tarball for @disco/${p} (${files.join(', ')})`);
-      return [`@disco/${p}`, `file:${path.join(tarballs, file)}`];
-    }),
-  );
-  // The monorepo's lockfile minus its workspaces: npm keeps the locked versions that satisfy the
-  // tarballs' dependencies and prunes the rest, so nothing needs the registry.
-  const lock = JSON.parse(readFileSync(path.join(root, 'package-lock.json'), 'utf8')) as { packages: Record<string, { link?: boolean }> };
-  const locked = Object.entries(lock.packages).filter(([key, entry]) => key.startsWith('node_modules/') && !key.startsWith('node_modules/@disco/') && !entry.link);
-  const manifest = { name: 'disco-packed-check', private: true, dependencies };
-  writeFileSync(path.join(app, 'package.json'), JSON.stringify(manifest, null, 2));
-  writeFileSync(
-    path.join(app, 'package-lock.json'),
-    JSON.stringify({ ...manifest, lockfileVersion: 3, requires: true, packages: { '': manifest, ...Object.fromEntries(locked) } }, null, 2),
-  );
-  run('npm', ['install', '--offline', '--ignore-scripts', '--no-audit', '--no-fund'], app);
+  packInto(packages, tarballs, app);
+  runOutside('npm', ['install', '--offline', '--ignore-scripts', '--no-audit', '--no-fund'], app);
   const sqlite = (dir: string) => (JSON.parse(readFileSync(path.join(dir, 'node_modules', 'better-sqlite3', 'package.json'), 'utf8')) as { version: string }).version;
   assert.equal(sqlite(app), sqlite(root), 'the install resolved another better-sqlite3 than the monorepo built');
   const binary = path.join('node_modules', 'better-sqlite3', 'build', 'Release', 'better_sqlite3.node');
@@ -80,13 +48,13 @@ test('the installed packages are the tarballs, outside any workspace', () => {
 });
 
 test('`disco --help` names the commands', () => {
-  const help = run('npx', ['--offline', 'disco', '--help'], app);
+  const help = runOutside('npx', ['--offline', 'disco', '--help'], app);
   for (const command of ['serve', 'train', 'simulate', 'evaluate']) assert.match(help, new RegExp(`^\\s+${command}\\s`, 'm'), `--help names ${command}`);
 });
 
 test('`disco train` trains the Titanic task on the CSV shipped in @disco/core', () => {
   const csv = path.join(app, 'node_modules', '@disco', 'core', 'assets', 'titanic', 'titanic.csv');
-  const out = run('npx', ['--offline', 'disco', 'train', '--task', 'titanic', '--data', csv, '--scheme', 'local', '--epochs', '1', '--json'], app);
+  const out = runOutside('npx', ['--offline', 'disco', 'train', '--task', 'titanic', '--data', csv, '--scheme', 'local', '--epochs', '1', '--json'], app);
   const events = out.trim().split('\n').map((line) => JSON.parse(line) as { type: string; accuracy?: unknown });
   const done = events.find((e) => e.type === 'done');
   assert.ok(done, `a done event in:\n${out}`);

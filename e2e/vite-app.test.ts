@@ -9,14 +9,14 @@
 // - TF.js's `.wasm` binaries served somewhere (here copied into public/tfjs-wasm/) and `configure({ wasmPaths })`.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, realpathSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { holdOut, parseTabular, titanic, womenSurviveAccuracy } from '@disco/core';
 import type { RunningServer } from '@disco/api';
 import type {} from '@disco/elements'; // types the elements' tags and disco-* events inside page functions
-import { launchChromium, root, scratchDir, startPortal } from './support/portal.js';
+import { monorepoLock, packInto, runOutside } from './support/outside.js';
+import { launchChromium, root, scratchDir, startPortal, trainTitanicInPage } from './support/portal.js';
 
 const packages = ['core', 'client', 'elements'];
 const scratch = scratchDir();
@@ -24,21 +24,6 @@ const tarballs = path.join(scratch.dir, 'tarballs');
 const app = path.join(scratch.dir, 'app');
 let server: RunningServer;
 let browser: Browser;
-
-/** The environment without what `npm test` or `npm run` set for the monorepo's own package. */
-function cleanEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, NODE_NO_WARNINGS: '1', VITE_CONFIG_NATIVE_IGNORE_WARNING: 'true' };
-  for (const key of Object.keys(env)) {
-    if (/^npm_(package|lifecycle)_|^npm_config_(local_prefix|workspaces?|include_workspace_root)$|^INIT_CWD$/i.test(key)) delete env[key];
-  }
-  return env;
-}
-
-function run(command: string, args: string[], cwd: string): string {
-  const result = spawnSync(command, args, { cwd, encoding: 'utf8', env: cleanEnv(), timeout: 240_000 });
-  assert.equal(result.status, 0, `${command} ${args.join(' ')} failed (${result.status} ${result.signal ?? ''}):\n${result.stdout}\n${result.stderr}`);
-  return result.stdout;
-}
 
 const files: Record<string, string> = {
   'vite.config.js': `import { defineConfig } from 'vite';
@@ -73,29 +58,13 @@ before(async () => {
   // The packages' dist/ (JavaScript and declarations) from the current sources. A type error is the
   // typecheck's to report, not this test's: `tsc -b` (TS >= 5.6) still writes the JavaScript.
   spawnSync(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-b', 'packages/client', 'packages/elements'], { cwd: root });
-  run('npm', ['pack', '--silent', '--pack-destination', tarballs, ...packages.flatMap((p) => ['-w', `packages/${p}`])], root);
-  const packed = readdirSync(tarballs);
-  const dependencies = Object.fromEntries(
-    packages.map((p) => {
-      const file = packed.find((f) => f.startsWith(`disco-${p}-`) && f.endsWith('.tgz'));
-      assert.ok(file, `npm pack made no tarball for @disco/${p} (${packed.join(', ')})`);
-      return [`@disco/${p}`, `file:${path.join(tarballs, file)}`];
-    }),
-  );
-  // Vite at the monorepo's version; the lockfile is the monorepo's minus its workspaces (see packed.test.ts).
-  const lock = JSON.parse(readFileSync(path.join(root, 'package-lock.json'), 'utf8')) as { packages: Record<string, { link?: boolean; version?: string }> };
-  const locked = Object.entries(lock.packages).filter(([key, entry]) => key.startsWith('node_modules/') && !key.startsWith('node_modules/@disco/') && !entry.link);
-  const manifest = { name: 'disco-vite-app', private: true, type: 'module', dependencies, devDependencies: { vite: lock.packages['node_modules/vite'].version } };
-  writeFileSync(path.join(app, 'package.json'), JSON.stringify(manifest, null, 2));
-  writeFileSync(
-    path.join(app, 'package-lock.json'),
-    JSON.stringify({ ...manifest, lockfileVersion: 3, requires: true, packages: { '': manifest, ...Object.fromEntries(locked) } }, null, 2),
-  );
-  run('npm', ['install', '--offline', '--ignore-scripts', '--no-audit', '--no-fund'], app);
+  // Vite at the monorepo's version, like every other dependency.
+  packInto(packages, tarballs, app, { type: 'module', devDependencies: { vite: monorepoLock()['node_modules/vite'].version } });
+  runOutside('npm', ['install', '--offline', '--ignore-scripts', '--no-audit', '--no-fund'], app);
   for (const [name, text] of Object.entries(files)) writeFileSync(path.join(app, name), text);
   const wasm = path.join(app, 'node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist');
   for (const name of readdirSync(wasm).filter((f) => f.endsWith('.wasm'))) copyFileSync(path.join(wasm, name), path.join(app, 'public', 'tfjs-wasm', name));
-  run(process.execPath, [path.join(app, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--logLevel', 'warn'], app);
+  runOutside(process.execPath, [path.join(app, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--logLevel', 'warn'], app, { VITE_CONFIG_NATIVE_IGNORE_WARNING: 'true' });
   server = await startPortal(scratch.dir, path.join(app, 'dist'));
   browser = await launchChromium();
 });
@@ -124,31 +93,15 @@ test('a page importing @disco/elements/train.js registers only <disco-train> and
   page.on('response', (response) => response.ok() && fetched.push(new URL(response.url()).pathname));
   page.on('worker', (worker) => fetched.push(new URL(worker.url()).pathname));
   await page.goto(`${server.url}/index.html`);
-  const csv = readFileSync(path.join(root, 'packages', 'core', 'assets', 'titanic', 'titanic.csv'), 'utf8');
 
   const registered = await page.evaluate(async () => {
     await customElements.whenDefined('disco-train');
     return ['disco-task-list', 'disco-task', 'disco-train', 'disco-evaluate', 'disco-task-form', 'disco-model-library'].filter((tag) => customElements.get(tag));
   });
-  const detail = await page.evaluate(async (text) => {
-    const train = document.querySelector('disco-train')!;
-    for (const since = Date.now(); !train.loadedTask; await new Promise((resolve) => setTimeout(resolve, 50))) {
-      if (Date.now() - since > 20_000) throw new Error('the task did not load from the server');
-    }
-    const ended = new Promise<unknown>((resolve, reject) => {
-      train.addEventListener('disco-train-end', (event) => resolve(event.detail));
-      train.addEventListener('disco-error', (event) => reject(new Error(event.detail.message)));
-    });
-    train.files = [new File([text], 'titanic.csv', { type: 'text/csv' })];
-    await train.filesChecked;
-    await train.start();
-    return ended;
-  }, csv);
+  const { accuracy, rule, detail } = await trainTitanicInPage(page);
 
   assert.deepEqual(registered, ['disco-train']);
   // The element's validation split of the file (20 %, seed 42), where the women-survive rule scores 0.813.
-  const rule = womenSurviveAccuracy(holdOut(parseTabular(csv, titanic), titanic.training.validationSplit, titanic.training.seed).validation!);
-  const { accuracy } = (detail as { metrics: { accuracy: number } }).metrics;
   assert.ok(accuracy >= 0.8 && accuracy > rule, `accuracy ${accuracy}, women-survive rule ${rule}: ${JSON.stringify(detail)}`);
   assert.ok(fetched.some((p) => /^\/assets\/training\.worker-.*\.js$/.test(p)), fetched.join('\n'));
   assert.ok(fetched.some((p) => /^\/tfjs-wasm\/tfjs-backend-wasm(-simd)?\.wasm$/.test(p)), `the wasm backend's binary was fetched:\n${fetched.join('\n')}`);
