@@ -164,6 +164,25 @@ describe('FederatedClient, asynchronous tasks', () => {
     clients.forEach((c) => c.model!.dispose());
   });
 
+  test('under noise each participant sends one update per version, and every version is accounted', async () => {
+    const task = asyncTitanic(3, { bufferSize: 2 }, { privacy: { ...getBuiltinTask('titanic')!.privacy, clippingNorm: 1, noiseMultiplier: 0.5 } });
+    const server = new InMemoryFederation({ tasks: [task] });
+    const clients = shardDataset(takeDataset(trainSplit, 300), 2, { seed: 5 }).map((dataset) => new FederatedClient({ api: server, taskId: 'titanic', dataset, ...fast }));
+
+    const results = await Promise.all(clients.map(collect));
+
+    const closed = server.roundsOf('titanic').filter((r) => r.phase === 'closed');
+    assert.deepEqual(closed.map((r) => r.number).sort(), [1, 2, 3]);
+    for (const version of closed) assert.equal(new Set(version.contributions?.map((c) => c.participantId)).size, version.contributions?.length, `version ${version.number}`);
+    for (const events of results) {
+      const end = done(events);
+      assert.ok(end.versions === 3 && typeof end.epsilon === 'number' && end.epsilon > 0, `versions ${end.versions}, ε ${end.epsilon}`);
+      assert.ok(rounds(events).every((e) => typeof e.epsilon === 'number'));
+    }
+    assert.equal(closed.find((r) => r.number === 3)?.epsilon, done(results[0]).epsilon);
+    clients.forEach((c) => c.model!.dispose());
+  });
+
   test('no tensor leaks from one version to the next', async () => {
     const server = new InMemoryFederation({ tasks: [asyncTitanic(4, { bufferSize: 1 })] });
     const counts: number[] = [];

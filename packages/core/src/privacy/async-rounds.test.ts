@@ -53,6 +53,14 @@ test('krum picks among the scaled deltas', () => {
   close(buffer.result(), [1, 1]);
 });
 
+test('bucketing wraps the robust rule over the scaled deltas', () => {
+  const buffer = createBufferAggregator(task({ strategy: 'median', bucketing: { size: 2 } }), 1);
+  for (const [d, w] of [[4, 0.5], [0, 1], [6, 1], [2, 1]]) buffer.add(f32(d), 1, w);
+  // Two buckets of two, whatever the shuffle: the median of two bucket means is the mean of the four scaled deltas,
+  // (2 + 0 + 6 + 2) / 4 = 2.5 (3 had the stale 4 not been halved).
+  assert.deepEqual(Array.from(buffer.result()), [2.5]);
+});
+
 test('central clipping clips the raw update, then scales it: a stale update stays below the clip', () => {
   const buffer = createBufferAggregator(task({}, { clippingNorm: 1 }), 2);
   buffer.add(f32(3, 4), 1, 0.5); // norm 5 → (0.6, 0.8) → (0.3, 0.4)
