@@ -1,6 +1,7 @@
 import { expect } from '@open-wc/testing';
 import { mnist } from '../task/builtin/mnist.js';
 import { titanic } from '../task/builtin/titanic.js';
+import { parseTask } from '../task/schema.js';
 import { DataError } from './errors.js';
 import { loadDataFiles, validateDataFiles } from './browser-files.js';
 
@@ -45,4 +46,24 @@ it('loads a CSV file for a tabular task and stops at a bad one', async () => {
   }
   expect(error).to.be.instanceOf(DataError);
   expect((error as DataError).message).to.equal('bad.csv, line 2, column "Age": "abc" is not a number');
+});
+
+it('loads .txt files for a text task with the GPT-2 tokenizer, and names a file that is not UTF-8', async () => {
+  const task = parseTask({
+    id: 'toy-text',
+    title: 'Toy text',
+    description: 'A literal task for tests.',
+    dataType: 'text',
+    text: { contextLength: 4 },
+    model: { source: 'builtin', architecture: 'gpt' },
+  });
+  const ds = await loadDataFiles([new File(['To be, or not to be'], 'hamlet.txt'), new File(['Hello world'], 'b.txt')], task);
+  // To · be · , · or · not · to · be · <|endoftext|> · Hello · world: 9 targets in windows of 4.
+  expect(ds.count).to.equal(3);
+  expect(Array.from(ds.labels!)).to.deep.equal([307, 11, 393, 407, 284, 307, 50256, 15496, 995, -1, -1, -1]);
+  const report = await validateDataFiles([new File(['To be'], 'a.txt'), new File([new Uint8Array([0x43, 0xe6, 0x73])], 'latin1.txt')], task);
+  expect(report.map((r) => [r.file, r.examples, r.error?.split(':')[0]])).to.deep.equal([
+    ['a.txt', 1, undefined],
+    ['latin1.txt', 0, 'latin1.txt'],
+  ]);
 });
