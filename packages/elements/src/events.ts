@@ -46,8 +46,16 @@ export interface DiscoEventDetails {
   'disco-task-create': { task: Task };
   /** `<disco-train>`'s data changed and was validated; `valid` tells whether training may start. */
   'disco-data-change': { files: number; valid: boolean };
-  /** `<disco-evaluate>` finished testing a model. */
-  'disco-evaluate-end': { accuracy: number; samples: number };
+  /**
+   * `<disco-evaluate>` finished testing a model. Language models: `accuracy` is the next-token accuracy, with the
+   * `perplexity` and the `tokens` predicted (`samples` counts the text windows).
+   */
+  'disco-evaluate-end': { accuracy: number; samples: number; perplexity?: number; tokens?: number };
+  /**
+   * `<disco-evaluate>` finished generating text with a language model (or was stopped): the prompt, the
+   * continuation (`text`, the prompt not included), the tokens generated.
+   */
+  'disco-generate': { prompt: string; text: string; tokens: number; stopped: boolean };
 }
 
 /** The name of a `disco-*` event. */

@@ -14,14 +14,19 @@ import { ApiController } from '../controllers/api-controller.js';
 import { currentValue, settled } from '../controllers/task-values.js';
 import { LibraryController } from '../library/library-controller.js';
 import { defaultModelStore, type ModelStore, type StoredModelInfo } from '../library/model-store.js';
-import type { BackendSettings, DataFile, ModelSource } from '../worker/protocol.js';
+import type { BackendSettings, DataFile, GenerationSettings, ModelSource } from '../worker/protocol.js';
 import { EvaluationController } from './evaluation-controller.js';
+import { GenerationController, type Generation } from './generation-controller.js';
 import { evaluateStyles } from './evaluate.styles.js';
 
 /** Misclassified examples shown at most. */
 const MAX_MISCLASSIFIED = 24;
 /** Predictions listed at most (the CSV has them all). */
 const MAX_PREDICTION_ROWS = 50;
+/** The prompt box's defaults. */
+const DEFAULT_GENERATION: GenerationSettings = { maxTokens: 50, temperature: 0.8 };
+/** Tokens one generation may ask for at most. */
+const MAX_GENERATED_TOKENS = 1024;
 
 /**
  * @summary Test a model on labelled data (accuracy, confusion matrix, per-class figures, misclassified
@@ -32,9 +37,15 @@ const MAX_PREDICTION_ROWS = 50;
  * library model's record, or the server (`task-id`). Everything runs in a Web Worker; nothing leaves the
  * browser.
  *
+ * Language models (text tasks): a prompt box continues a prompt (the number of tokens, the temperature, 0 being
+ * greedy, top-k and a seed), streaming the text into the page token by token as the worker generates it
+ * (whole characters only; Stop ends it after the current token), and the test reports the perplexity on the
+ * user's `.txt` files.
+ *
  * @slot header - Above the model choice, e.g. a heading.
  *
- * @event disco-evaluate-end - A test ended. Detail: `{ accuracy, samples }`.
+ * @event disco-evaluate-end - A test ended. Detail: `{ accuracy, samples, perplexity?, tokens? }` (language models: the next-token accuracy, the perplexity and the tokens predicted).
+ * @event disco-generate - A generation ended (finished or stopped). Detail: `{ prompt, text, tokens, stopped }` (`text`: the continuation).
  * @event disco-error - The task, the model, the data or the test failed. Detail: `{ code, message }`.
  *
  * @csspart model - The model choice.
@@ -51,6 +62,12 @@ const MAX_PREDICTION_ROWS = 50;
  * @csspart predictions - The predictions table.
  * @csspart download-button - "Download predictions (CSV)".
  * @csspart error - The error box.
+ * @csspart generate - Language models: the prompt box.
+ * @csspart prompt - The prompt's text area.
+ * @csspart generate-button - "Generate".
+ * @csspart stop-button - "Stop" (generation).
+ * @csspart generation - The prompt and the text generated.
+ * @csspart perplexity - Language models: the perplexity figure.
  *
  * @cssproperty --disco-color-success - Correct predictions on the confusion matrix's diagonal.
  */
@@ -84,9 +101,19 @@ export class DiscoEvaluate extends DiscoElement {
   @state() private source: 'library' | 'upload' = 'library';
   @state() private upload: { modelJson?: File; weights: File[] } = { weights: [] };
   @state() private data: DataFile[] = [];
+  /** The prompt box's fields, as typed. */
+  @state() private promptText = '';
+  @state() private generationFields: Record<'maxTokens' | 'temperature' | 'topK' | 'seed', string> = {
+    maxTokens: String(DEFAULT_GENERATION.maxTokens),
+    temperature: String(DEFAULT_GENERATION.temperature),
+    topK: '',
+    seed: '',
+  };
+  @state() private generationError = '';
 
   private readonly apiController = new ApiController(this);
   private readonly evaluation = new EvaluationController(this);
+  private readonly generation = new GenerationController(this);
   private readonly library = new LibraryController(this, () => this.store);
   private thumbnails = new Map<string, string>();
 
@@ -138,8 +165,32 @@ export class DiscoEvaluate extends DiscoElement {
   async test(): Promise<EvaluationReport> {
     const { task, model } = await this.inputs();
     const report = await this.evaluation.test(this.data, task, model, this.backend());
-    this.emit('disco-evaluate-end', { accuracy: report.accuracy, samples: report.count });
+    const { perplexity, tokens } = report;
+    this.emit('disco-evaluate-end', { accuracy: report.accuracy, samples: report.count, ...(perplexity !== undefined && { perplexity, tokens }) });
     return report;
+  }
+
+  /**
+   * Language models: continues `prompt` (default: the prompt box's) with the settings of the prompt box, or
+   * those given; the text streams into the page. Resolves once generation ended, with the continuation.
+   */
+  async generate(prompt: string = this.promptText, settings?: Partial<GenerationSettings>): Promise<Generation> {
+    const { task, model } = await this.inputs(false);
+    if (task.dataType !== 'text') throw new Error(msg(str`Generation needs a language model; "${task.title}" is not a text task.`, { id: 'evaluate.not-language-model' }));
+    const result = await this.generation.generate(task, model, prompt, { ...this.generationSettings(), ...settings }, this.backend());
+    this.emit('disco-generate', { prompt: result.prompt, text: result.text, tokens: result.tokens, stopped: result.stopped });
+    return result;
+  }
+
+  /** Stops a running generation after its current token (the text so far stays). */
+  stopGeneration(): void {
+    this.generation.stop();
+  }
+
+  /** The last generation: the prompt and the continuation, while it streams too. */
+  get generated(): { prompt: string; text: string; tokens: number } {
+    const { prompt, text, tokens } = this.generation;
+    return { prompt, text, tokens };
   }
 
   /** Predicts the class of every example of the files (no labels needed); resolves with the predictions. */
@@ -175,11 +226,27 @@ export class DiscoEvaluate extends DiscoElement {
     return { wasmPaths: this.wasmPath || config.wasmPaths, backend: config.backend };
   }
 
-  private async inputs(): Promise<{ task: Task; model: ModelSource }> {
+  /** The prompt box's settings, checked: a message saying what to change otherwise. */
+  private generationSettings(): GenerationSettings {
+    const f = this.generationFields;
+    const number = (text: string) => (text.trim() === '' ? undefined : Number(text));
+    const maxTokens = number(f.maxTokens);
+    const temperature = number(f.temperature);
+    const topK = number(f.topK);
+    const seed = number(f.seed);
+    if (maxTokens === undefined || !Number.isInteger(maxTokens) || maxTokens < 1 || maxTokens > MAX_GENERATED_TOKENS)
+      throw new Error(msg(str`Tokens to generate: a whole number from 1 to ${MAX_GENERATED_TOKENS}.`, { id: 'evaluate.tokens-invalid' }));
+    if (temperature === undefined || !(temperature >= 0 && temperature <= 2)) throw new Error(msg('Temperature: from 0 (always the likeliest token) to 2.', { id: 'evaluate.temperature-invalid' }));
+    if (topK !== undefined && !(Number.isInteger(topK) && topK >= 1)) throw new Error(msg('Top-k: a whole number from 1, or empty for every token.', { id: 'evaluate.top-k-invalid' }));
+    if (seed !== undefined && !Number.isInteger(seed)) throw new Error(msg('Seed: a whole number, or empty for a random one.', { id: 'evaluate.seed-invalid' }));
+    return { maxTokens, temperature, ...(topK !== undefined && { topK }), ...(seed !== undefined && { seed }) };
+  }
+
+  private async inputs(needData = true): Promise<{ task: Task; model: ModelSource }> {
     await this.loaded;
     const task = currentValue(this.taskResource);
     if (!task) throw new Error(msg('Choose a model (or set the task) first.', { id: 'evaluate.no-model' }));
-    if (this.data.length === 0) throw new Error(msg('Add data files first.', { id: 'evaluate.no-data' }));
+    if (needData && this.data.length === 0) throw new Error(msg('Add data files first.', { id: 'evaluate.no-data' }));
     if (this.source === 'upload') {
       if (!this.upload.modelJson || this.upload.weights.length === 0) throw new Error(msg('Choose the model.json and weights.bin of a TF.js model.', { id: 'evaluate.no-upload' }));
       return { task, model: { kind: 'upload', modelJson: this.upload.modelJson, weights: this.upload.weights } };
@@ -239,6 +306,29 @@ export class DiscoEvaluate extends DiscoElement {
     this.downloadPredictions();
   }
 
+  private handlePrompt(event: Event): void {
+    this.promptText = (event.target as HTMLTextAreaElement).value;
+  }
+
+  private handleGenerationField(event: Event): void {
+    const input = event.target as HTMLInputElement;
+    this.generationFields = { ...this.generationFields, [input.name]: input.value };
+    this.generationError = '';
+  }
+
+  private handleGenerate(event: Event): void {
+    event.preventDefault();
+    this.generationError = '';
+    this.generate().catch((error: unknown) => {
+      this.generationError = errorMessage(error);
+      this.fail(error);
+    });
+  }
+
+  private handleStopGeneration(): void {
+    this.stopGeneration();
+  }
+
   private fail(error: unknown): void {
     this.emit('disco-error', { code: errorCode(error, 'model'), message: errorMessage(error) });
     this.requestUpdate();
@@ -250,7 +340,8 @@ export class DiscoEvaluate extends DiscoElement {
       <slot name="header"></slot>
       ${this.renderModel()}
       ${this.taskResource.status === TaskStatus.ERROR ? renderError(this.taskResource.error, () => void this.taskResource.run()) : nothing}
-      ${this.modelInfo.status === TaskStatus.ERROR ? renderError(this.modelInfo.error) : nothing} ${this.renderData(task)} ${this.renderOutcome(task)}
+      ${this.modelInfo.status === TaskStatus.ERROR ? renderError(this.modelInfo.error) : nothing} ${task?.dataType === 'text' ? this.renderGenerate() : nothing}
+      ${this.renderData(task)} ${this.renderOutcome(task)}
     `;
   }
 
@@ -268,7 +359,14 @@ export class DiscoEvaluate extends DiscoElement {
         ? html`<label for="model-select">${msg('Model', { id: 'evaluate.model' })}</label>
             <select id="model-select" part="model-select" .value=${this.modelId} @change=${this.handleSelectModel}>
               <option value="" ?selected=${!this.modelId}>${models.length ? msg('Choose a model…', { id: 'evaluate.choose' }) : msg('The library is empty', { id: 'evaluate.library-empty' })}</option>
-              ${models.map((m) => html`<option value=${m.id} ?selected=${m.id === this.modelId}>${m.taskTitle} – ${date(m.createdAt)} – ${percent(m.metrics.accuracy)}</option>`)}
+              ${models.map(
+                (m) =>
+                  html`<option value=${m.id} ?selected=${m.id === this.modelId}>
+                    ${m.taskTitle} – ${date(m.createdAt)} – ${m.metrics.perplexity !== undefined
+                      ? msg(str`perplexity ${decimal(m.metrics.perplexity, 1)}`, { id: 'evaluate.perplexity-short' })
+                      : percent(m.metrics.accuracy)}
+                  </option>`,
+              )}
             </select>`
         : html`<label for="upload">${msg('model.json and weights.bin', { id: 'evaluate.upload' })}</label>
             <input id="upload" part="upload" type="file" multiple accept=".json,.bin,application/json,application/octet-stream" @change=${this.handleUpload} />
@@ -279,13 +377,19 @@ export class DiscoEvaluate extends DiscoElement {
   private renderData(task: Task | undefined) {
     const busy = this.evaluation.busy;
     const images = task?.dataType === 'image';
+    const text = task?.dataType === 'text';
     const ready = !!task && this.data.length > 0 && !busy && (this.source === 'library' ? !!this.modelId : !!this.upload.modelJson);
     return html`<section aria-labelledby="data-heading">
       <h3 id="data-heading">${msg('Data', { id: 'evaluate.data' })}</h3>
       ${renderDropzone({
         id: 'eval-data',
-        hint: images ? msg('images or a folder of images', { id: 'train.hint-images' }) : msg('CSV files', { id: 'train.hint-csv' }),
+        hint: images
+          ? msg('images or a folder of images', { id: 'train.hint-images' })
+          : text
+            ? msg('text files (.txt)', { id: 'train.hint-text' })
+            : msg('CSV files', { id: 'train.hint-csv' }),
         folders: images,
+        ...(text && { accept: '.txt,text/plain' }),
         disabled: busy,
         onFiles: (files) => this.useData(files),
       })}
@@ -296,14 +400,18 @@ export class DiscoEvaluate extends DiscoElement {
         : nothing}
       <div class="row" style="margin-top: var(--_space)">
         <button type="button" part="test-button" ?disabled=${!ready} @click=${this.handleTest}>${msg('Test the model', { id: 'evaluate.test' })}</button>
-        <button type="button" class="secondary" part="predict-button" ?disabled=${!ready} @click=${this.handlePredict}>${msg('Predict', { id: 'evaluate.predict' })}</button>
+        ${text ? nothing : html`<button type="button" class="secondary" part="predict-button" ?disabled=${!ready} @click=${this.handlePredict}>${msg('Predict', { id: 'evaluate.predict' })}</button>`}
         <span role="status" class="muted">${this.evaluation.phase === 'testing'
             ? msg('Testing…', { id: 'evaluate.testing' })
             : this.evaluation.phase === 'predicting'
               ? msg('Predicting…', { id: 'evaluate.predicting' })
               : ''}</span>
       </div>
-      <p class="muted">${msg('Testing needs labelled data (with the answer column or label folders); predicting does not.', { id: 'evaluate.needs-labels' })}</p>
+      <p class="muted">
+        ${text
+          ? msg('The test computes the model’s perplexity on your .txt files: how well it predicts each next token.', { id: 'evaluate.text-test' })
+          : msg('Testing needs labelled data (with the answer column or label folders); predicting does not.', { id: 'evaluate.needs-labels' })}
+      </p>
       ${this.evaluation.phase === 'failed' && this.evaluation.error ? html`<div role="alert" part="error" class="error-box">${this.evaluation.error.message}</div>` : nothing}
     </section>`;
   }
@@ -315,7 +423,56 @@ export class DiscoEvaluate extends DiscoElement {
     return nothing;
   }
 
+  /** Language models: the prompt box, and the prompt with its continuation as it streams. */
+  private renderGenerate() {
+    const g = this.generation;
+    const f = this.generationFields;
+    const hasModel = this.source === 'library' ? !!this.modelId : !!this.upload.modelJson;
+    const field = (name: keyof typeof f, label: string, attrs: { min?: number; max?: number; step?: number | 'any'; placeholder?: string }) =>
+      html`<div class="field">
+        <label for="gen-${name}">${label}</label>
+        <input id="gen-${name}" name=${name} type="number" inputmode="decimal" .value=${f[name]} min=${attrs.min ?? nothing} max=${attrs.max ?? nothing} step=${attrs.step ?? 'any'}
+          placeholder=${attrs.placeholder ?? nothing} ?disabled=${g.running} @input=${this.handleGenerationField} />
+      </div>`;
+    const status =
+      g.phase === 'generating'
+        ? msg(str`Generating… ${g.tokens} of ${g.maxTokens} tokens`, { id: 'evaluate.generating' })
+        : g.phase === 'stopping'
+          ? msg('Stopping…', { id: 'train.status-stopping' })
+          : g.phase === 'done' && g.result
+            ? g.result.stopped
+              ? msg(str`Stopped after ${g.result.tokens} tokens.`, { id: 'evaluate.generation-stopped' })
+              : msg(str`${g.result.tokens} tokens generated.`, { id: 'evaluate.generated' })
+            : '';
+    return html`<section aria-labelledby="generate-heading" part="generate">
+      <h3 id="generate-heading">${msg('Generate text', { id: 'evaluate.generate-heading' })}</h3>
+      <form @submit=${this.handleGenerate}>
+        <label for="prompt">${msg('Prompt', { id: 'evaluate.prompt' })}</label>
+        <textarea id="prompt" part="prompt" rows="3" .value=${this.promptText} ?disabled=${g.running} @input=${this.handlePrompt}
+          placeholder=${msg('The beginning of a text for the model to continue (empty: a new text).', { id: 'evaluate.prompt-placeholder' })}></textarea>
+        <div class="generation-settings">
+          ${field('maxTokens', msg('Tokens', { id: 'evaluate.tokens' }), { min: 1, max: MAX_GENERATED_TOKENS, step: 1 })}
+          ${field('temperature', msg('Temperature (0: greedy)', { id: 'evaluate.temperature' }), { min: 0, max: 2, step: 0.1 })}
+          ${field('topK', msg('Top-k (optional)', { id: 'evaluate.top-k' }), { min: 1, step: 1 })}
+          ${field('seed', msg('Seed (optional)', { id: 'evaluate.seed' }), { step: 1 })}
+        </div>
+        <div class="row">
+          <button type="submit" part="generate-button" ?disabled=${g.running || !hasModel}>${msg('Generate', { id: 'evaluate.generate' })}</button>
+          <button type="button" class="secondary" part="stop-button" ?disabled=${g.phase !== 'generating'} @click=${this.handleStopGeneration}>${msg('Stop', { id: 'train.stop' })}</button>
+          <span role="status" class="muted">${status}</span>
+        </div>
+      </form>
+      ${this.generationError ? html`<div role="alert" part="error" class="error-box">${this.generationError}</div>` : nothing}
+      ${g.phase !== 'idle' && g.phase !== 'failed'
+        ? html`<div class="generation" part="generation" tabindex="0" role="region" aria-label=${msg('Generated text', { id: 'evaluate.generated-text' })} aria-busy=${g.running ? 'true' : 'false'}>
+            <span class="prompt-echo">${g.prompt}</span><span class="continuation">${g.text}</span>
+          </div>`
+        : nothing}
+    </section>`;
+  }
+
   private renderReport(report: EvaluationReport, task: Task | undefined) {
+    if (report.perplexity !== undefined) return this.renderLanguageReport(report);
     const labels = report.perClass.map((c) => c.label);
     const images = task?.dataType === 'image';
     return html`<section aria-labelledby="report-heading">
@@ -382,6 +539,19 @@ export class DiscoEvaluate extends DiscoElement {
               </li>`;
             })}
           </ul>`}
+    </section>`;
+  }
+
+  /** Language models: the perplexity on the user's text, the loss and the next-token accuracy. */
+  private renderLanguageReport(report: EvaluationReport) {
+    return html`<section aria-labelledby="report-heading">
+      <h3 id="report-heading">${msg('Results', { id: 'evaluate.results' })}</h3>
+      <p>
+        ${msg(str`Perplexity on ${report.tokens ?? 0} tokens of your text:`, { id: 'evaluate.perplexity-on' })}
+        <span class="accuracy" part="perplexity">${decimal(report.perplexity, 1)}</span>
+        <span class="muted">${msg(str`(loss ${decimal(report.loss)} per token; next token right ${percent(report.accuracy)} of the time)`, { id: 'evaluate.language-loss' })}</span>
+      </p>
+      <p class="muted">${msg('The lower, the better: the model hesitates on average between this many tokens.', { id: 'evaluate.perplexity-explain' })}</p>
     </section>`;
   }
 

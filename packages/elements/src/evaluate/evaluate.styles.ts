@@ -58,6 +58,36 @@ export const evaluateStyles = [
       word-break: break-all;
       color: var(--_color-muted);
     }
+    textarea#prompt {
+      display: block;
+      width: 100%;
+      box-sizing: border-box;
+      margin: 0.25rem 0 var(--_space);
+    }
+    .generation-settings {
+      display: grid;
+      grid-template-columns: repeat(auto-fill, minmax(140px, 1fr));
+      gap: var(--_space);
+      margin-bottom: var(--_space);
+    }
+    .generation-settings .field {
+      display: flex;
+      flex-direction: column;
+      gap: 0.2rem;
+    }
+    .generation {
+      white-space: pre-wrap;
+      margin-top: var(--_space);
+      padding: var(--_space);
+      border: 1px solid var(--_color-border);
+      border-radius: var(--_radius);
+      background: var(--_color-surface);
+      max-height: 24em;
+      overflow-y: auto;
+    }
+    .generation .prompt-echo {
+      color: var(--_color-muted);
+    }
     ul.files {
       list-style: none;
       padding: 0;

@@ -1,6 +1,6 @@
 import { msg, str } from '@lit/localize';
 import { TaskStatus } from '@lit/task';
-import { html } from 'lit';
+import { html, nothing } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import { DiscoElement } from '../base/disco-element.js';
 import { decimal, errorMessage, formatBytes, percent, renderError, renderLoading } from '../base/states.js';
@@ -143,7 +143,11 @@ export class DiscoModelLibrary extends DiscoElement {
               <td><time datetime=${new Date(m.createdAt).toISOString()}>${formatDate(m.createdAt)}</time></td>
               <td class="number">${percent(m.metrics.accuracy)}</td>
               <td class="number">${percent(m.metrics.trainAccuracy)}</td>
-              <td class="number">${decimal(m.metrics.loss)}</td>
+              <td class="number">
+                ${decimal(m.metrics.loss)}${m.metrics.perplexity !== undefined
+                  ? html`<br /><span class="muted">${msg(str`perplexity ${decimal(m.metrics.perplexity, 1)}`, { id: 'evaluate.perplexity-short' })}</span>`
+                  : nothing}
+              </td>
               <td class="number">${formatBytes(m.sizeBytes)}</td>
               <td class="actions">
                 <button type="button" part="open-button" aria-label=${msg(str`Open the model of ${m.taskTitle} from ${formatDate(m.createdAt)}`, { id: 'library.open-label' })}

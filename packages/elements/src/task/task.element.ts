@@ -36,6 +36,7 @@ import { taskStyles } from './task.styles.js';
  * @csspart data - The "The data you need" section (kind, columns or image size, example).
  * @csspart sample - The example data.
  * @csspart scheme - The "How training works" section.
+ * @csspart mode - Federated tasks: synchronous rounds, or asynchronous training with its buffer and staleness rules.
  * @csspart privacy - The privacy statement.
  * @csspart privacy-spent - Tasks with differential privacy: the ε spent so far.
  * @csspart loading - The loading message.
@@ -142,6 +143,10 @@ export class DiscoTask extends DiscoElement {
               <dt>${msg('Labels', { id: 'task.labels' })}</dt>
               <dd><ul class="labels" aria-label=${msg('Labels', { id: 'task.labels' })}>${task.image.labels.map((l) => html`<li>${l}</li>`)}</ul></dd>`
           : nothing}
+        ${task.text
+          ? html`<dt>${msg('Text', { id: 'task.text' })}</dt>
+              <dd>${msg(str`Plain text files (.txt, UTF-8), read ${task.text.contextLength} tokens at a time (GPT-2 byte-pair encoding); the model learns to predict each next token.`, { id: 'task.text-files' })}</dd>`
+          : nothing}
       </dl>
       ${task.dataFormat ? html`<div class="format">${unsafeHTML(renderMarkdown(task.dataFormat))}</div>` : nothing}
       ${task.sample
@@ -163,7 +168,23 @@ export class DiscoTask extends DiscoElement {
           ? msg(str`${epochsPerRound * rounds} passes over your data.`, { id: 'task.passes' })
           : msg(str`${rounds} rounds of ${epochsPerRound} ${epochsPerRound === 1 ? msg('pass', { id: 'task.pass' }) : msg('passes', { id: 'task.passes-word' })} over your data; a round needs at least ${task.minParticipants} ${task.minParticipants === 1 ? msg('participant', { id: 'task.participant-word' }) : msg('participants', { id: 'task.participants-word' })}.`, { id: 'task.rounds' })}
       </p>
+      ${task.scheme === 'federated' ? this.renderMode(task) : nothing}
     </section>`;
+  }
+
+  /** Federated tasks: synchronous rounds, or asynchronous versions with what staleness costs. */
+  private renderMode(task: Task) {
+    if (task.mode !== 'async')
+      return html`<p part="mode">
+        ${msg(str`Synchronous rounds: each round waits for its participants, or closes after ${task.roundDeadlineSeconds} seconds with those who sent their update.`, { id: 'task.mode-sync' })}
+      </p>`;
+    const { bufferSize, maxStaleness, stalenessWeighting, stalenessExponent } = task.async;
+    return html`<p part="mode">
+      ${msg(str`Asynchronous training: nobody waits for the others. The server takes each update when it arrives and publishes a new version of the model every ${bufferSize} updates.`, { id: 'task.mode-async' })}
+      ${stalenessWeighting === 'polynomial'
+        ? msg(str`An update trained from a version s versions old counts (1 + s)^−${stalenessExponent} as much as a fresh one; one more than ${maxStaleness} versions old is refused.`, { id: 'task.staleness-polynomial' })
+        : msg(str`Every update counts the same, however old its version; one more than ${maxStaleness} versions old is refused.`, { id: 'task.staleness-constant' })}
+    </p>`;
   }
 
   private renderPrivacy(task: Task) {

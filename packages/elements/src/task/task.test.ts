@@ -43,6 +43,30 @@ describe('<disco-task>', () => {
     expect(el.shadowRoot!.querySelectorAll('.labels li')).to.have.length(10);
   });
 
+  it('explains a text task and the mode of a federated task: synchronous, or asynchronous with its buffer and staleness rules', async () => {
+    const poems = parseTask({
+      ...titanic,
+      id: 'poems',
+      tabular: undefined,
+      preprocessing: [],
+      sample: undefined,
+      dataFormat: '',
+      dataType: 'text',
+      text: { contextLength: 64 },
+      model: { source: 'builtin', architecture: 'gpt' },
+      mode: 'async',
+      async: { bufferSize: 3, maxStaleness: 5 },
+    });
+    const el = await render('poems', new FakeDiscoApi({ tasks: [titanic, poems] }));
+    expect(text(el, 'data')).to.contain('Plain text files (.txt, UTF-8), read 64 tokens at a time');
+    expect(text(el, 'mode')).to.contain('Asynchronous training: nobody waits for the others.').and.contain('every 3 updates').and.contain('counts (1 + s)^−0.5 as much').and.contain('more than 5 versions old is refused');
+    const sync = await render('titanic');
+    expect(text(sync, 'mode')).to.contain('Synchronous rounds: each round waits for its participants, or closes after 120 seconds');
+    const local = await fixture<DiscoTask>(html`<disco-task .task=${{ ...titanic, scheme: 'local' }}></disco-task>`);
+    await local.loaded;
+    expect(local.shadowRoot!.querySelector('[part="mode"]')).to.equal(null);
+  });
+
   it('states what leaves the device and that secure aggregation and differential privacy are off, and promises nothing more', async () => {
     const plain = await render('titanic');
     expect(text(plain, 'privacy')).to.contain('Your files never leave your device').and.contain('Secure aggregation is off').and.contain('Differential privacy is off');

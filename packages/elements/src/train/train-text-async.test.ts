@@ -119,7 +119,7 @@ describe('<disco-train> for language models', () => {
       type: 'round',
       round: version,
       rounds: 4,
-      metrics: { loss: Math.log(300 / version), valLoss: Math.log(320 / version), valPerplexity: 320 / version, aggregated: { valLoss: Math.log(310 / version), valPerplexity: 310 / version } },
+      metrics: { loss: Math.log(300 / version), valLoss: Math.log(320 / version), valPerplexity: 320 / version, aggregated: { loss: Math.log(305 / version), valLoss: Math.log(310 / version), valPerplexity: 310 / version } },
       participants: 3,
       modelVersion: version,
       staleness,

@@ -25,6 +25,14 @@ export interface DataFile {
 /** Where a model to evaluate comes from. */
 export type ModelSource = { kind: 'files'; files: StoredModelFiles } | { kind: 'upload'; modelJson: File; weights: File[] };
 
+/** How to continue a prompt (core's `generateTokens` options): `temperature` 0 is greedy; `topK` and `seed` optional. */
+export interface GenerationSettings {
+  maxTokens: number;
+  temperature?: number;
+  topK?: number;
+  seed?: number;
+}
+
 /** Main thread → worker. */
 export type WorkerRequest =
   | { type: 'validate'; id: number; files: DataFile[]; task: Task; requireLabels: boolean }
@@ -44,6 +52,8 @@ export type WorkerRequest =
   | { type: 'stop'; id: number }
   | { type: 'evaluate'; id: number; files: DataFile[]; task: Task; model: ModelSource; backend: BackendSettings }
   | { type: 'predict'; id: number; files: DataFile[]; task: Task; model: ModelSource; backend: BackendSettings }
+  /** Language models: continue `prompt`, streaming the text as it is decoded; `stop` (same id) ends it after the current token. */
+  | { type: 'generate'; id: number; task: Task; model: ModelSource; prompt: string; settings: GenerationSettings; backend: BackendSettings }
   | PortReply
   | RtcToWorker;
 
@@ -99,6 +109,9 @@ export type WorkerResponse =
   | { type: 'trained'; id: number; model: StoredModelFiles; samples: number; joined?: Pick<JoinResult, 'participantId' | 'token'> }
   | { type: 'evaluated'; id: number; report: EvaluationReport; classes: string[] }
   | { type: 'predicted'; id: number; rows: PredictionRow[]; classes: string[]; csv: string }
+  /** Generated text completed by the latest tokens (whole characters only), and the tokens generated so far. */
+  | { type: 'generated-text'; id: number; text: string; tokens: number }
+  | { type: 'generated'; id: number; text: string; tokens: number; stopped: boolean }
   | { type: 'failed'; id: number; error: SerializedError }
   | PortRequest
   | RtcToPage;

@@ -4,6 +4,7 @@ import {
   deserializeError,
   type BackendSettings,
   type DataFile,
+  type GenerationSettings,
   type ModelSource,
   type WorkerRequest,
   type WorkerResponse,
@@ -124,6 +125,30 @@ export class TrainingWorker {
   }
 
   /**
+   * Continues `prompt` with a language model in the worker, calling `onText` with each piece of text as it is
+   * decoded (whole characters). Resolves with the whole continuation; {@link stop} with the same `id` ends it
+   * after the current token (`stopped: true`).
+   */
+  generate(
+    task: Task,
+    model: ModelSource,
+    prompt: string,
+    settings: GenerationSettings,
+    backend: BackendSettings,
+    onText: (text: string, tokens: number) => void,
+  ): { id: number; done: Promise<{ text: string; tokens: number; stopped: boolean }> } {
+    const id = this.nextId();
+    const done = this.request(
+      { type: 'generate', id, task, model, prompt, settings, backend: this.backendFor(backend) },
+      { onMessage: (message) => message.type === 'generated-text' && onText(message.text, message.tokens) },
+    ).then((reply) => {
+      const { text, tokens, stopped } = reply as Extract<WorkerResponse, { type: 'generated' }>;
+      return { text, tokens, stopped };
+    });
+    return { id, done };
+  }
+
+  /**
    * Ends the worker soon unless {@link keep} is called first: an element that is only moved in the page
    * (disconnected, then connected again at once) keeps its running session.
    */
@@ -231,7 +256,7 @@ export class TrainingWorker {
     const { id } = message as { id: number };
     const pending = this.pending.get(id);
     if (!pending) return;
-    if (message.type === 'event' || message.type === 'examples') return pending.onMessage?.(message);
+    if (message.type === 'event' || message.type === 'examples' || message.type === 'generated-text') return pending.onMessage?.(message);
     this.pending.delete(id);
     if (message.type === 'failed') pending.reject(deserializeError(message.error));
     else pending.resolve(message);
