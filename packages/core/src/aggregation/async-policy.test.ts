@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Task } from '../task/schema.js';
-import { admitAsyncUpdate, allowsRepeatUpdates, decideVersion, duplicateInBufferMessage } from './async-policy.js';
+import { admitAsyncUpdate, allowsRepeatUpdates, decideVersion, duplicateInBuffer, duplicateInBufferMessage } from './async-policy.js';
 
 const settings = { maxStaleness: 3, stalenessWeighting: 'polynomial' as const, stalenessExponent: 0.5 };
 const admit = (round: number, latestVersion: number) => admitAsyncUpdate({ taskId: 'titanic', round, latestVersion, settings });
@@ -55,6 +55,19 @@ test('the duplicate refusal says why and which version to train from', () => {
     'this participant already has an update in the buffer of model version 5: differential privacy accounts each version with one update per participant; train from version 5 once it is published',
   );
   assert.match(duplicateInBufferMessage(task('median'), 5), /"median" counts each participant once/);
+});
+
+test('a retried submission counts once, even where repeats are allowed', () => {
+  const buffered = [{ participantId: 'a', baseVersion: 4, checksum: 0xbeef }];
+  assert.equal(
+    duplicateInBuffer(task('fedavg'), buffered, { participantId: 'a', baseVersion: 4, checksum: 0xbeef }, 5),
+    'this update (trained from model version 4, checksum 0000beef) is already in the buffer of model version 5: a retried submission counts once',
+  );
+  // Another training from the same version, or another participant's update: accepted.
+  assert.equal(duplicateInBuffer(task('fedavg'), buffered, { participantId: 'a', baseVersion: 4, checksum: 0xcafe }, 5), undefined);
+  assert.equal(duplicateInBuffer(task('median'), buffered, { participantId: 'b', baseVersion: 4, checksum: 0xbeef }, 5), undefined);
+  // One update per participant: any second one is refused.
+  assert.match(duplicateInBuffer(task('median'), buffered, { participantId: 'a', baseVersion: 3, checksum: 1 }, 5) ?? '', /"median" counts each participant once/);
 });
 
 test('a full buffer becomes a version', () => {

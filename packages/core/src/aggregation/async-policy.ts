@@ -83,6 +83,29 @@ export function duplicateInBufferMessage(task: Pick<Task, 'aggregation' | 'priva
   return `this participant already has an update in the buffer of model version ${version}: ${why}; train from version ${version} once it is published`;
 }
 
+/** What identifies an update in a buffer: who sent it, from which version, and its payload's CRC-32 (codec header `checksum`). */
+export interface BufferedUpdateKey {
+  participantId: string;
+  baseVersion: number;
+  checksum: number;
+}
+
+/**
+ * Why `candidate` may not join a buffer that holds `buffered` (the `DUPLICATE_UPDATE` message), or undefined when
+ * it may: a second update from the same participant where {@link allowsRepeatUpdates} is false
+ * ({@link duplicateInBufferMessage}); and, even where repeats are allowed, the same participant's same update
+ * again (same base version and checksum): a submission retried after its answer was lost counts once. Two
+ * trainings never give the same bytes, so a genuine repeat is never refused.
+ */
+export function duplicateInBuffer(task: Pick<Task, 'aggregation' | 'privacy'>, buffered: readonly BufferedUpdateKey[], candidate: BufferedUpdateKey, version: number): string | undefined {
+  const own = buffered.filter((b) => b.participantId === candidate.participantId);
+  if (own.length === 0) return undefined;
+  if (!allowsRepeatUpdates(task)) return duplicateInBufferMessage(task, version);
+  if (own.some((b) => b.baseVersion === candidate.baseVersion && b.checksum === candidate.checksum))
+    return `this update (trained from model version ${candidate.baseVersion}, checksum ${candidate.checksum.toString(16).padStart(8, '0')}) is already in the buffer of model version ${version}: a retried submission counts once`;
+  return undefined;
+}
+
 /** What {@link decideVersion} reads: counts only. */
 export interface VersionPolicyInput {
   /** Updates in the open buffer. */

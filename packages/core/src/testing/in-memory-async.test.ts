@@ -84,13 +84,17 @@ test('an update older than maxStaleness is refused, naming the current version',
   assert.equal((await refusal(federation.submitUpdate(b.token, 3, update([0, 1], 1)))).code, 'STALE_MODEL');
 });
 
-test('FedAvg lets a fast participant fill the buffer; a robust rule takes one update per participant', async () => {
-  const fedavg = new InMemoryFederation({ tasks: [asyncTask()], initial });
+test('FedAvg lets a fast participant fill the buffer (a retry counts once); a robust rule takes one update per participant', async () => {
+  const fedavg = new InMemoryFederation({ tasks: [asyncTask({}, { bufferSize: 3 })], initial });
   const a = await fedavg.join('fake');
   await fedavg.join('fake');
   await fedavg.submitUpdate(a.token, 1, update([1, 0], 0));
-  await fedavg.submitUpdate(a.token, 1, update([3, 0], 0));
-  assert.deepEqual(await weightsOf(fedavg, 1), [2, 0]);
+  const retried = update([3, 0], 0);
+  await fedavg.submitUpdate(a.token, 1, retried);
+  // The same bytes again (a retry after a lost answer) count once.
+  assert.match((await refusal(fedavg.submitUpdate(a.token, 1, retried))).message, /a retried submission counts once/);
+  await fedavg.submitUpdate(a.token, 1, update([5, 0], 0));
+  assert.deepEqual(await weightsOf(fedavg, 1), [3, 0]);
 
   const median = new InMemoryFederation({ tasks: [asyncTask({ aggregation: { ...titanic.aggregation, strategy: 'median' } })], initial });
   const m = await median.join('fake');

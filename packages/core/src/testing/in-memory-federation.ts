@@ -1,4 +1,4 @@
-import { admitAsyncUpdate, allowsRepeatUpdates, decideVersion, duplicateInBufferMessage } from '../aggregation/async-policy.js';
+import { admitAsyncUpdate, allowsRepeatUpdates, decideVersion, duplicateInBuffer } from '../aggregation/async-policy.js';
 import { weightedMetrics, type ClientMetrics } from '../aggregation/metrics.js';
 import { asyncSettings, isAsync } from '../aggregation/staleness.js';
 import { decideRound, DEFAULT_MAX_MISSED_ROUNDS, isWaitedFor } from '../aggregation/round-policy.js';
@@ -12,7 +12,7 @@ import type { AccountantState } from '../privacy/accountant.js';
 import { createBufferAggregator, type BufferAggregator } from '../privacy/async-rounds.js';
 import { accountRound, budgetExhaustedMessage, createRoundAggregator, privacyState, type RoundAggregator } from '../privacy/rounds.js';
 import type { Task } from '../task/schema.js';
-import { decodeWeights, encodeWeights } from '../weights/codec.js';
+import { decodeWeights, encodeWeights, readWeightsHeader } from '../weights/codec.js';
 import { add, type FlatWeights } from '../weights/flat.js';
 import { InMemorySecureSteps } from './in-memory-secure.js';
 
@@ -62,7 +62,7 @@ interface TaskFederation {
   watchers: Set<(state: RoundState) => void>;
   /** Asynchronous tasks (decision 0013): the buffer of the version being built (`round`), and what is in it. */
   buffer: BufferAggregator | null;
-  contributions: (VersionContribution & { metrics: ClientMetrics })[];
+  contributions: (VersionContribution & { metrics: ClientMetrics; baseVersion: number; checksum: number })[];
 }
 
 /**
@@ -314,8 +314,15 @@ export class InMemoryFederation implements FederationApi {
     const buffer = f.buffer as BufferAggregator;
     const admission = admitAsyncUpdate({ taskId: task.id, round, latestVersion: f.versions.length - 1, settings: asyncSettings(task) });
     if (!admission.ok) throw new DiscoApiError(admission.code, admission.message);
-    if (!allowsRepeatUpdates(task) && f.contributions.some((c) => c.participantId === participant.id))
-      throw new DiscoApiError('DUPLICATE_UPDATE', duplicateInBufferMessage(task, admission.version));
+    // The payload's checksum tells a retried submission from a new update (a malformed header: checkUpdate says so).
+    let checksum = NaN;
+    try {
+      checksum = readWeightsHeader(update).header.checksum;
+    } catch {
+      // checkUpdate refuses it below (MALFORMED_WEIGHTS)
+    }
+    const duplicate = duplicateInBuffer(task, f.contributions, { participantId: participant.id, baseVersion: admission.baseVersion, checksum }, admission.version);
+    if (duplicate) throw new DiscoApiError('DUPLICATE_UPDATE', duplicate);
     const checked = checkUpdate(update, {
       taskId: task.id,
       shapes: f.global.shapes,
@@ -326,7 +333,7 @@ export class InMemoryFederation implements FederationApi {
     this.stats.bytesSent += update.byteLength;
     buffer.add(checked.delta, checked.samples, admission.weight);
     const { staleness, weight, version } = admission;
-    f.contributions.push({ participantId: participant.id, staleness, weight, samples: checked.samples, metrics: checked.metrics });
+    f.contributions.push({ participantId: participant.id, staleness, weight, samples: checked.samples, metrics: checked.metrics, baseVersion: admission.baseVersion, checksum });
     participant.lastRound = version;
     this.decide(task, false);
     return { accepted: true, round: version, staleness };
@@ -444,7 +451,7 @@ export class InMemoryFederation implements FederationApi {
       epsilon: null,
       delta: null,
       clipped: (f.buffer ?? f.aggregator).clipped,
-      ...(f.buffer && { participants: new Set(f.contributions.map((c) => c.participantId)).size, contributions: f.contributions.map(({ metrics: _, ...c }) => c) }),
+      ...(f.buffer && { participants: new Set(f.contributions.map((c) => c.participantId)).size, contributions: f.contributions.map(({ participantId, staleness, weight, samples }) => ({ participantId, staleness, weight, samples })) }),
     };
   }
 
