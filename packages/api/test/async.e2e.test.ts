@@ -106,7 +106,7 @@ test('a server restart in async mode loses no accepted update and no version', a
   const second = await startServer(options);
   t.after(() => second.close());
   const after = await joinAll(second, 0, t);
-  const restored = (await after.api.join('test-task', before.joined[0].token)).state;
+  const restored = (await after.api.join('test-task', { token: before.joined[0].token })).state;
   const third = await putUpdate(second.url, before.joined[1].token, 1, encodeUpdate(fill(6), { samples: 20 }));
 
   assert.deepEqual([restored.round, restored.submitted, restored.modelVersion], [1, 2, 0]);
