@@ -16,7 +16,7 @@ import { Trainer } from '../training/index.js';
 import { decodeWeights, encodeWeights, WeightsFormatError } from '../weights/codec.js';
 import { describeShapeMismatch, type FlatWeights } from '../weights/flat.js';
 import { claimedSamples } from './check-update.js';
-import { finiteMetrics, participantData, streamSession, trainLocalRound, wakeAll, type ParticipantOptions } from './round-training.js';
+import { finalMetrics, finiteMetrics, participantData, streamSession, trainLocalRound, wakeAll, type ParticipantOptions } from './round-training.js';
 import { sleep, throwIfStopped } from './session.js';
 
 /** Options of a {@link DecentralizedClient}. */
@@ -222,7 +222,7 @@ export class DecentralizedClient {
       const final = evaluateModel(model, validation ?? train);
       this.emit({
         type: 'done',
-        metrics: { accuracy: final.accuracy, loss: final.loss, ...(final.perplexity !== undefined && { perplexity: final.perplexity }) },
+        metrics: finalMetrics(final),
         stats: this.stats,
         rounds: this.completedRound,
         stopped: false,

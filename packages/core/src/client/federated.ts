@@ -17,7 +17,7 @@ import { isAsync } from '../aggregation/staleness.js';
 import { runAsyncSession, type AsyncProgress } from './async-federated.js';
 import type { FederationApi, PrivacySpentState, RoundState } from './federation-api.js';
 import { absentClasses, lookahead, maskClasses, outputBiasOffset, unmaskClasses } from './non-iid.js';
-import { finiteMetrics, participantData, streamSession, trainLocalRound, wakeAll, type ParticipantOptions } from './round-training.js';
+import { aggregatedMetrics, finalMetrics, finiteMetrics, participantData, streamSession, trainLocalRound, wakeAll, type ParticipantOptions } from './round-training.js';
 import { backoffDelay, SessionStopped, sleep, throwIfStopped, type BackoffOptions } from './session.js';
 
 /** Options of a {@link FederatedClient}. */
@@ -187,7 +187,7 @@ export class FederatedClient {
               type: 'round',
               round: lastTrained,
               rounds: target,
-              metrics: { ...local, ...(state.metrics && { aggregated: { loss: state.metrics.loss ?? NaN, ...state.metrics } }) },
+              metrics: { ...local, ...(state.metrics && { aggregated: aggregatedMetrics(state.metrics, task) }) },
               participants: state.participants,
               modelVersion: this.modelVersion,
               ...spent(state.privacy),
@@ -221,7 +221,7 @@ export class FederatedClient {
       const metrics = evaluateModel(model, validation ?? train);
       const result: FederatedResult = { modelVersion: this.modelVersion, roundsTrained, accuracy: metrics.accuracy, loss: metrics.loss };
       // accuracy and loss: the final global model on this participant's held-out data (its training data if none).
-      this.emit({ type: 'done', metrics: { accuracy: metrics.accuracy, loss: metrics.loss }, stats: this.stats, rounds: this.modelVersion, roundsTrained, stopped: false, ...(task.privacy.secureAggregation && { secureAggregation: true }), ...spent((this.state as RoundState).privacy), ...(budgetExhausted && { budgetExhausted }) });
+      this.emit({ type: 'done', metrics: finalMetrics(metrics), stats: this.stats, rounds: this.modelVersion, roundsTrained, stopped: false, ...(task.privacy.secureAggregation && { secureAggregation: true }), ...spent((this.state as RoundState).privacy), ...(budgetExhausted && { budgetExhausted }) });
       return result;
     } finally {
       clearInterval(heartbeat);
@@ -302,7 +302,7 @@ export class FederatedClient {
     const { updatesAccepted, budgetExhausted } = outcome;
     this.emit({
       type: 'done',
-      metrics: { accuracy: metrics.accuracy, loss: metrics.loss },
+      metrics: finalMetrics(metrics),
       stats: this.stats,
       rounds: this.modelVersion,
       versions: this.modelVersion,

@@ -7,7 +7,9 @@ import type * as tf from '@tensorflow/tfjs';
 import type { Dataset } from '../data/dataset.js';
 import { compileModel } from '../model/index.js';
 import type { Task } from '../task/schema.js';
-import type { EpochMetrics, TrainingEvent } from '../training/events.js';
+import { withPerplexities, type ClientMetrics } from '../aggregation/metrics.js';
+import type { EvaluationReport } from '../evaluation/metrics.js';
+import type { EpochMetrics, FinalMetrics, TrainingEvent } from '../training/events.js';
 import type { Trainer } from '../training/index.js';
 import { EventChannel } from '../util/event-channel.js';
 import { holdOut } from './local.js';
@@ -156,6 +158,20 @@ function freshOptimizer(model: tf.LayersModel, task: Task): void {
 
 /** The finite ones of `metrics`, as numbers for an update's header (see `aggregation/metrics.ts`). */
 export { finiteMetrics } from '../aggregation/metrics.js';
+
+/**
+ * A round's aggregated metrics (the server's sample-weighted means) for a round event; a text task's with
+ * the perplexities of the aggregated losses (`valPerplexity` = exp(mean valLoss)), not means of perplexities.
+ */
+export function aggregatedMetrics(metrics: ClientMetrics, task: Task): EpochMetrics {
+  const aggregated = { ...metrics, loss: metrics.loss ?? NaN };
+  return task.dataType === 'text' ? withPerplexities(aggregated) : aggregated;
+}
+
+/** A session's closing figures from the final model's evaluation: accuracy and loss, and a language model's perplexity. */
+export function finalMetrics(report: Pick<EvaluationReport, 'accuracy' | 'loss' | 'perplexity'>): FinalMetrics {
+  return { accuracy: report.accuracy, loss: report.loss, ...(report.perplexity !== undefined && { perplexity: report.perplexity }) };
+}
 
 /** Wakes every waiter in `waiters` and empties the list. */
 export function wakeAll(waiters: (() => void)[]): void {
