@@ -10,6 +10,7 @@ import { getBuiltinTask } from '../task/builtin/index.js';
 import type { Task } from '../task/schema.js';
 import type { DoneEvent, TrainingEvent } from '../training/events.js';
 import { InMemoryFederation } from '../testing/index.js';
+import { DiscoApiError } from './api-errors.js';
 import { FederatedClient } from './federated.js';
 
 // The participant's side of asynchronous (FedBuff) tasks, against the in-memory federation (core's async rules).
@@ -181,6 +182,31 @@ describe('FederatedClient, asynchronous tasks', () => {
     }
     assert.equal(closed.find((r) => r.number === 3)?.epsilon, done(results[0]).epsilon);
     clients.forEach((c) => c.model!.dispose());
+  });
+
+  test('an update refused while its buffer is being aggregated goes to the next buffer', async () => {
+    const server = new InMemoryFederation({ tasks: [asyncTitanic(2, { bufferSize: 1 })] });
+    let refusals = 1;
+    // The server's answer while a buffer is aggregated off-thread (the fake aggregates at once).
+    const api = new Proxy(server, {
+      get(target, key) {
+        if (key === 'submitUpdate')
+          return async (...args: Parameters<InMemoryFederation['submitUpdate']>) => {
+            if (refusals-- > 0) throw new DiscoApiError('ROUND_NOT_OPEN', 'the buffer of version 1 is aggregating and takes no more updates; try again in a moment');
+            return target.submitUpdate(...args);
+          };
+        const value: unknown = Reflect.get(target, key, target);
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const client = new FederatedClient({ api, taskId: 'titanic', dataset: takeDataset(trainSplit, 200), ...fast });
+
+    const events = await collect(client);
+
+    assert.ok(events.some((e) => e.type === 'log' && e.message.startsWith('the buffer of version 1 is aggregating and takes no more updates; try again in a moment: sending this update to the next buffer')));
+    assert.deepEqual(rounds(events).map((e) => e.round), [1, 2]);
+    assert.equal(done(events).updatesAccepted, 2);
+    client.model!.dispose();
   });
 
   test('no tensor leaks from one version to the next', async () => {

@@ -102,35 +102,58 @@ export async function runAsyncSession(context: AsyncSessionContext): Promise<Asy
     }
     const base = context.held();
     const { metrics, update } = await context.train(base + 1);
+    const result = await submitUpdate(context, base, update, progress);
+    if (result === 'duplicate') bufferedFor = (await context.refresh()).modelVersion + 1;
+    if (typeof result !== 'object') continue;
+    bufferedFor = result.round;
+    const latest = context.state();
+    emit({
+      type: 'round',
+      round: result.round,
+      rounds: target,
+      metrics: { ...metrics, ...(latest.metrics && { aggregated: { loss: latest.metrics.loss ?? NaN, ...latest.metrics } }) },
+      participants: latest.participants,
+      modelVersion: result.round - 1,
+      staleness: result.staleness ?? result.round - 1 - base,
+      ...(latest.privacy && { epsilon: latest.privacy.epsilon, delta: latest.privacy.delta }),
+    });
+  }
+}
+
+/** Refusals of a buffer that is being aggregated, in a row, before the session gives up on the server. */
+const MAX_CLOSED_BUFFER_RETRIES = 20;
+
+/**
+ * Sends one update: the server's answer, `'duplicate'` (a retried submission that had arrived: counted as
+ * accepted), or `'lost'` (too stale, or the budget ran out). A buffer that is being aggregated (`ROUND_NOT_OPEN`)
+ * takes no update: the same update goes to the next buffer once it opens (one version staler). Other refusals throw.
+ */
+async function submitUpdate(context: AsyncSessionContext, base: number, update: Uint8Array, progress: AsyncProgress): Promise<SubmitResult | 'duplicate' | 'lost'> {
+  for (let attempt = 1; ; attempt++) {
     try {
       const result = await context.submit(base + 1, update);
       progress.updatesAccepted += 1;
-      bufferedFor = result.round;
-      const latest = context.state();
-      emit({
-        type: 'round',
-        round: result.round,
-        rounds: target,
-        metrics: { ...metrics, ...(latest.metrics && { aggregated: { loss: latest.metrics.loss ?? NaN, ...latest.metrics } }) },
-        participants: latest.participants,
-        modelVersion: result.round - 1,
-        staleness: result.staleness ?? result.round - 1 - base,
-        ...(latest.privacy && { epsilon: latest.privacy.epsilon, delta: latest.privacy.delta }),
-      });
+      return result;
     } catch (error) {
       if (!(error instanceof DiscoApiError)) throw error;
       if (error.code === 'STALE_UPDATE') {
         // Slower than maxStaleness versions: this update is lost; the next one starts from the latest.
         progress.updatesRefused += 1;
-        emit({ type: 'log', level: 'warn', message: `update trained from v${base} refused (${error.message}); training again from the latest version` });
+        context.emit({ type: 'log', level: 'warn', message: `update trained from v${base} refused (${error.message}); training again from the latest version` });
         await context.refresh();
-      } else if (error.code === 'DUPLICATE_UPDATE') {
+        return 'lost';
+      }
+      if (error.code === 'DUPLICATE_UPDATE') {
         // A retried submission whose first attempt did arrive: it is in the open buffer.
         progress.updatesAccepted += 1;
-        bufferedFor = (await context.refresh()).modelVersion + 1;
-      } else if (error.code === 'ROUND_NOT_OPEN' && (await context.refresh()).privacy?.exhausted) {
-        // The budget ran out meanwhile: the loop's check ends the session.
-      } else throw error;
+        return 'duplicate';
+      }
+      if (error.code !== 'ROUND_NOT_OPEN' || attempt > MAX_CLOSED_BUFFER_RETRIES) throw error;
+      // The budget ran out meanwhile (the loop's check ends the session), or the buffer is being aggregated.
+      if ((await context.refresh()).privacy?.exhausted) return 'lost';
+      if (attempt === 1) context.emit({ type: 'log', level: 'info', message: `${error.message}: sending this update to the next buffer once it opens` });
+      // Open again: the next buffer (or the same version's, if that aggregate failed).
+      await context.waitForState((s) => s.phase === 'open' || s.privacy?.exhausted === true);
     }
   }
 }
