@@ -3,6 +3,7 @@ CREATE TABLE `async_updates` (
 	`round_id` integer NOT NULL,
 	`participant_id` text NOT NULL,
 	`base_version` integer NOT NULL,
+	`checksum` integer NOT NULL,
 	`staleness` integer NOT NULL,
 	`weight` real NOT NULL,
 	`samples` real NOT NULL,

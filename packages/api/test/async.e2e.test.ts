@@ -47,6 +47,9 @@ test('the buffer closes every K updates whoever sends them; a late joiner contri
   t.after(api.watchRounds('test-task', joined[0].token, (s) => states.push(s)));
   // A fast participant sends twice for the same buffer (plain FedAvg allows it): version 1 is made without B.
   await api.submitUpdate(joined[0].token, 1, encodeUpdate(fill(1), { samples: 10 }));
+  // The same update again (a retry whose answer was lost) counts once.
+  const retried = await api.submitUpdate(joined[0].token, 1, encodeUpdate(fill(1), { samples: 10 })).catch((error: unknown) => error);
+  assert.ok(retried instanceof DiscoApiError && retried.code === 'DUPLICATE_UPDATE', String(retried));
   await api.submitUpdate(joined[0].token, 1, encodeUpdate(fill(3), { samples: 30 }));
   const late = await api.join('test-task');
 

@@ -151,6 +151,8 @@ export const asyncUpdates = sqliteTable(
       .references(() => participants.id, { onDelete: 'cascade' }),
     /** The version the update was trained from. */
     baseVersion: integer('base_version').notNull(),
+    /** The CRC-32 of its encoded payload (codec header): a retried submission is recognised and counted once. */
+    checksum: integer('checksum').notNull(),
     /** Versions published between its base and its arrival (0: trained from the latest). */
     staleness: integer('staleness').notNull(),
     /** Its staleness weight (the task's weighting of `staleness`). */

@@ -8,8 +8,9 @@ import {
   createBufferAggregator,
   decideVersion,
   DiscoApiError,
-  duplicateInBufferMessage,
+  duplicateInBuffer,
   isAsync,
+  readWeightsHeader,
   weightedMetrics,
   type ClientMetrics,
   type PrivacySpentState,
@@ -73,7 +74,8 @@ export class AsyncRounds {
    * Checks, before the body is read, that the open buffer takes an update sent for `roundNumber` (trained from
    * version `roundNumber − 1`): not from a version to come (`WRONG_ROUND`), at most `maxStaleness` versions old
    * (`STALE_UPDATE`, naming the current version), and, where each participant adds one update per buffer, not
-   * a second one (`DUPLICATE_UPDATE`). Returns the buffer and the admission (staleness, weight).
+   * a second one (`DUPLICATE_UPDATE`; the same update again is refused in {@link submit}, once its checksum is
+   * read). Returns the buffer and the admission (staleness, weight).
    */
   admit(task: Task, participantId: string, roundNumber: number): { round: RoundRow; admission: Extract<ReturnType<typeof admitAsyncUpdate>, { ok: true }> } {
     const { db } = this.host;
@@ -86,8 +88,7 @@ export class AsyncRounds {
     }
     const admission = admitAsyncUpdate({ taskId: task.id, round: roundNumber, latestVersion: round.baseVersion, settings: asyncSettings(task) });
     if (!admission.ok) throw new DiscoApiError(admission.code, admission.message);
-    if (!allowsRepeatUpdates(task) && this.hasBuffered(round.id, participantId))
-      throw new DiscoApiError('DUPLICATE_UPDATE', duplicateInBufferMessage(task, admission.version));
+    if (!allowsRepeatUpdates(task)) this.refuseDuplicate(task, round, { participantId, baseVersion: admission.baseVersion, checksum: NaN }, admission.version);
     return { round, admission };
   }
 
@@ -106,6 +107,9 @@ export class AsyncRounds {
       baseVersion: admission.baseVersion,
       maxSamples: task.aggregation.maxSamplesPerUpdate,
     });
+    // Read after checkUpdate, which refuses a malformed header.
+    const checksum = readWeightsHeader(body).header.checksum;
+    this.refuseDuplicate(task, round, { participantId: participant.id, baseVersion: admission.baseVersion, checksum }, admission.version);
     const now = this.host.now();
     const updated = this.host.db.transaction((tx) => {
       tx.insert(asyncUpdates)
@@ -113,6 +117,7 @@ export class AsyncRounds {
           roundId: round.id,
           participantId: participant.id,
           baseVersion: admission.baseVersion,
+          checksum,
           staleness: admission.staleness,
           weight: admission.weight,
           samples,
@@ -167,12 +172,18 @@ export class AsyncRounds {
     );
   }
 
-  private hasBuffered(roundId: number, participantId: string): boolean {
-    return !!this.host.db
-      .select({ id: asyncUpdates.id })
+  /**
+   * Core's `duplicateInBuffer` against this participant's updates in the buffer: a second one where the task
+   * takes one per participant, or the same one again (a retried submission) anywhere.
+   */
+  private refuseDuplicate(task: Task, round: RoundRow, candidate: { participantId: string; baseVersion: number; checksum: number }, version: number): void {
+    const own = this.host.db
+      .select({ participantId: asyncUpdates.participantId, baseVersion: asyncUpdates.baseVersion, checksum: asyncUpdates.checksum })
       .from(asyncUpdates)
-      .where(and(eq(asyncUpdates.roundId, roundId), eq(asyncUpdates.participantId, participantId)))
-      .get();
+      .where(and(eq(asyncUpdates.roundId, round.id), eq(asyncUpdates.participantId, candidate.participantId)))
+      .all();
+    const refusal = duplicateInBuffer(task, own, candidate, version);
+    if (refusal) throw new DiscoApiError('DUPLICATE_UPDATE', refusal);
   }
 
   /**
