@@ -85,6 +85,7 @@ describe('FederatedClient', () => {
     assert.equal(events.at(-1)?.type, 'done');
     const [round] = server.roundsOf('titanic').filter((r) => r.phase === 'closed');
     assert.equal(round.samples, 100); // 320 training passengers (400, 20 % held out), clamped to the bound
+    assert.deepEqual([round.number, round.baseVersion, round.modelVersion], [1, 0, 1]); // round r trains from version r − 1
     client.model!.dispose();
   });
 

@@ -397,7 +397,8 @@ export class InMemoryFederation implements FederationApi {
     // Differential privacy: one accountant step per closed round, as the server stores it with the round.
     const account = accountRound(task, f.accountant);
     if (account) f.accountant = account.accountant;
-    f.history.push({ ...this.record(f, 'closed'), ...(f.buffer && { number: f.versions.length - 1, baseVersion: f.versions.length - 2 }), modelVersion: f.versions.length - 1, ...(secure && { samples: secure.samples, metrics: null }), ...(account && { epsilon: account.epsilon, delta: account.delta }) });
+    // The version just pushed is the one produced; the round trained from the one before it.
+    f.history.push({ ...this.record(f, 'closed'), baseVersion: f.versions.length - 2, ...(f.buffer && { number: f.versions.length - 1 }), modelVersion: f.versions.length - 1, ...(secure && { samples: secure.samples, metrics: null }), ...(account && { epsilon: account.epsilon, delta: account.delta }) });
     this.nextRound(task, f);
     // The budget rule: no round opens that would take ε above the budget.
     if (account && privacyState(task, account.accountant)?.exhausted) f.finished = true;
