@@ -6,7 +6,7 @@ import { bearerToken } from '../services/tokens.js';
 import { secureContextForToken, wordsFromBody } from '../services/secure.js';
 import { maxUpdateBytes, precheckUpdate, submitUpdate } from '../services/updates.js';
 import type { AppDeps } from '../trpc.js';
-import { discardBody, readBody } from './body.js';
+import { BodyPool, discardBody, readBody } from './body.js';
 import { sendError, sendJson } from './respond.js';
 
 /**
@@ -52,6 +52,9 @@ export async function handleBinaryRoute(deps: AppDeps, req: IncomingMessage, res
   }
 }
 
+/** Update bodies, reused from one update to the next (see {@link BodyPool}); shared by the servers of this process. */
+const updateBodies = new BodyPool();
+
 function parseRound(text: string): number {
   const round = Number(text);
   if (!Number.isInteger(round) || round < 1 || !/^\d+$/.test(text))
@@ -72,8 +75,14 @@ async function putUpdate(deps: AppDeps, req: IncomingMessage, res: ServerRespons
   if (type !== 'application/octet-stream')
     throw new DiscoApiError('UNSUPPORTED_MEDIA_TYPE', `an update must be sent as application/octet-stream (the Disco weights codec), not "${type || 'no content type'}"`);
   const limit = maxUpdateBytes(stored);
-  const body = await readBody(req, limit, `an update of task "${taskId}" (${stored.parameterCount} parameters)`);
-  const result = submitUpdate(deps.db, deps.coordinator, { taskId, round, token, body });
+  const body = await readBody(req, limit, `an update of task "${taskId}" (${stored.parameterCount} parameters)`, updateBodies);
+  let result: ReturnType<typeof submitUpdate>;
+  try {
+    // Synchronous: the update is summed (or copied) before the body goes back to the pool.
+    result = submitUpdate(deps.db, deps.coordinator, { taskId, round, token, body });
+  } finally {
+    updateBodies.release(body);
+  }
   sendJson(res, 200, { accepted: true, ...result });
 }
 

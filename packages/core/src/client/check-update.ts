@@ -17,6 +17,7 @@ export interface UpdateExpectation {
 
 /** An update that passed every check. */
 export interface CheckedUpdate {
+  /** The update's values; for a float32 update a view of the body it was read from (no copy): add or copy it before that body is reused. */
   delta: Float32Array;
   samples: number;
   metrics: ClientMetrics;
@@ -45,7 +46,7 @@ export function checkUpdate(body: Uint8Array, expected: UpdateExpectation): Chec
     );
   let delta: Float32Array;
   try {
-    delta = decodeWeights(body).weights.values;
+    delta = decodeWeights(body, { view: true }).weights.values;
   } catch (error) {
     if (error instanceof WeightsFormatError && /non-finite/.test(error.message)) throw new DiscoApiError('NON_FINITE', error.message);
     throw new DiscoApiError('MALFORMED_WEIGHTS', (error as Error).message);

@@ -52,3 +52,20 @@ test('NaN is refused with its index', () => {
 test('bytes that are not a weights message are refused', () => {
   assert.throws(() => decodeWeights(new TextEncoder().encode('[1,2,3]')), { message: 'not a Disco weights message (bad magic bytes)' });
 });
+
+test('view: float32 values read the message in place (no copy) and are checked alike', () => {
+  const bytes = encodeWeights(weights, { taskId: 't', modelVersion: 0 });
+
+  const { weights: view } = decodeWeights(bytes, { view: true });
+
+  assert.equal(view.values.buffer, bytes.buffer);
+  assert.deepEqual(Array.from(view.values), Array.from(weights.values));
+  assert.notEqual(decodeWeights(bytes).weights.values.buffer, bytes.buffer); // the default is a copy
+  // A misaligned message is copied; NaN is refused either way.
+  const shifted = new Uint8Array(bytes.length + 1);
+  shifted.set(bytes, 1);
+  assert.notEqual(decodeWeights(shifted.subarray(1), { view: true }).weights.values.buffer, shifted.buffer);
+  const bad = { ...weights, values: Float32Array.from(weights.values) };
+  bad.values[2] = Infinity;
+  assert.throws(() => decodeWeights(encodeWeights(bad, { taskId: 't', modelVersion: 0 }), { view: true }), { message: 'weights contain a non-finite value (Infinity) at index 2' });
+});

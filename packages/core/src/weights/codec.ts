@@ -112,11 +112,21 @@ export function readWeightsHeader(bytes: Uint8Array): { header: WeightsHeader; p
   return { header, payloadStart: align4(PREFIX + headerLength) };
 }
 
+/** Options of {@link decodeWeights}. */
+export interface DecodeOptions {
+  /**
+   * Float32 values may be a view of `bytes` (no copy) when the payload is 4-byte aligned in memory: for a
+   * caller that is done with them before `bytes` is reused or changed, e.g. a server adding an update to a
+   * sum. Default false: the values are a copy, owned by the caller.
+   */
+  view?: boolean;
+}
+
 /**
  * Decodes a weights message, checking its length against its shapes, its checksum and that every value
  * is finite. Throws {@link WeightsFormatError} with a precise message otherwise.
  */
-export function decodeWeights(bytes: Uint8Array): { header: WeightsHeader; weights: FlatWeights } {
+export function decodeWeights(bytes: Uint8Array, options: DecodeOptions = {}): { header: WeightsHeader; weights: FlatWeights } {
   const { header, payloadStart } = readWeightsHeader(bytes);
   const count = totalSize(header.shapes);
   const expectedBytes = count * BYTES_PER_VALUE[header.dtype];
@@ -124,9 +134,11 @@ export function decodeWeights(bytes: Uint8Array): { header: WeightsHeader; weigh
   if (payload.length !== expectedBytes)
     throw new WeightsFormatError(`weights payload is ${payload.length} bytes, expected ${expectedBytes} for ${count} ${header.dtype} values`);
   if (crc32(payload) !== header.checksum) throw new WeightsFormatError('weights checksum mismatch: the payload is corrupted');
+  let values: Float32Array;
+  // A view when asked and aligned: a copy of 4 MB costs more than the checks (fresh pages on every update).
+  if (header.dtype === 'float32' && options.view && payload.byteOffset % 4 === 0) return checked(header, new Float32Array(payload.buffer, payload.byteOffset, count));
   // Copy into aligned, owned memory: the input may be a view into a larger network buffer.
   const owned = payload.slice();
-  let values: Float32Array;
   if (header.dtype === 'float32') values = new Float32Array(owned.buffer);
   else if (header.dtype === 'float16') values = decodeFloat16(new Uint16Array(owned.buffer));
   else {
@@ -134,6 +146,11 @@ export function decodeWeights(bytes: Uint8Array): { header: WeightsHeader; weigh
       throw new WeightsFormatError('int8 weights need one range per tensor');
     values = decodeInt8(new Int8Array(owned.buffer), header.shapes, header.ranges);
   }
+  return checked(header, values);
+}
+
+/** The decoded message once every value is known to be finite. */
+function checked(header: WeightsHeader, values: Float32Array): { header: WeightsHeader; weights: FlatWeights } {
   const bad = firstNonFinite(values);
   if (bad >= 0) throw new WeightsFormatError(`weights contain a non-finite value (${values[bad]}) at index ${bad}`);
   return { header, weights: { values, shapes: header.shapes } };

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { crc32 } from './crc32.js';
+import { crc32, crc32Sliced } from './crc32.js';
 
 test('crc32 gives the standard check value and agrees with the byte-wise definition at every length', () => {
   assert.equal(crc32(new TextEncoder().encode('123456789')), 0xcbf43926);
@@ -26,4 +26,12 @@ test('a running CRC over pieces equals the CRC of the whole', () => {
     0,
   );
   assert.equal(running, crc32(data));
+});
+
+test('the portable and the native CRC agree on every length, offset and running start (Node takes zlib from 256 bytes)', () => {
+  const data = Uint8Array.from({ length: 5000 }, (_, i) => (i * 131 + (i >> 7)) & 0xff);
+  for (const [start, end] of [[0, 255], [0, 256], [1, 4097], [3, 5000], [0, 5000]])
+    assert.equal(crc32(data.subarray(start, end)), crc32Sliced(data.subarray(start, end)), `${start}..${end}`);
+  assert.equal(crc32(data.subarray(300), crc32(data.subarray(0, 300))), crc32Sliced(data));
+  assert.equal(crc32Sliced(data.subarray(300), crc32Sliced(data.subarray(0, 300))), crc32(data));
 });

@@ -1,5 +1,7 @@
-// CRC-32 (IEEE 802.3), slicing-by-8: eight table lookups per eight bytes instead of one per byte, about
-// four times faster than the byte-wise loop on 20 MB messages (weights on the wire, peer transfers).
+// CRC-32 (IEEE 802.3). In Node (20.15 and later) zlib's own crc32, several GB/s, 7× the JavaScript below on a
+// 4 MB update (1.5 ms instead of 10.6 on the bench machine): the server checks every update's payload with it.
+// Elsewhere (browsers), slicing-by-8: eight table lookups per eight bytes instead of one per byte, about four
+// times faster than the byte-wise loop.
 const tables = (() => {
   const t = new Uint32Array(8 * 256);
   for (let n = 0; n < 256; n++) {
@@ -12,11 +14,36 @@ const tables = (() => {
   return t;
 })();
 
+type Crc32 = (bytes: Uint8Array, previous?: number) => number;
+
+/**
+ * Node's `zlib.crc32` when this runtime has it, reached through `process.getBuiltinModule` rather than an
+ * import, so that core's main entry stays free of `node:*` imports and runs unchanged in browsers.
+ */
+const native: Crc32 | undefined = (() => {
+  try {
+    const node = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+    const zlib = node?.getBuiltinModule?.('node:zlib') as { crc32?: Crc32 } | undefined;
+    return typeof zlib?.crc32 === 'function' ? zlib.crc32 : undefined;
+  } catch {
+    return undefined;
+  }
+})();
+
+/** Below this many bytes the JavaScript loop is as fast as a call into zlib. */
+const NATIVE_FROM_BYTES = 256;
+
 /**
  * CRC-32 of `bytes`, as an unsigned 32-bit integer. `previous` continues a running CRC:
  * `crc32(b, crc32(a))` is the CRC of `a` followed by `b`, so that long messages can be checked piece by piece.
  */
 export function crc32(bytes: Uint8Array, previous = 0): number {
+  if (native && bytes.length >= NATIVE_FROM_BYTES) return native(bytes, previous);
+  return crc32Sliced(bytes, previous);
+}
+
+/** The portable slicing-by-8 CRC-32 (what browsers run); {@link crc32} takes Node's zlib when there is one. */
+export function crc32Sliced(bytes: Uint8Array, previous = 0): number {
   const t = tables;
   let crc = (previous ^ 0xffffffff) >>> 0;
   let i = 0;
