@@ -17,6 +17,11 @@ export class RoundEvents {
     this.emitter.emit(`round:${state.taskId}`, state);
   }
 
+  /** Whether anyone watches the task's rounds now (nothing to compute for an announcement otherwise). */
+  watched(taskId: string): boolean {
+    return this.emitter.listenerCount(`round:${taskId}`) > 0;
+  }
+
   /** Ends every subscription of a deleted task. */
   endTask(taskId: string): void {
     this.emitter.emit(`end:${taskId}`);

@@ -269,6 +269,8 @@ export class RoundCoordinator {
   }
 
   publish(taskId: string): void {
+    // A state is six queries: not worth reading for nobody (a subscriber gets the current state when it subscribes).
+    if (!this.events.watched(taskId)) return;
     const state = this.state(taskId);
     this.announcedParticipants.set(taskId, state.participants);
     this.events.publish(state);
@@ -355,8 +357,10 @@ export class RoundCoordinator {
     const clippedBefore = accumulator.aggregator.clipped;
     accumulator.aggregator.add(delta, samples);
     if (accumulator.aggregator.clipped > clippedBefore) updated = q.countClipped(this.db, round.id);
-    this.publish(round.taskId);
     this.evaluate(updated);
+    // Announced here while the round still collects updates; the update that completes it is announced by the
+    // round's close (one state fewer per round for every subscriber).
+    if (this.accumulators.has(round.id)) this.publish(round.taskId);
     return updated;
   }
 
@@ -451,10 +455,11 @@ export class RoundCoordinator {
     }
     const aggregating = this.transition(this.db, round, 'aggregating');
     this.accumulators.delete(round.id);
-    this.publish(task.id);
     const metrics = this.roundMetrics(round.id);
     const buffered = accumulator.aggregator.buffered;
     if (buffered && buffered.count * buffered.size * 4 >= (this.timings.offThreadBytes ?? DEFAULT_OFF_THREAD_BYTES)) {
+      // Seconds in a worker: announce the phase. On this thread the round closes within this call, and the close is announced.
+      this.publish(task.id);
       // The updates move to the worker (transferred): this thread keeps none of them meanwhile.
       const { updates, weights } = buffered.take();
       const { strategy, parameter, bucketing } = task.aggregation;

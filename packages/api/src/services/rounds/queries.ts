@@ -217,11 +217,13 @@ export function recordSkip(db: Db, roundId: number, participantId: string, skipp
 
 /** Whether the participant said it sits the round out. */
 export function hasSkipped(db: Db, roundId: number, participantId: string): boolean {
-  return !!db
-    .select({ roundId: roundSkips.roundId })
-    .from(roundSkips)
-    .where(and(eq(roundSkips.roundId, roundId), eq(roundSkips.participantId, participantId)))
-    .get();
+  return !!prepared(db, 'hasSkipped', (d) =>
+    d
+      .select({ roundId: roundSkips.roundId })
+      .from(roundSkips)
+      .where(and(eq(roundSkips.roundId, sql.placeholder('roundId')), eq(roundSkips.participantId, sql.placeholder('participantId'))))
+      .prepare(),
+  ).get({ roundId, participantId });
 }
 
 /** Counts one more update the server clipped in the round; the updated round. */
@@ -245,7 +247,15 @@ export function lastAccountant(db: Db, taskId: string): AccountantState | null {
 
 /** Participants that sat the round out. */
 export function skipCount(db: Db, roundId: number): number {
-  return db.select({ n: sql<number>`count(*)` }).from(roundSkips).where(eq(roundSkips.roundId, roundId)).get()?.n ?? 0;
+  return (
+    prepared(db, 'skipCount', (d) =>
+      d
+        .select({ n: sql<number>`count(*)` })
+        .from(roundSkips)
+        .where(eq(roundSkips.roundId, sql.placeholder('roundId')))
+        .prepare(),
+    ).get({ roundId })?.n ?? 0
+  );
 }
 
 /**
