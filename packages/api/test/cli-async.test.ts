@@ -47,7 +47,7 @@ async function serve(mode: Task['mode']): Promise<{ server: RunningServer; dbPat
 /** `disco simulate` against `server`: 4 clients, the last 5× slower. */
 async function simulate({ server, dbPath }: { server: RunningServer; dbPath: string }, rounds: number): Promise<Run> {
   try {
-    const run = await disco(['simulate', '--server', server.url, '--task', 'titanic', '--clients', '4', '--rounds', String(rounds), '--speeds', '1,1,1,5', '--seed', '42', '--json']);
+    const run = await disco(['simulate', '--server', server.url, '--task', 'titanic', '--clients', '4', '--rounds', String(rounds), '--speeds', '1,1,1,5', '--seed', '42', '--json'], { timeoutMs: 200_000 });
     assert.equal(run.code, 0, run.stderr);
     const done = run.events.at(-1) as Run['done'];
     assert.equal(done.type, 'done');

@@ -21,7 +21,7 @@ import { saveModelWithTask } from './model-dir.js';
 import { testScores } from './scores.js';
 import { Reporter, type CliIo } from './output.js';
 import { DEFAULT_SECURE_CLIP, drain, simulationTask, startOwnServer, type OwnServer } from './simulation.js';
-import { parseSpeeds, slowedApi } from './client-speeds.js';
+import { parseSpeeds } from './client-speeds.js';
 import { aggregatorOptions, attackers, byzantineOptions, clientApi, poisonedShards, robustnessFields } from './byzantine.js';
 
 /** `disco simulate --help`. */
@@ -204,7 +204,7 @@ export async function simulateCommand(argv: string[], io: CliIo): Promise<number
     const local = serverUrl ? undefined : await startOwnServer(task);
     const url = serverUrl ?? (local as OwnServer).url;
     const attacker = attackers(byzantine, task, clients);
-    const apis: FederationApi[] = shards.map((_, i) => slowedApi(clientApi(createFederationApi(url, { WebSocket }), attacker(i)), speeds?.[i] ?? 1));
+    const apis: FederationApi[] = shards.map((_, i) => clientApi(createFederationApi(url, { WebSocket }), attacker(i)));
     try {
       // Rounds count from the global model the run starts from (0 on a fresh server of our own).
       const startVersion = serverUrl ? await latestVersion(createFederationApi(url, { WebSocket }), taskId) : 0;
@@ -221,6 +221,8 @@ export async function simulateCommand(argv: string[], io: CliIo): Promise<number
           dataset,
           rounds: target,
           momentum,
+          // --speeds: this client waits (slowness − 1) × its training time before each update it sends.
+          slowdown: speeds?.[i] ?? 1,
           // The global model is judged on the test split: clients keep all their data for training.
           validation: 0,
           onEvent: (event) => {
