@@ -6,9 +6,11 @@ import {
   DecentralizedClient,
   evaluateModel,
   FederatedClient,
+  generateTokens,
   initBackend,
   loadDataEntries,
   loadModelFromFiles,
+  loadTokenizer,
   LocalClient,
   modelFromArtifacts,
   modelToArtifacts,
@@ -89,6 +91,8 @@ async function handle(request: WorkerRequest): Promise<void> {
         model.dispose();
       }
     }
+    case 'generate':
+      return generate(request);
     case 'predict': {
       await initBackend(request.backend);
       const dataset = await loadData(request.files, request.task, false);
@@ -133,6 +137,52 @@ async function train(request: Extract<WorkerRequest, { type: 'train' }>): Promis
   const files = await modelToArtifacts(model);
   model.dispose();
   post({ type: 'trained', id, model: files, samples: dataset.count, joined }, [files.weightsBin.buffer as ArrayBuffer]);
+}
+
+/**
+ * Continues a prompt with a language model, token by token (core's `generateTokens`, with its key/value cache),
+ * posting the text as the tokenizer's stream decoder completes characters: a GPT-2 token may end inside a
+ * UTF-8 character, whose bytes wait for the next token. Registered as a session, so that `stop` ends it after
+ * the current token. An empty prompt starts a new document (`<|endoftext|>`); generating it ends the text.
+ */
+async function generate(request: Extract<WorkerRequest, { type: 'generate' }>): Promise<void> {
+  const { id, task, settings } = request;
+  await initBackend(request.backend);
+  const [tokenizer, model] = await Promise.all([loadTokenizer(task.text?.tokenizer), loadModel(request.model, task)]);
+  const abort = new AbortController();
+  sessions.set(id, { stop: () => abort.abort() });
+  if (stopRequests.delete(id)) abort.abort();
+  let text = '';
+  let tokens = 0;
+  try {
+    const encoded = tokenizer.encode(request.prompt);
+    const prompt = encoded.length > 0 ? encoded : [tokenizer.endOfText];
+    const decoder = tokenizer.streamDecoder();
+    const { maxTokens, temperature, topK, seed } = settings;
+    try {
+      for await (const token of generateTokens(model, prompt, { maxTokens, temperature, topK, seed, signal: abort.signal })) {
+        tokens++;
+        if (token === tokenizer.endOfText) break;
+        const piece = decoder.push(token);
+        if (piece) {
+          text += piece;
+          post({ type: 'generated-text', id, text: piece, tokens });
+        }
+        if (abort.signal.aborted) break;
+      }
+    } catch (error) {
+      if (!abort.signal.aborted) throw error; // a stop may end the generator with an AbortError: that is a stop, not a failure
+    }
+    const rest = decoder.flush();
+    if (rest) {
+      text += rest;
+      post({ type: 'generated-text', id, text: rest, tokens });
+    }
+    post({ type: 'generated', id, text, tokens, stopped: abort.signal.aborted });
+  } finally {
+    sessions.delete(id);
+    model.dispose();
+  }
 }
 
 async function loadModel(source: ModelSource, task: Task): Promise<LayersModel> {
