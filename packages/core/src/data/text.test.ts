@@ -77,7 +77,7 @@ test('windows are split, shuffled and sharded with their targets', async () => {
 
 test('an empty file, a binary file, a non-UTF-8 file and a one-token file are refused by name', async () => {
   const tokenizer = await loadTokenizer('gpt2');
-  const code = (f: () => unknown) => {
+  const code = (f: () => unknown): [string, string | undefined, string] => {
     try {
       f();
     } catch (error) {
