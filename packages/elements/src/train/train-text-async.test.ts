@@ -1,6 +1,6 @@
 import { expect, fixture, html } from '@open-wc/testing';
 import { Chart } from 'chart.js';
-import { parseTask, type FederationApi, type RoundState, type Task, type TrainingEvent } from '@disco/core';
+import { parseTask, titanic, type FederationApi, type RoundState, type Task, type TrainingEvent } from '@disco/core';
 import { FakeDiscoApi } from '../api/fake-api.js';
 import { configure } from '../config.js';
 import { ModelStore } from '../library/model-store.js';
@@ -149,6 +149,34 @@ describe('<disco-train> for language models', () => {
     } finally {
       await setLang('en');
     }
+  });
+
+  it('trains a GPT on a .txt file in the worker and charts its real perplexity, which falls', async () => {
+    const el = await render(poems);
+    el.epochs = 3;
+    el.files = [new File([Array.from({ length: 6 }, () => 'Shall I compare thee to a summer’s day? Thou art more lovely and more temperate.').join('\n')], 'sonnet.txt')];
+    await el.filesChecked;
+    await el.start();
+    await el.updateComplete;
+    const chart = Chart.getChart(q<HTMLCanvasElement>(el, '#epoch-perplexity'))!;
+    const training = chart.data.datasets[0].data as number[];
+    expect(training).to.have.length(3);
+    expect(training.every((p) => Number.isFinite(p) && p > 1)).to.equal(true);
+    expect(training[2]).to.be.below(training[0]);
+    expect(el.result!.metrics.perplexity).to.be.a('number');
+    expect(el.result!.modelId).not.to.equal('');
+  });
+
+  it('shows the version and the staleness of a real asynchronous session on the fake server', async () => {
+    const task = parseTask({ ...titanic, id: 'titanic-async', minParticipants: 1, mode: 'async', async: { bufferSize: 1 }, training: { ...titanic.training, epochsPerRound: 1, rounds: 2 } });
+    const el = await render(task);
+    const csv = (await (await fetch('/packages/core/assets/titanic/titanic.csv')).text()).trim().split('\n').slice(0, 120).join('\n');
+    el.files = [new File([csv], 'titanic.csv', { type: 'text/csv' })];
+    await el.filesChecked;
+    await el.start();
+    await el.updateComplete;
+    expect(el.result!.stopped).to.equal(false);
+    expect(text(q(el, '[part="async"]'))).to.match(/^Model version: 2\b/).and.contain('staleness');
   });
 
   it('reads the version, the buffer and the staleness from what the server answers the worker’s client', async () => {
