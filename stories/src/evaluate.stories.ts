@@ -5,7 +5,8 @@ import type { DiscoApi, DiscoEvaluate, ModelStore } from '@disco/elements';
 import '@disco/elements';
 import { fakeApi } from './support/fixtures.js';
 import { defaultServer, expectFromServer, liveArgTypes, liveDocs } from './support/live.js';
-import { freshStore, heldOutTitanic, PendingStore, storeWithModels } from './support/models.js';
+import { sonnetFile } from './support/fixtures.js';
+import { freshStore, heldOutTitanic, PendingStore, storeWithLanguageModel, storeWithModels } from './support/models.js';
 
 interface Args {
   api?: () => DiscoApi;
@@ -73,6 +74,31 @@ export const Predicted: Story = {
 
 /** A `model-id` the library does not hold. */
 export const ErrorState: Story = { name: 'Error', args: { 'model-id': 'titanic-gone' } };
+
+/**
+ * A language model: the prompt box (prompt, tokens, temperature, top-k, seed) streams the continuation into the
+ * page token by token as the worker generates it. The model here is the seeded, untrained GPT nano: gibberish,
+ * streamed as a trained model's text would be.
+ */
+export const PromptBox: Story = {
+  loaders: [async ({ id }) => storeWithLanguageModel(id)],
+  play: async ({ canvasElement }) => {
+    const evaluate = evaluateIn(canvasElement);
+    await evaluate.loaded;
+    const result = await evaluate.generate('Shall I compare thee', { maxTokens: 30, temperature: 0.8, topK: 40, seed: 1 });
+    if (result.tokens === 0) throw new Error('nothing was generated');
+  },
+};
+
+/** A language model tested on a text file: its perplexity there. */
+export const LanguageModelTested: Story = {
+  loaders: [async ({ id }) => storeWithLanguageModel(id)],
+  play: async ({ canvasElement }) => {
+    const evaluate = evaluateIn(canvasElement);
+    evaluate.files = [sonnetFile()];
+    await evaluate.test();
+  },
+};
 
 /** Dark palette. */
 export const Dark: Story = { ...Tested, args: { theme: 'dark' } };

@@ -57,6 +57,28 @@ export const Ready: Story = {
   },
 };
 
+/** A text task: a language model (GPT) on the participants' .txt files, with its size, dropout and context length. */
+export const TextTask: Story = {
+  play: async ({ canvasElement }) => {
+    formIn(canvasElement).setValues({
+      id: 'sonnets',
+      title: 'Sonnets',
+      description: 'A language model that learns to continue **sonnets**.',
+      dataType: 'text',
+      'model.architecture': 'gpt',
+      'text.contextLength': '64',
+      'model.gpt.dropout': '0.1',
+    });
+  },
+};
+
+/** A federated task trained asynchronously (FedBuff): the updates per version, the staleness bound and weighting. */
+export const Asynchronous: Story = {
+  play: async ({ canvasElement }) => {
+    formIn(canvasElement).setValues({ ...heartDisease, mode: 'async', 'async.bufferSize': '3', 'async.maxStaleness': '5' });
+  },
+};
+
 /** Submitted incomplete: every problem next to its field, and a summary. */
 export const Invalid: Story = {
   play: async ({ canvasElement }) => {

@@ -20,7 +20,7 @@ const meta: Meta<Args> = {
   argTypes: {
     ...liveArgTypes,
     api: { table: { disable: true } },
-    'task-id': { control: 'select', options: ['titanic', 'mnist', 'cifar10', 'titanic-secure', 'titanic-secure-dp', 'titanic-dp', 'unknown'] },
+    'task-id': { control: 'select', options: ['titanic', 'mnist', 'cifar10', 'titanic-secure', 'titanic-secure-dp', 'titanic-dp', 'titanic-async', 'sonnets', 'unknown'] },
     theme: { control: 'inline-radio', options: [undefined, 'light', 'dark'] },
   },
   render: (args) => html`
@@ -35,6 +35,12 @@ export const Ready: Story = {};
 
 /** An image task: image size and labels. */
 export const ImageTask: Story = { args: { 'task-id': 'mnist' } };
+
+/** A text task: a language model of the participants' .txt files. */
+export const TextTask: Story = { args: { 'task-id': 'sonnets' } };
+
+/** A federated task trained asynchronously: how versions are made and what an old update counts. */
+export const Asynchronous: Story = { args: { 'task-id': 'titanic-async' } };
 
 /** The "None" privacy preset: the statement says that secure aggregation and differential privacy are off. */
 export const PrivacyNone: Story = { args: { 'task-id': 'titanic' } };

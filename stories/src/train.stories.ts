@@ -3,7 +3,7 @@ import { html } from 'lit';
 import { ifDefined } from 'lit/directives/if-defined.js';
 import type { DiscoApi, DiscoTrain } from '@disco/elements';
 import '@disco/elements';
-import { downApi, fakeApi, slowApi, titanicFile, wrongColumnsFile } from './support/fixtures.js';
+import { downApi, fakeApi, slowApi, sonnetFile, titanicFile, wrongColumnsFile } from './support/fixtures.js';
 import { defaultServer, expectFromServer, liveArgTypes, liveDocs } from './support/live.js';
 import { freshStore } from './support/models.js';
 
@@ -24,7 +24,7 @@ const meta: Meta<Args> = {
   argTypes: {
     ...liveArgTypes,
     api: { table: { disable: true } },
-    'task-id': { control: 'select', options: ['titanic', 'titanic-quick', 'titanic-p2p', 'titanic-budget', 'mnist', 'cifar10'] },
+    'task-id': { control: 'select', options: ['titanic', 'titanic-quick', 'titanic-p2p', 'titanic-budget', 'titanic-async', 'sonnets', 'mnist', 'cifar10'] },
     scheme: { control: 'inline-radio', options: ['', 'local', 'federated', 'decentralized'] },
     epochs: { control: 'number' },
     rounds: { control: 'number' },
@@ -166,6 +166,42 @@ export const PrivacyBudgetSpent: Story = {
     await train.updateComplete;
     if (!train.result?.budgetExhausted) throw new Error('the privacy budget did not stop training');
     if (!train.shadowRoot!.querySelector('[part="budget"]')?.textContent.includes('privacy budget ε = 4 is spent')) throw new Error('the budget message is not shown');
+  },
+};
+
+/**
+ * A language model (GPT nano) trained on this device on a text file: the text's beginning as a preview, and
+ * perplexity charted on a log scale instead of accuracy (a file that is not `.txt` would be refused).
+ */
+export const LanguageModel: Story = {
+  args: { 'task-id': 'sonnets', scheme: 'local', epochs: 3 },
+  play: async ({ canvasElement }) => {
+    const train = trainIn(canvasElement);
+    train.files = [sonnetFile(), wrongColumnsFile()];
+    await train.filesChecked;
+    if (!train.shadowRoot!.querySelector('[part="file invalid"]')?.textContent.includes('not a text file (.txt)')) throw new Error('the .csv file was not refused');
+    train.files = [sonnetFile()];
+    await train.filesChecked;
+    await train.start();
+    await train.updateComplete;
+    if (!train.shadowRoot!.querySelector('#epoch-perplexity')) throw new Error('perplexity is not charted');
+    if (!train.shadowRoot!.querySelector('[part="result"]')?.textContent.includes('Perplexity on held-out text')) throw new Error('the perplexity is not reported');
+  },
+};
+
+/**
+ * Asynchronous federated training (FedBuff) between two participants of this page: no round waits; each update
+ * is taken when it arrives, a new version every 2 updates. The progress shows the model version and how many
+ * versions late each participant's last update arrived (its staleness).
+ */
+export const Asynchronous: Story = {
+  args: { 'task-id': 'titanic-async', scheme: 'federated', epochs: undefined },
+  render: sideBySide('Participant', 'federated'),
+  play: async (context) => {
+    await Collaborative.play!(context);
+    const trains = [...context.canvasElement.querySelectorAll<DiscoTrain>('disco-train')];
+    await Promise.all(trains.map((train) => train.updateComplete));
+    if (!trains.every((train) => train.shadowRoot!.querySelector('[part="async"]')?.textContent.includes('Model version'))) throw new Error('the model version is not shown');
   },
 };
 

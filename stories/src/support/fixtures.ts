@@ -54,6 +54,59 @@ export const budgetTitanic: Task = parseTask({
   privacy: { clippingNorm: 1, noiseMultiplier: 2, budget: { epsilon: 4 } },
 });
 
+/**
+ * A language model of sonnets: plain text files, the smallest GPT (nano) reading 16 tokens at a time, short
+ * epochs, so that a story trains it in seconds in the worker.
+ */
+export const sonnetsTask: Task = parseTask({
+  id: 'sonnets',
+  title: 'Sonnets, a small language model',
+  description: 'A language model that learns to continue **sonnets**, trained on the participants’ own text files.',
+  dataFormat: 'Plain text files (`.txt`, UTF-8).',
+  dataType: 'text',
+  text: { contextLength: 16 },
+  model: { source: 'builtin', architecture: 'gpt', gpt: { size: 'nano' } },
+  training: { epochsPerRound: 2, rounds: 2, batchSize: 8, learningRate: 0.003 },
+  scheme: 'federated',
+  minParticipants: 1,
+});
+
+/** Titanic trained asynchronously (FedBuff): a new version every 2 updates, nobody waits for the slowest. */
+export const asyncTitanic: Task = parseTask({
+  ...titanic,
+  id: 'titanic-async',
+  title: 'Titanic, asynchronous',
+  minParticipants: 1,
+  mode: 'async',
+  async: { bufferSize: 2, maxStaleness: 4 },
+  training: { ...titanic.training, epochsPerRound: 1, rounds: 4 },
+});
+
+/** Shakespeare's sonnets 18 and 73 (public domain), the text of the language-model stories. */
+export const sonnetText = `Shall I compare thee to a summer's day?
+Thou art more lovely and more temperate:
+Rough winds do shake the darling buds of May,
+And summer's lease hath all too short a date;
+Sometime too hot the eye of heaven shines,
+And often is his gold complexion dimm'd;
+And every fair from fair sometime declines,
+By chance or nature's changing course untrimm'd;
+But thy eternal summer shall not fade,
+Nor lose possession of that fair thou ow'st;
+Nor shall death brag thou wander'st in his shade,
+When in eternal lines to time thou grow'st:
+So long as men can breathe or eyes can see,
+So long lives this, and this gives life to thee.
+
+That time of year thou mayst in me behold
+When yellow leaves, or none, or few, do hang
+Upon those boughs which shake against the cold,
+Bare ruin'd choirs, where late the sweet birds sang.
+`;
+
+/** The sonnets as a participant's text file. */
+export const sonnetFile = (name = 'sonnets.txt'): File => new File([sonnetText], name, { type: 'text/plain' });
+
 const hour = 3_600_000;
 function history(rounds: number, accuracyFrom: number, accuracyTo: number): RoundInfo[] {
   return Array.from({ length: rounds }, (_, i) => {
@@ -65,7 +118,7 @@ function history(rounds: number, accuracyFrom: number, accuracyTo: number): Roun
 /** The fake server of the static stories: the built-in tasks with some history. */
 export function fakeApi(options: FakeDiscoApiOptions = {}): FakeDiscoApi {
   return new FakeDiscoApi({
-    tasks: [titanic, mnist, cifar10, quickTitanic, peerTitanic, secureTitanic, secureDpTitanic, dpTitanic, budgetTitanic],
+    tasks: [titanic, mnist, cifar10, quickTitanic, peerTitanic, secureTitanic, secureDpTitanic, dpTitanic, budgetTitanic, sonnetsTask, asyncTitanic],
     rounds: {
       titanic: history(4, 0.71, 0.79),
       mnist: history(9, 0.82, 0.96),

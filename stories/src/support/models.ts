@@ -2,7 +2,7 @@
 // here on the real Titanic data (on the page's main thread, once per page load).
 import { buildModel, initBackend, mnist, modelToArtifacts, parseTabular, titanic, trainLocally, type Task } from '@disco/core';
 import { ModelStore, type StoredModelFiles, type StoredModelInfo } from '@disco/elements';
-import { titanicCsv, wasmPath } from './fixtures.js';
+import { sonnetsTask, titanicCsv, wasmPath } from './fixtures.js';
 
 let trainedTitanic: Promise<{ files: StoredModelFiles; accuracy: number }> | undefined;
 const epochs = 6;
@@ -61,6 +61,20 @@ export async function storeWithModels(name: string): Promise<{ store: ModelStore
   await save(mnist, { createdAt: Date.now() - 9 * day, scheme: 'federated', samples: 6000, metrics: { accuracy: 0.953, loss: 0.16 } }, await modelToArtifacts(buildModel(mnist)));
   await save(titanic, { createdAt: Date.now() - 2 * day, scheme: 'local', samples: 654, metrics: { accuracy: 0.771, loss: 0.49 } }, files);
   const modelId = await save(titanic, { scheme: 'federated', samples: 981, metrics: { accuracy, loss: 0.45 } }, files);
+  return { store, modelId };
+}
+
+/**
+ * A library with a language model of the sonnets task (returned as `modelId`): the seeded, untrained GPT nano,
+ * whose continuations are still gibberish but stream as a trained model's would.
+ */
+export async function storeWithLanguageModel(name: string): Promise<{ store: ModelStore; modelId: string }> {
+  const store = await freshStore(name);
+  await initBackend({ wasmPaths: wasmPath });
+  const model = buildModel(sonnetsTask);
+  const files = await modelToArtifacts(model);
+  model.dispose();
+  const modelId = await store.save({ taskId: sonnetsTask.id, taskTitle: sonnetsTask.title, task: sonnetsTask, scheme: 'local', samples: 12, metrics: {} }, files);
   return { store, modelId };
 }
 
