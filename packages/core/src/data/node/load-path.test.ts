@@ -6,6 +6,7 @@ import path from 'node:path';
 import { cifar10 } from '../../task/builtin/cifar10.js';
 import { mnist } from '../../task/builtin/mnist.js';
 import { titanic } from '../../task/builtin/titanic.js';
+import { getBuiltinTask } from '../../task/builtin/index.js';
 import { CIFAR_RECORD_BYTES } from '../cifar.js';
 import { loadDataFromPath } from './load-path.js';
 import { jpg, png } from './test-images.js';
@@ -57,4 +58,20 @@ test('a folder of CIFAR-10 batches loads every batch; a wrong-size image names t
 
 test('a missing path is reported', async () => {
   await assert.rejects(loadDataFromPath(path.join(root, 'nope'), mnist), { code: 'not-found', message: /nope: no such file or folder/ });
+});
+
+test('a folder of .txt files loads a text task in name order (documentation skipped), a file alone too', async () => {
+  const folder = path.join(root, 'plays');
+  await mkdir(folder, { recursive: true });
+  await writeFile(path.join(folder, 'b.txt'), 'Hello world');
+  await writeFile(path.join(folder, 'a.txt'), 'To be, or not to be');
+  await writeFile(path.join(folder, 'README.md'), '# not data');
+  const task = getBuiltinTask('shakespeare')!;
+  task.text!.contextLength = 4;
+  const ds = await loadDataFromPath(folder, task);
+  // a.txt then b.txt: To · be · , · or · not · to · be · <|endoftext|> · Hello · world, 9 targets in windows of 4.
+  assert.deepEqual([...ds.labels!], [307, 11, 393, 407, 284, 307, 50256, 15496, 995, -1, -1, -1]);
+  assert.deepEqual(ds.sources, ['a.txt, token 1', 'a.txt, token 5', 'b.txt, token 1']);
+  assert.equal((await loadDataFromPath(path.join(folder, 'b.txt'), task)).count, 1);
+  await assert.rejects(loadDataFromPath(path.join(folder, 'README.md'), task), /README\.md: not a \.txt file/);
 });
