@@ -4,7 +4,7 @@ import { UsageError } from './args.js';
 import { processIo, Reporter, type CliIo } from './output.js';
 
 /**
- * The `disco` command line: `train`, `evaluate`, `simulate`, `serve` and the operator commands `tasks`,
+ * The `disco` command line: `train`, `evaluate`, `generate`, `simulate`, `serve` and the operator commands `tasks`,
  * `rounds` and `models`. Each command lives in its own module, loaded only when used, so that
  * `disco --help` answers at once.
  */
@@ -15,7 +15,8 @@ export const usage = `Usage: disco <command> [options]
 Commands:
   train      train a model on your data, alone (--scheme local) or with others (--scheme federated
              through a server, or --scheme decentralized peer to peer)
-  evaluate   measure a saved model on labelled data
+  evaluate   measure a saved model on labelled data (a language model: loss and perplexity on text)
+  generate   continue a prompt with a saved language model (streamed on a terminal)
   simulate   run a federated (or decentralized) training of several simulated clients on a built-in
              data set
   serve      start the Disco API server
@@ -36,6 +37,7 @@ export type Command = (argv: string[], io: CliIo) => Promise<number>;
 const commands: Record<string, () => Promise<Command>> = {
   train: async () => (await import('./train.js')).trainCommand,
   evaluate: async () => (await import('./evaluate.js')).evaluateCommand,
+  generate: async () => (await import('./generate.js')).generateCommand,
   simulate: async () => (await import('./simulate.js')).simulateCommand,
   serve: async () => (await import('./serve.js')).serveCommand,
   tasks: async () => (await import('./tasks.js')).tasksCommand,
