@@ -254,7 +254,8 @@ export class RoundCoordinator {
     const privacy = this.privacy(taskId);
     if (privacy) state.privacy = privacy;
     const task = loadTask(this.db, taskId).task;
-    if (isAsync(task)) Object.assign(state, { mode: 'async', bufferSize: task.async.bufferSize });
+    // The buffer's round is the version it becomes (its row's number runs ahead after a failed buffer).
+    if (isAsync(task)) Object.assign(state, { mode: 'async', bufferSize: task.async.bufferSize, round: state.modelVersion + 1 });
     return state;
   }
 
