@@ -106,6 +106,22 @@ test('the loss is the mean cross-entropy per predicted token, padding excluded, 
   tf.dispose([yPred, yTrue]);
 });
 
+test('the loss gradient is (softmax − one-hot) / predicted tokens, zero on padding, as automatic differentiation finds', () => {
+  const logits = tf.tensor3d([[[2, 0.5, -1, 0], [0, 1, 0, 0], [1, 3, 0.25, -2]]]);
+  const targets = tf.tensor2d([[1, -1, 3]]);
+  const ours = tf.grad((x: tf.Tensor) => languageModelLoss(targets, x))(logits);
+  const reference = tf.grad((x: tf.Tensor) => {
+    const flat = tf.reshape(x, [3, 4]);
+    const nll = tf.sub(tf.logSumExp(flat, 1), tf.sum(tf.mul(flat, tf.oneHot(tf.tensor1d([1, 0, 3], 'int32'), 4)), 1));
+    return tf.div(tf.sum(tf.mul(nll, tf.tensor1d([1, 0, 1]))), 2);
+  })(logits);
+  const a = ours.dataSync();
+  const b = reference.dataSync();
+  a.forEach((v, i) => assert.ok(Math.abs(v - b[i]) < 1e-6, `gradient ${i}: ${v} vs ${b[i]}`));
+  assert.deepEqual(Array.from(a.subarray(4, 8)), [0, 0, 0, 0]);
+  tf.dispose([logits, targets, ours, reference]);
+});
+
 test('the loss gradient reaches every weight, including the tied embedding through both of its uses', () => {
   const model = createGptModel({ layers: 1, heads: 2, embedding: 8, contextLength: 4, vocabulary: 11, dropout: 0, seed: 3 });
   const x = tf.tensor2d([[1, 2, 2, 5]]);
