@@ -41,7 +41,7 @@ export {
   type VersionDecision,
   type VersionPolicyInput,
 } from './async-policy.js';
-export { METRIC_KEYS, finiteMetrics, weightedMetrics, type MetricKey, type ClientMetrics, type WeightedMetrics } from './metrics.js';
+export { METRIC_KEYS, finiteMetrics, weightedMetrics, withPerplexities, type MetricKey, type ClientMetrics, type WeightedMetrics } from './metrics.js';
 
 /** The strategies this build implements (a task naming another one is refused where it is created). */
 export const availableStrategies: readonly AggregationStrategyName[] = ['fedavg', 'median', 'trimmed-mean', 'krum', 'multi-krum', 'centered-clipping'];

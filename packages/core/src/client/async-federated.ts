@@ -17,6 +17,7 @@ import type { Task } from '../task/schema.js';
 import type { EpochMetrics, TrainingEvent } from '../training/events.js';
 import { DiscoApiError } from './api-errors.js';
 import type { RoundState, SubmitResult } from './federation-api.js';
+import { aggregatedMetrics } from './round-training.js';
 import { throwIfStopped } from './session.js';
 
 /** What the loop needs from its client. */
@@ -111,7 +112,7 @@ export async function runAsyncSession(context: AsyncSessionContext): Promise<Asy
       type: 'round',
       round: result.round,
       rounds: target,
-      metrics: { ...metrics, ...(latest.metrics && { aggregated: { loss: latest.metrics.loss ?? NaN, ...latest.metrics } }) },
+      metrics: { ...metrics, ...(latest.metrics && { aggregated: aggregatedMetrics(latest.metrics, task) }) },
       participants: latest.participants,
       modelVersion: result.round - 1,
       staleness: result.staleness ?? result.round - 1 - base,
