@@ -228,9 +228,11 @@ export function describeEvent(event: CliEvent): string | null {
       const m = (e.metrics ?? {}) as Record<string, unknown>;
       const privacy = typeof e.epsilon === 'number' ? ` · ε ${fmt(e.epsilon)} (δ ${String(e.delta)})` : '';
       const test = typeof e.testPerplexity === 'number' ? ` · test perplexity ${fmt(e.testPerplexity)}` : typeof e.testAccuracy === 'number' ? ` · test accuracy ${fmt(e.testAccuracy)}` : '';
-      // Asynchronous tasks: how many versions old this participant's last accepted update was when it arrived.
-      const staleness = typeof e.staleness === 'number' ? ` · staleness ${String(e.staleness)}` : '';
-      const extra = `${staleness}${test}${privacy}`;
+      const extra = `${test}${privacy}`;
+      // Asynchronous tasks: one line per accepted update, the version it was buffered for, the current version when
+      // it arrived and how many versions old its base model was then.
+      if (typeof e.staleness === 'number')
+        return `${prefix}update accepted for version ${String(e.round)}/${String(e.rounds)} · model v${String(e.modelVersion)} · staleness ${String(e.staleness)} · ${String(e.participants)} participants${metrics(m)}${extra}`;
       return `${prefix}round ${String(e.round)}/${String(e.rounds)} closed · model v${String(e.modelVersion)} · ${String(e.participants)} participants${metrics(m)}${extra}`;
     }
     case 'participants':
