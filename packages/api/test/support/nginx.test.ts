@@ -115,4 +115,15 @@ describe('nginx as the load balancer in front of two instances', () => {
     await assert.rejects(fetch(`${other.url}/x`));
     assert.ok(!existsSync(other.prefix));
   });
+
+  test('without nginx, the error names the package to install', async () => {
+    const saved = process.env.DISCO_NGINX;
+    process.env.DISCO_NGINX = '/nonexistent/nginx';
+    try {
+      await assert.rejects(startNginx({ upstreams: [a.port] }), /apt-get install -y nginx/);
+    } finally {
+      if (saved === undefined) delete process.env.DISCO_NGINX;
+      else process.env.DISCO_NGINX = saved;
+    }
+  });
 });
