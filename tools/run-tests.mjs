@@ -1,18 +1,32 @@
 #!/usr/bin/env node
 // `npm test`: every suite of the repository, one after the other, then one closing
-// `N passed, N failed` line. Browser suites need Chromium; without it this fails loudly.
+// `N passed, N failed` line. The browser suites need Chromium, the API's tests PostgreSQL and nginx; without
+// them this fails loudly, naming the install command.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, mkdtempSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const chrome = process.env.CHROME_PATH ?? '/usr/bin/chromium';
-if (!existsSync(chrome)) {
+// The Debian packages the tests run for real: Chromium (browser tests), PostgreSQL's server binaries and nginx
+// (the API's many-instances tests start a throwaway cluster and load balancer of their own, as
+// packages/api/test/support/postgres.ts and nginx.ts; no system service is needed).
+const pgBin = process.env.DISCO_PG_BIN;
+const hasPostgres = pgBin
+  ? existsSync(path.join(pgBin, 'initdb'))
+  : existsSync('/usr/lib/postgresql') && readdirSync('/usr/lib/postgresql').some((v) => existsSync(`/usr/lib/postgresql/${v}/bin/initdb`));
+const nginx = process.env.DISCO_NGINX ?? '/usr/sbin/nginx';
+const missing = [
+  !existsSync(chrome) && { pkg: 'chromium', what: `Chromium (not at ${chrome}; or set CHROME_PATH to a Chromium/Chrome binary)` },
+  !hasPostgres && { pkg: 'postgresql', what: `PostgreSQL's initdb and postgres (not in ${pgBin ?? '/usr/lib/postgresql/<version>/bin'}; or set DISCO_PG_BIN to their folder)` },
+  !existsSync(nginx) && { pkg: 'nginx', what: `nginx (not at ${nginx}; or set DISCO_NGINX to the binary)` },
+].filter(Boolean);
+if (missing.length) {
   console.error(
-    `Chromium was not found at ${chrome}. The browser tests need it: install it with ` +
-      '`apt-get install -y chromium` (Debian) or set CHROME_PATH to a Chromium/Chrome binary.',
+    `The tests need ${missing.map((m) => m.what).join(', ')}. Install ${missing.length > 1 ? 'them' : 'it'} with ` +
+      `\`apt-get install -y ${missing.map((m) => m.pkg).join(' ')}\` (Debian).`,
   );
   process.exit(1);
 }
