@@ -22,7 +22,7 @@ import {
   type Task,
 } from '@disco/core';
 import type { Worker } from 'node:worker_threads';
-import type { Db } from '../../db/client.js';
+import { durableTransaction, type Db } from '../../db/client.js';
 import type { RoundPhaseName } from '../../db/schema.js';
 import type { RoundEvents } from '../events.js';
 import { getVersionWeights, latestVersion, storeVersion } from '../models.js';
@@ -530,7 +530,8 @@ export class RoundCoordinator {
     const problem = aggregateProblem(values);
     if (problem) return problem;
     const participantsCount = this.expectedCount(aggregating, task, now);
-    this.db.transaction((tx) => {
+    // Synced: a closed round and its version survive a power loss too (decision 0014).
+    durableTransaction(this.db, (tx) => {
       const version = (latestVersion(tx, task.id)?.version ?? -1) + 1;
       // One optimizer state is kept per task: the new round's.
       if (optimized) q.clearOptimizerStates(tx, task.id);
