@@ -25,8 +25,9 @@ const meta: Meta<Args> = {
     api: { table: { disable: true } },
     theme: { control: 'inline-radio', options: [undefined, 'light', 'dark'] },
   },
-  // A library with a Titanic model trained on three quarters of the passengers (a few seconds, once).
-  loaders: [async ({ id }) => storeWithModels(id)],
+  // A library with a Titanic model trained on three quarters of the passengers (a few seconds, once); the
+  // language-model stories' library holds a GPT instead (parameters.library).
+  loaders: [async ({ id, parameters }) => (parameters.library === 'language-model' ? storeWithLanguageModel(id) : storeWithModels(id))],
   render: (args, { loaded }) => html`
     <disco-evaluate
       .api=${args.api?.()}
@@ -81,7 +82,7 @@ export const ErrorState: Story = { name: 'Error', args: { 'model-id': 'titanic-g
  * streamed as a trained model's text would be.
  */
 export const PromptBox: Story = {
-  loaders: [async ({ id }) => storeWithLanguageModel(id)],
+  parameters: { library: 'language-model' },
   play: async ({ canvasElement }) => {
     const evaluate = evaluateIn(canvasElement);
     await evaluate.loaded;
@@ -92,7 +93,7 @@ export const PromptBox: Story = {
 
 /** A language model tested on a text file: its perplexity there. */
 export const LanguageModelTested: Story = {
-  loaders: [async ({ id }) => storeWithLanguageModel(id)],
+  parameters: { library: 'language-model' },
   play: async ({ canvasElement }) => {
     const evaluate = evaluateIn(canvasElement);
     evaluate.files = [sonnetFile()];

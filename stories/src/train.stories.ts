@@ -174,7 +174,7 @@ export const PrivacyBudgetSpent: Story = {
  * perplexity charted on a log scale instead of accuracy (a file that is not `.txt` would be refused).
  */
 export const LanguageModel: Story = {
-  args: { 'task-id': 'sonnets', scheme: 'local', epochs: 3 },
+  args: { 'task-id': 'sonnets', scheme: 'local', epochs: 2 },
   play: async ({ canvasElement }) => {
     const train = trainIn(canvasElement);
     train.files = [sonnetFile(), wrongColumnsFile()];

@@ -175,6 +175,7 @@ export class DiscoEvaluate extends DiscoElement {
    * those given; the text streams into the page. Resolves once generation ended, with the continuation.
    */
   async generate(prompt: string = this.promptText, settings?: Partial<GenerationSettings>): Promise<Generation> {
+    this.promptText = prompt; // the box shows the prompt being continued
     const { task, model } = await this.inputs(false);
     if (task.dataType !== 'text') throw new Error(msg(str`Generation needs a language model; "${task.title}" is not a text task.`, { id: 'evaluate.not-language-model' }));
     const result = await this.generation.generate(task, model, prompt, { ...this.generationSettings(), ...settings }, this.backend());
@@ -464,9 +465,10 @@ export class DiscoEvaluate extends DiscoElement {
       </form>
       ${this.generationError ? html`<div role="alert" part="error" class="error-box">${this.generationError}</div>` : nothing}
       ${g.phase !== 'idle' && g.phase !== 'failed'
-        ? html`<div class="generation" part="generation" tabindex="0" role="region" aria-label=${msg('Generated text', { id: 'evaluate.generated-text' })} aria-busy=${g.running ? 'true' : 'false'}>
-            <span class="prompt-echo">${g.prompt}</span><span class="continuation">${g.text}</span>
-          </div>`
+        ? // No white space around the spans: the box keeps the text's own (pre-wrap).
+          html`<div class="generation" part="generation" tabindex="0" role="region" aria-label=${msg('Generated text', { id: 'evaluate.generated-text' })} aria-busy=${g.running ? 'true' : 'false'}
+            ><span class="prompt-echo">${g.prompt}</span><span class="continuation">${g.text}</span></div
+          >`
         : nothing}
     </section>`;
   }
