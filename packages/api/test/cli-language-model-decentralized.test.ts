@@ -30,13 +30,17 @@ test(`two peers train a GPT on their own .txt files: the same model on both, ${M
   const outs = shards.map((_, i) => path.join(dir, `peer-${i + 1}`));
 
   const runs = await Promise.all(
-    shards.map((data, i) => disco(['train', '--scheme', 'decentralized', '--server', server.url, '--task', task.id, '--data', data, '--out', outs[i], '--json'], { timeoutMs: 220_000 })),
+    // Connecting overlaps the first round's training, whose steps take seconds here: 30 s per attempt, not 5.
+    shards.map((data, i) =>
+      disco(['train', '--scheme', 'decentralized', '--server', server.url, '--task', task.id, '--data', data, '--out', outs[i], '--connect-timeout', '30', '--json'], { timeoutMs: 220_000 }),
+    ),
   );
 
   for (const run of runs) {
     assert.equal(run.code, 0, run.stderr);
     const rounds = run.events.filter((e) => e.type === 'round') as { round: number; participants: number; metrics: { valPerplexity: number } }[];
-    assert.deepEqual(rounds.map((r) => [r.round, r.participants]), [[1, 2], [2, 2]]);
+    const warnings = run.events.filter((e) => e.type === 'log' && e.level === 'warn').map((e) => e.message);
+    assert.deepEqual(rounds.map((r) => [r.round, r.participants]), [[1, 2], [2, 2]], warnings.join('\n'));
     assert.ok(rounds.every((r) => r.metrics.valPerplexity > 1), JSON.stringify(rounds.map((r) => r.metrics)));
     assert.equal(run.events.at(-1)?.type, 'done');
   }

@@ -17,7 +17,7 @@ import { attackers, peerAttack, robustnessFields, type ByzantineSettings } from 
  */
 
 /** `disco train --scheme decentralized`: this machine as one peer of a decentralized task on `server`. */
-export function decentralizedPeer(options: { server: string; taskId: string; dataset: (task: Task) => Promise<Dataset>; token?: string; rounds?: number }): {
+export function decentralizedPeer(options: { server: string; taskId: string; dataset: (task: Task) => Promise<Dataset>; token?: string; rounds?: number; connectTimeoutMs?: number }): {
   client: DecentralizedClient;
   close(): void;
 } {
@@ -29,6 +29,7 @@ export function decentralizedPeer(options: { server: string; taskId: string; dat
     rounds: options.rounds,
     wrtc: nodeWrtc(),
     dataset: options.dataset,
+    ...(options.connectTimeoutMs !== undefined && { connectTimeoutMs: options.connectTimeoutMs }),
   });
   return { client, close: () => api.close() };
 }

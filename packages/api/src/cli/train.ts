@@ -32,6 +32,9 @@ Options:
   --token <t>        federated: rejoin as the participant of an earlier session
   --momentum <β>     federated: momentum of the global model applied by this client (FedAvgM;
                      default 0); every participant of the task should use the same value
+  --connect-timeout <s>  decentralized: seconds each attempt to connect to a peer may take (default 5;
+                     3 attempts); connecting overlaps training, so raise it where training steps take
+                     seconds (a language model on a busy machine)
   --out <dir>        save the trained model there (TF.js model.json + weights.bin, and the task as
                      task.json, which "disco evaluate" and "disco generate" read)
   --backend <name>   TF.js backend: wasm (default) or cpu
@@ -51,6 +54,7 @@ const options: OptionSpec = {
   rounds: { type: 'string' },
   token: { type: 'string' },
   momentum: { type: 'string' },
+  'connect-timeout': { type: 'string' },
   out: { type: 'string' },
   backend: { type: 'string' },
   json: { type: 'boolean' },
@@ -95,7 +99,15 @@ export async function trainCommand(argv: string[], io: CliIo): Promise<number> {
 
     if (scheme === 'decentralized') {
       const { decentralizedPeer } = await import('./decentralized.js');
-      const peer = decentralizedPeer({ server: server as string, taskId: taskArg, dataset: load, token: optionalString(values, 'token'), rounds: integerOption(values, 'rounds', trainUsage) });
+      const connectTimeout = numberOption(values, 'connect-timeout', trainUsage, { min: 0.1, max: 600 });
+      const peer = decentralizedPeer({
+        server: server as string,
+        taskId: taskArg,
+        dataset: load,
+        token: optionalString(values, 'token'),
+        rounds: integerOption(values, 'rounds', trainUsage),
+        ...(connectTimeout !== undefined && { connectTimeoutMs: connectTimeout * 1000 }),
+      });
       try {
         return await withStopSignals(
           () => peer.client.stop(),
