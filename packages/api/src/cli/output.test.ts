@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { progressWanted, ProgressBar, Reporter, type CliIo } from './output.js';
+import { describeEvent, progressWanted, ProgressBar, Reporter, type CliIo } from './output.js';
 
 /** An io that records stdout lines and progress redraws. */
 function recorder(): CliIo & { lines: string[]; bars: string[] } {
@@ -65,3 +65,12 @@ test('Reporter.track moves the bar without printing', () => {
   new Reporter({ json: true, io: json, progress: true }).track({ type: 'epoch', epoch: 1, epochs: 4 });
   assert.deepEqual([json.lines, json.bars], [[], []]);
 });
+
+test('describeEvent: an asynchronous task\'s round event names the version, the model version and the staleness', () => {
+  const line = describeEvent({ type: 'round', round: 3, rounds: 5, modelVersion: 2, staleness: 1, participants: 4, metrics: { loss: 0.5 } });
+  const sync = describeEvent({ type: 'round', round: 3, rounds: 5, modelVersion: 3, participants: 4, metrics: { loss: 0.5 } });
+
+  assert.match(line ?? '', /^update accepted for version 3\/5 · model v2 · staleness 1 · 4 participants/);
+  assert.match(sync ?? '', /^round 3\/5 closed · model v3 · 4 participants/);
+});
+
