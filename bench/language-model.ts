@@ -6,8 +6,16 @@
 //   npx tsx --conditions=source bench/language-model.ts
 import * as tf from '@tensorflow/tfjs';
 import { buildModel, generateTokens, initBackend, languageModelLoss, parseTask, Trainer, type Dataset, type Task } from '@disco/core';
-import { pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { chromium } from 'playwright-core';
 import { median, timed, type BenchResult, type Timing } from './lib.js';
+import type { PageResult } from './language-model-page.js';
 
 const CONTEXT = 128;
 const BATCH = 8;
@@ -97,6 +105,60 @@ async function generation(contextLength: number, cache: boolean, model: tf.Layer
   });
 }
 
+const here = path.dirname(fileURLToPath(import.meta.url));
+const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm' };
+
+/**
+ * The same training figures in headless Chromium: bench/language-model-page.ts bundled by esbuild, served
+ * with tfjs-backend-wasm's binaries from a throw-away folder, run once per backend (webgl through
+ * SwiftShader, Chromium's software GL: no GPU here). Wall time in the page (the browser's CPU time is not
+ * this process's), best of 2 runs after a warm-up.
+ */
+export async function inChromium(windowsPerRun: number): Promise<PageResult[]> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'disco-lm-bench-'));
+  const server = createServer((request, response) => {
+    const file = path.join(dir, path.basename(new URL(request.url ?? '/', 'http://x').pathname) || 'index.html');
+    readFile(file).then(
+      (body) => response.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream' }).end(body),
+      () => response.writeHead(404).end(),
+    );
+  });
+  try {
+    await build({ entryPoints: [path.join(here, 'language-model-page.ts')], bundle: true, format: 'esm', platform: 'browser', conditions: ['source'], outfile: path.join(dir, 'page.js'), logLevel: 'error' });
+    const wasmDir = path.join(here, '..', 'node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist');
+    for (const name of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm']) await copyFile(path.join(wasmDir, name), path.join(dir, name));
+    await writeFile(path.join(dir, 'index.html'), '<!doctype html><script type="module" src="/page.js"></script>');
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    const results: PageResult[] = [];
+    for (const backend of ['wasm', 'webgl'] as const) {
+      const browser = await chromium.launch({
+        executablePath: process.env.CHROME_PATH ?? '/usr/bin/chromium',
+        args: ['--no-sandbox', '--disable-dev-shm-usage', ...(backend === 'webgl' ? ['--use-angle=swiftshader', '--enable-unsafe-swiftshader'] : ['--disable-gpu'])],
+      });
+      try {
+        const page = await browser.newPage();
+        await page.goto(url);
+        await page.waitForFunction(() => 'lmBench' in globalThis);
+        results.push(
+          await page.evaluate(
+            ([b, w]) => (globalThis as unknown as { lmBench: (b: string, w: number, c: number, n: number) => Promise<PageResult> }).lmBench(b, w, 128, 8),
+            [backend, windowsPerRun] as const,
+          ),
+        );
+      } catch (error) {
+        console.error(`  chromium ${backend}:`, (error as Error).message.split('\n')[0]);
+      } finally {
+        await browser.close();
+      }
+    }
+    return results;
+  } finally {
+    server.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 export async function run(): Promise<BenchResult[]> {
   const backend = await initBackend();
   const t = task(CONTEXT);
@@ -139,6 +201,15 @@ export async function run(): Promise<BenchResult[]> {
       details: { wasmHeapMiB: +(memory.wasmHeapBytes / 2 ** 20).toFixed(0), logitsMiB: +((BATCH * CONTEXT * 50257 * 4) / 2 ** 20).toFixed(0) },
     },
   ];
+  if (process.env.LM_BROWSER !== '0')
+    for (const r of await inChromium(WINDOWS)) {
+      results.push({
+        name: `nano training, context ${CONTEXT}, batch ${BATCH}, headless Chromium ${r.backend}: Trainer`,
+        value: r.trainerMsPerToken,
+        unit: 'ms/token (wall)',
+        details: { plainMsPerToken: +r.plainMsPerToken.toFixed(3), ratio: +(r.trainerMsPerToken / r.plainMsPerToken).toFixed(3), peakTensorMiB: +r.peakMiB.toFixed(0) },
+      });
+    }
   for (const contextLength of [16, 64, 128]) {
     const model = buildModel(task(contextLength));
     await generation(contextLength, true, model); // warm-up
