@@ -147,3 +147,24 @@ test('a buffer caught aggregating by a restart is aggregated at start-up from it
   assert.deepEqual([version1.phase, version1.modelVersion, version1.submitted], ['closed', 1, 2]);
   assert.deepEqual([open.phase, open.baseVersion], ['open', 1]);
 });
+
+test('differential privacy in async mode: each version is one step of the accountant, one update per participant and buffer', async (t) => {
+  const task = testTask({ mode: 'async', minParticipants: 1, async: { bufferSize: 2 }, privacy: { clippingNorm: 1, noiseMultiplier: 2 } });
+  const server = await testServer({ tasks: [task] });
+  t.after(() => server.cleanup());
+  const { api, joined } = await joinAll(server, 2, t);
+  await api.submitUpdate(joined[0].token, 1, encodeUpdate(fill(0.1)));
+  const second = await api.submitUpdate(joined[0].token, 1, encodeUpdate(fill(0.2))).catch((error: unknown) => error);
+  await api.submitUpdate(joined[1].token, 1, encodeUpdate(fill(0.1)));
+  await api.submitUpdate(joined[0].token, 2, encodeUpdate(fill(0.1), { modelVersion: 1 }));
+  await api.submitUpdate(joined[1].token, 2, encodeUpdate(fill(0.1), { modelVersion: 1 }));
+
+  assert.ok(second instanceof DiscoApiError && second.code === 'DUPLICATE_UPDATE', String(second));
+  assert.match(second.message, /differential privacy accounts each version with one update per participant/);
+  const [open, version2, version1] = await roundHistory(server);
+  assert.deepEqual([version1.modelVersion, version2.modelVersion, open.phase], [1, 2, 'open']);
+  assert.ok(version1.epsilon! > 0 && version2.epsilon! > version1.epsilon!, `ε ${version1.epsilon}, ${version2.epsilon}`);
+  const state = await api.heartbeat(joined[0].token);
+  assert.equal(state.privacy?.epsilon, version2.epsilon);
+});
+
