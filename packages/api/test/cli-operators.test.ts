@@ -135,7 +135,7 @@ test('tasks create (from a file, and with an uploaded model), ls, show, delete; 
   const listed = (lsJson.events[0] as { tasks: { task: Task; uploadedModel: boolean }[] }).tasks;
   assert.deepEqual(
     listed.map((s) => [s.task.id, s.uploadedModel]).sort(),
-    [['cifar10', false], ['mnist', false], ['ops-json', false], ['ops-upload', true], ['titanic', false]],
+    [['cifar10', false], ['mnist', false], ['ops-json', false], ['ops-upload', true], ['shakespeare', false], ['titanic', false]],
   );
   assert.equal(ls.code, 0, ls.stderr);
   assert.match(ls.stdout, /^ID +SCHEME +PARTICIPANTS +ROUNDS +MODEL +CREATED +TITLE\n/);
@@ -150,7 +150,7 @@ test('tasks create (from a file, and with an uploaded model), ls, show, delete; 
   const [afterLs, afterShow] = await Promise.all([cli(['tasks', 'ls', '--json', '--server', url]), cli(['tasks', 'show', 'ops-json', '--json', '--server', url])]);
   assert.deepEqual(
     (afterLs.events[0] as { tasks: { task: Task }[] }).tasks.map((s) => s.task.id),
-    ['titanic', 'mnist', 'cifar10', 'ops-upload'],
+    ['titanic', 'mnist', 'cifar10', 'shakespeare', 'ops-upload'],
   );
   assert.equal(afterShow.code, 1);
   assert.deepEqual(afterShow.events, [{ type: 'error', code: 'NOT_FOUND', message: 'NOT_FOUND: task "ops-json" does not exist' }]);
