@@ -132,6 +132,8 @@ describe('<disco-train> for language models', () => {
     await el.updateComplete;
     expect(text(q(el, '[part="async"]'))).to.equal('Model version: 3. Your last update arrived 2 versions late (staleness); it counts a little less.');
     expect(text(q(el, 'label[for="round-progress"]'))).to.equal('Version');
+    expect(text(q(el, '#round-perplexity-caption'))).to.equal('Perplexity per version');
+    expect(text(q(el, '[part="log"]'))).to.contain('Version 3 of 4: the model is at version 3; your update arrived 2 versions late.');
     const chart = Chart.getChart(q<HTMLCanvasElement>(el, '#round-perplexity'))!;
     expect(chart.data.datasets[2].data).to.deep.equal([310, 310 / 3]);
     expect(text(q(el, '#round-perplexity-summary'))).to.equal('latest: yours 106.7, all participants 103.3');
@@ -145,7 +147,7 @@ describe('<disco-train> for language models', () => {
     await setLang('fr');
     try {
       expect(text(q(el, '[part="async"]'))).to.equal('Version du modèle : 3. Votre dernière mise à jour est arrivée avec 2 versions de retard (staleness) ; elle compte un peu moins.');
-      expect(text(q(el, '#round-perplexity-caption'))).to.equal('Perplexité par manche');
+      expect(text(q(el, '#round-perplexity-caption'))).to.equal('Perplexité par version');
     } finally {
       await setLang('en');
     }

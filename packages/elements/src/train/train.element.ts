@@ -568,13 +568,13 @@ export class DiscoTrain extends DiscoElement {
         ${collaborative
           ? html`${this.renderChart(
               'round-loss',
-              msg('Loss per round', { id: 'train.loss-round' }),
+              t.asyncStatus ? msg('Loss per version', { id: 'train.loss-version' }) : msg('Loss per round', { id: 'train.loss-round' }),
               t.rounds.at(-1) && msg(str`latest: ${decimal(t.rounds.at(-1)!.local.loss)}`, { id: 'train.latest' }),
             )}
             ${lm
               ? this.renderChart(
                   'round-perplexity',
-                  msg('Perplexity per round', { id: 'train.perplexity-round' }),
+                  t.asyncStatus ? msg('Perplexity per version', { id: 'train.perplexity-version' }) : msg('Perplexity per round', { id: 'train.perplexity-round' }),
                   lastRound &&
                     msg(str`latest: yours ${decimal(lastRound.local.valPerplexity ?? lastRound.local.perplexity, 1)}, all participants ${decimal(lastRound.aggregated?.valPerplexity, 1)}`, {
                       id: 'train.latest-round-perplexity',
@@ -582,7 +582,7 @@ export class DiscoTrain extends DiscoElement {
                 )
               : this.renderChart(
                   'round-accuracy',
-                  msg('Accuracy per round', { id: 'train.accuracy-round' }),
+                  t.asyncStatus ? msg('Accuracy per version', { id: 'train.accuracy-version' }) : msg('Accuracy per round', { id: 'train.accuracy-round' }),
                   lastRound &&
                     msg(str`latest: yours ${percent(lastRound.local.valAccuracy ?? lastRound.local.accuracy)}, all participants ${percent(lastRound.aggregated?.valAccuracy)}`, {
                       id: 'train.latest-round',

@@ -332,9 +332,13 @@ export class TrainingController implements ReactiveController {
         if (event.epsilon !== undefined && event.delta !== undefined) this.privacySpent = { epsilon: event.epsilon, delta: event.delta, rounds: event.modelVersion };
         this.addLog(
           'info',
-          `Round ${event.round} of ${event.rounds} closed with ${event.participants} ${event.participants === 1 ? 'participant' : 'participants'}${
-            event.epsilon === undefined ? '' : `; privacy spent: ε = ${formatEpsilon(event.epsilon)}`
-          }.`,
+          this.asyncStatus
+            ? `Version ${event.round} of ${event.rounds}: the model is at version ${event.modelVersion}${
+                event.staleness === undefined ? '' : `; your update arrived ${event.staleness} ${event.staleness === 1 ? 'version' : 'versions'} late`
+              }.`
+            : `Round ${event.round} of ${event.rounds} closed with ${event.participants} ${event.participants === 1 ? 'participant' : 'participants'}${
+                event.epsilon === undefined ? '' : `; privacy spent: ε = ${formatEpsilon(event.epsilon)}`
+              }.`,
         );
         // Rendered before listeners run, so that `updateComplete` in a `disco-round-end` listener shows this round.
         this.host.requestUpdate();
