@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { buildModel, initBackend, titanic } from '@disco/core';
+import { generateCommand } from '../src/cli/generate.js';
 import { saveModelWithTask } from '../src/cli/model-dir.js';
 import { disco } from './cli-helpers.js';
 import { smallShakespeare } from './lm-helpers.js';
@@ -54,6 +55,21 @@ describe('disco generate', () => {
     assert.notEqual(seededDone.text, greedyDone.text);
     assert.deepEqual([greedyDone.type, greedyDone.tokens, greedyDone.promptTokens, greedyDone.temperature], ['done', 12, 7, 0]); // "Ham", ".", " To", " be", ",", " or", " not"
     assert.deepEqual([seededDone.tokens, seededDone.seed, seededDone.topK], [12, 7, 50]);
+  });
+
+  test('on a terminal (an io that can write without a newline) the continuation comes piece by piece, the same text as piped', async () => {
+    const pieces: string[] = [];
+    const lines: string[] = [];
+    const terminal = { out: (line: string) => void lines.push(line), err: (line: string) => void lines.push(line), write: (text: string) => void pieces.push(text) };
+    const args = ['--model', lmDir, '--prompt', 'Ham. To be, or not', '--tokens', '12', '--temperature', '0'];
+
+    const [code, piped] = [await generateCommand(args, terminal), await disco(['generate', ...args])];
+
+    assert.equal(code, 0, lines.join('\n'));
+    assert.deepEqual(lines, []);
+    assert.ok(pieces.length > 2, `${pieces.length} pieces`);
+    assert.equal(pieces.at(-1)?.endsWith('\n'), true);
+    assert.equal(pieces.join(''), piped.stdout);
   });
 
   test('refusals: a missing folder, a folder without its task, a model of another task, an empty prompt, bad numbers; --task for a folder without task.json', async () => {
