@@ -168,3 +168,17 @@ test('differential privacy in async mode: each version is one step of the accoun
   assert.equal(state.privacy?.epsilon, version2.epsilon);
 });
 
+test('a robust rule over a buffer runs in a worker thread when asked, and the version is its result', async (t) => {
+  const server = await testServer({ tasks: [asyncTask({ bufferSize: 3, strategy: 'median' })], timings: { offThreadBytes: 0 } });
+  t.after(() => server.cleanup());
+  const { api, joined } = await joinAll(server, 3, t);
+  for (const [i, value] of [1, 3, 10].entries()) await api.submitUpdate(joined[i].token, 1, encodeUpdate(fill(value)));
+
+  await waitFor('version 1', () => api.heartbeat(joined[0].token), (s) => s.modelVersion === 1, 10_000);
+
+  const v1 = decodeWeights(await api.downloadWeights('test-task', 1)).weights.values;
+  v1.forEach((value, i) => assert.ok(Math.abs(value - (INITIAL[i] + 3)) < 1e-6, `${value}`));
+  const [, version1] = await roundHistory(server);
+  assert.deepEqual([version1.phase, version1.contributions?.length], ['closed', 3]);
+});
+

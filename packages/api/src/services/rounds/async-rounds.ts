@@ -50,6 +50,12 @@ export interface AsyncHost {
   storeAggregate(aggregating: RoundRow, task: Task, delta: Float32Array, info: { metrics: ClientMetrics | null; within?: (tx: Db) => void }): string | undefined;
   /** Heartbeats at or after this are active. */
   activeSince(now: number): number;
+  /** Buffered bytes (4 a value) from which a robust rule runs in a worker thread (the coordinator's `offThreadBytes`). */
+  offThreadBytes: number;
+  /** Runs a robust rule over `updates` in a worker thread, tracked (and terminated on stop) as the coordinator's. */
+  aggregateInWorker(roundId: number, task: Task, updates: Float32Array[], weights: number[]): Promise<Float32Array>;
+  /** True once the coordinator stopped: a worker's late result is dropped (the next start aggregates again). */
+  stopped(): boolean;
   /** aggregating → failed, the next buffer opened from the same version. */
   failAggregating(aggregating: RoundRow, task: Task, reason: string): void;
   privacy(taskId: string): PrivacySpentState | undefined;
@@ -202,17 +208,54 @@ export class AsyncRounds {
       .where(and(eq(asyncUpdates.roundId, round.id), isNotNull(asyncUpdates.delta)))
       .orderBy(asc(asyncUpdates.id))
       .all();
-    const clearBuffer = (tx: Db) => tx.update(asyncUpdates).set({ delta: null }).where(eq(asyncUpdates.roundId, round.id)).run();
-    let problem: string | undefined;
+    let aggregator: ReturnType<typeof createBufferAggregator>;
     try {
       if (buffer.length === 0) throw new Error('its buffer is empty');
-      const aggregator = createBufferAggregator(task, (buffer[0].delta as Buffer).byteLength / 4);
+      aggregator = createBufferAggregator(task, (buffer[0].delta as Buffer).byteLength / 4);
       for (const row of buffer) {
         const bytes = row.delta as Buffer;
         // Copied: a Buffer read from SQLite need not be 4-byte aligned.
         aggregator.add(new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)), row.samples, row.weight);
       }
-      const delta = aggregator.result();
+    } catch (error) {
+      return this.finish(aggregating, task, buffer, undefined, () => {
+        throw error;
+      });
+    }
+    const held = aggregator.buffered;
+    if (held && held.count * held.size * 4 >= this.host.offThreadBytes) {
+      // A robust rule over large updates: in a worker thread, as synchronous rounds do; the buffer stays
+      // `aggregating` meanwhile (the client retries ROUND_NOT_OPEN), its rows keep their bytes until the version.
+      const { updates, weights } = held.take();
+      this.host.aggregateInWorker(round.id, task, updates, weights).then(
+        (delta) => this.finish(aggregating, task, buffer, aggregator, () => delta),
+        (error: Error) =>
+          this.finish(aggregating, task, buffer, aggregator, () => {
+            throw error;
+          }),
+      );
+      return;
+    }
+    this.finish(aggregating, task, buffer, aggregator, () => aggregator.result());
+  }
+
+  /** Stores the version `compute` gives (through the coordinator's closing path), or fails the buffer with why. */
+  private finish(
+    aggregating: RoundRow,
+    task: Task,
+    buffer: (typeof asyncUpdates.$inferSelect)[],
+    aggregator: { clipped: number } | undefined,
+    compute: () => Float32Array,
+  ): void {
+    const { db } = this.host;
+    const round = aggregating;
+    if (this.host.stopped()) return;
+    // After a worker, the task may have been deleted meanwhile: then there is nothing to close.
+    if (q.roundByNumber(db, task.id, round.number)?.phase !== 'aggregating') return;
+    const clearBuffer = (tx: Db) => tx.update(asyncUpdates).set({ delta: null }).where(eq(asyncUpdates.roundId, round.id)).run();
+    let problem: string | undefined;
+    try {
+      const delta = compute();
       const metrics = weightedMetrics(buffer.map((row) => ({ samples: row.samples, metrics: (row.metrics as ClientMetrics | null) ?? null })));
       const contributors = new Set(buffer.map((row) => row.participantId)).size;
       problem = this.host.storeAggregate(aggregating, task, delta, {
@@ -220,7 +263,7 @@ export class AsyncRounds {
         within: (tx) => {
           clearBuffer(tx);
           // A version's participants are its contributors; its clipping count is its buffer's.
-          tx.update(rounds).set({ participants: contributors, clipped: aggregator.clipped }).where(eq(rounds.id, round.id)).run();
+          tx.update(rounds).set({ participants: contributors, clipped: aggregator?.clipped ?? 0 }).where(eq(rounds.id, round.id)).run();
         },
       });
     } catch (error) {

@@ -164,6 +164,14 @@ export class RoundCoordinator {
       storeAggregate: (aggregating, task, delta, info) => this.storeAggregate(aggregating, task, delta, info),
       failAggregating: (aggregating, task, reason) => this.failTransaction(aggregating, task, reason),
       activeSince: (now) => now - this.timings.heartbeatTimeoutMs,
+      offThreadBytes: this.timings.offThreadBytes ?? DEFAULT_OFF_THREAD_BYTES,
+      aggregateInWorker: (roundId, task, updates, weights) => {
+        const { strategy, parameter, bucketing } = task.aggregation;
+        return aggregateInWorker({ settings: { strategy, parameter, bucketing }, updates, weights }, (worker) => this.workers.set(roundId, worker)).finally(() =>
+          this.workers.delete(roundId),
+        );
+      },
+      stopped: () => this.stopped,
       privacy: (taskId) => this.privacy(taskId),
       publish: (taskId) => this.publish(taskId),
       publishClosed: (taskId, number) => this.publishClosed(taskId, number),
