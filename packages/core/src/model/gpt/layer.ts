@@ -268,9 +268,9 @@ export function registerGptLayer(): void {
   registered = true;
 }
 
-/** The GPT layer of `model`, if it is a GPT built here. */
+/** The GPT layer of `model`, if it is a GPT (by class name too: a bundle may hold two copies of this module). */
 export function findGptLayer(model: tf.LayersModel): GptLayer | undefined {
-  return model.layers.find((layer): layer is GptLayer => layer instanceof GptLayer);
+  return model.layers.find((layer): layer is GptLayer => layer instanceof GptLayer || layer.getClassName() === GptLayer.className);
 }
 
 /**
