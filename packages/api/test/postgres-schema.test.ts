@@ -124,7 +124,7 @@ describe('the PostgreSQL migrations on a real cluster', () => {
     for (const [, table] of sqliteTables) {
       const config = sqliteTableConfig(table);
       for (const column of config.columns) {
-        const name = `${config.name}.${column.name}`;
+        const name = `${config.name}.${column.name}` as const;
         expected.add(name);
         const found = live.get(name);
         assert.ok(found, `${name} is missing in PostgreSQL`);
