@@ -896,7 +896,9 @@ export class DiscoTaskForm extends DiscoElement {
    */
   private renderMode(issues: (path: string) => string[]) {
     const v = this.values;
-    const refused = new Map(trainingModes.map((m) => [m, m === v.mode ? [] : refusalsOf(this.draft, { mode: m }, 'mode')]));
+    // Core refuses a mode at `mode` (the scheme) or at the privacy setting it cannot be combined with (secure aggregation, sampling).
+    const refusals = (m: TrainingMode) => [...refusalsOf(this.draft, { mode: m }, 'mode'), ...refusalsOf(this.draft, { mode: m }, 'privacy')];
+    const refused = new Map(trainingModes.map((m) => [m, m === v.mode ? [] : refusals(m)]));
     const reasons = [...refused.values()].flat();
     const asynchronous = v.mode === 'async';
     return html`${this.field(

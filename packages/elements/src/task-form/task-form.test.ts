@@ -153,6 +153,16 @@ describe('<disco-task-form>', () => {
       }
     });
 
+    it('does not offer asynchronous training with secure aggregation, giving core’s reason', async () => {
+      const el = await render(new FakeDiscoApi());
+      await fillMinimalTabular(el);
+      el.shadowRoot!.querySelector<HTMLInputElement>('[name="privacy-preset"][value="secure"]')!.click();
+      await el.updateComplete;
+      const option = el.shadowRoot!.querySelector<HTMLOptionElement>('#f-mode option[value="async"]')!;
+      expect(option.disabled).to.equal(true);
+      expect(el.shadowRoot!.querySelector('#f-mode-hint')!.textContent).to.contain('Not available:').and.contain('not available with mode "async"');
+    });
+
     it('shows the schema’s refusal of a setting next to it', async () => {
       const el = await render(new FakeDiscoApi());
       await fillMinimalTabular(el);
