@@ -4,7 +4,7 @@ import { ModelError } from './errors.js';
 import { taskFeatureShape } from '../data/feature-shape.js';
 import { taskClasses } from './classes.js';
 import { createGptModel, findGptLayer } from './gpt/layer.js';
-import { languageModelAccuracy, languageModelLoss } from './gpt/loss.js';
+import { languageModelLoss } from './gpt/loss.js';
 import { GPT2_VOCABULARY, GPT_SIZES } from './gpt/sizes.js';
 
 /** Hidden layer sizes of the MLPs when the task does not set `model.hiddenUnits`. */
@@ -129,15 +129,16 @@ export function createOptimizer(settings: Pick<TrainingSettings, 'optimizer' | '
 /**
  * Compiles `model` with the settings' optimizer and learning rate and the loss its kind needs: for a
  * classifier, sparse categorical crossentropy (labels are class indices) and accuracy; for a GPT (a model
- * holding a `GptLayer`, built or loaded), {@link languageModelLoss} and {@link languageModelAccuracy}
- * (logged as `loss` and `acc` alike), with next-token labels `[batch, T]`.
+ * holding a `GptLayer`, built or loaded), {@link languageModelLoss} alone, with next-token labels `[batch, T]`:
+ * a language model reports loss and perplexity while training, and its next-token accuracy only when
+ * evaluated (`evaluateLanguageModel`), because an arg-max over every batch's logits costs ~10 % of a step.
  */
 export function compileModel(model: tf.LayersModel, settings: Pick<TrainingSettings, 'optimizer' | 'learningRate'>): void {
   if (!findGptLayer(model)) {
     model.compile({ optimizer: createOptimizer(settings), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
     return;
   }
-  model.compile({ optimizer: createOptimizer(settings), loss: languageModelLoss, metrics: [languageModelAccuracy] });
+  model.compile({ optimizer: createOptimizer(settings), loss: languageModelLoss });
   // fit/evaluate check targets against the output's shape ([T, vocabulary]); ours are token ids [T], which
   // only the loss reads. A null shape is how TF.js skips that check for an output.
   (model as unknown as { feedOutputShapes: (tf.Shape | null)[] }).feedOutputShapes = model.outputs.map(() => null);

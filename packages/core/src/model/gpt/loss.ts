@@ -63,20 +63,3 @@ function crossEntropy(logits: tf.Tensor2D, flatIndex: tf.Tensor1D, share: tf.Ten
   });
   return loss(logits) as tf.Scalar;
 }
-
-/**
- * Next-token accuracy: the share of predicted positions (padding excluded) whose most likely token is the
- * label. Its `name` is `acc`, so training logs carry it under `acc` / `val_acc` like the classifiers'.
- */
-export const languageModelAccuracy = Object.defineProperty(
-  (yTrue: tf.Tensor, yPred: tf.Tensor): tf.Scalar =>
-    tf.tidy(() => {
-      const labels = tf.cast(tf.reshape(yTrue, [-1]), 'int32');
-      const predicted = tf.reshape(tf.argMax(yPred, -1), [-1]);
-      const mask = tf.greaterEqual(labels, 0);
-      const correct = tf.sum(tf.cast(tf.logicalAnd(mask, tf.equal(predicted, labels)), 'float32'));
-      return tf.div<tf.Scalar>(correct, tf.maximum(tf.sum(tf.cast(mask, 'float32')), 1));
-    }),
-  'name',
-  { value: 'acc' },
-);
