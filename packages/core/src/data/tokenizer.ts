@@ -1,3 +1,4 @@
+import { concatBytes } from '../secure/bytes.js';
 import type { Task } from '../task/schema.js';
 
 /** The tokenizers a text task may name (`task.text.tokenizer`). */
@@ -73,22 +74,12 @@ async function createGpt2Tokenizer(): Promise<Tokenizer> {
     }
     return bytes;
   };
-  const joinBytes = (tokens: readonly number[]): Uint8Array => {
-    const parts = tokens.map(tokenBytes);
-    const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-    let offset = 0;
-    for (const part of parts) {
-      out.set(part, offset);
-      offset += part.length;
-    }
-    return out;
-  };
   return {
     name: 'gpt2',
     vocabularySize: GPT2_VOCABULARY_SIZE,
     endOfText: GPT2_END_OF_TEXT,
     encode: (text) => encode(text, noSpecialTokens),
-    decode: (tokens) => new TextDecoder('utf-8').decode(joinBytes(tokens)),
+    decode: (tokens) => new TextDecoder('utf-8').decode(concatBytes(...tokens.map(tokenBytes))),
     streamDecoder: () => {
       const decoder = new TextDecoder('utf-8');
       return { push: (token) => decoder.decode(tokenBytes(token), { stream: true }), flush: () => decoder.decode() };
