@@ -24,7 +24,7 @@ if (selected.length === 0) {
 }
 const result = spawnSync(
   process.execPath,
-  ['--conditions=source', '--import', 'tsx', '--test', '--test-concurrency=1', `--test-timeout=${process.env.DISCO_TEST_TIMEOUT_MS ?? 240_000}`, '--test-reporter=spec', ...selected.sort()],
+  ['--conditions=source', '--import', 'tsx', '--test', `--test-concurrency=${process.env.DISCO_TEST_CONCURRENCY ?? 1}`, `--test-timeout=${process.env.DISCO_TEST_TIMEOUT_MS ?? 240_000}`, '--test-reporter=spec', ...selected.sort()],
   { stdio: 'inherit', env: { ...process.env, NODE_NO_WARNINGS: '1' } },
 );
 process.exit(result.status ?? 1);
