@@ -129,6 +129,7 @@ export const updates = pgTable(
     metrics: jsonb('metrics'),
     bytes: integer('bytes').notNull(),
     receivedAt: epochMs('received_at').notNull(),
+    delta: bytea('delta'),
   },
   (t) => [uniqueIndex('updates_round_participant').on(t.roundId, t.participantId), index('updates_participant').on(t.participantId)],
 );

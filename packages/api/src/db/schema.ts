@@ -3,8 +3,8 @@ import { blob, index, integer, primaryKey, real, sqliteTable, text, uniqueIndex 
 
 /**
  * The database of the hosted API. Everything that must survive a restart is here: tasks, every model
- * version, rounds (open, closed or failed) and participants. The only state outside it is the in-memory
- * accumulator of the round being aggregated (see `services/rounds/coordinator.ts`).
+ * version, rounds (open, closed or failed), participants and the accepted updates of open rounds. The only
+ * state outside it is a secure round's in-memory sum (`services/rounds/secure-rounds.ts`, decision 0015).
  *
  * Times are epoch milliseconds (`integer` with `mode: 'number'`), JSON columns hold zod-validated objects.
  */
@@ -113,7 +113,12 @@ export const participants = sqliteTable(
   (t) => [uniqueIndex('participants_token').on(t.tokenHash), index('participants_task').on(t.taskId)],
 );
 
-/** One row per accepted update: who sent what for which round (the weights themselves are not kept). */
+/**
+ * One row per accepted update: who sent what for which round. `delta` holds a synchronous round's update
+ * (float32, little-endian) from the transaction that accepts it until the one that closes (or fails) its
+ * round, which clears it: whichever instance closes the round aggregates the stored deltas (decision 0015),
+ * and a restart or a killed instance loses no accepted update. Secure rounds' rows (key advertisements) have none.
+ */
 export const updates = sqliteTable(
   'updates',
   {
@@ -128,6 +133,8 @@ export const updates = sqliteTable(
     metrics: text('metrics', { mode: 'json' }),
     bytes: integer('bytes').notNull(),
     receivedAt: integer('received_at', { mode: 'number' }).notNull(),
+    /** The update itself until its round closes or fails; null after (and for secure rounds' rows). */
+    delta: blob('delta', { mode: 'buffer' }),
   },
   // By participant: the last round each one sent an update for (maxMissedRounds).
   (t) => [uniqueIndex('updates_round_participant').on(t.roundId, t.participantId), index('updates_participant').on(t.participantId)],
