@@ -10,23 +10,23 @@ import { loadTask, type StoredTask } from './tasks.js';
  * checks the phase and the membership (`rounds/secure-rounds.ts`). Every message is bound to the token's
  * participant: the id in a key advertisement, the sender of shares, masked inputs and revealed shares.
  */
-export function secureContext(
+export async function secureContext(
   db: Db,
   coordinator: RoundCoordinator,
   input: { participant: ParticipantRow; round: number },
-): { stored: StoredTask; round: RoundRow; participantId: string } {
-  const stored = loadTask(db, input.participant.taskId);
+): Promise<{ stored: StoredTask; round: RoundRow; participantId: string }> {
+  const stored = await loadTask(db, input.participant.taskId);
   const { task } = stored;
   requireSecureTask(task);
-  const round = coordinator.currentRound(task.id);
+  const round = await coordinator.currentRound(task.id);
   if (!round) throw new DiscoApiError('WRONG_ROUND', `task "${task.id}" has no round`);
   requireCurrentRound(input.round, round);
   return { stored, round, participantId: input.participant.id };
 }
 
 /** The same checks for the binary route, which names the task and carries the token. */
-export function secureContextForToken(db: Db, coordinator: RoundCoordinator, input: { taskId: string; token: string | null; round: number }) {
-  return secureContext(db, coordinator, { participant: authenticate(db, input.token, input.taskId), round: input.round });
+export async function secureContextForToken(db: Db, coordinator: RoundCoordinator, input: { taskId: string; token: string | null; round: number }) {
+  return secureContext(db, coordinator, { participant: await authenticate(db, input.token, input.taskId), round: input.round });
 }
 
 /** Base64 (standard alphabet) to bytes. */

@@ -1,7 +1,7 @@
 import { eq, sql } from 'drizzle-orm';
 import { DiscoApiError, taskCreationIssues, totalSize, type Task, type WeightShape } from '@disco/core';
-import type { Db } from '../db/client.js';
-import { settings, tasks } from '../db/schema.js';
+import { transaction, type Db } from '../db/client.js';
+import type { tasks } from '../db/schema.js';
 import { parseUploadedModel, type InitialModel, type ModelToolkit } from './model-toolkit.js';
 import { latestVersion, storeVersion } from './models.js';
 import { connectionCache, prepared } from './prepared.js';
@@ -33,21 +33,23 @@ function toStored(row: TaskRow): StoredTask {
 }
 
 /**
- * The stored task with this id. Its parsed definition is cached per connection (a task never changes once
+ * The stored task with this id. Its parsed definition is cached per database (a task never changes once
  * created); a cheap look-up of its creation time still runs on every call, so that a task deleted (or deleted
- * and created again) by any means is never served from the cache.
+ * and created again) by any means, by this instance or another, is never served from the cache.
  */
-export function findTask(db: Db, id: string): StoredTask | undefined {
+export async function findTask(db: Db, id: string): Promise<StoredTask | undefined> {
   const cache = connectionCache<StoredTask>(db, 'tasks');
   const cached = cache.get(id);
   if (cached) {
-    const current = prepared(db, 'taskCreatedAt', (d) =>
-      d.select({ createdAt: tasks.createdAt }).from(tasks).where(eq(tasks.id, sql.placeholder('id'))).prepare(),
-    ).get({ id });
+    const [current] = await prepared(db, 'taskCreatedAt', ({ orm, tables: t }) =>
+      orm.select({ createdAt: t.tasks.createdAt }).from(t.tasks).where(eq(t.tasks.id, sql.placeholder('id'))).prepare(),
+    ).execute({ id });
     if (current && current.createdAt === cached.createdAt) return cached;
     cache.delete(id);
   }
-  const row = prepared(db, 'task', (d) => d.select().from(tasks).where(eq(tasks.id, sql.placeholder('id'))).prepare()).get({ id });
+  const [row] = await prepared(db, 'task', ({ orm, tables: t }) => orm.select().from(t.tasks).where(eq(t.tasks.id, sql.placeholder('id'))).prepare()).execute({
+    id,
+  });
   if (!row) return undefined;
   const stored = toStored(row);
   cache.set(id, stored);
@@ -55,8 +57,8 @@ export function findTask(db: Db, id: string): StoredTask | undefined {
 }
 
 /** The task with this id, or a NOT_FOUND error. */
-export function loadTask(db: Db, id: string): StoredTask {
-  const found = findTask(db, id);
+export async function loadTask(db: Db, id: string): Promise<StoredTask> {
+  const found = await findTask(db, id);
   if (!found) throw new DiscoApiError('NOT_FOUND', `task "${id}" does not exist`);
   return found;
 }
@@ -77,24 +79,30 @@ export interface TaskSummary {
   latestVersion: number;
 }
 
-export function summarise(db: Db, stored: StoredTask, heartbeatTimeoutMs: number, now = Date.now()): TaskSummary {
+export async function summarise(db: Db, stored: StoredTask, heartbeatTimeoutMs: number, now = Date.now()): Promise<TaskSummary> {
   const id = stored.task.id;
-  const current = currentRound(db, id);
+  const [current, participants, roundsClosed, latest] = await Promise.all([
+    currentRound(db, id),
+    activeParticipantCount(db, id, now - heartbeatTimeoutMs),
+    closedRoundCount(db, id),
+    latestVersion(db, id),
+  ]);
   return {
     task: stored.task,
     builtin: stored.builtin,
     createdAt: stored.createdAt,
     uploadedModel: stored.uploadedModel,
     parameterCount: stored.parameterCount,
-    participants: activeParticipantCount(db, id, now - heartbeatTimeoutMs),
-    roundsClosed: closedRoundCount(db, id),
+    participants,
+    roundsClosed,
     currentRound: current ? { number: current.number, phase: current.phase, deadline: current.phase === 'open' ? current.deadlineAt : null } : null,
-    latestVersion: latestVersion(db, id)?.version ?? 0,
+    latestVersion: latest?.version ?? 0,
   };
 }
 
-export function listTasks(db: Db): StoredTask[] {
-  return db.select().from(tasks).orderBy(tasks.createdAt, tasks.id).all().map(toStored);
+export async function listTasks(db: Db): Promise<StoredTask[]> {
+  const { orm, tables: t } = db;
+  return (await orm.select().from(t.tasks).orderBy(t.tasks.createdAt, t.tasks.id)).map(toStored);
 }
 
 export interface CreateTaskInput {
@@ -106,7 +114,8 @@ export interface CreateTaskInput {
 
 /**
  * Creates a task: validates it (reporting every issue), builds or checks its model, and stores the task,
- * version 0 of its model and its first round in one transaction.
+ * version 0 of its model and its first round in one transaction. A task of the same id created meanwhile (by
+ * another request or instance) makes it fail with CONFLICT, and nothing of it is stored.
  */
 export async function createTask(
   db: Db,
@@ -117,7 +126,8 @@ export async function createTask(
   const checked = taskCreationIssues(input.task, !!input.model);
   if (!checked.ok) throw new DiscoApiError('INVALID_TASK', `Invalid task:\n${checked.errors.map((e) => `  - ${e}`).join('\n')}`, checked.errors);
   const task = checked.task;
-  if (findTask(db, task.id)) throw new DiscoApiError('CONFLICT', `task "${task.id}" already exists`, [`id: a task "${task.id}" already exists`]);
+  const conflict = () => new DiscoApiError('CONFLICT', `task "${task.id}" already exists`, [`id: a task "${task.id}" already exists`]);
+  if (await findTask(db, task.id)) throw conflict();
 
   let model: InitialModel;
   let uploaded = false;
@@ -131,11 +141,13 @@ export async function createTask(
   } else {
     model = await deps.toolkit.build(task);
   }
-  if (findTask(db, task.id)) throw new DiscoApiError('CONFLICT', `task "${task.id}" already exists`, [`id: a task "${task.id}" already exists`]);
 
   const now = Date.now();
-  db.transaction((tx) => {
-    tx.insert(tasks)
+  await transaction(db, async (tx) => {
+    const { orm, tables: t } = tx;
+    // DO NOTHING, not a check before: two creations racing (two instances) insert one row, and the other learns it here.
+    const inserted = await orm
+      .insert(t.tasks)
       .values({
         id: task.id,
         definition: task,
@@ -146,45 +158,54 @@ export async function createTask(
         shapes: model.weights.shapes,
         parameterCount: totalSize(model.weights.shapes),
       })
-      .run();
-    storeVersion(tx, task.id, 0, model.weights, null, now);
-    deps.coordinator.openFirstRound(tx, task);
+      .onConflictDoNothing()
+      .returning({ id: t.tasks.id });
+    if (!inserted.length) throw conflict();
+    await storeVersion(tx, task.id, 0, model.weights, null, now);
+    await deps.coordinator.openFirstRound(tx, task);
   });
   return loadTask(db, task.id);
 }
 
 /** Deletes a task with its versions, rounds, participants and updates. */
-export function deleteTask(db: Db, deps: { coordinator: RoundCoordinator }, id: string): void {
-  loadTask(db, id);
-  const ids = roundIds(db, id);
-  db.delete(tasks).where(eq(tasks.id, id)).run();
+export async function deleteTask(db: Db, deps: { coordinator: RoundCoordinator }, id: string): Promise<void> {
+  const { orm, tables: t } = db;
+  await loadTask(db, id);
+  const ids = await roundIds(db, id);
+  await orm.delete(t.tasks).where(eq(t.tasks.id, id));
   connectionCache<StoredTask>(db, 'tasks').delete(id);
-  deps.coordinator.forgetTask(id, ids);
+  await deps.coordinator.forgetTask(id, ids);
 }
 
 const SEEDED_KEY = 'builtinTasksSeeded';
 
 /**
  * Seeds the built-in tasks not seeded before: each one once in the life of the database, so that a
- * built-in task an admin deleted stays deleted, while one added by a later release appears.
+ * built-in task an admin deleted stays deleted, while one added by a later release appears. Instances starting
+ * together on one database may both try a task: the one that loses the race takes the other's.
  */
 export async function seedBuiltinTasks(
   db: Db,
   deps: { toolkit: ModelToolkit; coordinator: RoundCoordinator },
   builtins: readonly Task[],
 ): Promise<string[]> {
-  const row = db.select().from(settings).where(eq(settings.key, SEEDED_KEY)).get();
+  const { orm, tables: t } = db;
+  const [row] = await orm.select().from(t.settings).where(eq(t.settings.key, SEEDED_KEY));
   const seeded = new Set((row?.value as string[] | undefined) ?? []);
   const added: string[] = [];
   for (const task of builtins) {
     if (seeded.has(task.id)) continue;
-    if (!findTask(db, task.id)) {
-      await createTask(db, deps, { task }, { builtin: true });
-      added.push(task.id);
+    if (!(await findTask(db, task.id))) {
+      try {
+        await createTask(db, deps, { task }, { builtin: true });
+        added.push(task.id);
+      } catch (error) {
+        if (!(error instanceof DiscoApiError && error.code === 'CONFLICT')) throw error;
+      }
     }
     seeded.add(task.id);
     const value = [...seeded];
-    db.insert(settings).values({ key: SEEDED_KEY, value }).onConflictDoUpdate({ target: settings.key, set: { value } }).run();
+    await orm.insert(t.settings).values({ key: SEEDED_KEY, value }).onConflictDoUpdate({ target: t.settings.key, set: { value } });
   }
   return added;
 }

@@ -13,13 +13,13 @@ export function maxUpdateBytes(stored: Pick<StoredTask, 'parameterCount' | 'shap
 }
 
 /** Checks before the body is read: task, token, scheme, round. Cheap refusals of what will fail anyway. */
-export function precheckUpdate(
+export async function precheckUpdate(
   db: Db,
   coordinator: RoundCoordinator,
   input: { taskId: string; round: number; token: string | null },
-): { stored: StoredTask; participant: ParticipantRow; round: RoundRow } {
-  const stored = loadTask(db, input.taskId);
-  const participant = authenticate(db, input.token, input.taskId);
+): Promise<{ stored: StoredTask; participant: ParticipantRow; round: RoundRow }> {
+  const stored = await loadTask(db, input.taskId);
+  const participant = await authenticate(db, input.token, input.taskId);
   if (stored.task.scheme !== 'federated')
     throw new DiscoApiError('SCHEME_MISMATCH', `task "${input.taskId}" is ${stored.task.scheme}: the server takes no weights for it`);
   if (stored.task.privacy.secureAggregation)
@@ -28,9 +28,9 @@ export function precheckUpdate(
       `task "${input.taskId}" uses secure aggregation (privacy.secureAggregation): the server takes no plain update, only key advertisements, shares and masked inputs (secure.advertiseKeys and the masked route)`,
     );
   // Asynchronous tasks: any participant, any time, into the open buffer (async-rounds.ts).
-  if (isAsync(stored.task)) return { stored, participant, round: coordinator.async.admit(stored.task, participant.id, input.round).round };
-  const round = coordinator.requireOpenRound(input.taskId, input.round);
-  if (coordinator.hasSubmitted(round.id, participant.id))
+  if (isAsync(stored.task)) return { stored, participant, round: (await coordinator.async.admit(stored.task, participant.id, input.round)).round };
+  const round = await coordinator.requireOpenRound(input.taskId, input.round);
+  if (await coordinator.hasSubmitted(round.id, participant.id))
     throw new DiscoApiError('DUPLICATE_UPDATE', `this participant already submitted an update for round ${round.number}`);
   return { stored, participant, round };
 }
@@ -38,16 +38,17 @@ export function precheckUpdate(
 /**
  * Checks an update body completely (core's `checkUpdate`: header, task, shapes, base version, checksum,
  * finite values, samples within the task's `maxSamplesPerUpdate`) and, only when all pass, records it in
- * the round. Synchronous: nothing else runs between the checks and the recording. Throws a
- * `DiscoApiError` naming the problem otherwise, with nothing stored.
+ * the round. Throws a `DiscoApiError` naming the problem otherwise, with nothing stored. The round may close
+ * (on any instance) between these checks and the recording: the coordinator's `submit` records the update
+ * only if the round is still open and the participant has not submitted to it, in one transaction.
  */
-export function submitUpdate(
+export async function submitUpdate(
   db: Db,
   coordinator: RoundCoordinator,
   input: { taskId: string; round: number; token: string | null; body: Uint8Array },
-): { round: number; submitted: number; staleness?: number } {
+): Promise<{ round: number; submitted: number; staleness?: number }> {
   // Re-run the prechecks: the round may have closed while the body was arriving.
-  const { stored, participant, round } = precheckUpdate(db, coordinator, input);
+  const { stored, participant, round } = await precheckUpdate(db, coordinator, input);
   if (isAsync(stored.task)) return coordinator.async.submit(stored, participant, input.round, input.body);
   const { delta, samples, metrics } = checkUpdate(input.body, {
     taskId: input.taskId,
@@ -56,6 +57,6 @@ export function submitUpdate(
     baseVersion: round.baseVersion,
     maxSamples: stored.task.aggregation.maxSamplesPerUpdate,
   });
-  const after = coordinator.submit(round, participant.id, delta, samples, metrics, input.body.byteLength);
+  const after = await coordinator.submit(round, participant.id, delta, samples, metrics, input.body.byteLength);
   return { round: round.number, submitted: after.submitted };
 }

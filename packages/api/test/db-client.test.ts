@@ -1,14 +1,15 @@
 // The database client on both engines: transactions (commit, rollback, nesting, SQLite's one-at-a-time),
 // notifications (once per listener, after the commit), lockTask across instances, migrations started together.
 // The PostgreSQL half runs on a throwaway cluster (test/support/postgres.ts) when Debian's binaries are there.
+// It sits in test/, not beside client.ts, because it uses test/support, outside the build's rootDir (src).
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { count, eq, sql } from 'drizzle-orm';
-import { postgresBin, startPostgres, type PostgresCluster } from '../../test/support/postgres.js';
-import { lockTask, openDb, transaction, type Db, type NotifyChannel, type OpenDb } from './client.js';
+import { postgresBin, startPostgres, type PostgresCluster } from './support/postgres.js';
+import { lockTask, openDb, transaction, type Db, type NotifyChannel, type OpenDb } from '../src/db/client.js';
 
 const settingsKeys = async (db: Db) => (await db.orm.select({ key: db.tables.settings.key }).from(db.tables.settings).orderBy(db.tables.settings.key)).map((r) => r.key);
 const put = (db: Db, key: string) => db.orm.insert(db.tables.settings).values({ key, value: key });
