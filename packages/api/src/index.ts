@@ -4,7 +4,7 @@ export { appRouter, createCaller, type AppRouter } from './router.js';
 export type { AppDeps, Context, TurnConfig } from './trpc.js';
 export type { TrustProxy } from './http/client-address.js';
 export { turnCredentials } from './services/turn.js';
-export { openDb, type Db, type OpenDb } from './db/client.js';
+export { openDb, transaction, lockTask, type Db, type OpenDb, type OpenDbOptions, type Notifier, type NotifyChannel } from './db/client.js';
 export { RoundCoordinator, defaultTimings, transitions, type RoundTimings } from './services/rounds/coordinator.js';
 export { RoundEvents } from './services/events.js';
 export { coreModelToolkit, parseUploadedModel, type ModelToolkit, type InitialModel } from './services/model-toolkit.js';

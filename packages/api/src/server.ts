@@ -28,8 +28,16 @@ export interface ServerOptions {
   host?: string;
   /** Port (default 8080; 0 picks a free one). */
   port?: number;
-  /** SQLite file (default `./.disco/disco.sqlite`), created with its folder; `:memory:` for a throw-away one. */
+  /**
+   * The database: a PostgreSQL URL (`postgres://user:password@host:5432/name`, for several instances on one
+   * database), or a SQLite file (default `./.disco/disco.sqlite`), created with its folder; `:memory:` for a
+   * throw-away one. Migrations are applied at start.
+   */
+  db?: string;
+  /** The same as `db` (its former name, for a SQLite file); `db` wins when both are given. */
   dbPath?: string;
+  /** PostgreSQL: connections in this instance's pool (default 10), besides one that listens for notifications. */
+  dbPoolSize?: number;
   /** Token for creating and deleting tasks; one is generated when omitted (read it from the result). */
   adminToken?: string;
   /** Origins allowed to call the API from a browser (CORS allow-list); `['*']` for any. Default: same origin only. */
@@ -120,8 +128,11 @@ export interface App {
   seeded: string[];
   limits: typeof defaultLimits;
   /** Stops the scheduler and closes the database. */
-  close(): void;
+  close(): Promise<void>;
 }
+
+/** Where the server keeps its data when no database is given. */
+export const defaultDb = './.disco/disco.sqlite';
 
 /**
  * Builds what the procedures need (used by {@link startServer}; tests call procedures on it with
@@ -135,11 +146,12 @@ export async function createApp(options: Omit<ServerOptions, 'host' | 'port' | '
   // TF.js is only needed to build or load models; the default toolkit needs its backend chosen first.
   if (!options.modelToolkit) await initBackend();
 
-  const database = openDb(options.dbPath ?? './.disco/disco.sqlite');
+  const database = await openDb(options.db ?? options.dbPath ?? defaultDb, { poolSize: options.dbPoolSize });
   const events = new RoundEvents();
-  const coordinator = new RoundCoordinator(database.db, events, timings, Date.now, limits.maxBufferedUpdateBytes);
+  const coordinator = new RoundCoordinator(database.db, events, timings, Date.now, limits.maxBufferedUpdateBytes, database.notifier);
   const deps: AppDeps = {
     db: database.db,
+    notifier: database.notifier,
     coordinator,
     events,
     toolkit,
@@ -154,22 +166,25 @@ export async function createApp(options: Omit<ServerOptions, 'host' | 'port' | '
     },
   };
   try {
-    coordinator.start();
+    await coordinator.start();
     const builtins = options.builtinTasks === false ? [] : (options.builtinTasks ?? coreBuiltinTasks);
     const seeded = await seedBuiltinTasks(database.db, deps, builtins);
+    let closing: Promise<void> | undefined;
     return {
       deps,
       database,
       seeded,
       limits,
       close() {
-        coordinator.stop();
-        database.close();
+        return (closing ??= (async () => {
+          await coordinator.stop();
+          await database.close();
+        })());
       },
     };
   } catch (error) {
-    coordinator.stop();
-    database.close();
+    await coordinator.stop();
+    await database.close();
     throw error;
   }
 }
@@ -181,7 +196,7 @@ export async function createApp(options: Omit<ServerOptions, 'host' | 'port' | '
  *
  * @example
  * ```ts
- * const server = await startServer({ port: 0, dbPath: ':memory:', adminToken: 'secret' });
+ * const server = await startServer({ port: 0, db: ':memory:', adminToken: 'secret' });
  * console.log(server.url); // http://127.0.0.1:41234
  * await server.close();
  * ```
@@ -218,12 +233,11 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       if (refusal) return sendJson(res, 403, { code: 'FORBIDDEN', message: refusal });
       if (!cors(req, res)) return;
       if (pathname === '/healthz') {
-        try {
-          database.sqlite.prepare('SELECT 1').get();
-          return sendJson(res, 200, { ok: true });
-        } catch (error) {
-          return sendJson(res, 503, { code: 'SERVICE_UNAVAILABLE', message: `database unreachable: ${(error as Error).message}` });
-        }
+        database.ping().then(
+          () => sendJson(res, 200, { ok: true }),
+          (error: Error) => sendJson(res, 503, { code: 'SERVICE_UNAVAILABLE', message: `database unreachable: ${error.message}` }),
+        );
+        return;
       }
       if (pathname.startsWith('/trpc/')) {
         // Only task creation may carry a model upload; every other call is small.
@@ -275,7 +289,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     });
   } catch (error) {
     wss.close();
-    app.close();
+    await app.close();
     throw error;
   }
   const port = (server.address() as AddressInfo).port;
@@ -290,7 +304,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     deps,
     close() {
       closing ??= (async () => {
-        deps.coordinator.stop();
+        await deps.coordinator.stop();
         wsHandler.broadcastReconnectNotification();
         for (const client of wss.clients) client.terminate();
         await new Promise<void>((resolve) => wss.close(() => resolve()));
@@ -298,7 +312,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
           server.close(() => resolve());
           server.closeAllConnections();
         });
-        app.close();
+        await app.close();
       })();
       return closing;
     },

@@ -1,7 +1,7 @@
 import { initTRPC, TRPCError, type TRPC_ERROR_CODE_KEY } from '@trpc/server';
 import { DiscoApiError, type IceServer } from '@disco/core';
 import { z, ZodError } from 'zod';
-import type { Db } from './db/client.js';
+import type { Db, Notifier } from './db/client.js';
 import type { RoundEvents } from './services/events.js';
 import type { ModelToolkit } from './services/model-toolkit.js';
 import { authenticate, type ParticipantRow } from './services/participants.js';
@@ -14,6 +14,8 @@ import { sameSecret } from './services/tokens.js';
 /** What the procedures work with; built once by `startServer` (or by a test). */
 export interface AppDeps {
   db: Db;
+  /** Notifications between the instances on one database (`openDb`): round changes, peer signals. */
+  notifier: Notifier;
   coordinator: RoundCoordinator;
   events: RoundEvents;
   toolkit: ModelToolkit;
@@ -132,8 +134,8 @@ const subscriptionSlots = t.middleware(async ({ ctx, type, getRawInput, signal, 
 export const publicProcedure = t.procedure.use(serviceErrors).use(subscriptionSlots);
 
 /** Needs a participant's bearer token; adds `ctx.participant`. */
-export const participantProcedure = publicProcedure.use(({ ctx, next }) => {
-  const participant: ParticipantRow = authenticate(ctx.deps.db, ctx.token);
+export const participantProcedure = publicProcedure.use(async ({ ctx, next }) => {
+  const participant: ParticipantRow = await authenticate(ctx.deps.db, ctx.token);
   return next({ ctx: { participant } });
 });
 

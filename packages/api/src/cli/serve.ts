@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
-import { startServer, type ServerOptions } from '../server.js';
+import { isPostgresUrl } from '../db/client.js';
+import { defaultDb, startServer, type ServerOptions } from '../server.js';
 import { CliError, integerOption, optionalString, parseCommand, UsageError } from './args.js';
 import { parseTrustedProxy, type TrustProxy } from '../http/client-address.js';
 import { parseIceServers } from './ice-servers.js';
@@ -12,7 +13,11 @@ Starts the Disco API (tRPC at /trpc, binary weight routes at /v1, GET /healthz).
 Options:
   --host <host>           interface to listen on (default 127.0.0.1)
   --port <port>           port, 0 for any free one (default 8080, env DISCO_PORT)
-  --db <file>             SQLite database file (default ./.disco/disco.sqlite, env DISCO_DB)
+  --db <file|url>         the database (env DISCO_DB): a SQLite file (default ./.disco/disco.sqlite),
+                          or a PostgreSQL URL, postgres://user:password@host:5432/name, for several
+                          instances on one database; migrations are applied at start
+  --db-pool-size <n>      PostgreSQL: connections this instance opens (default 10, env
+                          DISCO_DB_POOL_SIZE), plus one that listens for the other instances' notifications
   --admin-token <token>   token for creating and deleting tasks (env DISCO_ADMIN_TOKEN);
                           generated and printed once when not given
   --cors <origin,...>     origins allowed to call the API from a browser (env DISCO_CORS;
@@ -38,6 +43,7 @@ const options = {
   host: { type: 'string' },
   port: { type: 'string' },
   db: { type: 'string' },
+  'db-pool-size': { type: 'string' },
   'admin-token': { type: 'string' },
   cors: { type: 'string' },
   static: { type: 'string' },
@@ -92,12 +98,17 @@ export function serveOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
   const ttlValues = { 'turn-ttl': optionalString(values, 'turn-ttl') ?? env.DISCO_TURN_TTL };
   const ttlSeconds = integerOption(ttlValues, 'turn-ttl', serveUsage, { min: 60, fallback: 12 * 3600 })!;
   const allowedHosts = list(optionalString(values, 'allowed-hosts') ?? env.DISCO_ALLOWED_HOSTS);
+  const db = optionalString(values, 'db') ?? (env.DISCO_DB || undefined) ?? defaultDb;
+  const poolValues = { 'db-pool-size': optionalString(values, 'db-pool-size') ?? (env.DISCO_DB_POOL_SIZE || undefined) };
+  const dbPoolSize = integerOption(poolValues, 'db-pool-size', serveUsage, { min: 1 });
+  if (dbPoolSize !== undefined && !isPostgresUrl(db)) throw new UsageError('--db-pool-size is for a PostgreSQL database (--db postgres://…); SQLite has one connection', serveUsage);
   return {
     help: false,
     options: {
       host: optionalString(values, 'host') ?? env.DISCO_HOST ?? '127.0.0.1',
       port,
-      dbPath: optionalString(values, 'db') ?? env.DISCO_DB ?? './.disco/disco.sqlite',
+      db,
+      ...(dbPoolSize !== undefined && { dbPoolSize }),
       adminToken: optionalString(values, 'admin-token') ?? (env.DISCO_ADMIN_TOKEN || undefined),
       cors,
       staticDir: optionalString(values, 'static') ?? (env.DISCO_STATIC || undefined),
@@ -107,6 +118,18 @@ export function serveOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
       allowedHosts,
     },
   };
+}
+
+/** The engine and where, without a password: `PostgreSQL postgres://disco@db:5432/disco`, `SQLite ./.disco/disco.sqlite`. */
+export function describeDb(db: string): string {
+  if (!isPostgresUrl(db)) return `SQLite ${db}`;
+  try {
+    const url = new URL(db);
+    if (url.password) url.password = '';
+    return `PostgreSQL ${url.toString()}`;
+  } catch {
+    return 'PostgreSQL';
+  }
 }
 
 /**
@@ -140,6 +163,7 @@ export async function serveCommand(argv: string[], io: CliIo = processIo, signal
     io.err(`disco: cannot start the server: ${message}`);
     return 1;
   }
+  io.out(`Database: ${describeDb(parsed.options.db!)}`);
   if (server.seeded.length) io.out(`Seeded the built-in tasks: ${server.seeded.join(', ')}`);
   if (!parsed.options.adminToken) io.out(`Admin token (generated for this run, shown once): ${server.adminToken}`);
   io.out(`Disco API listening on ${server.url}`);
