@@ -1,4 +1,4 @@
-import { and, asc, eq, gte, inArray, isNotNull, isNull, sql } from 'drizzle-orm';
+import { and, asc, count, eq, gte, inArray, isNotNull, isNull, sql } from 'drizzle-orm';
 import {
   admitAsyncUpdate,
   allowsRepeatUpdates,
@@ -17,10 +17,10 @@ import {
   type Task,
   type VersionContribution,
 } from '@disco/core';
-import type { Db } from '../../db/client.js';
-import { asyncUpdates, participants, rounds, type RoundPhaseName } from '../../db/schema.js';
+import { transaction, type Db } from '../../db/client.js';
 import type { ParticipantRow } from '../participants.js';
 import { loadTask, type StoredTask } from '../tasks.js';
+import type { Collect, Collected } from './coordinator.js';
 import * as q from './queries.js';
 import type { RoundRow } from './queries.js';
 
@@ -40,27 +40,26 @@ import type { RoundRow } from './queries.js';
  * `open` buffer carries on, one caught `aggregating` is aggregated again at start-up.
  *
  * The coordinator hands this class its closing path (`Host`), and calls it from `updates.ts` (accepting),
- * `recover()` and `rounds.list` (the contributors of each version).
+ * `recover()` and `rounds.list` (the contributors of each version). As in synchronous rounds, an update
+ * counts itself with a conditional UPDATE of the buffer's row (it lands before the buffer starts aggregating,
+ * on any instance, or is refused), and a version is stored exactly once (the coordinator's `closeRound`).
  */
 export interface AsyncHost {
   db: Db;
   now(): number;
-  transition(tx: Db, round: RoundRow, to: RoundPhaseName, values?: Partial<RoundRow>): RoundRow;
-  /** The coordinator's closing path; `within` runs inside its transaction (after the version is stored). Returns why it must fail instead. */
-  storeAggregate(aggregating: RoundRow, task: Task, delta: Float32Array, info: { metrics: ClientMetrics | null; within?: (tx: Db) => void }): string | undefined;
   /** Heartbeats at or after this are active. */
   activeSince(now: number): number;
-  /** Buffered bytes (4 a value) from which a robust rule runs in a worker thread (the coordinator's `offThreadBytes`). */
-  offThreadBytes: number;
-  /** Runs a robust rule over `updates` in a worker thread, tracked (and terminated on stop) as the coordinator's. */
-  aggregateInWorker(roundId: number, task: Task, updates: Float32Array[], weights: number[]): Promise<Float32Array>;
-  /** True once the coordinator stopped: a worker's late result is dropped (the next start aggregates again). */
-  stopped(): boolean;
-  /** aggregating → failed, the next buffer opened from the same version. */
-  failAggregating(aggregating: RoundRow, task: Task, reason: string): void;
-  privacy(taskId: string): PrivacySpentState | undefined;
-  publish(taskId: string): void;
-  publishClosed(taskId: string, number: number): void;
+  /**
+   * The coordinator's closing path (`closeRound`): under the task's lock, open (or, after a restart,
+   * aggregating) → aggregating → closed or failed, the updates `collect` reads aggregated on this thread or in a
+   * worker (robust rules over `offThreadBytes`), the version stored and the next buffer opened; announced.
+   * True when the buffer moved.
+   */
+  close(round: RoundRow, task: Task, collect: Collect): Promise<boolean>;
+  privacy(taskId: string): Promise<PrivacySpentState | undefined>;
+  publish(taskId: string): Promise<void>;
+  /** Runs `body` in the task's queue (one evaluation of a task at a time in this process). */
+  serial<T>(taskId: string, body: () => Promise<T>): Promise<T>;
 }
 
 /** What the server answers an accepted asynchronous update. */
@@ -83,29 +82,33 @@ export class AsyncRounds {
    * a second one (`DUPLICATE_UPDATE`; the same update again is refused in {@link submit}, once its checksum is
    * read). Returns the buffer and the admission (staleness, weight).
    */
-  admit(task: Task, participantId: string, roundNumber: number): { round: RoundRow; admission: Extract<ReturnType<typeof admitAsyncUpdate>, { ok: true }> } {
+  async admit(task: Task, participantId: string, roundNumber: number): Promise<{ round: RoundRow; admission: Extract<ReturnType<typeof admitAsyncUpdate>, { ok: true }> }> {
     const { db } = this.host;
-    const round = q.currentRound(db, task.id);
+    const round = await q.currentRound(db, task.id);
     if (!round) throw new DiscoApiError('WRONG_ROUND', `task "${task.id}" has no round (it is not a federated task)`);
-    if (round.phase !== 'open') {
-      const privacy = this.host.privacy(task.id);
-      if (privacy?.exhausted) throw new DiscoApiError('ROUND_NOT_OPEN', budgetExhaustedMessage({ id: task.id }, privacy));
-      throw new DiscoApiError('ROUND_NOT_OPEN', `the buffer of version ${round.baseVersion + 1} is ${round.phase} and takes no more updates; try again in a moment`);
-    }
+    if (round.phase !== 'open') throw await this.notOpen(task, round);
     const admission = admitAsyncUpdate({ taskId: task.id, round: roundNumber, latestVersion: round.baseVersion, settings: asyncSettings(task) });
     if (!admission.ok) throw new DiscoApiError(admission.code, admission.message);
-    if (!allowsRepeatUpdates(task)) this.refuseDuplicate(task, round, { participantId, baseVersion: admission.baseVersion, checksum: NaN }, admission.version);
+    if (!allowsRepeatUpdates(task)) await this.refuseDuplicate(db, task, round, { participantId, baseVersion: admission.baseVersion, checksum: NaN }, admission.version);
     return { round, admission };
+  }
+
+  /** ROUND_NOT_OPEN for a buffer that takes no update now (naming the budget when it is spent). */
+  private async notOpen(task: Task, round: RoundRow): Promise<DiscoApiError> {
+    const privacy = await this.host.privacy(task.id);
+    if (privacy?.exhausted) return new DiscoApiError('ROUND_NOT_OPEN', budgetExhaustedMessage({ id: task.id }, privacy));
+    return new DiscoApiError('ROUND_NOT_OPEN', `the buffer of version ${round.baseVersion + 1} is ${round.phase} and takes no more updates; try again in a moment`);
   }
 
   /**
    * Checks an update completely ({@link admit}, then core's `checkUpdate` against its base version) and, when
    * it passes, stores it in the open buffer, bytes included, in one transaction; then applies the version rule.
-   * Synchronous from the checks to the store, so that nothing interleaves; nothing is stored when refused.
+   * The transaction counts it first, only while the buffer is open, and checks the duplicate rule again after
+   * that (a retry racing itself through another instance counts once); nothing is stored when refused.
    */
-  submit(stored: StoredTask, participant: ParticipantRow, roundNumber: number, body: Uint8Array): AsyncSubmitted {
+  async submit(stored: StoredTask, participant: ParticipantRow, roundNumber: number, body: Uint8Array): Promise<AsyncSubmitted> {
     const { task } = stored;
-    const { round, admission } = this.admit(task, participant.id, roundNumber);
+    const { round, admission } = await this.admit(task, participant.id, roundNumber);
     const { delta, samples, metrics } = checkUpdate(body, {
       taskId: task.id,
       shapes: stored.shapes,
@@ -115,168 +118,140 @@ export class AsyncRounds {
     });
     // Read after checkUpdate, which refuses a malformed header.
     const checksum = readWeightsHeader(body).header.checksum;
-    this.refuseDuplicate(task, round, { participantId: participant.id, baseVersion: admission.baseVersion, checksum }, admission.version);
+    const candidate = { participantId: participant.id, baseVersion: admission.baseVersion, checksum };
+    await this.refuseDuplicate(this.host.db, task, round, candidate, admission.version);
     const now = this.host.now();
-    const updated = this.host.db.transaction((tx) => {
-      tx.insert(asyncUpdates)
-        .values({
-          roundId: round.id,
-          participantId: participant.id,
-          baseVersion: admission.baseVersion,
-          checksum,
-          staleness: admission.staleness,
-          weight: admission.weight,
-          samples,
-          metrics,
-          delta: Buffer.from(delta.buffer, delta.byteOffset, delta.byteLength),
-          bytes: body.byteLength,
-          receivedAt: now,
-        })
-        .run();
-      return tx
-        .update(rounds)
-        .set({ submitted: sql`${rounds.submitted} + 1`, samples: sql`${rounds.samples} + ${samples}` })
-        .where(eq(rounds.id, round.id))
-        .returning()
-        .get();
+    const updated = await transaction(this.host.db, async (tx) => {
+      const { orm, tables: t } = tx;
+      const counted = (
+        await orm
+          .update(t.rounds)
+          .set({ submitted: sql`${t.rounds.submitted} + 1`, samples: sql`${t.rounds.samples} + ${samples}` })
+          .where(and(eq(t.rounds.id, round.id), eq(t.rounds.phase, 'open')))
+          .returning()
+      )[0];
+      if (!counted) throw await this.notOpen(task, (await q.roundById(tx, round.id)) ?? round);
+      await this.refuseDuplicate(tx, task, round, candidate, admission.version);
+      await orm.insert(t.asyncUpdates).values({
+        roundId: round.id,
+        participantId: participant.id,
+        baseVersion: admission.baseVersion,
+        checksum,
+        staleness: admission.staleness,
+        weight: admission.weight,
+        samples,
+        metrics,
+        // A view of the checked body: the driver copies it when it sends the statement, within this call.
+        delta: Buffer.from(delta.buffer, delta.byteOffset, delta.byteLength),
+        bytes: body.byteLength,
+        receivedAt: now,
+      });
+      return counted;
     });
-    this.host.publish(task.id);
-    this.evaluate(updated, task);
-    const after = q.currentRound(this.host.db, task.id);
+    await this.host.publish(task.id);
+    await this.host.serial(task.id, async () => {
+      const current = await q.roundById(this.host.db, updated.id);
+      if (current) await this.evaluate(current, task);
+    });
+    const after = await q.currentRound(this.host.db, task.id);
     return { round: admission.version, submitted: after?.id === round.id ? after.submitted : 0, staleness: admission.staleness };
   }
 
-  /** Applies core's `decideVersion` to the open buffer: aggregates it when full, or when every active participant is in it. */
-  evaluate(round: RoundRow, task: Task): void {
-    if (round.phase !== 'open' || round.submitted === 0) return;
+  /**
+   * Applies core's `decideVersion` to the open buffer: aggregates it when full, or when every active
+   * participant is in it. Called in the task's queue; true when the buffer moved (and was announced).
+   */
+  async evaluate(round: RoundRow, task: Task): Promise<boolean> {
+    if (round.phase !== 'open' || round.submitted === 0) return false;
     const decision = decideVersion({
       buffered: round.submitted,
       bufferSize: asyncSettings(task).bufferSize,
-      pending: this.pendingCount(round),
+      pending: await this.pendingCount(round),
       minParticipants: task.minParticipants,
       repeats: allowsRepeatUpdates(task),
     });
-    if (decision.action === 'aggregate') this.aggregate(round, task);
+    if (decision.action !== 'aggregate') return false;
+    return this.host.close(round, task, (tx, aggregating) => this.collect(tx, aggregating, task));
   }
 
   /** Active participants of the task with no update in the buffer. */
-  private pendingCount(round: RoundRow): number {
+  private async pendingCount(round: RoundRow): Promise<number> {
     const since = this.host.activeSince(this.host.now());
-    return (
-      this.host.db
-        .select({ n: sql<number>`count(*)` })
-        .from(participants)
-        .where(
-          and(
-            eq(participants.taskId, round.taskId),
-            isNull(participants.leftAt),
-            gte(participants.lastHeartbeatAt, since),
-            sql`NOT EXISTS (SELECT 1 FROM ${asyncUpdates} WHERE ${asyncUpdates.roundId} = ${round.id} AND ${asyncUpdates.participantId} = ${participants.id})`,
-          ),
-        )
-        .get()?.n ?? 0
-    );
+    const { orm, tables: t } = this.host.db;
+    const rows = await orm
+      .select({ n: count() })
+      .from(t.participants)
+      .where(
+        and(
+          eq(t.participants.taskId, round.taskId),
+          isNull(t.participants.leftAt),
+          gte(t.participants.lastHeartbeatAt, since),
+          sql`NOT EXISTS (SELECT 1 FROM ${t.asyncUpdates} WHERE ${t.asyncUpdates.roundId} = ${round.id} AND ${t.asyncUpdates.participantId} = ${t.participants.id})`,
+        ),
+      );
+    return rows[0]?.n ?? 0;
   }
 
   /**
    * Core's `duplicateInBuffer` against this participant's updates in the buffer: a second one where the task
    * takes one per participant, or the same one again (a retried submission) anywhere.
    */
-  private refuseDuplicate(task: Task, round: RoundRow, candidate: { participantId: string; baseVersion: number; checksum: number }, version: number): void {
-    const own = this.host.db
-      .select({ participantId: asyncUpdates.participantId, baseVersion: asyncUpdates.baseVersion, checksum: asyncUpdates.checksum })
-      .from(asyncUpdates)
-      .where(and(eq(asyncUpdates.roundId, round.id), eq(asyncUpdates.participantId, candidate.participantId)))
-      .all();
+  private async refuseDuplicate(
+    db: Db,
+    task: Task,
+    round: RoundRow,
+    candidate: { participantId: string; baseVersion: number; checksum: number },
+    version: number,
+  ): Promise<void> {
+    const { orm, tables: t } = db;
+    const own = await orm
+      .select({ participantId: t.asyncUpdates.participantId, baseVersion: t.asyncUpdates.baseVersion, checksum: t.asyncUpdates.checksum })
+      .from(t.asyncUpdates)
+      .where(and(eq(t.asyncUpdates.roundId, round.id), eq(t.asyncUpdates.participantId, candidate.participantId)));
     const refusal = duplicateInBuffer(task, own, candidate, version);
     if (refusal) throw new DiscoApiError('DUPLICATE_UPDATE', refusal);
   }
 
   /**
-   * open → aggregating → closed: the buffer's updates through core's `createBufferAggregator` (each scaled by
-   * its staleness weight, through the task's clipping, strategy and noise), then the coordinator's closing
-   * path, whose transaction also clears the updates' bytes. A buffer whose aggregate is refused (not finite)
-   * fails and its updates are dropped with it; the next buffer opens from the same version.
+   * The buffer's updates, in the closing transaction, in the order they arrived, through core's
+   * `createBufferAggregator` (each scaled by its staleness weight, through the task's clipping, strategy and
+   * noise). The closing transaction clears their bytes whether the version is stored or the buffer fails (a
+   * non-finite aggregate: its updates are dropped with it, the next buffer opens from the same version).
    */
-  private aggregate(round: RoundRow, task: Task): void {
-    const { db } = this.host;
-    const aggregating = round.phase === 'aggregating' ? round : this.host.transition(db, round, 'aggregating');
-    this.host.publish(task.id);
-    const buffer = db
+  private async collect(tx: Db, aggregating: RoundRow, task: Task): Promise<Collected> {
+    const { orm, tables: t } = tx;
+    const clearBuffer = async (db: Db) => {
+      await db.orm.update(db.tables.asyncUpdates).set({ delta: null }).where(eq(db.tables.asyncUpdates.roundId, aggregating.id));
+    };
+    const buffer = await orm
       .select()
-      .from(asyncUpdates)
-      .where(and(eq(asyncUpdates.roundId, round.id), isNotNull(asyncUpdates.delta)))
-      .orderBy(asc(asyncUpdates.id))
-      .all();
-    let aggregator: ReturnType<typeof createBufferAggregator>;
+      .from(t.asyncUpdates)
+      .where(and(eq(t.asyncUpdates.roundId, aggregating.id), isNotNull(t.asyncUpdates.delta)))
+      .orderBy(asc(t.asyncUpdates.id));
     try {
       if (buffer.length === 0) throw new Error('its buffer is empty');
-      aggregator = createBufferAggregator(task, (buffer[0].delta as Buffer).byteLength / 4);
+      const aggregator = createBufferAggregator(task, (buffer[0].delta as Buffer).byteLength / 4);
       for (const row of buffer) {
         const bytes = row.delta as Buffer;
-        // Copied: a Buffer read from SQLite need not be 4-byte aligned.
+        // Copied: a Buffer read from the database need not be 4-byte aligned.
         aggregator.add(new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)), row.samples, row.weight);
       }
-    } catch (error) {
-      return this.finish(aggregating, task, buffer, undefined, () => {
-        throw error;
-      });
-    }
-    const held = aggregator.buffered;
-    if (held && held.count * held.size * 4 >= this.host.offThreadBytes) {
-      // A robust rule over large updates: in a worker thread, as synchronous rounds do; the buffer stays
-      // `aggregating` meanwhile (the client retries ROUND_NOT_OPEN), its rows keep their bytes until the version.
-      const { updates, weights } = held.take();
-      this.host.aggregateInWorker(round.id, task, updates, weights).then(
-        (delta) => this.finish(aggregating, task, buffer, aggregator, () => delta),
-        (error: Error) =>
-          this.finish(aggregating, task, buffer, aggregator, () => {
-            throw error;
-          }),
-      );
-      return;
-    }
-    this.finish(aggregating, task, buffer, aggregator, () => aggregator.result());
-  }
-
-  /** Stores the version `compute` gives (through the coordinator's closing path), or fails the buffer with why. */
-  private finish(
-    aggregating: RoundRow,
-    task: Task,
-    buffer: (typeof asyncUpdates.$inferSelect)[],
-    aggregator: { clipped: number } | undefined,
-    compute: () => Float32Array,
-  ): void {
-    const { db } = this.host;
-    const round = aggregating;
-    if (this.host.stopped()) return;
-    // After a worker, the task may have been deleted meanwhile: then there is nothing to close.
-    if (q.roundByNumber(db, task.id, round.number)?.phase !== 'aggregating') return;
-    const clearBuffer = (tx: Db) => tx.update(asyncUpdates).set({ delta: null }).where(eq(asyncUpdates.roundId, round.id)).run();
-    let problem: string | undefined;
-    try {
-      const delta = compute();
       const metrics = weightedMetrics(buffer.map((row) => ({ samples: row.samples, metrics: (row.metrics as ClientMetrics | null) ?? null })));
+      // A version's participants are its contributors; its clipping count is its buffer's.
       const contributors = new Set(buffer.map((row) => row.participantId)).size;
-      problem = this.host.storeAggregate(aggregating, task, delta, {
+      return {
+        aggregator,
         metrics,
-        within: (tx) => {
-          clearBuffer(tx);
-          // A version's participants are its contributors; its clipping count is its buffer's.
-          tx.update(rounds).set({ participants: contributors, clipped: aggregator?.clipped ?? 0 }).where(eq(rounds.id, round.id)).run();
+        get closing() {
+          return { participants: contributors, clipped: aggregator.clipped };
         },
-      });
+        within: (db) => clearBuffer(db),
+      };
     } catch (error) {
-      console.error(`disco: aggregation of version ${round.baseVersion + 1} of ${task.id} failed`, error);
-      problem = `aggregation failed: ${(error as Error).message}`;
+      // The buffer fails (the coordinator's closing path): its bytes go with it.
+      await clearBuffer(tx);
+      throw error;
     }
-    if (problem) {
-      const reason = problem;
-      db.transaction((tx) => {
-        clearBuffer(tx);
-        this.host.failAggregating(aggregating, task, reason);
-      });
-    } else this.host.publishClosed(task.id, round.number);
   }
 
   /**
@@ -284,28 +259,28 @@ export class AsyncRounds {
    * buffer carries on (aggregated now if the rule says so). Returns the ids of the asynchronous rounds it took
    * care of, which the coordinator leaves alone.
    */
-  recover(unfinished: RoundRow[]): Set<number> {
+  async recover(unfinished: RoundRow[]): Promise<Set<number>> {
     const handled = new Set<number>();
     for (const round of unfinished) {
-      const task = loadTask(this.host.db, round.taskId).task;
+      const task = (await loadTask(this.host.db, round.taskId)).task;
       if (!isAsync(task)) continue;
       handled.add(round.id);
-      if (round.phase === 'aggregating') this.aggregate(round, task);
-      else if (round.submitted >= asyncSettings(task).bufferSize) this.aggregate(round, task);
+      if (round.phase === 'aggregating' || round.submitted >= asyncSettings(task).bufferSize)
+        await this.host.serial(task.id, () => this.host.close(round, task, (tx, aggregating) => this.collect(tx, aggregating, task)));
     }
     return handled;
   }
 
   /** The contributors of each of the given rounds (an asynchronous task's versions), in the order they arrived. */
-  contributions(roundIds: number[]): Map<number, VersionContribution[]> {
+  async contributions(roundIds: number[]): Promise<Map<number, VersionContribution[]>> {
     const byRound = new Map<number, VersionContribution[]>();
     if (roundIds.length === 0) return byRound;
-    const rows = this.host.db
-      .select({ roundId: asyncUpdates.roundId, participantId: asyncUpdates.participantId, staleness: asyncUpdates.staleness, weight: asyncUpdates.weight, samples: asyncUpdates.samples })
-      .from(asyncUpdates)
-      .where(inArray(asyncUpdates.roundId, roundIds))
-      .orderBy(asc(asyncUpdates.id))
-      .all();
+    const { orm, tables: t } = this.host.db;
+    const rows = await orm
+      .select({ roundId: t.asyncUpdates.roundId, participantId: t.asyncUpdates.participantId, staleness: t.asyncUpdates.staleness, weight: t.asyncUpdates.weight, samples: t.asyncUpdates.samples })
+      .from(t.asyncUpdates)
+      .where(inArray(t.asyncUpdates.roundId, roundIds))
+      .orderBy(asc(t.asyncUpdates.id));
     for (const { roundId, ...contribution } of rows) {
       const list = byRound.get(roundId) ?? [];
       list.push(contribution);

@@ -17,21 +17,22 @@ import {
   DiscoApiError,
   type ClientMetrics,
   type PrivacySpentState,
-  type RoundAggregator,
   type RoundState,
   type Task,
 } from '@disco/core';
+import { EventEmitter } from 'node:events';
 import type { Worker } from 'node:worker_threads';
-import { durableTransaction, type Db } from '../../db/client.js';
+import { lockTask, transaction, type Db, type Notifier } from '../../db/client.js';
 import type { RoundPhaseName } from '../../db/schema.js';
 import type { RoundEvents } from '../events.js';
 import { getVersionWeights, latestVersion, storeVersion } from '../models.js';
 import { loadTask, type StoredTask } from '../tasks.js';
 import { aggregateInWorker } from './aggregation-thread.js';
 import { AsyncRounds } from './async-rounds.js';
+import { KeyedMutex } from './keyed-mutex.js';
 import * as q from './queries.js';
 import type { RoundRow } from './queries.js';
-import { interruptedSecureRounds, restartReason, secureRoundRows, SecureRounds } from './secure-rounds.js';
+import { interruptedSecureRounds, refuseSecureAggregation, restartReason, secureRoundRows, SecureRounds } from './secure-rounds.js';
 
 /**
  * Rounds of federated training: a small state machine, one row per round.
@@ -46,12 +47,19 @@ import { interruptedSecureRounds, restartReason, secureRoundRows, SecureRounds }
  * round is followed by a new one from the same version. Later phases (key exchange, masked submission,
  * unmasking of drop-outs for secure aggregation) slot in before `aggregating` through {@link transitions}.
  *
- * **State.** Everything lives in the database except the streaming accumulator of each open round, which
- * sums the updates as they arrive (O(model) memory) and is kept in this process only. A restart therefore
- * loses the updates of the round in progress (never a closed round): on start-up, an open round that had
- * received updates is marked failed and the next one opens from the same version; an open round with no
- * update carries on. With several instances, the updates of one task must reach the instance that holds its
- * accumulator (sticky routing by task id), or the partial sums move to a shared store.
+ * **State.** Everything lives in the database, the accepted updates of the open round included (`updates.delta`,
+ * float32, written in the transaction that accepts the update; decision 0015). Whichever process closes a round
+ * reads its deltas ordered by participant id and aggregates them there (core's `createRoundAggregator`), so
+ * that one instance or several give the same bytes, and a restart or a killed instance loses no accepted
+ * update: an open round carries on, an `aggregating` one is aggregated again. Only secure rounds keep state in
+ * memory (their masked sum; secure-rounds.ts), which is why a server on PostgreSQL refuses them.
+ *
+ * **Concurrency.** Within a process, one task's evaluations, closes and failures run one at a time (a keyed
+ * mutex, {@link RoundCoordinator.serial}); across processes, every close, failure and opening happens in a
+ * transaction that first takes the task's lock (`lockTask`) and moves the phase with a conditional UPDATE, so
+ * that a round closes, fails or opens exactly once whichever instance gets there first. An update counts
+ * itself with a conditional UPDATE of its round's row (`q.recordUpdate`), so it lands wholly before a close
+ * or is refused. Every instance runs the scheduler; announcements go through the database's notifier.
  *
  * **Joining mid-training.** A participant that joins while the open round has received no update yet is
  * waited for in that round; one that joins later is waited for from the next round on (an update it sends
@@ -117,21 +125,64 @@ export const transitions: Record<RoundPhaseName, readonly RoundPhaseName[]> = {
 
 export { type RoundRow } from './queries.js';
 
-interface Accumulator {
-  roundId: number;
-  /** The task's strategy, behind central clipping and noise when the task asks for them (core `createRoundAggregator`). */
-  aggregator: RoundAggregator;
+/** A round's failure whose reason is this message as it is (not "aggregation failed: …"). */
+export class RoundFailure extends Error {}
+
+/**
+ * What a closing path aggregates: an aggregator holding the round's updates (added in their stored order),
+ * the round's metrics, and what the closed row records besides (clipping count, contributors).
+ */
+export interface Collected {
+  aggregator: {
+    readonly clipped: number;
+    readonly buffered?: { readonly count: number; readonly size: number; take(): { updates: Float32Array[]; weights: number[] } };
+    result(): Float32Array;
+  };
+  metrics: ClientMetrics | null;
+  /** Values the closed row gets besides the coordinator's (e.g. `clipped`, an async version's `participants`). */
+  closing?: Partial<RoundRow>;
+  /** Writes in the closing transaction, whether the round closes (`closed`) or fails. */
+  within?: (tx: Db, closed: boolean) => Promise<void>;
+}
+
+/** Reads the updates of a round that has just gone `aggregating`, in the closing transaction. */
+export type Collect = (tx: Db, aggregating: RoundRow) => Promise<Collected>;
+
+/** What the round-announcement channel carries: the task, and the round that closed or failed, or the participant count. */
+interface RoundNotice {
+  taskId: string;
+  closed?: number;
+  participants?: number;
+}
+
+/** Notifications within this process only: for a coordinator built without the database's notifier (SQLite). */
+function processNotifier(): Notifier {
+  const emitter = new EventEmitter();
+  emitter.setMaxListeners(0);
+  return {
+    notify: async (_db, channel, payload) => void emitter.emit(channel, payload),
+    listen(channel, handler) {
+      emitter.on(channel, handler);
+      return () => emitter.off(channel, handler);
+    },
+  };
 }
 
 export class RoundCoordinator {
-  /** The only in-memory state: the running aggregate of each open round (lost on restart, by design). */
-  private readonly accumulators = new Map<number, Accumulator>();
   /** Last participant count announced per task (to announce drops once); derived, not state. */
   private readonly announcedParticipants = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
+  /** The scheduler's run in progress: a tick never starts while the previous one runs. */
+  private ticking: Promise<void> | undefined;
   /** Aggregations running in a worker thread, by round id (terminated by {@link stop}). */
   private readonly workers = new Map<number, Worker>();
   private stopped = false;
+  /** One task's evaluations, closes and failures, one at a time in this process. */
+  private readonly queue = new KeyedMutex();
+  /** Announcements per task, in the order they were received. */
+  private readonly announcements = new KeyedMutex();
+  private unlisten: (() => void) | undefined;
+  private readonly notifier: Notifier;
   /** The steps of secure rounds, and their in-memory state (lost on restart, by design). */
   readonly secure: SecureRounds;
   /** Asynchronous (FedBuff) tasks' buffers, all in the database (async-rounds.ts, decision 0013). */
@@ -144,55 +195,71 @@ export class RoundCoordinator {
     private readonly clock: () => number = Date.now,
     /** Memory bound on the updates a non-streaming strategy (median, trimmed mean, Krum) buffers per task. */
     readonly maxBufferedUpdateBytes: number = DEFAULT_MAX_BUFFERED_UPDATE_BYTES,
+    /** The database's notifier (`openDb`): required on PostgreSQL, where other instances must hear of every change. */
+    notifier?: Notifier,
   ) {
+    if (!notifier && db.dialect === 'postgres') throw new Error('a round coordinator on PostgreSQL needs the database notifier (openDb().notifier)');
+    this.notifier = notifier ?? processNotifier();
     this.secure = new SecureRounds({
       db: this.db,
       now: () => this.clock(),
       secureStepMs: (task) => Math.min(this.timings.secureStepMs ?? 30_000, this.deadlineMs(task)),
       transition: (tx, round, to, values) => this.transition(tx, round, to, values),
-      fail: (round, reason) => this.fail(round, reason),
-      storeAggregate: (aggregating, task, delta, info) => this.storeAggregate(aggregating, task, delta, info),
-      failAggregating: (aggregating, task, reason) => this.failTransaction(aggregating, task, reason),
+      fail: (round, reason) => this.failLocked(round, reason),
+      finishAggregating: (aggregating, task, outcome) =>
+        this.serial(task.id, () =>
+          'problem' in outcome
+            ? this.failLocked(aggregating, outcome.problem).then(() => undefined)
+            : this.closeAggregating(aggregating, task, () => outcome.mean, {
+                metrics: null,
+                closing: { samples: outcome.totalWeight },
+                aggregator: { clipped: 0, result: () => outcome.mean },
+              }),
+        ),
       publish: (taskId) => this.publish(taskId),
-      publishClosed: (taskId, number) => this.publishClosed(taskId, number),
+      serial: (taskId, body) => this.serial(taskId, body),
       heartbeatSince: (now) => now - this.timings.heartbeatTimeoutMs,
     });
     this.async = new AsyncRounds({
       db: this.db,
       now: () => this.clock(),
-      transition: (tx, round, to, values) => this.transition(tx, round, to, values),
-      storeAggregate: (aggregating, task, delta, info) => this.storeAggregate(aggregating, task, delta, info),
-      failAggregating: (aggregating, task, reason) => this.failTransaction(aggregating, task, reason),
       activeSince: (now) => now - this.timings.heartbeatTimeoutMs,
-      offThreadBytes: this.timings.offThreadBytes ?? DEFAULT_OFF_THREAD_BYTES,
-      aggregateInWorker: (roundId, task, updates, weights) => {
-        const { strategy, parameter, bucketing } = task.aggregation;
-        return aggregateInWorker({ settings: { strategy, parameter, bucketing }, updates, weights }, (worker) => this.workers.set(roundId, worker)).finally(() =>
-          this.workers.delete(roundId),
-        );
-      },
-      stopped: () => this.stopped,
+      close: (round, task, collect) => this.closeRound(round, task, collect),
       privacy: (taskId) => this.privacy(taskId),
       publish: (taskId) => this.publish(taskId),
-      publishClosed: (taskId, number) => this.publishClosed(taskId, number),
+      serial: (taskId, body) => this.serial(taskId, body),
     });
   }
 
-  /** Recovers rounds interrupted by a restart and starts the deadline scheduler. */
-  start(): void {
+  /** Runs `body` after the task's earlier evaluations, closes and failures in this process (see the file's comment). */
+  serial<T>(taskId: string, body: () => Promise<T>): Promise<T> {
+    return this.queue.run(taskId, body);
+  }
+
+  /** Listens for round announcements, recovers rounds interrupted by a restart and starts the deadline scheduler. */
+  async start(): Promise<void> {
     this.stopped = false;
-    this.recover();
-    this.timer = setInterval(() => this.tick(), this.timings.tickMs);
+    this.unlisten ??= this.notifier.listen('disco_rounds', (payload) => this.received(payload));
+    await this.recover();
+    this.timer = setInterval(() => void this.tick(), this.timings.tickMs);
     this.timer.unref();
   }
 
-  stop(): void {
+  /**
+   * Stops the scheduler and the workers; resolves once the tick and the closes in progress have finished (so
+   * that the database can be closed after it). A round aggregating in a worker stays `aggregating` in the
+   * database: the next start aggregates it again from its stored updates (recover()).
+   */
+  async stop(): Promise<void> {
     clearInterval(this.timer);
     this.timer = undefined;
-    // A round aggregating in a worker stays `aggregating` in the database: the next start fails it (recover()).
     this.stopped = true;
+    this.unlisten?.();
+    this.unlisten = undefined;
     for (const worker of this.workers.values()) void worker.terminate();
     this.workers.clear();
+    await this.ticking;
+    await this.queue.idle();
   }
 
   /** Deadline of a round opened now for this task. */
@@ -200,14 +267,18 @@ export class RoundCoordinator {
     return this.timings.roundDeadlineMs ?? task.roundDeadlineSeconds * 1000;
   }
 
-  /** Opens round 1 of a new federated task (in the caller's transaction). */
-  openFirstRound(tx: Db, task: Task): void {
+  /**
+   * Opens round 1 of a new federated task (in the caller's transaction). Refuses secure aggregation on
+   * PostgreSQL (see `refuseSecureAggregation`), which aborts the task's creation.
+   */
+  async openFirstRound(tx: Db, task: Task): Promise<void> {
     if (task.scheme !== 'federated') return;
-    this.insertRound(tx, task, 1, 0, this.clock());
+    refuseSecureAggregation(tx, task);
+    await this.insertRound(tx, task, 1, 0, this.clock());
   }
 
-  private insertRound(tx: Db, task: Task, number: number, baseVersion: number, now: number): RoundRow {
-    const active = this.activeCount(tx, task.id, now);
+  private async insertRound(tx: Db, task: Task, number: number, baseVersion: number, now: number): Promise<RoundRow> {
+    const active = await this.activeCount(tx, task.id, now);
     return q.insertRound(tx, {
       taskId: task.id,
       number,
@@ -220,12 +291,12 @@ export class RoundCoordinator {
   }
 
   /** The task's latest round (the open one while training goes on), if any. */
-  currentRound(taskId: string): RoundRow | undefined {
+  currentRound(taskId: string): Promise<RoundRow | undefined> {
     return q.currentRound(this.db, taskId);
   }
 
   /** Participants whose heartbeat is recent and who have not left. */
-  activeCount(db: Db, taskId: string, now = this.clock()): number {
+  activeCount(db: Db, taskId: string, now = this.clock()): Promise<number> {
     return q.activeParticipantCount(db, taskId, now - this.timings.heartbeatTimeoutMs);
   }
 
@@ -233,35 +304,36 @@ export class RoundCoordinator {
    * Active participants waited for in `round` that have not submitted yet, without those that missed the
    * task's `maxMissedRounds` rounds in a row (core's `isWaitedFor`, which the in-memory federation applies too).
    */
-  private pendingCount(round: RoundRow, task: Task, now: number): number {
+  private async pendingCount(db: Db, round: RoundRow, task: Task, now: number): Promise<number> {
     const maxMissed = task.maxMissedRounds ?? DEFAULT_MAX_MISSED_ROUNDS;
-    return q.pendingParticipants(this.db, round, now - this.timings.heartbeatTimeoutMs).filter((p) => isWaitedFor({ round: round.number, ...p }, maxMissed)).length;
+    const pending = await q.pendingParticipants(db, round, now - this.timings.heartbeatTimeoutMs);
+    return pending.filter((p) => isWaitedFor({ round: round.number, ...p }, maxMissed)).length;
   }
 
   /** Active participants waited for in `round` (submitted or not). */
-  private expectedCount(round: RoundRow, task: Task, now: number): number {
-    return this.pendingCount(round, task, now) + round.submitted;
+  private async expectedCount(db: Db, round: RoundRow, task: Task, now: number): Promise<number> {
+    return (await this.pendingCount(db, round, task, now)) + round.submitted;
   }
 
   /** The state a client sees: current round, latest version, participants, last closed round's metrics. */
-  state(taskId: string): RoundState {
+  async state(taskId: string): Promise<RoundState> {
     const now = this.clock();
-    const round = this.currentRound(taskId);
-    const latest = latestVersion(this.db, taskId);
-    const lastClosed = q.lastClosedRound(this.db, taskId);
+    const round = await this.currentRound(taskId);
+    const latest = await latestVersion(this.db, taskId);
+    const lastClosed = await q.lastClosedRound(this.db, taskId);
     const state: RoundState = {
       taskId,
       round: round?.number ?? 0,
-      phase: (round?.phase ?? 'closed'),
+      phase: round?.phase ?? 'closed',
       modelVersion: latest?.version ?? 0,
-      participants: this.activeCount(this.db, taskId, now),
+      participants: await this.activeCount(this.db, taskId, now),
       submitted: round?.submitted ?? 0,
       deadline: round && ['open', 'sharing', 'masking', 'unmasking'].includes(round.phase) ? (round.deadlineAt ?? null) : null,
     };
     if (lastClosed) state.metrics = { ...(lastClosed.metrics ?? {}), samples: lastClosed.samples };
-    const privacy = this.privacy(taskId);
+    const privacy = await this.privacy(taskId);
     if (privacy) state.privacy = privacy;
-    const task = loadTask(this.db, taskId).task;
+    const task = (await loadTask(this.db, taskId)).task;
     // The buffer's round is the version it becomes (its row's number runs ahead after a failed buffer).
     if (isAsync(task)) Object.assign(state, { mode: 'async', bufferSize: task.async.bufferSize, round: state.modelVersion + 1 });
     return state;
@@ -271,33 +343,76 @@ export class RoundCoordinator {
    * What a task with noise has spent (the accountant stored with its last closed round), and whether its
    * budget is exhausted; undefined for a task without noise.
    */
-  privacy(taskId: string, db: Db = this.db): PrivacySpentState | undefined {
-    const task = loadTask(db, taskId).task;
+  async privacy(taskId: string, db: Db = this.db): Promise<PrivacySpentState | undefined> {
+    const task = (await loadTask(db, taskId)).task;
     if (!(task.privacy.noiseMultiplier ?? 0)) return undefined;
-    return privacyState(task, q.lastAccountant(db, taskId));
+    return privacyState(task, await q.lastAccountant(db, taskId));
   }
 
-  publish(taskId: string): void {
+  /**
+   * Announces the task's current state to its subscribers, on every instance: a notification on
+   * `disco_rounds`, which each instance's listener turns into a state read for its own subscribers (none read
+   * where nobody watches). Never throws: the change it announces is committed whatever happens to the notice.
+   */
+  publish(taskId: string): Promise<void> {
+    return this.notify({ taskId });
+  }
+
+  /** Announces the closed (or failed) round itself, then the newly opened one. */
+  private publishClosed(taskId: string, number: number): Promise<void> {
+    return this.notify({ taskId, closed: number });
+  }
+
+  private async notify(notice: RoundNotice): Promise<void> {
+    try {
+      await this.notifier.notify(this.db, 'disco_rounds', JSON.stringify(notice));
+    } catch (error) {
+      console.error(`disco: announcing a round change of ${notice.taskId} failed`, error);
+    }
+  }
+
+  /** A notice from any instance (this one included): the state, read once, for this instance's subscribers. */
+  private received(payload: string): void {
+    let notice: RoundNotice;
+    try {
+      notice = JSON.parse(payload) as RoundNotice;
+    } catch {
+      return;
+    }
+    if (typeof notice?.taskId !== 'string') return;
+    // Each instance's tick announces a changed participant count once: every instance learns it was announced.
+    if (notice.participants !== undefined) this.announcedParticipants.set(notice.taskId, notice.participants);
+    void this.announcements.run(notice.taskId, () => this.announce(notice)).catch((error) => console.error(`disco: round announcement of ${notice.taskId} failed`, error));
+  }
+
+  private async announce(notice: RoundNotice): Promise<void> {
+    const { taskId } = notice;
     // A state is six queries: not worth reading for nobody (a subscriber gets the current state when it subscribes).
     if (!this.events.watched(taskId)) return;
-    const state = this.state(taskId);
+    const state = await this.state(taskId);
+    if (notice.closed !== undefined) {
+      const row = await q.roundByNumber(this.db, taskId, notice.closed);
+      if (row) this.events.publish({ ...state, round: row.number, phase: row.phase, submitted: row.submitted, deadline: null });
+    }
     this.announcedParticipants.set(taskId, state.participants);
     this.events.publish(state);
   }
 
   /** The round a participant joining now is first waited for in (see the file's comment). */
-  firstRoundForJoiner(taskId: string): number {
-    const round = this.currentRound(taskId);
+  async firstRoundForJoiner(taskId: string): Promise<number> {
+    const round = await this.currentRound(taskId);
     if (!round) return 1;
     return round.phase === 'open' && round.submitted === 0 ? round.number : round.number + 1;
   }
 
   /** A participant joined, came back or left: start a waiting round's clock, re-check closing, announce. */
-  participantsChanged(taskId: string): void {
-    const round = this.currentRound(taskId);
-    if (round?.phase === 'open') this.evaluate(round);
-    else if (round) this.secure.evaluate(round);
-    this.publish(taskId);
+  async participantsChanged(taskId: string): Promise<void> {
+    await this.serial(taskId, async () => {
+      const round = await this.currentRound(taskId);
+      if (round?.phase === 'open') await this.evaluateLocked(round);
+      else if (round) await this.secure.evaluateLocked(round);
+    });
+    await this.publish(taskId);
   }
 
   /**
@@ -311,9 +426,9 @@ export class RoundCoordinator {
   }
 
   /** Refuses a new participant beyond {@link participantLimit} (CONFLICT, naming the bound). */
-  admitParticipant(stored: Pick<StoredTask, 'task' | 'parameterCount'>): void {
+  async admitParticipant(stored: Pick<StoredTask, 'task' | 'parameterCount'>): Promise<void> {
     const limit = this.participantLimit(stored);
-    if (this.activeCount(this.db, stored.task.id) >= limit) throw this.fullError(stored, limit);
+    if ((await this.activeCount(this.db, stored.task.id)) >= limit) throw this.fullError(stored, limit);
   }
 
   private fullError(stored: Pick<StoredTask, 'task' | 'parameterCount'>, limit: number): DiscoApiError {
@@ -327,11 +442,11 @@ export class RoundCoordinator {
   }
 
   /** Checks that `round` of the task is the open one, with a message naming the current round otherwise. */
-  requireOpenRound(taskId: string, roundNumber: number): RoundRow {
-    const round = this.currentRound(taskId);
+  async requireOpenRound(taskId: string, roundNumber: number): Promise<RoundRow> {
+    const round = await this.currentRound(taskId);
     if (!round) throw new DiscoApiError('WRONG_ROUND', `task "${taskId}" has no round (it is not a federated task)`);
     if (round.number !== roundNumber) {
-      const privacy = round.phase === 'closed' ? this.privacy(taskId) : undefined;
+      const privacy = round.phase === 'closed' ? await this.privacy(taskId) : undefined;
       if (privacy?.exhausted) throw new DiscoApiError('ROUND_NOT_OPEN', budgetExhaustedMessage({ id: taskId }, privacy));
       const which = roundNumber < round.number ? `round ${roundNumber} is closed` : `round ${roundNumber} has not started`;
       throw new DiscoApiError('WRONG_ROUND', `${which}; the current round is ${round.number} (${round.phase})`);
@@ -340,36 +455,34 @@ export class RoundCoordinator {
     return round;
   }
 
-  hasSubmitted(roundId: number, participantId: string): boolean {
+  hasSubmitted(roundId: number, participantId: string): Promise<boolean> {
     return q.hasSubmitted(this.db, roundId, participantId);
   }
 
   /**
-   * Records a checked update (`delta` against the round's base version) and adds it to the round's
-   * accumulator; closes the round when that was the last one expected. Synchronous from the checks to the
-   * accumulator, so that no other update or close interleaves.
+   * Records a checked update (`delta` against the round's base version), its delta included, in one
+   * transaction that counts it in the round only while the round is open (`q.recordUpdate`); then applies
+   * the round policy, which closes the round when that was the last one expected. `delta` may be a view of
+   * the request's body: it is copied into the database before this returns. Nothing is kept in memory.
    */
-  submit(round: RoundRow, participantId: string, delta: Float32Array, samples: number, metrics: ClientMetrics, bytes: number): RoundRow {
-    const stored = loadTask(this.db, round.taskId);
-    const task = stored.task;
-    let accumulator = this.accumulators.get(round.id);
-    // A participant that dropped out and came back may exceed the join-time bound: the bound holds anyway.
-    if ((accumulator?.aggregator.count ?? 0) >= this.participantLimit(stored)) throw this.fullError(stored, this.participantLimit(stored));
-    if (q.hasSkipped(this.db, round.id, participantId))
+  async submit(round: RoundRow, participantId: string, delta: Float32Array, samples: number, metrics: ClientMetrics, bytes: number): Promise<RoundRow> {
+    const stored = await loadTask(this.db, round.taskId);
+    const limit = this.participantLimit(stored);
+    // A participant that dropped out and came back may exceed the join-time bound: the bound holds anyway
+    // (checked again where the update is counted).
+    if (round.submitted >= limit) throw this.fullError(stored, limit);
+    if (await q.hasSkipped(this.db, round.id, participantId))
       throw new DiscoApiError('WRONG_ROUND', `this participant sat round ${round.number} out (sampling): it sends no update for it; wait for round ${round.number + 1}`);
-    if (!accumulator) {
-      accumulator = { roundId: round.id, aggregator: createRoundAggregator(task, delta.length) };
-      this.accumulators.set(round.id, accumulator);
-    }
-    let updated = q.recordUpdate(this.db, { roundId: round.id, participantId, samples, metrics, bytes, receivedAt: this.clock() });
-    // After the rows are written: adding to the accumulator cannot fail (sizes were checked).
-    const clippedBefore = accumulator.aggregator.clipped;
-    accumulator.aggregator.add(delta, samples);
-    if (accumulator.aggregator.clipped > clippedBefore) updated = q.countClipped(this.db, round.id);
-    this.evaluate(updated);
+    const updated = await q.recordUpdate(
+      this.db,
+      { roundId: round.id, participantId, samples, metrics, bytes, receivedAt: this.clock(), delta },
+      limit,
+      () => this.fullError(stored, limit),
+    );
+    const announced = await this.serial(round.taskId, () => this.evaluateLocked(updated));
     // Announced here while the round still collects updates; the update that completes it is announced by the
     // round's close (one state fewer per round for every subscriber).
-    if (this.accumulators.has(round.id)) this.publish(round.taskId);
+    if (!announced) await this.publish(round.taskId);
     return updated;
   }
 
@@ -377,45 +490,71 @@ export class RoundCoordinator {
    * A participant sits `round` out (tasks with a sampling rate: its coin came up tails): the round stops
    * waiting for it. Refused after an update, and for a task without sampling.
    */
-  skip(round: RoundRow, participantId: string): void {
-    const task = loadTask(this.db, round.taskId).task;
+  async skip(round: RoundRow, participantId: string): Promise<void> {
+    const task = (await loadTask(this.db, round.taskId)).task;
     if ((task.privacy.samplingRate ?? 1) >= 1)
       throw new DiscoApiError('BAD_REQUEST', `task "${task.id}" has no sampling rate (privacy.samplingRate): every participant takes part in every round`);
-    if (q.hasSubmitted(this.db, round.id, participantId))
+    if (await q.hasSubmitted(this.db, round.id, participantId))
       throw new DiscoApiError('DUPLICATE_UPDATE', `this participant already submitted an update for round ${round.number}: it cannot sit it out`);
-    q.recordSkip(this.db, round.id, participantId, this.clock());
-    this.evaluate(q.roundByNumber(this.db, round.taskId, round.number) as RoundRow);
-    this.publish(round.taskId);
+    await q.recordSkip(this.db, round.id, participantId, this.clock());
+    await this.evaluate(round);
+    await this.publish(round.taskId);
   }
 
-  /** Runs every deadline and drop check (the scheduler calls it every `tickMs`). */
-  tick(): void {
+  /**
+   * Runs every deadline and drop check (the scheduler calls it every `tickMs`; every instance runs it, the
+   * transactions decide who acts). Resolves when done; a call while one runs waits for that one instead of
+   * starting another.
+   */
+  tick(): Promise<void> {
+    this.ticking ??= this.runTick().finally(() => {
+      this.ticking = undefined;
+    });
+    return this.ticking;
+  }
+
+  private async runTick(): Promise<void> {
     try {
-      for (const round of q.openRounds(this.db)) {
-        this.evaluate(round);
-        const count = this.activeCount(this.db, round.taskId);
-        if (this.announcedParticipants.get(round.taskId) !== count) this.publish(round.taskId);
+      for (const round of await q.openRounds(this.db)) {
+        if (this.stopped) return;
+        await this.evaluate(round);
+        const count = await this.activeCount(this.db, round.taskId);
+        if (this.announcedParticipants.get(round.taskId) !== count) {
+          this.announcedParticipants.set(round.taskId, count);
+          await this.notify({ taskId: round.taskId, participants: count });
+        }
       }
       // The steps of secure rounds: their deadlines, and members that vanished.
-      for (const round of secureRoundRows(this.db, this.secure.roundIds())) this.secure.evaluate(round);
+      for (const round of await secureRoundRows(this.db, this.secure.roundIds())) await this.serial(round.taskId, () => this.secure.evaluateLocked(round));
     } catch (error) {
       // A scheduler error must never take the server down; the next tick tries again.
       console.error('disco: round scheduler error', error);
     }
   }
 
-  /** Applies the round policy (`decideRound`) to an open round: wait, start its clock, close, extend, idle or fail. */
-  evaluate(round: RoundRow): void {
-    if (round.phase !== 'open') return;
+  /** Applies the round policy to the round (re-read first): after the task's earlier evaluations in this process. */
+  async evaluate(round: Pick<RoundRow, 'id' | 'taskId'>): Promise<void> {
+    await this.serial(round.taskId, () => this.evaluateLocked(round));
+  }
+
+  /**
+   * Applies the round policy (`decideRound`) to an open round: wait, start its clock, close, extend, idle or
+   * fail. Reads the round again (it may have changed since the caller read it, here or on another instance).
+   * True when it announced what it did (a close, a failure, a new deadline).
+   */
+  private async evaluateLocked(read: Pick<RoundRow, 'id'>): Promise<boolean> {
+    const round = await q.roundById(this.db, read.id);
+    if (round?.phase !== 'open') return false;
     const now = this.clock();
-    const task = loadTask(this.db, round.taskId).task;
+    const stored = await loadTask(this.db, round.taskId);
+    const task = stored.task;
     // An asynchronous buffer has no deadline: core's version rule instead (async-rounds.ts).
     if (isAsync(task)) return this.async.evaluate(round, task);
     const decision = decideRound({
       submitted: round.submitted,
-      pending: this.pendingCount(round, task, now),
-      skipped: q.skipCount(this.db, round.id),
-      active: this.activeCount(this.db, round.taskId, now),
+      pending: await this.pendingCount(this.db, round, task, now),
+      skipped: await q.skipCount(this.db, round.id),
+      active: await this.activeCount(this.db, round.taskId, now),
       minParticipants: task.minParticipants,
       deadlineAt: round.deadlineAt,
       now,
@@ -425,107 +564,186 @@ export class RoundCoordinator {
     });
     switch (decision.action) {
       case 'wait':
-        return;
+        return false;
       case 'start':
-        q.setRoundDeadline(this.db, round.id, decision.deadlineAt, round.extensions);
-        return;
+        await q.setRoundDeadline(this.db, round.id, decision.deadlineAt, round.extensions);
+        return false;
       case 'aggregate':
         // A secure round's key advertisements are in: its masked steps follow (secure-rounds.ts).
-        return task.privacy.secureAggregation ? this.secure.startSharing(round, task) : this.aggregate(round, task);
+        if (task.privacy.secureAggregation) return this.secure.startSharing(round, task);
+        return this.closeRound(round, task, (tx, aggregating) => this.collectDeltas(tx, aggregating, task, stored.parameterCount));
       case 'idle':
-        q.setRoundDeadline(this.db, round.id, null, 0);
-        return this.publish(round.taskId);
+        if (!(await q.setRoundDeadline(this.db, round.id, null, 0))) return false;
+        await this.publish(round.taskId);
+        return true;
       case 'extend':
-        q.setRoundDeadline(this.db, round.id, decision.deadlineAt, decision.extensions);
-        return this.publish(round.taskId);
+        if (!(await q.setRoundDeadline(this.db, round.id, decision.deadlineAt, decision.extensions))) return false;
+        await this.publish(round.taskId);
+        return true;
       case 'fail':
-        return this.fail(round, decision.reason);
+        await this.failLocked(round, decision.reason);
+        return true;
     }
   }
 
-  private transition(tx: Db, round: RoundRow, to: RoundPhaseName, values: Partial<RoundRow> = {}): RoundRow {
+  private async transition(tx: Db, round: RoundRow, to: RoundPhaseName, values: Partial<RoundRow> = {}): Promise<RoundRow> {
     if (!transitions[round.phase].includes(to)) throw new Error(`round ${round.number} cannot go from ${round.phase} to ${to}`);
-    const next = q.updateRoundPhase(tx, round, to, values);
+    const next = await q.updateRoundPhase(tx, round, to, values);
     if (!next) throw new Error(`round ${round.number} changed phase concurrently`);
     return next;
   }
 
   /**
-   * open → aggregating → closed: new global = base + aggregate of the deltas; opens the next round. A
-   * non-streaming strategy's result (median, Krum, …: seconds of CPU at 50 × 1M) runs in a worker thread once
-   * its updates exceed `offThreadBytes`: the round stays `aggregating`, the request that sent the last update
-   * returns at once and the server keeps answering while the worker computes; the round closes (or fails, with
-   * the worker's error) when it returns.
+   * A synchronous round's updates, as the closer reads them: each stored delta in participant-id order into
+   * the task's aggregator (central clipping, the strategy, noise), one at a time so that memory holds one
+   * delta besides the aggregate. The same order on every instance and engine gives the same bytes.
+   * Clipping happens here, so the round's `clipped` count is written with its close.
    */
-  private aggregate(round: RoundRow, task: Task): void {
-    const accumulator = this.accumulators.get(round.id);
-    if (!accumulator || accumulator.aggregator.count === 0) {
-      return this.fail(round, 'the updates of this round were lost (server restart)');
+  private async collectDeltas(tx: Db, aggregating: RoundRow, task: Task, parameterCount: number): Promise<Collected> {
+    const order = await q.deltaOrder(tx, aggregating.id);
+    // Fewer deltas than counted updates: accepted by a server version that kept them in memory, before a restart.
+    if (order.length === 0 || order.length < aggregating.submitted) throw new RoundFailure('the updates of this round were lost (server restart)');
+    const aggregator = createRoundAggregator(task, parameterCount);
+    for (const update of order) {
+      const delta = await q.readDelta(tx, update.id);
+      if (!delta) throw new RoundFailure('the updates of this round were lost (server restart)');
+      aggregator.add(delta, update.samples);
     }
-    const aggregating = this.transition(this.db, round, 'aggregating');
-    this.accumulators.delete(round.id);
-    const metrics = this.roundMetrics(round.id);
-    const buffered = accumulator.aggregator.buffered;
-    if (buffered && buffered.count * buffered.size * 4 >= (this.timings.offThreadBytes ?? DEFAULT_OFF_THREAD_BYTES)) {
-      // Seconds in a worker: announce the phase. On this thread the round closes within this call, and the close is announced.
-      this.publish(task.id);
-      // The updates move to the worker (transferred): this thread keeps none of them meanwhile.
-      const { updates, weights } = buffered.take();
-      const { strategy, parameter, bucketing } = task.aggregation;
-      aggregateInWorker({ settings: { strategy, parameter, bucketing }, updates, weights }, (worker) => this.workers.set(round.id, worker)).then(
-        (delta) => this.finishAggregation(aggregating, task, () => delta, metrics),
-        (error: Error) =>
-          this.finishAggregation(aggregating, task, () => {
-            throw error;
-          }, metrics),
-      );
-      return;
-    }
-    this.finishAggregation(aggregating, task, () => accumulator.aggregator.result(), metrics);
-  }
-
-  /** Stores the aggregate `compute` returns, or fails the round with the reason it throws (or that storeAggregate gives). */
-  private finishAggregation(aggregating: RoundRow, task: Task, compute: () => Float32Array, metrics: ClientMetrics): void {
-    this.workers.delete(aggregating.id);
-    if (this.stopped) return;
-    try {
-      // After a worker, the task may have been deleted meanwhile: then there is nothing to close.
-      if (q.roundByNumber(this.db, task.id, aggregating.number)?.phase !== 'aggregating') return;
-      let problem: string | undefined;
-      try {
-        problem = this.storeAggregate(aggregating, task, compute(), { metrics });
-      } catch (error) {
-        console.error(`disco: aggregation of round ${aggregating.number} of ${task.id} failed`, error);
-        problem = `aggregation failed: ${(error as Error).message}`;
-      }
-      if (problem) this.failTransaction(aggregating, task, problem);
-      else this.publishClosed(task.id, aggregating.number);
-    } catch (error) {
-      console.error(`disco: closing round ${aggregating.number} of ${task.id} failed`, error);
-    }
+    const metrics = weightedMetrics(await q.updateMetrics(tx, aggregating.id));
+    return {
+      aggregator,
+      metrics,
+      get closing() {
+        return { clipped: aggregator.clipped };
+      },
+    };
   }
 
   /**
-   * The one way an aggregating round closes, whatever computed its delta (a strategy's accumulator, or the sum a
-   * secure round unmasked): new global = base + delta, checked, then stored with the round closed and the next
-   * one opened in one transaction. Returns why the round must fail instead (nothing stored), or undefined.
-   * `samples` overrides the round's count (secure rounds learn Σw only from the sum).
+   * open → aggregating → closed (or failed), exactly once across instances: in one transaction that takes the
+   * task's lock, re-reads the round (nothing happens if it moved on), moves it to `aggregating`, collects its
+   * updates (`collect`), then stores base + aggregate as the next version with the round closed, its deltas
+   * cleared and the next round opened (synced: decision 0014). An instance that dies before the commit leaves
+   * the round as it was, with its updates, for another instance to close. A non-streaming strategy over
+   * `offThreadBytes` or more commits `aggregating` instead and computes in a worker thread (the request that
+   * sent the last update returns at once; the server keeps answering), then closes it in a second transaction.
+   * `round` is the row as read (`open`, or `aggregating` when a restart aggregates it again). True when the
+   * round moved (and was announced).
    */
-  private storeAggregate(
-    aggregating: RoundRow,
-    task: Task,
-    delta: Float32Array,
-    info: { metrics: ClientMetrics | null; samples?: number; within?: (tx: Db) => void },
-  ): string | undefined {
+  private async closeRound(round: RoundRow, task: Task, collect: Collect): Promise<boolean> {
+    // Set inside the transaction when the aggregate is computed in a worker.
+    const held: { offThread?: { aggregating: RoundRow; collected: Collected; updates: Float32Array[]; weights: number[] } } = {};
+    const outcome = await transaction(
+      this.db,
+      async (tx) => {
+        await lockTask(tx, task.id);
+        const current = await q.roundById(tx, round.id);
+        if (!current || current.phase !== round.phase) return 'gone' as const;
+        const aggregating = current.phase === 'aggregating' ? current : await this.transition(tx, current, 'aggregating');
+        let collected: Collected;
+        try {
+          collected = await collect(tx, aggregating);
+        } catch (error) {
+          await this.failIn(tx, aggregating, task, this.reasonOf(error, aggregating, task));
+          return 'failed' as const;
+        }
+        const buffered = collected.aggregator.buffered;
+        if (buffered && buffered.count * buffered.size * 4 >= (this.timings.offThreadBytes ?? DEFAULT_OFF_THREAD_BYTES)) {
+          // The updates move to the worker (transferred): this thread keeps none of them meanwhile.
+          held.offThread = { aggregating, collected, ...buffered.take() };
+          return 'aggregating' as const;
+        }
+        return this.finishIn(tx, aggregating, task, () => collected.aggregator.result(), collected);
+      },
+      { durable: true },
+    );
+    if (outcome === 'gone') return false;
+    const offThread = held.offThread;
+    if (outcome !== 'aggregating' || !offThread) {
+      await this.publishClosed(task.id, round.number);
+      return true;
+    }
+    // Seconds in a worker: announce the phase. On this thread the round closes within the call, and the close is announced.
+    await this.publish(task.id);
+    const { aggregating, collected, updates, weights } = offThread;
+    const { strategy, parameter, bucketing } = task.aggregation;
+    void aggregateInWorker({ settings: { strategy, parameter, bucketing }, updates, weights }, (worker) => this.workers.set(aggregating.id, worker))
+      .then(
+        (delta) => () => delta,
+        (error: Error) => () => {
+          throw error;
+        },
+      )
+      .then((compute) => {
+        this.workers.delete(aggregating.id);
+        // Stopped: the round stays `aggregating`; the next start aggregates it again from its stored updates.
+        if (this.stopped) return;
+        return this.serial(task.id, () => this.closeAggregating(aggregating, task, compute, collected));
+      })
+      .catch((error) => console.error(`disco: closing round ${aggregating.number} of ${task.id} failed`, error));
+    return true;
+  }
+
+  /**
+   * aggregating → closed with the aggregate `compute` returns (or failed with the reason it throws), for an
+   * aggregate computed outside the closing transaction (a worker thread, a secure round's unmasked sum):
+   * under the task's lock, only if the round is still `aggregating` (a deleted task, or another instance that
+   * aggregated it again after a restart, leaves nothing to do). Announces what it did.
+   */
+  private async closeAggregating(aggregating: RoundRow, task: Task, compute: () => Float32Array, collected: Collected): Promise<void> {
+    const outcome = await transaction(
+      this.db,
+      async (tx) => {
+        await lockTask(tx, task.id);
+        const current = await q.roundById(tx, aggregating.id);
+        if (current?.phase !== 'aggregating') return 'gone' as const;
+        return this.finishIn(tx, current, task, compute, collected);
+      },
+      { durable: true },
+    );
+    if (outcome !== 'gone') await this.publishClosed(task.id, aggregating.number);
+  }
+
+  /** Why a round fails when collecting or computing its aggregate threw. */
+  private reasonOf(error: unknown, round: RoundRow, task: Task): string {
+    if (error instanceof RoundFailure) return error.message;
+    console.error(`disco: aggregation of round ${round.number} of ${task.id} failed`, error);
+    return `aggregation failed: ${(error as Error).message}`;
+  }
+
+  /** In the closing transaction: stores the aggregate `compute` returns, or fails the round with why not. */
+  private async finishIn(tx: Db, aggregating: RoundRow, task: Task, compute: () => Float32Array, collected: Collected): Promise<'closed' | 'failed'> {
+    let problem: string | undefined;
+    try {
+      problem = await this.storeIn(tx, aggregating, task, compute(), collected);
+    } catch (error) {
+      problem = this.reasonOf(error, aggregating, task);
+    }
+    if (!problem) {
+      await collected.within?.(tx, true);
+      return 'closed';
+    }
+    await this.failIn(tx, aggregating, task, problem);
+    await collected.within?.(tx, false);
+    return 'failed';
+  }
+
+  /**
+   * The one way an aggregating round closes, whatever computed its delta (the round's stored updates, an
+   * asynchronous buffer, the sum a secure round unmasked), inside the closing transaction: new global = base
+   * + delta, checked, then stored with the round closed and the next one opened. Returns why the round must
+   * fail instead (nothing stored), or undefined.
+   */
+  private async storeIn(tx: Db, aggregating: RoundRow, task: Task, delta: Float32Array, info: Pick<Collected, 'metrics' | 'closing'>): Promise<string | undefined> {
     const now = this.clock();
-    const base = getVersionWeights(this.db, task.id, aggregating.baseVersion);
+    const base = await getVersionWeights(tx, task.id, aggregating.baseVersion);
     // The task's server optimizer (FedOpt) turns the aggregate into the step, from the state stored with the
     // last closed round (so that it survives restarts). It acts on what the round released: the unmasked sum of
     // a secure round, the noisy mean of a DP round (post-processing).
     const optimizer = task.aggregation.serverOptimizer;
     let optimized: { step: Float32Array; state: Buffer } | undefined;
     if (optimizer) {
-      const stored = q.lastOptimizerState(this.db, task.id);
+      const stored = await q.lastOptimizerState(tx, task.id);
       const result = applyServerOptimizer(optimizer, delta, stored ? decodeServerOptimizerState(stored) : {});
       optimized = { step: result.step, state: Buffer.from(encodeServerOptimizerState(result.state)) };
     }
@@ -537,86 +755,81 @@ export class RoundCoordinator {
     // reason instead; the next one opens from the same base version.
     const problem = aggregateProblem(values);
     if (problem) return problem;
-    const participantsCount = this.expectedCount(aggregating, task, now);
-    // Synced: a closed round and its version survive a power loss too (decision 0014).
-    durableTransaction(this.db, (tx) => {
-      const version = (latestVersion(tx, task.id)?.version ?? -1) + 1;
-      // One optimizer state is kept per task: the new round's.
-      if (optimized) q.clearOptimizerStates(tx, task.id);
-      storeVersion(tx, task.id, version, { values, shapes: base.shapes }, aggregating.number, now);
-      const closing: Partial<RoundRow> = { closedAt: now, modelVersion: version, metrics: info.metrics, participants: participantsCount, deadlineAt: null };
-      if (info.samples !== undefined) closing.samples = info.samples;
-      if (optimized) closing.optimizerState = optimized.state;
-      // Differential privacy: this round is one step of the task's accountant, stored with the version.
-      const account = accountRound(task, q.lastAccountant(tx, task.id));
-      if (account) Object.assign(closing, account);
-      this.transition(tx, aggregating, 'closed', closing);
-      // The budget rule: no round opens that would take ε above the task's budget; the task is finished.
-      if (!(account && privacyState(task, account.accountant)?.exhausted)) this.insertRound(tx, task, aggregating.number + 1, version, now);
-      // Asynchronous versions: their buffer's bytes are cleared with the version stored (async-rounds.ts).
-      info.within?.(tx);
-    });
+    const participantsCount = await this.expectedCount(tx, aggregating, task, now);
+    const version = ((await latestVersion(tx, task.id))?.version ?? -1) + 1;
+    // One optimizer state is kept per task: the new round's.
+    if (optimized) await q.clearOptimizerStates(tx, task.id);
+    await storeVersion(tx, task.id, version, { values, shapes: base.shapes }, aggregating.number, now);
+    const closing: Partial<RoundRow> = { closedAt: now, modelVersion: version, metrics: info.metrics, participants: participantsCount, deadlineAt: null, ...info.closing };
+    if (optimized) closing.optimizerState = optimized.state;
+    // Differential privacy: this round is one step of the task's accountant, stored with the version.
+    const account = accountRound(task, await q.lastAccountant(tx, task.id));
+    if (account) Object.assign(closing, account);
+    await this.transition(tx, aggregating, 'closed', closing);
+    await q.clearDeltas(tx, aggregating.id);
+    // The budget rule: no round opens that would take ε above the task's budget; the task is finished.
+    if (!(account && privacyState(task, account.accountant)?.exhausted)) await this.insertRound(tx, task, aggregating.number + 1, version, now);
     return undefined;
   }
 
-  /** Announces the closed (or failed) round itself, then the newly opened one. */
-  private publishClosed(taskId: string, number: number): void {
-    const closed = this.state(taskId);
-    const row = q.roundByNumber(this.db, taskId, number);
-    if (row) this.events.publish({ ...closed, round: row.number, phase: row.phase, submitted: row.submitted, deadline: null });
-    // Nothing changed in between (synchronous): the state just read is the one to announce.
-    this.announcedParticipants.set(taskId, closed.participants);
-    this.events.publish(closed);
-  }
-
-  /** open/aggregating → failed; the next round opens from the same version. */
-  fail(round: RoundRow, reason: string): void {
-    const task = loadTask(this.db, round.taskId).task;
-    this.accumulators.delete(round.id);
+  /**
+   * open/aggregating (or a secure step) → failed, the next round opened from the same version, exactly once
+   * across instances (the task's lock, the round re-read); announced. Called with the task's queue held.
+   */
+  private async failLocked(round: RoundRow, reason: string): Promise<void> {
+    const task = (await loadTask(this.db, round.taskId)).task;
     this.secure.forget(round.id);
-    this.failTransaction(round, task, reason);
-  }
-
-  private failTransaction(round: RoundRow, task: Task, reason: string): void {
-    const now = this.clock();
-    const participantsCount = this.expectedCount(round, task, now);
-    this.db.transaction((tx) => {
-      this.transition(tx, round, 'failed', { closedAt: now, failureReason: reason, participants: participantsCount, metrics: this.roundMetrics(round.id), deadlineAt: null });
-      this.insertRound(tx, task, round.number + 1, round.baseVersion, now);
+    const failed = await transaction(this.db, async (tx) => {
+      await lockTask(tx, task.id);
+      const current = await q.roundById(tx, round.id);
+      if (!current || current.phase !== round.phase) return false;
+      await this.failIn(tx, current, task, reason);
+      return true;
     });
-    this.publishClosed(task.id, round.number);
+    if (failed) await this.publishClosed(task.id, round.number);
   }
 
-  /** Sample-weighted mean of the metrics the clients sent with their updates (core's `weightedMetrics`). */
-  private roundMetrics(roundId: number): ClientMetrics {
-    return weightedMetrics(q.updateMetrics(this.db, roundId));
+  /** In a transaction holding the task's lock: `round` → failed, its deltas cleared, the next round opened from the same version. */
+  private async failIn(tx: Db, round: RoundRow, task: Task, reason: string): Promise<void> {
+    const now = this.clock();
+    const participantsCount = await this.expectedCount(tx, round, task, now);
+    const metrics = weightedMetrics(await q.updateMetrics(tx, round.id));
+    await this.transition(tx, round, 'failed', { closedAt: now, failureReason: reason, participants: participantsCount, metrics, deadlineAt: null });
+    await q.clearDeltas(tx, round.id);
+    await this.insertRound(tx, task, round.number + 1, round.baseVersion, now);
   }
 
-  /** Rounds interrupted by a restart: the ones whose updates were lost fail, the next ones open. */
-  recover(): void {
+  /**
+   * Rounds a restart (or a killed instance) interrupted. Synchronous and asynchronous rounds lose nothing:
+   * an open round carries on with its stored updates (closed now if the policy says so), an `aggregating` one
+   * is aggregated again from them. Secure rounds fail: their state was in the memory of the process that
+   * ran them.
+   */
+  async recover(): Promise<void> {
     // A secure round never resumes from partial state: it is abandoned, and the next one starts with fresh keys.
-    for (const round of interruptedSecureRounds(this.db)) if (!this.secure.has(round.id)) this.fail(round, restartReason(round.number));
-    const unfinished = q.unfinishedRounds(this.db);
-    // Asynchronous buffers are rows: they carry on (or aggregate again), nothing is lost.
-    const resumed = this.async.recover(unfinished);
+    for (const round of await interruptedSecureRounds(this.db))
+      if (!this.secure.has(round.id)) await this.serial(round.taskId, () => this.failLocked(round, restartReason(round.number)));
+    const unfinished = await q.unfinishedRounds(this.db);
+    // Asynchronous buffers: the same, through their own rule (async-rounds.ts).
+    const resumed = await this.async.recover(unfinished);
     for (const round of unfinished) {
-      if (resumed.has(round.id)) continue;
-      if (this.accumulators.has(round.id) || this.secure.has(round.id) || this.workers.has(round.id)) continue;
-      if (round.submitted > 0 && loadTask(this.db, round.taskId).task.privacy.secureAggregation) {
-        this.fail(round, restartReason(round.number));
+      if (resumed.has(round.id) || this.secure.has(round.id) || this.workers.has(round.id)) continue;
+      const stored = await loadTask(this.db, round.taskId);
+      if (round.submitted > 0 && stored.task.privacy.secureAggregation) {
+        await this.serial(round.taskId, () => this.failLocked(round, restartReason(round.number)));
         continue;
       }
-      if (round.phase === 'aggregating' || round.submitted > 0)
-        this.fail(round, `the server restarted during the round: its ${round.submitted} update(s) were lost; the next round starts from version ${round.baseVersion}`);
+      if (round.phase === 'aggregating')
+        await this.serial(round.taskId, () =>
+          this.closeRound(round, stored.task, (tx, aggregating) => this.collectDeltas(tx, aggregating, stored.task, stored.parameterCount)),
+        );
+      else await this.evaluate(round);
     }
   }
 
-  /** Forgets a deleted task's accumulators. */
+  /** Forgets a deleted task's in-memory state (secure rounds, announcements). */
   forgetTask(taskId: string, roundIds: number[]): void {
-    for (const id of roundIds) {
-      this.accumulators.delete(id);
-      this.secure.forget(id);
-    }
+    for (const id of roundIds) this.secure.forget(id);
     this.announcedParticipants.delete(taskId);
   }
 }

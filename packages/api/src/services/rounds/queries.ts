@@ -1,124 +1,139 @@
-import { and, asc, desc, eq, gte, inArray, isNotNull, isNull, lt, lte, sql } from 'drizzle-orm';
-import type { AccountantState, ClientMetrics } from '@disco/core';
-import type { Db } from '../../db/client.js';
-import { participants, roundSkips, rounds, updates, type RoundPhaseName } from '../../db/schema.js';
-import { prepared } from '../prepared.js';
+import { and, asc, count, desc, eq, gte, inArray, isNotNull, isNull, lt, lte, sql } from 'drizzle-orm';
+import { DiscoApiError, type AccountantState, type ClientMetrics } from '@disco/core';
+import { transaction, type Db } from '../../db/client.js';
+import type { RoundPhaseName, rounds } from '../../db/schema.js';
 
 /**
  * Every query on rounds and updates, and the participant counts rounds are decided on: the round
- * coordinator, the task summaries and the update checks read and write rounds through these. The hot ones
- * (one update, a round's state) are prepared statements, built once per connection (see `prepared.ts`).
- * Each takes the database or the transaction it runs in.
+ * coordinator, the task summaries and the update checks read and write rounds through these. Each takes the
+ * database or the transaction it runs in, on either dialect (`db.tables`).
  */
 
 export type RoundRow = typeof rounds.$inferSelect;
 
 /** The task's latest round (the open one while training goes on), if any. */
-export function currentRound(db: Db, taskId: string): RoundRow | undefined {
-  return prepared(db, 'currentRound', (d) =>
-    d.select().from(rounds).where(eq(rounds.taskId, sql.placeholder('taskId'))).orderBy(desc(rounds.number)).limit(1).prepare(),
-  ).get({ taskId });
+export async function currentRound(db: Db, taskId: string): Promise<RoundRow | undefined> {
+  const { orm, tables: t } = db;
+  return (await orm.select().from(t.rounds).where(eq(t.rounds.taskId, taskId)).orderBy(desc(t.rounds.number)).limit(1))[0];
 }
 
 /** A task's rounds, newest first: `limit` of them, before round number `before` when given (paging). */
-export function listRounds(db: Db, taskId: string, limit: number, before?: number): RoundRow[] {
-  return db
+export async function listRounds(db: Db, taskId: string, limit: number, before?: number): Promise<RoundRow[]> {
+  const { orm, tables: t } = db;
+  return orm
     .select()
-    .from(rounds)
-    .where(before === undefined ? eq(rounds.taskId, taskId) : and(eq(rounds.taskId, taskId), lt(rounds.number, before)))
-    .orderBy(desc(rounds.number))
-    .limit(limit)
-    .all();
+    .from(t.rounds)
+    .where(before === undefined ? eq(t.rounds.taskId, taskId) : and(eq(t.rounds.taskId, taskId), lt(t.rounds.number, before)))
+    .orderBy(desc(t.rounds.number))
+    .limit(limit);
 }
 
 /** Round `number` of a task. */
-export function roundByNumber(db: Db, taskId: string, number: number): RoundRow | undefined {
-  return db.select().from(rounds).where(and(eq(rounds.taskId, taskId), eq(rounds.number, number))).get();
+export async function roundByNumber(db: Db, taskId: string, number: number): Promise<RoundRow | undefined> {
+  const { orm, tables: t } = db;
+  return (await orm.select().from(t.rounds).where(and(eq(t.rounds.taskId, taskId), eq(t.rounds.number, number))).limit(1))[0];
+}
+
+/** A round by id. */
+export async function roundById(db: Db, id: number): Promise<RoundRow | undefined> {
+  const { orm, tables: t } = db;
+  return (await orm.select().from(t.rounds).where(eq(t.rounds.id, id)).limit(1))[0];
 }
 
 /** Every open round, oldest first (the scheduler checks their deadlines). */
-export function openRounds(db: Db): RoundRow[] {
-  return db.select().from(rounds).where(eq(rounds.phase, 'open')).orderBy(asc(rounds.id)).all();
+export async function openRounds(db: Db): Promise<RoundRow[]> {
+  const { orm, tables: t } = db;
+  return orm.select().from(t.rounds).where(eq(t.rounds.phase, 'open')).orderBy(asc(t.rounds.id));
 }
 
 /** Rounds a restart may have interrupted: open or aggregating. */
-export function unfinishedRounds(db: Db): RoundRow[] {
-  return db.select().from(rounds).where(inArray(rounds.phase, ['open', 'aggregating'])).all();
+export async function unfinishedRounds(db: Db): Promise<RoundRow[]> {
+  const { orm, tables: t } = db;
+  return orm.select().from(t.rounds).where(inArray(t.rounds.phase, ['open', 'aggregating'])).orderBy(asc(t.rounds.id));
 }
 
 /** The ids of a task's rounds. */
-export function roundIds(db: Db, taskId: string): number[] {
-  return db.select({ id: rounds.id }).from(rounds).where(eq(rounds.taskId, taskId)).all().map((r) => r.id);
+export async function roundIds(db: Db, taskId: string): Promise<number[]> {
+  const { orm, tables: t } = db;
+  return (await orm.select({ id: t.rounds.id }).from(t.rounds).where(eq(t.rounds.taskId, taskId))).map((r) => r.id);
 }
 
 /** Rounds of a task closed so far. */
-export function closedRoundCount(db: Db, taskId: string): number {
-  return (
-    prepared(db, 'closedRoundCount', (d) =>
-      d
-        .select({ n: sql<number>`count(*)` })
-        .from(rounds)
-        .where(and(eq(rounds.taskId, sql.placeholder('taskId')), eq(rounds.phase, 'closed')))
-        .prepare(),
-    ).get({ taskId })?.n ?? 0
-  );
+export async function closedRoundCount(db: Db, taskId: string): Promise<number> {
+  const { orm, tables: t } = db;
+  const rows = await orm
+    .select({ n: count() })
+    .from(t.rounds)
+    .where(and(eq(t.rounds.taskId, taskId), eq(t.rounds.phase, 'closed')));
+  return rows[0]?.n ?? 0;
 }
 
 /** The metrics and samples of a task's last closed round. */
-export function lastClosedRound(db: Db, taskId: string): { metrics: ClientMetrics | null; samples: number } | undefined {
-  const row = prepared(db, 'lastClosedRound', (d) =>
-    d
-      .select({ metrics: rounds.metrics, samples: rounds.samples })
-      .from(rounds)
-      .where(and(eq(rounds.taskId, sql.placeholder('taskId')), eq(rounds.phase, 'closed')))
-      .orderBy(desc(rounds.number))
+export async function lastClosedRound(db: Db, taskId: string): Promise<{ metrics: ClientMetrics | null; samples: number } | undefined> {
+  const { orm, tables: t } = db;
+  const row = (
+    await orm
+      .select({ metrics: t.rounds.metrics, samples: t.rounds.samples })
+      .from(t.rounds)
+      .where(and(eq(t.rounds.taskId, taskId), eq(t.rounds.phase, 'closed')))
+      .orderBy(desc(t.rounds.number))
       .limit(1)
-      .prepare(),
-  ).get({ taskId });
+  )[0];
   return row && { metrics: (row.metrics as ClientMetrics | null) ?? null, samples: row.samples };
 }
 
 /** A new open round. */
-export function insertRound(
+export async function insertRound(
   db: Db,
   values: { taskId: string; number: number; baseVersion: number; openedAt: number; deadlineAt: number | null; strategy: string },
-): RoundRow {
-  return db
-    .insert(rounds)
-    .values({ ...values, phase: 'open' })
-    .returning()
-    .get();
+): Promise<RoundRow> {
+  const { orm, tables: t } = db;
+  return (
+    await orm
+      .insert(t.rounds)
+      .values({ ...values, phase: 'open' })
+      .returning()
+  )[0];
 }
 
-/** Sets an open round's deadline and extension count. */
-export function setRoundDeadline(db: Db, roundId: number, deadlineAt: number | null, extensions: number): RoundRow {
-  return db.update(rounds).set({ deadlineAt, extensions }).where(eq(rounds.id, roundId)).returning().get();
+/**
+ * Sets an open round's deadline and extension count, only while it is still open (another instance may have
+ * closed it since it was read): undefined then.
+ */
+export async function setRoundDeadline(db: Db, roundId: number, deadlineAt: number | null, extensions: number): Promise<RoundRow | undefined> {
+  const { orm, tables: t } = db;
+  return (
+    await orm
+      .update(t.rounds)
+      .set({ deadlineAt, extensions })
+      .where(and(eq(t.rounds.id, roundId), eq(t.rounds.phase, 'open')))
+      .returning()
+  )[0];
 }
 
 /**
  * Moves `round` to phase `to` (with `values`), only if it is still in the phase it was read in: undefined
- * when it changed in between.
+ * when it changed in between (another request, or another instance, moved it first).
  */
-export function updateRoundPhase(db: Db, round: RoundRow, to: RoundPhaseName, values: Partial<RoundRow> = {}): RoundRow | undefined {
-  return db
-    .update(rounds)
-    .set({ ...values, phase: to })
-    .where(and(eq(rounds.id, round.id), eq(rounds.phase, round.phase)))
-    .returning()
-    .get();
+export async function updateRoundPhase(db: Db, round: RoundRow, to: RoundPhaseName, values: Partial<RoundRow> = {}): Promise<RoundRow | undefined> {
+  const { orm, tables: t } = db;
+  return (
+    await orm
+      .update(t.rounds)
+      .set({ ...values, phase: to })
+      .where(and(eq(t.rounds.id, round.id), eq(t.rounds.phase, round.phase)))
+      .returning()
+  )[0];
 }
 
 /** Participants whose heartbeat is at or after `since` and who have not left. */
-export function activeParticipantCount(db: Db, taskId: string, since: number): number {
-  return (
-    prepared(db, 'activeCount', (d) =>
-      d
-        .select({ n: sql<number>`count(*)` })
-        .from(participants)
-        .where(and(eq(participants.taskId, sql.placeholder('taskId')), isNull(participants.leftAt), gte(participants.lastHeartbeatAt, sql.placeholder('since'))))
-        .prepare(),
-    ).get({ taskId, since })?.n ?? 0
-  );
+export async function activeParticipantCount(db: Db, taskId: string, since: number): Promise<number> {
+  const { orm, tables: t } = db;
+  const rows = await orm
+    .select({ n: count() })
+    .from(t.participants)
+    .where(and(eq(t.participants.taskId, taskId), isNull(t.participants.leftAt), gte(t.participants.lastHeartbeatAt, since)));
+  return rows[0]?.n ?? 0;
 }
 
 /**
@@ -126,154 +141,191 @@ export function activeParticipantCount(db: Db, taskId: string, since: number): n
  * skipped it, with their first round and the last round they sent an update for or sat out (null before the
  * first), which core's `isWaitedFor` reads (maxMissedRounds).
  */
-export function pendingParticipants(db: Db, round: Pick<RoundRow, 'id' | 'taskId' | 'number'>, since: number): { firstRound: number; lastRound: number | null }[] {
-  return prepared(db, 'pendingParticipants', (d) =>
-    d
-      .select({
-        firstRound: participants.firstRound,
-        // Secure rounds' submissions are update rows too (without weights).
-        lastUpdate: sql<number | null>`(SELECT max(r.number) FROM ${updates} u JOIN ${rounds} r ON r.id = u.round_id WHERE u.participant_id = "participants"."id")`,
-        lastSkip: sql<number | null>`(SELECT max(r.number) FROM ${roundSkips} s JOIN ${rounds} r ON r.id = s.round_id WHERE s.participant_id = "participants"."id")`,
-      })
-      .from(participants)
-      .where(
-        and(
-          eq(participants.taskId, sql.placeholder('taskId')),
-          isNull(participants.leftAt),
-          gte(participants.lastHeartbeatAt, sql.placeholder('since')),
-          lte(participants.firstRound, sql.placeholder('number')),
-          sql`NOT EXISTS (SELECT 1 FROM ${updates} WHERE ${updates.roundId} = ${sql.placeholder('roundId')} AND ${updates.participantId} = ${participants.id})`,
-          // Participants that sat the round out (sampling) are not waited for either.
-          sql`NOT EXISTS (SELECT 1 FROM ${roundSkips} WHERE ${roundSkips.roundId} = ${sql.placeholder('roundId')} AND ${roundSkips.participantId} = ${participants.id})`,
-        ),
-      )
-      .prepare(),
-  )
-    .all({ taskId: round.taskId, since, number: round.number, roundId: round.id })
-    .map((row) => {
-      const last = Math.max(row.lastUpdate ?? 0, row.lastSkip ?? 0);
-      return { firstRound: row.firstRound, lastRound: last > 0 ? last : null };
-    });
-}
-
-/** Whether the participant already sent an update for the round. */
-export function hasSubmitted(db: Db, roundId: number, participantId: string): boolean {
-  return !!prepared(db, 'hasSubmitted', (d) =>
-    d
-      .select({ id: updates.id })
-      .from(updates)
-      .where(and(eq(updates.roundId, sql.placeholder('roundId')), eq(updates.participantId, sql.placeholder('participantId'))))
-      .prepare(),
-  ).get({ roundId, participantId });
-}
-
-/** Records an accepted update and counts it (and its samples) in its round, in one transaction; the updated round. */
-export function recordUpdate(
+export async function pendingParticipants(
   db: Db,
-  update: { roundId: number; participantId: string; samples: number; metrics: ClientMetrics; bytes: number; receivedAt: number },
-): RoundRow {
-  const insertUpdate = prepared(db, 'insertUpdate', (d) =>
-    d
-      .insert(updates)
-      .values({
-        roundId: sql.placeholder('roundId'),
-        participantId: sql.placeholder('participantId'),
-        samples: sql.placeholder('samples'),
-        metrics: sql.placeholder('metrics'),
-        bytes: sql.placeholder('bytes'),
-        receivedAt: sql.placeholder('receivedAt'),
-      })
-      .prepare(),
-  );
-  const countUpdate = prepared(db, 'countUpdate', (d) =>
-    d
-      .update(rounds)
-      .set({ submitted: sql`${rounds.submitted} + 1`, samples: sql`${rounds.samples} + ${sql.placeholder('samples')}` })
-      .where(eq(rounds.id, sql.placeholder('roundId')))
-      .returning()
-      .prepare(),
-  );
-  // The statements run on this connection, so inside the transaction.
-  return db.transaction(() => {
-    insertUpdate.run(update);
-    return countUpdate.get({ roundId: update.roundId, samples: update.samples });
+  round: Pick<RoundRow, 'id' | 'taskId' | 'number'>,
+  since: number,
+): Promise<{ firstRound: number; lastRound: number | null }[]> {
+  const { orm, tables: t } = db;
+  const rows = await orm
+    .select({
+      firstRound: t.participants.firstRound,
+      // Secure rounds' submissions are update rows too (without weights).
+      lastUpdate: sql<number | null>`(SELECT max(r.number) FROM ${t.updates} u JOIN ${t.rounds} r ON r.id = u.round_id WHERE u.participant_id = "participants"."id")`,
+      lastSkip: sql<number | null>`(SELECT max(r.number) FROM ${t.roundSkips} s JOIN ${t.rounds} r ON r.id = s.round_id WHERE s.participant_id = "participants"."id")`,
+    })
+    .from(t.participants)
+    .where(
+      and(
+        eq(t.participants.taskId, round.taskId),
+        isNull(t.participants.leftAt),
+        gte(t.participants.lastHeartbeatAt, since),
+        lte(t.participants.firstRound, round.number),
+        sql`NOT EXISTS (SELECT 1 FROM ${t.updates} WHERE ${t.updates.roundId} = ${round.id} AND ${t.updates.participantId} = ${t.participants.id})`,
+        // Participants that sat the round out (sampling) are not waited for either.
+        sql`NOT EXISTS (SELECT 1 FROM ${t.roundSkips} WHERE ${t.roundSkips.roundId} = ${round.id} AND ${t.roundSkips.participantId} = ${t.participants.id})`,
+      ),
+    );
+  return rows.map((row) => {
+    // PostgreSQL hands max() of an integer over as a number, SQLite too; Number() keeps either exact.
+    const last = Math.max(Number(row.lastUpdate ?? 0), Number(row.lastSkip ?? 0));
+    return { firstRound: row.firstRound, lastRound: last > 0 ? last : null };
   });
 }
 
-/** The samples and metrics of a round's updates. */
-export function updateMetrics(db: Db, roundId: number): { samples: number; metrics: ClientMetrics | null }[] {
-  return db
-    .select({ samples: updates.samples, metrics: updates.metrics })
-    .from(updates)
-    .where(eq(updates.roundId, roundId))
-    .all()
+/** Whether the participant already sent an update for the round. */
+export async function hasSubmitted(db: Db, roundId: number, participantId: string): Promise<boolean> {
+  const { orm, tables: t } = db;
+  const rows = await orm
+    .select({ id: t.updates.id })
+    .from(t.updates)
+    .where(and(eq(t.updates.roundId, roundId), eq(t.updates.participantId, participantId)))
+    .limit(1);
+  return rows.length > 0;
+}
+
+/**
+ * Records an accepted update of a synchronous round, its delta (float32, little-endian) included, and counts
+ * it (and its samples) in its round, in one transaction; the updated round. The count comes first and only
+ * while the round is open and below `limit` updates: that UPDATE takes the round's row, so that a close on
+ * any instance (which moves the phase with a conditional UPDATE of the same row) comes wholly before or
+ * wholly after it, and an update is never stored into a round that is already aggregating. Refuses
+ * (nothing stored) with ROUND_NOT_OPEN, `full()` at the limit, DUPLICATE_UPDATE when the participant's
+ * update for the round got in first (a retry racing itself, possibly through another instance).
+ */
+export async function recordUpdate(
+  db: Db,
+  update: { roundId: number; participantId: string; samples: number; metrics: ClientMetrics; bytes: number; receivedAt: number; delta: Float32Array },
+  limit: number,
+  full: () => Error,
+): Promise<RoundRow> {
+  return transaction(db, async (tx) => {
+    const { orm, tables: t } = tx;
+    const conditions = [eq(t.rounds.id, update.roundId), eq(t.rounds.phase, 'open')];
+    if (Number.isFinite(limit)) conditions.push(lt(t.rounds.submitted, limit));
+    const counted = (
+      await orm
+        .update(t.rounds)
+        .set({ submitted: sql`${t.rounds.submitted} + 1`, samples: sql`${t.rounds.samples} + ${update.samples}` })
+        .where(and(...conditions))
+        .returning()
+    )[0];
+    if (!counted) {
+      const round = await roundById(tx, update.roundId);
+      if (round && round.phase === 'open') throw full();
+      throw new DiscoApiError('ROUND_NOT_OPEN', `round ${round?.number ?? '?'} is ${round?.phase ?? 'gone'} and takes no more updates`);
+    }
+    // After the round's row is taken: a concurrent submission of the same participant has committed by now.
+    if (await hasSubmitted(tx, update.roundId, update.participantId))
+      throw new DiscoApiError('DUPLICATE_UPDATE', `this participant already submitted an update for round ${counted.number}`);
+    const { delta, ...row } = update;
+    // A view of the checked body: the driver copies it when it sends the statement, within this call.
+    await orm.insert(t.updates).values({ ...row, delta: Buffer.from(delta.buffer, delta.byteOffset, delta.byteLength) });
+    return counted;
+  });
+}
+
+/**
+ * The updates with a stored delta in the round, in the order their deltas are aggregated: by participant id,
+ * compared by UTF-16 code units here rather than by the database's collation (PostgreSQL's may differ from
+ * SQLite's binary order), so that one order holds on either engine and on any number of instances.
+ */
+export async function deltaOrder(db: Db, roundId: number): Promise<{ id: number; participantId: string; samples: number }[]> {
+  const { orm, tables: t } = db;
+  const rows = await orm
+    .select({ id: t.updates.id, participantId: t.updates.participantId, samples: t.updates.samples })
+    .from(t.updates)
+    .where(and(eq(t.updates.roundId, roundId), isNotNull(t.updates.delta)));
+  return rows.sort(byParticipant);
+}
+
+/** One stored delta (float32), aligned for a Float32Array view; undefined once cleared. */
+export async function readDelta(db: Db, updateId: number): Promise<Float32Array | undefined> {
+  const { orm, tables: t } = db;
+  const bytes = (await orm.select({ delta: t.updates.delta }).from(t.updates).where(eq(t.updates.id, updateId)).limit(1))[0]?.delta;
+  if (!bytes) return undefined;
+  // A Buffer a driver returns need not be 4-byte aligned (a slice of a larger read): copied then.
+  if (bytes.byteOffset % 4 === 0) return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+  return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+}
+
+/** Clears a round's stored deltas (in the transaction that closes or fails it). */
+export async function clearDeltas(db: Db, roundId: number): Promise<void> {
+  const { orm, tables: t } = db;
+  await orm.update(t.updates).set({ delta: null }).where(and(eq(t.updates.roundId, roundId), isNotNull(t.updates.delta)));
+}
+
+/** The samples and metrics of a round's updates, by participant id (the deltas' order: one sum on any instance). */
+export async function updateMetrics(db: Db, roundId: number): Promise<{ samples: number; metrics: ClientMetrics | null }[]> {
+  const { orm, tables: t } = db;
+  const rows = await orm.select({ participantId: t.updates.participantId, samples: t.updates.samples, metrics: t.updates.metrics }).from(t.updates).where(eq(t.updates.roundId, roundId));
+  return rows
+    .sort((a, b) => byParticipant(a, b))
     .map((row) => ({ samples: row.samples, metrics: (row.metrics as ClientMetrics | null) ?? null }));
 }
 
 /** Records that a participant sits `roundId` out (its sampling coin came up tails). */
-export function recordSkip(db: Db, roundId: number, participantId: string, skippedAt: number): void {
-  db.insert(roundSkips).values({ roundId, participantId, skippedAt }).onConflictDoNothing().run();
+export async function recordSkip(db: Db, roundId: number, participantId: string, skippedAt: number): Promise<void> {
+  const { orm, tables: t } = db;
+  await orm.insert(t.roundSkips).values({ roundId, participantId, skippedAt }).onConflictDoNothing();
 }
 
 /** Whether the participant said it sits the round out. */
-export function hasSkipped(db: Db, roundId: number, participantId: string): boolean {
-  return !!prepared(db, 'hasSkipped', (d) =>
-    d
-      .select({ roundId: roundSkips.roundId })
-      .from(roundSkips)
-      .where(and(eq(roundSkips.roundId, sql.placeholder('roundId')), eq(roundSkips.participantId, sql.placeholder('participantId'))))
-      .prepare(),
-  ).get({ roundId, participantId });
-}
-
-/** Counts one more update the server clipped in the round; the updated round. */
-export function countClipped(db: Db, roundId: number): RoundRow {
-  return db.update(rounds).set({ clipped: sql`${rounds.clipped} + 1` }).where(eq(rounds.id, roundId)).returning().get();
+export async function hasSkipped(db: Db, roundId: number, participantId: string): Promise<boolean> {
+  const { orm, tables: t } = db;
+  const rows = await orm
+    .select({ roundId: t.roundSkips.roundId })
+    .from(t.roundSkips)
+    .where(and(eq(t.roundSkips.roundId, roundId), eq(t.roundSkips.participantId, participantId)))
+    .limit(1);
+  return rows.length > 0;
 }
 
 /** The accountant state stored with a task's last accounted (closed, noisy) round; null before the first. */
-export function lastAccountant(db: Db, taskId: string): AccountantState | null {
-  const row = prepared(db, 'lastAccountant', (d) =>
-    d
-      .select({ accountant: rounds.accountant })
-      .from(rounds)
-      .where(and(eq(rounds.taskId, sql.placeholder('taskId')), eq(rounds.phase, 'closed'), isNotNull(rounds.accountant)))
-      .orderBy(desc(rounds.number))
+export async function lastAccountant(db: Db, taskId: string): Promise<AccountantState | null> {
+  const { orm, tables: t } = db;
+  const row = (
+    await orm
+      .select({ accountant: t.rounds.accountant })
+      .from(t.rounds)
+      .where(and(eq(t.rounds.taskId, taskId), eq(t.rounds.phase, 'closed'), isNotNull(t.rounds.accountant)))
+      .orderBy(desc(t.rounds.number))
       .limit(1)
-      .prepare(),
-  ).get({ taskId });
+  )[0];
   return (row?.accountant as AccountantState | null | undefined) ?? null;
 }
 
 /** Participants that sat the round out. */
-export function skipCount(db: Db, roundId: number): number {
-  return (
-    prepared(db, 'skipCount', (d) =>
-      d
-        .select({ n: sql<number>`count(*)` })
-        .from(roundSkips)
-        .where(eq(roundSkips.roundId, sql.placeholder('roundId')))
-        .prepare(),
-    ).get({ roundId })?.n ?? 0
-  );
+export async function skipCount(db: Db, roundId: number): Promise<number> {
+  const { orm, tables: t } = db;
+  const rows = await orm.select({ n: count() }).from(t.roundSkips).where(eq(t.roundSkips.roundId, roundId));
+  return rows[0]?.n ?? 0;
 }
 
 /**
  * The server optimizer's state stored with a task's last closed round (core's `encodeServerOptimizerState`
  * bytes); null before the first, or for a task without one.
  */
-export function lastOptimizerState(db: Db, taskId: string): Buffer | null {
-  const row = db
-    .select({ state: rounds.optimizerState })
-    .from(rounds)
-    .where(and(eq(rounds.taskId, taskId), eq(rounds.phase, 'closed'), isNotNull(rounds.optimizerState)))
-    .orderBy(desc(rounds.number))
-    .limit(1)
-    .get();
+export async function lastOptimizerState(db: Db, taskId: string): Promise<Buffer | null> {
+  const { orm, tables: t } = db;
+  const row = (
+    await orm
+      .select({ state: t.rounds.optimizerState })
+      .from(t.rounds)
+      .where(and(eq(t.rounds.taskId, taskId), eq(t.rounds.phase, 'closed'), isNotNull(t.rounds.optimizerState)))
+      .orderBy(desc(t.rounds.number))
+      .limit(1)
+  )[0];
   return row?.state ?? null;
 }
 
 /** Clears the optimizer state of a task's closed rounds (before the next is stored: one is kept). */
-export function clearOptimizerStates(db: Db, taskId: string): void {
-  db.update(rounds).set({ optimizerState: null }).where(and(eq(rounds.taskId, taskId), isNotNull(rounds.optimizerState))).run();
+export async function clearOptimizerStates(db: Db, taskId: string): Promise<void> {
+  const { orm, tables: t } = db;
+  await orm.update(t.rounds).set({ optimizerState: null }).where(and(eq(t.rounds.taskId, taskId), isNotNull(t.rounds.optimizerState)));
+}
+
+/** Participant id order by UTF-16 code units, the same whatever the database's collation. */
+function byParticipant(a: { participantId: string }, b: { participantId: string }): number {
+  return a.participantId < b.participantId ? -1 : a.participantId > b.participantId ? 1 : 0;
 }
