@@ -87,6 +87,23 @@ function engineTests(engine: 'sqlite' | 'postgres', open: () => Promise<OpenDb>)
       assert.deepEqual((await settingsKeys(db)).filter((k) => k.startsWith('nested')), []);
     });
 
+    test('within a body the database is in the transaction too: it sees the writes, its notifications wait for the commit', async () => {
+      const listener = collect(database, 'disco_rounds');
+      await assert.rejects(
+        transaction(db, async (tx) => {
+          await put(tx, 'seen-inside');
+          assert.ok((await settingsKeys(db)).includes('seen-inside'));
+          await database.notifier.notify(db, 'disco_rounds', 'from-the-database');
+          await lockTask(db, 'task');
+          throw new Error('roll back');
+        }),
+        /roll back/,
+      );
+      assert.ok(!(await settingsKeys(db)).includes('seen-inside'));
+      assert.deepEqual(await listener.settle(1, 300), [], 'rolled back with the transaction');
+      listener.stop();
+    });
+
     test('a finished transaction cannot be used for another', async () => {
       const kept = await transaction(db, async (tx) => tx);
       await assert.rejects(transaction(kept, async () => 1), /has ended/);
@@ -233,6 +250,21 @@ describe('the database client on postgres', { skip: postgresMissing }, () => {
       assert.deepEqual(await atTwo.settle(1), ['{"taskId":"t"}']);
     } finally {
       await Promise.all([one.close(), two.close()]);
+    }
+  });
+
+  test('with a pool of one connection, transactions whose bodies use the database do not wait for a second', async () => {
+    const single = await openDb(await fresh(), { poolSize: 1 });
+    try {
+      const bodies = [1, 2, 3].map((n) =>
+        transaction(single.db, async (tx) => {
+          await put(tx, `pool-${n}`);
+          return (await settingsKeys(single.db)).filter((k) => k.startsWith('pool-')).length;
+        }),
+      );
+      assert.deepEqual(await Promise.all(bodies), [1, 2, 3]);
+    } finally {
+      await single.close();
     }
   });
 

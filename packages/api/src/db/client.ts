@@ -127,9 +127,17 @@ class Mutex {
   }
 }
 
+/** The transaction the current call chain runs in on this connection, if it is still running. */
+function ambientTx(connection: Connection): TxState | undefined {
+  const outer = ambient.getStore();
+  return outer?.active && outer.connection === connection ? outer : undefined;
+}
+
 /**
  * Runs `body` in a transaction and resolves to what it returns; a throw rolls back and rejects with it. A call
- * with a transaction (or from within a body, with the database) runs `body` in that transaction.
+ * with a transaction (or from within a body, with the database) runs `body` in that transaction. Within a
+ * body, the database itself also runs in the transaction on both engines (its queries see the body's writes;
+ * on PostgreSQL they go through the transaction's connection, so a body never waits for a second one).
  *
  * SQLite: one transaction at a time per connection (an async mutex), `BEGIN IMMEDIATE` … `COMMIT`; with
  * `durable`, the commit is synced to disk (synchronous FULL for it: a power loss after it cannot undo it; the
@@ -144,8 +152,8 @@ export async function transaction<T>(db: Db, body: (tx: Db) => Promise<T>, optio
     if (!tx.active) throw new Error('this transaction has ended: use the database, not a finished transaction');
     return body(db);
   }
-  const outer = ambient.getStore();
-  if (outer?.active && outer.connection === connection) return body(outer.db);
+  const outer = ambientTx(connection);
+  if (outer) return body(outer.db);
   return connection.dialect === 'sqlite' ? sqliteTransaction(connection, body, !!options.durable) : pgTransaction(connection, body);
 }
 
@@ -197,7 +205,7 @@ async function pgTransaction<T>(connection: Connection, body: (tx: Db) => Promis
  * SQLite: nothing more to do, `BEGIN IMMEDIATE` already excludes every other writer.
  */
 export async function lockTask(tx: Db, taskId: string): Promise<void> {
-  if (!tx.inTransaction) throw new Error('lockTask needs a transaction (the tx of transaction())');
+  if (!tx.inTransaction && !ambientTx(attachment(tx).connection)) throw new Error('lockTask needs a transaction (the tx of transaction())');
   if (tx.dialect === 'postgres') await pgExecute(tx, sql`select pg_advisory_xact_lock(hashtext(${`disco:${taskId}`}))`);
 }
 
@@ -238,9 +246,11 @@ class LocalNotifier {
 function sqliteNotifier(local: LocalNotifier): Notifier {
   return {
     async notify(db, channel, payload) {
-      const { tx } = attachment(db);
-      if (tx && !tx.active) throw new Error('this transaction has ended: notify with the database');
+      const { connection, tx: own } = attachment(db);
+      if (own && !own.active) throw new Error('this transaction has ended: notify with the database');
       checkPayload(payload);
+      // The database within a body is in the transaction (as on PostgreSQL): its notification waits for the commit too.
+      const tx = own ?? ambientTx(connection);
       if (tx) tx.pending.push([channel, payload]);
       else local.deliver(channel, payload);
     },
@@ -407,7 +417,7 @@ async function openPostgres(url: string, options: OpenDbOptions): Promise<OpenDb
   pool.on('error', (error) => console.error(`disco: a PostgreSQL connection failed: ${error.message}`));
   const pgOrm = drizzlePg(pool, { schema: pgSchema });
   const connection: Connection = { dialect: 'postgres', root: undefined as unknown as Db, pgOrm };
-  connection.root = makeDb(connection, pgOrm as unknown as Orm, pgSchema as unknown as Tables);
+  connection.root = makeDb(connection, withinTransactions(connection, pgOrm) as unknown as Orm, pgSchema as unknown as Tables);
   let closing: Promise<void> | undefined;
   return {
     db: connection.root,
@@ -419,6 +429,21 @@ async function openPostgres(url: string, options: OpenDbOptions): Promise<OpenDb
       return (closing ??= Promise.all([listener.close(), pool.end()]).then(() => undefined));
     },
   };
+}
+
+/**
+ * The pool's drizzle, except within a transaction body, where it is that transaction's: as on SQLite, the
+ * database used inside a body is in the transaction. It also keeps a body from waiting for a second pool
+ * connection while holding one (with every connection held so, the pool would wait forever).
+ */
+function withinTransactions(connection: Connection, pool: NodePgDatabase<typeof pgSchema>): NodePgDatabase<typeof pgSchema> {
+  return new Proxy(pool, {
+    get(target, property) {
+      const orm = (ambientTx(connection)?.db.orm ?? target) as object;
+      const value = Reflect.get(orm, property, orm) as unknown;
+      return typeof value === 'function' ? value.bind(orm) : value;
+    },
+  });
 }
 
 /**
