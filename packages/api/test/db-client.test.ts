@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { count, eq, sql } from 'drizzle-orm';
+import pg from 'pg';
 import { postgresBin, startPostgres, type PostgresCluster } from './support/postgres.js';
 import { lockTask, openDb, transaction, type Db, type NotifyChannel, type OpenDb } from '../src/db/client.js';
 
@@ -251,6 +252,31 @@ describe('the database client on postgres', { skip: postgresMissing }, () => {
     } finally {
       await Promise.all([one.close(), two.close()]);
     }
+  });
+
+  test('the listening connection, when it drops, reconnects and receives again', async (t) => {
+    const url = await fresh();
+    const one = await openDb(url);
+    t.after(() => one.close());
+    const errors: string[] = [];
+    t.mock.method(console, 'error', (...args: unknown[]) => errors.push(args.map(String).join(' ')));
+    const listener = collect(one, 'disco_signals');
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    const { rows } = await admin.query<{ killed: boolean }>(
+      `select pg_terminate_backend(pid) as killed from pg_stat_activity where query like 'LISTEN%' and datname = current_database()`,
+    );
+    await admin.end();
+    assert.deepEqual(rows, [{ killed: true }], 'the listening connection was found and ended');
+    const deadline = Date.now() + 10_000;
+    // Keep sending until one arrives: the ones sent before it listened again are lost, as documented.
+    while (!listener.received.length && Date.now() < deadline) {
+      await one.notifier.notify(one.db, 'disco_signals', 'after-reconnect');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(listener.received[0], 'after-reconnect');
+    assert.ok(errors.some((e) => /notification connection dropped/.test(e)), 'the drop is logged');
+    listener.stop();
   });
 
   test('with a pool of one connection, transactions whose bodies use the database do not wait for a second', async () => {
