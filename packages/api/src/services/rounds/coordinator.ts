@@ -524,6 +524,9 @@ export class RoundCoordinator {
           await this.notify({ taskId: round.taskId, participants: count });
         }
       }
+      // Aggregations in a worker past their lease and not running here: the instance computing them may have died.
+      const stalled = (await q.stalledAggregations(this.db, this.clock())).filter((round) => !this.workers.has(round.id));
+      if (stalled.length && !this.stopped) await this.resume(stalled);
       // The steps of secure rounds: their deadlines, and members that vanished.
       for (const round of await secureRoundRows(this.db, this.secure.roundIds())) await this.serial(round.taskId, () => this.secure.evaluateLocked(round));
     } catch (error) {
@@ -639,7 +642,15 @@ export class RoundCoordinator {
         await lockTask(tx, task.id);
         const current = await q.roundById(tx, round.id);
         if (!current || current.phase !== round.phase) return 'gone' as const;
-        const aggregating = current.phase === 'aggregating' ? current : await this.transition(tx, current, 'aggregating');
+        // Aggregated again (a restart, a stalled worker): not if another instance took it over since it was read.
+        if (current.phase === 'aggregating' && current.deadlineAt !== round.deadlineAt) return 'gone' as const;
+        // The deadline of an aggregation that commits `aggregating` (a worker's): past it, any instance's tick
+        // aggregates the round again, in case the one computing it died (the close happens once either way).
+        const lease = { deadlineAt: this.clock() + this.aggregationLeaseMs(task) };
+        const aggregating =
+          current.phase === 'aggregating'
+            ? ((await q.updateRoundPhase(tx, current, 'aggregating', lease)) ?? current)
+            : await this.transition(tx, current, 'aggregating', lease);
         let collected: Collected;
         try {
           collected = await collect(tx, aggregating);
@@ -702,6 +713,11 @@ export class RoundCoordinator {
       { durable: true },
     );
     if (outcome !== 'gone') await this.publishClosed(task.id, aggregating.number);
+  }
+
+  /** How long an aggregation in a worker may take before another instance's tick does it again: the round's deadline, at least 30 s. */
+  private aggregationLeaseMs(task: Task): number {
+    return Math.max(this.deadlineMs(task), 30_000);
   }
 
   /** Why a round fails when collecting or computing its aggregate threw. */
@@ -809,7 +825,11 @@ export class RoundCoordinator {
     // A secure round never resumes from partial state: it is abandoned, and the next one starts with fresh keys.
     for (const round of await interruptedSecureRounds(this.db))
       if (!this.secure.has(round.id)) await this.serial(round.taskId, () => this.failLocked(round, restartReason(round.number)));
-    const unfinished = await q.unfinishedRounds(this.db);
+    await this.resume(await q.unfinishedRounds(this.db));
+  }
+
+  /** Open rounds carry on (evaluated now), `aggregating` ones are aggregated again, each from its stored updates. */
+  private async resume(unfinished: RoundRow[]): Promise<void> {
     // Asynchronous buffers: the same, through their own rule (async-rounds.ts).
     const resumed = await this.async.recover(unfinished);
     for (const round of unfinished) {

@@ -52,6 +52,19 @@ export async function unfinishedRounds(db: Db): Promise<RoundRow[]> {
   return orm.select().from(t.rounds).where(inArray(t.rounds.phase, ['open', 'aggregating'])).orderBy(asc(t.rounds.id));
 }
 
+/**
+ * Rounds `aggregating` past their deadline (the lease of an aggregation in a worker thread; secure rounds
+ * aggregate without one).
+ */
+export async function stalledAggregations(db: Db, now: number): Promise<RoundRow[]> {
+  const { orm, tables: t } = db;
+  return orm
+    .select()
+    .from(t.rounds)
+    .where(and(eq(t.rounds.phase, 'aggregating'), isNotNull(t.rounds.deadlineAt), lt(t.rounds.deadlineAt, now)))
+    .orderBy(asc(t.rounds.id));
+}
+
 /** The ids of a task's rounds. */
 export async function roundIds(db: Db, taskId: string): Promise<number[]> {
   const { orm, tables: t } = db;
