@@ -2,9 +2,10 @@ import { EventEmitter } from 'node:events';
 import type { RoundState } from '@disco/core';
 
 /**
- * Round state changes, per task, for the `federation.onRound` subscription. In-process: with several API
- * instances this becomes a pub/sub (e.g. PostgreSQL LISTEN/NOTIFY); every event is derived from rows of the
- * database, so nothing here is state of its own.
+ * Round state changes, per task, for this process's `federation.onRound` subscribers. Changes made on any
+ * instance reach it through the database's notifier: the round coordinator listens on `disco_rounds` and, for a
+ * task someone here watches, reads the state and publishes it here (decision 0015). Every event is derived from
+ * rows of the database, so nothing here is state of its own.
  */
 export class RoundEvents {
   private readonly emitter = new EventEmitter();
