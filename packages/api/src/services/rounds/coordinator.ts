@@ -260,6 +260,7 @@ export class RoundCoordinator {
     this.workers.clear();
     await this.ticking;
     await this.queue.idle();
+    await this.announcements.idle();
   }
 
   /** Deadline of a round opened now for this task. */
