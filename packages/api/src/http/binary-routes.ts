@@ -45,7 +45,7 @@ export async function handleBinaryRoute(deps: AppDeps, req: IncomingMessage, res
       discardBody(req);
       return sendError(res, new DiscoApiError('METHOD_NOT_ALLOWED', `${req.method} is not allowed here: use GET`), { allow: 'GET, HEAD' });
     }
-    getModel(deps, req, res, taskId, match[4], match[5] as 'weights' | 'model.json' | 'weights.bin');
+    await getModel(deps, req, res, taskId, match[4], match[5] as 'weights' | 'model.json' | 'weights.bin');
   } catch (error) {
     discardBody(req);
     sendError(res, error);
@@ -70,16 +70,16 @@ async function putUpdate(deps: AppDeps, req: IncomingMessage, res: ServerRespons
   const round = parseRound(roundText);
   const token = bearerToken(req.headers.authorization);
   // Refuse what will fail anyway before reading megabytes: task, token, scheme, round, duplicate.
-  const { stored } = precheckUpdate(deps.db, deps.coordinator, { taskId, round, token });
+  const { stored } = await precheckUpdate(deps.db, deps.coordinator, { taskId, round, token });
   const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
   if (type !== 'application/octet-stream')
     throw new DiscoApiError('UNSUPPORTED_MEDIA_TYPE', `an update must be sent as application/octet-stream (the Disco weights codec), not "${type || 'no content type'}"`);
   const limit = maxUpdateBytes(stored);
   const body = await readBody(req, limit, `an update of task "${taskId}" (${stored.parameterCount} parameters)`, updateBodies);
-  let result: ReturnType<typeof submitUpdate>;
+  let result: Awaited<ReturnType<typeof submitUpdate>>;
   try {
-    // Synchronous: the update is summed (or copied) before the body goes back to the pool.
-    result = submitUpdate(deps.db, deps.coordinator, { taskId, round, token, body });
+    // The body goes back to the pool once the submission has settled: accepted (stored or summed) or refused.
+    result = await submitUpdate(deps.db, deps.coordinator, { taskId, round, token, body });
   } finally {
     updateBodies.release(body);
   }
@@ -93,7 +93,7 @@ async function putMasked(deps: AppDeps, req: IncomingMessage, res: ServerRespons
   }
   const input = { taskId, round: parseRound(roundText), token: bearerToken(req.headers.authorization) };
   // Refuse before reading: not secure, wrong round or step, not a member, a repeat.
-  const first = secureContextForToken(deps.db, deps.coordinator, input);
+  const first = await secureContextForToken(deps.db, deps.coordinator, input);
   const bytes = deps.coordinator.secure.precheckMasked(first.round, first.participantId);
   const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
   if (type !== 'application/octet-stream')
@@ -101,27 +101,27 @@ async function putMasked(deps: AppDeps, req: IncomingMessage, res: ServerRespons
   const body = await readBody(req, bytes, `a masked input of task "${taskId}" (${bytes} bytes)`);
   checkMaskedLength(taskId, bytes / 4, body.byteLength / 4);
   // Checked again: the step may have closed while the body was arriving.
-  const { round, participantId } = secureContextForToken(deps.db, deps.coordinator, input);
-  deps.coordinator.secure.receiveMasked(round, participantId, wordsFromBody(body), body.byteLength);
+  const { round, participantId } = await secureContextForToken(deps.db, deps.coordinator, input);
+  await deps.coordinator.secure.receiveMasked(round, participantId, wordsFromBody(body), body.byteLength);
   sendJson(res, 200, { accepted: true, round: round.number });
 }
 
-function getModel(
+async function getModel(
   deps: AppDeps,
   req: IncomingMessage,
   res: ServerResponse,
   taskId: string,
   versionText: string,
   file: 'weights' | 'model.json' | 'weights.bin',
-): void {
-  const stored = loadTask(deps.db, taskId);
+): Promise<void> {
+  const stored = await loadTask(deps.db, taskId);
   let version: number | undefined;
   if (versionText !== 'latest') {
     version = Number(versionText);
     if (!/^\d+$/.test(versionText) || !Number.isSafeInteger(version))
       throw new DiscoApiError('BAD_REQUEST', `"${versionText}" is not a model version (a whole number, or "latest")`);
   }
-  const encoded = getEncodedVersion(deps.db, taskId, version);
+  const encoded = await getEncodedVersion(deps.db, taskId, version);
   const headers = {
     'x-disco-model-version': String(encoded.version),
     // A numbered version never changes; "latest" does.

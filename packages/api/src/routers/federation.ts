@@ -24,16 +24,16 @@ export const federationRouter = router({
    */
   join: publicProcedure
     .input(z.object({ taskId: z.string().min(1).max(64), token: z.string().min(1).max(200).optional() }))
-    .mutation(({ ctx, input }): JoinResponse => {
+    .mutation(async ({ ctx, input }): Promise<JoinResponse> => {
       const wait = ctx.deps.joinLimiter.hit(ctx.address);
       if (wait > 0) throw new DiscoApiError('TOO_MANY_REQUESTS', `too many joins from ${ctx.address}: try again in ${Math.ceil(wait / 1000)} s`);
       const { coordinator, db } = ctx.deps;
-      const joined = join(db, coordinator, { taskId: input.taskId, token: input.token, address: ctx.address });
+      const joined = await join(db, coordinator, { taskId: input.taskId, token: input.token, address: ctx.address });
       return {
         participantId: joined.participant.id,
         token: joined.token,
         task: joined.stored.task,
-        state: coordinator.state(input.taskId),
+        state: await coordinator.state(input.taskId),
         heartbeatIntervalMs: coordinator.timings.heartbeatIntervalMs,
         heartbeatTimeoutMs: coordinator.timings.heartbeatTimeoutMs,
         maxUpdateBytes: maxUpdateBytes(joined.stored),
@@ -42,8 +42,8 @@ export const federationRouter = router({
     }),
 
   /** Keeps the participant active; returns the current round state. */
-  heartbeat: participantProcedure.mutation(({ ctx }): RoundState => {
-    heartbeat(ctx.deps.db, ctx.deps.coordinator, ctx.participant);
+  heartbeat: participantProcedure.mutation(async ({ ctx }): Promise<RoundState> => {
+    await heartbeat(ctx.deps.db, ctx.deps.coordinator, ctx.participant);
     return ctx.deps.coordinator.state(ctx.participant.taskId);
   }),
 
@@ -51,16 +51,18 @@ export const federationRouter = router({
    * Tasks with a sampling rate (`privacy.samplingRate` < 1): this participant sits `round` out (its coin came up
    * tails), so that the round stops waiting for it. Not an update: it adds nothing to the round.
    */
-  skipRound: participantProcedure.input(z.object({ round: z.number().int().min(1) })).mutation(({ ctx, input }): { skipped: true; round: number } => {
-    const { coordinator } = ctx.deps;
-    const round = coordinator.requireOpenRound(ctx.participant.taskId, input.round);
-    coordinator.skip(round, ctx.participant.id);
-    return { skipped: true, round: round.number };
-  }),
+  skipRound: participantProcedure
+    .input(z.object({ round: z.number().int().min(1) }))
+    .mutation(async ({ ctx, input }): Promise<{ skipped: true; round: number }> => {
+      const { coordinator } = ctx.deps;
+      const round = await coordinator.requireOpenRound(ctx.participant.taskId, input.round);
+      await coordinator.skip(round, ctx.participant.id);
+      return { skipped: true, round: round.number };
+    }),
 
   /** Leaves the task: the token stops working and the round stops waiting for this participant. */
-  leave: participantProcedure.mutation(({ ctx }): { left: true } => {
-    leave(ctx.deps.db, ctx.deps.coordinator, ctx.participant);
+  leave: participantProcedure.mutation(async ({ ctx }): Promise<{ left: true }> => {
+    await leave(ctx.deps.db, ctx.deps.coordinator, ctx.participant);
     return { left: true };
   }),
 
@@ -70,13 +72,13 @@ export const federationRouter = router({
    */
   onRound: publicProcedure
     .input(z.object({ taskId: z.string().min(1).max(64), token: z.string().optional() }))
-    .subscription(({ ctx, input, signal }): AsyncGenerator<RoundState> => {
+    .subscription(async ({ ctx, input, signal }): Promise<AsyncGenerator<RoundState>> => {
       // Checked here, before the stream starts, so that a refusal is a proper error (code and message).
-      loadTask(ctx.deps.db, input.taskId);
-      if (input.token) authenticate(ctx.deps.db, input.token, input.taskId);
+      await loadTask(ctx.deps.db, input.taskId);
+      if (input.token) await authenticate(ctx.deps.db, input.token, input.taskId);
       // Subscribe before reading the current state, so that no change falls in between.
       const changes = ctx.deps.events.watch(input.taskId, signal);
-      const current = ctx.deps.coordinator.state(input.taskId);
+      const current = await ctx.deps.coordinator.state(input.taskId);
       return (async function* () {
         yield current;
         yield* changes;

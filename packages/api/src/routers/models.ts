@@ -15,17 +15,17 @@ function withPaths(info: ModelVersionInfo): ModelVersionListing {
 
 export const modelsRouter = router({
   /** Every stored version of a task's global model, newest first. */
-  list: publicProcedure.input(z.object({ taskId: z.string() })).query(({ ctx, input }): ModelVersionListing[] => {
-    loadTask(ctx.deps.db, input.taskId);
-    return listVersions(ctx.deps.db, input.taskId).map(withPaths);
+  list: publicProcedure.input(z.object({ taskId: z.string() })).query(async ({ ctx, input }): Promise<ModelVersionListing[]> => {
+    await loadTask(ctx.deps.db, input.taskId);
+    return (await listVersions(ctx.deps.db, input.taskId)).map(withPaths);
   }),
 
   /** The latest version, with the paths of its TF.js download (`model.json` + `weights.bin`). */
   latest: publicProcedure
     .input(z.object({ taskId: z.string() }))
-    .query(({ ctx, input }): ModelVersionListing & { modelJsonPath: string; weightsBinPath: string } => {
-      loadTask(ctx.deps.db, input.taskId);
-      const info = latestVersion(ctx.deps.db, input.taskId)!;
+    .query(async ({ ctx, input }): Promise<ModelVersionListing & { modelJsonPath: string; weightsBinPath: string }> => {
+      await loadTask(ctx.deps.db, input.taskId);
+      const info = (await latestVersion(ctx.deps.db, input.taskId))!;
       const base = `/v1/tasks/${encodeURIComponent(input.taskId)}/models/latest`;
       return { ...withPaths(info), modelJsonPath: `${base}/model.json`, weightsBinPath: `${base}/weights.bin` };
     }),

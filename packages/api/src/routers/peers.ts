@@ -46,11 +46,11 @@ export interface PeersJoinResponse {
 export const peersRouter = router({
   /** The ICE servers to use and the task's latest round. */
   join: participantProcedure.mutation(
-    ({ ctx }): PeersJoinResponse => ({
+    async ({ ctx }): Promise<PeersJoinResponse> => ({
       participantId: ctx.participant.id,
       // With --turn-secret, TURN credentials of this participant's own, valid for a few hours.
       iceServers: [...ctx.deps.iceServers, ...(ctx.deps.turn ? turnServersFor(ctx.deps.turn, ctx.participant.id) : [])],
-      round: peerJoin(ctx.deps, ctx.participant),
+      round: await peerJoin(ctx.deps, ctx.participant),
     }),
   ),
 
@@ -65,23 +65,23 @@ export const peersRouter = router({
           .optional(),
       }),
     )
-    .mutation(({ ctx, input }): PeerRoundInfo => markReady(ctx.deps, ctx.participant, input.round, input.metrics)),
+    .mutation(({ ctx, input }): Promise<PeerRoundInfo> => markReady(ctx.deps, ctx.participant, input.round, input.metrics)),
 
   /** Relays a WebRTC signal to another participant of the same task; the sender is the token's participant. */
   signal: participantProcedure
     .input(z.object({ to: z.string().min(1).max(100), signal: peerSignalSchema }))
-    .mutation(({ ctx, input }): { sent: true } => {
-      sendSignal(ctx.deps, ctx.participant, input.to, input.signal);
+    .mutation(async ({ ctx, input }): Promise<{ sent: true }> => {
+      await sendSignal(ctx.deps, ctx.participant, input.to, input.signal);
       return { sent: true };
     }),
 
   /** Signals addressed to this participant, and its view of the latest round at every change. */
   onEvent: publicProcedure
     .input(z.object({ token: z.string().min(1).max(200) }))
-    .subscription(({ ctx, input, signal }): AsyncGenerator<PeerServerEvent> => {
+    .subscription(async ({ ctx, input, signal }): Promise<AsyncGenerator<PeerServerEvent>> => {
       // Checked before the stream starts, so that a refusal is a proper error.
-      const participant = authenticate(ctx.deps.db, input.token);
-      requireDecentralized(ctx.deps.db, participant.taskId);
+      const participant = await authenticate(ctx.deps.db, input.token);
+      await requireDecentralized(ctx.deps.db, participant.taskId);
       return watchPeer(ctx.deps, participant, signal);
     }),
 });

@@ -11,10 +11,10 @@ export const roundsRouter = router({
    */
   list: publicProcedure
     .input(z.object({ taskId: z.string(), limit: z.number().int().min(1).max(1000).default(100), before: z.number().int().optional() }))
-    .query(({ ctx, input }): RoundInfo[] => {
-      const { task } = loadTask(ctx.deps.db, input.taskId);
-      const rows = listRounds(ctx.deps.db, input.taskId, input.limit, input.before);
-      const contributions = isAsync(task) ? ctx.deps.coordinator.async.contributions(rows.map((r) => r.id)) : undefined;
+    .query(async ({ ctx, input }): Promise<RoundInfo[]> => {
+      const { task } = await loadTask(ctx.deps.db, input.taskId);
+      const rows = await listRounds(ctx.deps.db, input.taskId, input.limit, input.before);
+      const contributions = isAsync(task) ? await ctx.deps.coordinator.async.contributions(rows.map((r) => r.id)) : undefined;
       return rows.map((r) => ({
         number: r.number,
         phase: r.phase,
@@ -39,8 +39,8 @@ export const roundsRouter = router({
     }),
 
   /** The task's current round state (what `federation.onRound` announces). */
-  current: publicProcedure.input(z.object({ taskId: z.string() })).query(({ ctx, input }): RoundState => {
-    loadTask(ctx.deps.db, input.taskId);
+  current: publicProcedure.input(z.object({ taskId: z.string() })).query(async ({ ctx, input }): Promise<RoundState> => {
+    await loadTask(ctx.deps.db, input.taskId);
     return ctx.deps.coordinator.state(input.taskId);
   }),
 });

@@ -30,19 +30,19 @@ export const secureRouter = router({
   /** Phase `open`, after local training: this participant's two public keys (65 bytes each); counts as its submission. */
   advertiseKeys: participantProcedure
     .input(z.object({ round, channelKey: base64(65), maskKey: base64(65) }))
-    .mutation(({ ctx, input }): { accepted: true } => {
+    .mutation(async ({ ctx, input }): Promise<{ accepted: true }> => {
       const { coordinator, db } = ctx.deps;
-      const { stored, round: row, participantId } = secureContext(db, coordinator, { participant: ctx.participant, round: input.round });
+      const { stored, round: row, participantId } = await secureContext(db, coordinator, { participant: ctx.participant, round: input.round });
       const keys = { channelKey: checkPublicKey(fromBase64(input.channelKey), 'channelKey'), maskKey: checkPublicKey(fromBase64(input.maskKey), 'maskKey') };
-      const updated = coordinator.secure.receiveKeys(row, stored.parameterCount, participantId, keys, keys.channelKey.length + keys.maskKey.length);
-      coordinator.publish(row.taskId);
-      coordinator.evaluate(updated);
+      const updated = await coordinator.secure.receiveKeys(row, stored.parameterCount, participantId, keys, keys.channelKey.length + keys.maskKey.length);
+      await coordinator.publish(row.taskId);
+      await coordinator.evaluate(updated);
       return { accepted: true };
     }),
 
   /** Phase `sharing`: the roster U1, sorted by id. */
-  roster: participantProcedure.input(z.object({ round })).query(({ ctx, input }): WireKeys[] => {
-    const { round: row, participantId } = secureContext(ctx.deps.db, ctx.deps.coordinator, { participant: ctx.participant, round: input.round });
+  roster: participantProcedure.input(z.object({ round })).query(async ({ ctx, input }): Promise<WireKeys[]> => {
+    const { round: row, participantId } = await secureContext(ctx.deps.db, ctx.deps.coordinator, { participant: ctx.participant, round: input.round });
     return ctx.deps.coordinator.secure
       .roster(row, participantId)
       .map((a: KeyAdvertisement) => ({ id: a.id, channelKey: toBase64(a.channelKey), maskKey: toBase64(a.maskKey) }));
@@ -51,34 +51,34 @@ export const secureRouter = router({
   /** Phase `sharing`: one sealed pair of shares for each other member (each `from` this participant). */
   sendShares: participantProcedure
     .input(z.object({ round, shares: z.array(z.object({ from: id, to: id, ciphertext: base64(128) })).max(MAX_MEMBERS) }))
-    .mutation(({ ctx, input }): { accepted: true } => {
-      const { round: row, participantId } = secureContext(ctx.deps.db, ctx.deps.coordinator, { participant: ctx.participant, round: input.round });
+    .mutation(async ({ ctx, input }): Promise<{ accepted: true }> => {
+      const { round: row, participantId } = await secureContext(ctx.deps.db, ctx.deps.coordinator, { participant: ctx.participant, round: input.round });
       const shares = input.shares.map((s) => ({ from: s.from, to: s.to, ciphertext: fromBase64(s.ciphertext) }));
-      ctx.deps.coordinator.secure.receiveShares(row, participantId, shares, shares.reduce((n, s) => n + s.ciphertext.length, 0));
+      await ctx.deps.coordinator.secure.receiveShares(row, participantId, shares, shares.reduce((n, s) => n + s.ciphertext.length, 0));
       return { accepted: true };
     }),
 
   /** Phase `masking`: the shares sealed to this participant by every member that dealt. */
-  sharesFor: participantProcedure.input(z.object({ round })).query(({ ctx, input }): WireShare[] => {
-    const { round: row, participantId } = secureContext(ctx.deps.db, ctx.deps.coordinator, { participant: ctx.participant, round: input.round });
+  sharesFor: participantProcedure.input(z.object({ round })).query(async ({ ctx, input }): Promise<WireShare[]> => {
+    const { round: row, participantId } = await secureContext(ctx.deps.db, ctx.deps.coordinator, { participant: ctx.participant, round: input.round });
     return ctx.deps.coordinator.secure.sharesFor(row, participantId).map(wireShare);
   }),
 
   /** Phase `unmasking`: whose masked inputs are in the sum. */
-  unmaskRequest: participantProcedure.input(z.object({ round })).query(({ ctx, input }): { survivors: string[] } => {
-    const { round: row, participantId } = secureContext(ctx.deps.db, ctx.deps.coordinator, { participant: ctx.participant, round: input.round });
+  unmaskRequest: participantProcedure.input(z.object({ round })).query(async ({ ctx, input }): Promise<{ survivors: string[] }> => {
+    const { round: row, participantId } = await secureContext(ctx.deps.db, ctx.deps.coordinator, { participant: ctx.participant, round: input.round });
     return ctx.deps.coordinator.secure.unmaskRequest(row, participantId);
   }),
 
   /** Phase `unmasking`: shares of the survivors' self-mask seeds and of the dropped members' mask keys. */
   revealShares: participantProcedure
     .input(z.object({ round, selfMaskShares: revealed, maskKeyShares: revealed }))
-    .mutation(({ ctx, input }): { accepted: true } => {
-      const { round: row, participantId } = secureContext(ctx.deps.db, ctx.deps.coordinator, { participant: ctx.participant, round: input.round });
+    .mutation(async ({ ctx, input }): Promise<{ accepted: true }> => {
+      const { round: row, participantId } = await secureContext(ctx.deps.db, ctx.deps.coordinator, { participant: ctx.participant, round: input.round });
       const decode = (list: { of: string; share: string }[]) => list.map((r) => ({ of: r.of, share: fromBase64(r.share) }));
       const response = { selfMaskShares: decode(input.selfMaskShares), maskKeyShares: decode(input.maskKeyShares) };
       const bytes = [...response.selfMaskShares, ...response.maskKeyShares].reduce((n, r) => n + r.share.length, 0);
-      ctx.deps.coordinator.secure.receiveReveal(row, participantId, response, bytes);
+      await ctx.deps.coordinator.secure.receiveReveal(row, participantId, response, bytes);
       return { accepted: true };
     }),
 });

@@ -27,13 +27,13 @@ function decodeUpload(model: z.infer<typeof uploadedModel>): { modelJson: unknow
 
 export const tasksRouter = router({
   /** Every task with its participants now, the rounds closed so far and its current round. */
-  list: publicProcedure.query(({ ctx }): TaskSummary[] => {
+  list: publicProcedure.query(async ({ ctx }): Promise<TaskSummary[]> => {
     const timeout = ctx.deps.coordinator.timings.heartbeatTimeoutMs;
-    return listTasks(ctx.deps.db).map((stored) => summarise(ctx.deps.db, stored, timeout));
+    return Promise.all((await listTasks(ctx.deps.db)).map((stored) => summarise(ctx.deps.db, stored, timeout)));
   }),
 
-  get: publicProcedure.input(z.object({ id: taskId })).query(({ ctx, input }): TaskSummary => {
-    return summarise(ctx.deps.db, loadTask(ctx.deps.db, input.id), ctx.deps.coordinator.timings.heartbeatTimeoutMs);
+  get: publicProcedure.input(z.object({ id: taskId })).query(async ({ ctx, input }): Promise<TaskSummary> => {
+    return summarise(ctx.deps.db, await loadTask(ctx.deps.db, input.id), ctx.deps.coordinator.timings.heartbeatTimeoutMs);
   }),
 
   /**
@@ -44,13 +44,13 @@ export const tasksRouter = router({
     .input(z.object({ task: z.unknown(), model: uploadedModel.optional() }))
     .mutation(async ({ ctx, input }): Promise<TaskSummary> => {
       const stored = await createTask(ctx.deps.db, ctx.deps, { task: input.task, model: input.model ? decodeUpload(input.model) : undefined });
-      ctx.deps.coordinator.publish(stored.task.id);
+      await ctx.deps.coordinator.publish(stored.task.id);
       return summarise(ctx.deps.db, stored, ctx.deps.coordinator.timings.heartbeatTimeoutMs);
     }),
 
   /** Deletes a task with all its versions, rounds and participants (admin). */
-  delete: adminProcedure.input(z.object({ id: taskId })).mutation(({ ctx, input }): { deleted: string } => {
-    deleteTask(ctx.deps.db, ctx.deps, input.id);
+  delete: adminProcedure.input(z.object({ id: taskId })).mutation(async ({ ctx, input }): Promise<{ deleted: string }> => {
+    await deleteTask(ctx.deps.db, ctx.deps, input.id);
     ctx.deps.events.endTask(input.id);
     return { deleted: input.id };
   }),

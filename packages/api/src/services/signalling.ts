@@ -1,8 +1,8 @@
 import { EventEmitter } from 'node:events';
-import { and, asc, desc, eq, gt, gte, inArray, isNull, lt, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, gte, inArray, isNull, lt, sql } from 'drizzle-orm';
 import { roundGroups, type PeerRoundInfo, type PeerServerEvent, type PeerSignal } from '@disco/core';
-import type { Db } from '../db/client.js';
-import { participants, peerReady, peerRounds, peerSignals } from '../db/schema.js';
+import { lockTask, rootDb, transaction, type Db, type Notifier } from '../db/client.js';
+import type { peerRounds } from '../db/schema.js';
 import { DiscoApiError } from '@disco/core';
 import type { ParticipantRow } from './participants.js';
 import { RateLimiter } from './rate-limit.js';
@@ -20,11 +20,15 @@ import { loadTask, type StoredTask } from './tasks.js';
  * ```
  * A round is over for a member when it has aggregated and says it is ready for the next one.
  *
- * **State** is in the database only: rounds, readiness and pending signals are rows, so a second API
- * instance on the same database sees them. Subscriptions wake at once for what this instance writes (an
- * in-process notifier). One poller per database, running while anyone subscribes, looks every `pollMs`
- * for what another instance wrote and for rounds whose gathering time is over, and wakes only the
- * subscriptions concerned: the cost of a poll does not grow with the number of subscriptions.
+ * **State** is in the database only: rounds, readiness and pending signals are rows, so every instance on
+ * the same database sees them, and any instance may take any request. Each write notifies the channel
+ * `disco_signals` (`peer:<participant id>` for a signal, `task:<task id>` for a round change): every
+ * instance, the writer's included, hears it through its one listener and wakes only the subscriptions
+ * concerned, which read their rows again. One poller per database, running while anyone subscribes here,
+ * looks every `pollMs` for rounds whose gathering time is over, for what no notification says (active
+ * participants coming and going) and for signals whose notification was lost (a listener reconnecting);
+ * starting a round is decided again under the task's lock and is a conditional update, so the pollers and
+ * requests of several instances start it once. The senders' rate limit is the only state per instance.
  */
 export interface SignallingOptions {
   /**
@@ -32,13 +36,16 @@ export interface SignallingOptions {
    * heartbeat timeout, after which a silent participant no longer counts as active anyway.
    */
   gatherMs: number;
-  /** How often the shared poller looks at the database (another instance's writes, gathering timeouts; default 1 s). */
+  /** How often the shared poller looks at the database (gathering timeouts, participants coming and going; default 1 s). */
   pollMs: number;
   /** Signals not delivered after this long are dropped (default 60 s). */
   signalTtlMs: number;
   /** Undelivered signals one participant may have waiting (default 2,000). */
   maxPendingSignals: number;
-  /** Signals one participant may send per minute (default 600: connecting to dozens of peers takes a few hundred). */
+  /**
+   * Signals one participant may send per minute (default 600: connecting to dozens of peers takes a few
+   * hundred). Each instance counts the signals it takes, like the joins per address.
+   */
   maxSignalsPerMinute: number;
   /** Bytes of undelivered signals one task may hold in the database (default 8 MiB). */
   maxSignalBytesPerTask: number;
@@ -54,79 +61,104 @@ export const defaultSignallingOptions: Omit<SignallingOptions, 'gatherMs'> = {
 
 type PeerRoundRow = typeof peerRounds.$inferSelect;
 
+/** The notification channel of signals and peer rounds; payloads are `peer:<participant id>` or `task:<task id>`. */
+const CHANNEL = 'disco_signals';
+
 /** What this process shares per database: the wake-ups of its subscriptions, the senders' counters, the poller. */
 interface Hub {
-  /** Wake-ups (a hint: the rows are the truth): `peer:<id>` for new signals, `task:<id>` for round changes. */
+  /** Wake-ups (a hint: the rows are the truth), keyed by the notification's payload. */
   emitter: EventEmitter;
   senders?: RateLimiter;
   /** Tasks with subscriptions here: how many, and what the poller saw last. */
   watched: Map<string, { count: number; seen?: string }>;
+  /** The highest signal id the poller has seen (its safety net for a notification that never came). */
   lastSignalId: number;
   timer?: ReturnType<typeof setInterval>;
+  polling: boolean;
+  /** Stops this process's listener of `disco_signals` (listening while anyone subscribes). */
+  unlisten?: () => void;
 }
 const hubs = new WeakMap<Db, Hub>();
 function hub(db: Db): Hub {
+  db = rootDb(db);
   let h = hubs.get(db);
   if (!h) {
     const emitter = new EventEmitter();
     emitter.setMaxListeners(0);
-    h = { emitter, watched: new Map(), lastSignalId: 0 };
+    h = { emitter, watched: new Map(), lastSignalId: 0, polling: false };
     hubs.set(db, h);
   }
   return h;
 }
-function notifier(db: Db): EventEmitter {
-  return hub(db).emitter;
+
+/** Tells every instance (this one included, through its listener) that `key`'s rows changed. */
+function notify(deps: SignallingDeps, db: Db, key: `peer:${string}` | `task:${string}`): Promise<void> {
+  return deps.notifier.notify(db, CHANNEL, key);
 }
 
-/** One look of the shared poller: gathering timeouts, and what another instance changed or sent. */
-function poll(deps: SignallingDeps, h: Hub): void {
-  const { db } = deps;
+/** One look of the shared poller: gathering timeouts, changes no notification announces, missed signals. */
+async function poll(deps: SignallingDeps, h: Hub): Promise<void> {
+  const { orm, tables: t } = deps.db;
   const now = Date.now();
   for (const [taskId, entry] of h.watched) {
-    advance(deps, taskId, now);
-    const row = latestRound(db, taskId);
-    const seen = JSON.stringify([row ?? null, row ? readyIds(db, taskId, row.number).length : 0, deps.coordinator.activeCount(db, taskId, now)]);
+    await advance(deps, taskId, now);
+    const row = await latestRound(deps.db, taskId);
+    const ready = row ? (await readyIds(deps.db, taskId, row.number)).length : 0;
+    const seen = JSON.stringify([row ?? null, ready, await deps.coordinator.activeCount(deps.db, taskId, now)]);
     if (entry.seen !== undefined && seen !== entry.seen) h.emitter.emit(`task:${taskId}`);
     entry.seen = seen;
   }
-  const fresh = db.select({ id: peerSignals.id, to: peerSignals.toId }).from(peerSignals).where(gt(peerSignals.id, h.lastSignalId)).all();
+  const fresh = await orm.select({ id: t.peerSignals.id, to: t.peerSignals.toId }).from(t.peerSignals).where(gt(t.peerSignals.id, h.lastSignalId));
   for (const to of new Set(fresh.map((r) => r.to))) h.emitter.emit(`peer:${to}`);
   for (const r of fresh) h.lastSignalId = Math.max(h.lastSignalId, r.id);
 }
 
-/** Counts a subscription of `taskId` in the poller (started with the first); returns its release. */
-function watchTask(deps: SignallingDeps, taskId: string): () => void {
+/** Counts a subscription of `taskId` (the listener and the poller start with the first); returns its release. */
+async function watchTask(deps: SignallingDeps, taskId: string): Promise<() => void> {
   const h = hub(deps.db);
   const entry = h.watched.get(taskId) ?? { count: 0 };
   entry.count++;
   h.watched.set(taskId, entry);
-  if (!h.timer) {
-    h.lastSignalId = deps.db.select({ id: sql<number>`coalesce(max(${peerSignals.id}), 0)` }).from(peerSignals).get()?.id ?? 0;
-    h.timer = setInterval(() => {
-      try {
-        poll(deps, h);
-      } catch (error) {
-        // A closed database (shutdown) or a transient lock: the next look tries again.
-        if (/not open/.test((error as Error).message)) stop();
-        else console.error('disco: signalling poll failed', error);
-      }
-    }, optionsOf(deps).pollMs);
-    h.timer.unref();
-  }
   const stop = () => {
     clearInterval(h.timer);
     h.timer = undefined;
+    h.unlisten?.();
+    h.unlisten = undefined;
   };
-  return () => {
+  const release = () => {
     if (--entry.count === 0) h.watched.delete(taskId);
     if (h.watched.size === 0) stop();
   };
+  if (!h.unlisten) h.unlisten = deps.notifier.listen(CHANNEL, (payload) => h.emitter.emit(payload));
+  if (!h.timer) {
+    h.timer = setInterval(() => {
+      if (h.polling) return;
+      h.polling = true;
+      poll(deps, h)
+        .catch((error: Error) => {
+          // A closed database (shutdown): nothing left to watch. Anything else: the next look tries again.
+          if (/not open|after calling end/.test(error.message)) stop();
+          else console.error('disco: signalling poll failed', error);
+        })
+        .finally(() => (h.polling = false));
+    }, optionsOf(deps).pollMs);
+    h.timer.unref();
+    try {
+      const { orm, tables: t } = deps.db;
+      const [last] = await orm.select({ id: sql<number>`coalesce(max(${t.peerSignals.id}), 0)`.mapWith(Number) }).from(t.peerSignals);
+      h.lastSignalId = Math.max(h.lastSignalId, last?.id ?? 0);
+    } catch (error) {
+      release();
+      throw error;
+    }
+  }
+  return release;
 }
 
-/** What the signalling functions need: the database and the coordinator's timings (AppDeps has both). */
+/** What the signalling functions need: the database, its notifier and the coordinator's timings (AppDeps has them all). */
 export interface SignallingDeps {
   db: Db;
+  notifier: Notifier;
   coordinator: Pick<RoundCoordinator, 'timings' | 'activeCount'>;
   signalling?: Partial<SignallingOptions>;
 }
@@ -136,35 +168,36 @@ function optionsOf(deps: SignallingDeps): SignallingOptions {
 }
 
 /** The task of a participant, which must be decentralized. */
-export function requireDecentralized(db: Db, taskId: string): StoredTask {
-  const stored = loadTask(db, taskId);
+export async function requireDecentralized(db: Db, taskId: string): Promise<StoredTask> {
+  const stored = await loadTask(db, taskId);
   if (stored.task.scheme !== 'decentralized')
     throw new DiscoApiError('SCHEME_MISMATCH', `task "${taskId}" is ${stored.task.scheme}, not decentralized: it has no peers to signal`);
   return stored;
 }
 
-function latestRound(db: Db, taskId: string): PeerRoundRow | undefined {
-  return db.select().from(peerRounds).where(eq(peerRounds.taskId, taskId)).orderBy(desc(peerRounds.number)).limit(1).get();
+async function latestRound(db: Db, taskId: string): Promise<PeerRoundRow | undefined> {
+  const { orm, tables: t } = db;
+  return (await orm.select().from(t.peerRounds).where(eq(t.peerRounds.taskId, taskId)).orderBy(desc(t.peerRounds.number)).limit(1))[0];
 }
 
-function readyIds(db: Db, taskId: string, round: number): string[] {
-  return db
-    .select({ id: peerReady.participantId })
-    .from(peerReady)
-    .where(and(eq(peerReady.taskId, taskId), eq(peerReady.round, round)))
-    .orderBy(asc(peerReady.participantId))
-    .all()
-    .map((r) => r.id);
+async function readyIds(db: Db, taskId: string, round: number): Promise<string[]> {
+  const { orm, tables: t } = db;
+  const rows = await orm
+    .select({ id: t.peerReady.participantId })
+    .from(t.peerReady)
+    .where(and(eq(t.peerReady.taskId, taskId), eq(t.peerReady.round, round)))
+    .orderBy(asc(t.peerReady.participantId));
+  return rows.map((r) => r.id);
 }
 
 /** Ids of the task's participants that beat recently and have not left. */
-function activeIds(deps: SignallingDeps, taskId: string, now: number): Set<string> {
+async function activeIds(deps: SignallingDeps, db: Db, taskId: string, now: number): Promise<Set<string>> {
+  const { orm, tables: t } = db;
   const since = now - deps.coordinator.timings.heartbeatTimeoutMs;
-  const rows = deps.db
-    .select({ id: participants.id })
-    .from(participants)
-    .where(and(eq(participants.taskId, taskId), isNull(participants.leftAt), gte(participants.lastHeartbeatAt, since)))
-    .all();
+  const rows = await orm
+    .select({ id: t.participants.id })
+    .from(t.participants)
+    .where(and(eq(t.participants.taskId, taskId), isNull(t.participants.leftAt), gte(t.participants.lastHeartbeatAt, since)));
   return new Set(rows.map((r) => r.id));
 }
 
@@ -173,14 +206,14 @@ function roundDeadlineMs(deps: SignallingDeps, stored: StoredTask): number {
 }
 
 /** The round as participant `viewer` sees it. */
-function roundInfo(deps: SignallingDeps, row: PeerRoundRow, viewer: string, now: number): PeerRoundInfo {
-  const participantsNow = deps.coordinator.activeCount(deps.db, row.taskId, now);
+async function roundInfo(deps: SignallingDeps, row: PeerRoundRow, viewer: string, now: number): Promise<PeerRoundInfo> {
+  const participantsNow = await deps.coordinator.activeCount(deps.db, row.taskId, now);
   if (row.phase === 'gathering')
     return {
       taskId: row.taskId,
       round: row.number,
       phase: 'gathering',
-      members: readyIds(deps.db, row.taskId, row.number),
+      members: await readyIds(deps.db, row.taskId, row.number),
       member: false,
       group: [],
       startsInMs: Math.max(0, row.gatherUntil - now),
@@ -201,35 +234,51 @@ function roundInfo(deps: SignallingDeps, row: PeerRoundRow, viewer: string, now:
   };
 }
 
+/** The ready and active participants of a gathering round, when the round may start now; else null. */
+async function startingMembers(deps: SignallingDeps, db: Db, stored: StoredTask, row: PeerRoundRow, now: number): Promise<string[] | null> {
+  const active = await activeIds(deps, db, row.taskId, now);
+  const ready = (await readyIds(db, row.taskId, row.number)).filter((id) => active.has(id));
+  const everyone = [...active].every((id) => ready.includes(id));
+  if (ready.length < Math.max(1, stored.task.minParticipants) || !(everyone || now >= row.gatherUntil)) return null;
+  return ready;
+}
+
 /**
  * Starts the task's gathering round when it may: every active participant is ready, or the gathering time
  * is over and at least the task's minimum is ready. Safe to call from anywhere, any number of times, from
- * several instances (the switch to `running` is a conditional update).
+ * several instances: the decision is taken again under the task's lock, and the switch to `running` is a
+ * conditional update, so a round starts once, with the members of one decision.
  */
-export function advance(deps: SignallingDeps, taskId: string, now = Date.now()): void {
+export async function advance(deps: SignallingDeps, taskId: string, now = Date.now()): Promise<void> {
   const { db } = deps;
-  const row = latestRound(db, taskId);
-  if (!row || row.phase !== 'gathering') return;
-  const stored = loadTask(db, taskId);
-  const active = activeIds(deps, taskId, now);
-  const ready = readyIds(db, taskId, row.number).filter((id) => active.has(id));
-  const everyone = [...active].every((id) => ready.includes(id));
-  if (ready.length < Math.max(1, stored.task.minParticipants) || !(everyone || now >= row.gatherUntil)) return;
-  // Secure tasks: all-to-all at any size (roundGroups), at most 255 members.
-  const { members, topology, groups } = roundGroups(ready, row.number, stored.task);
-  const started = db
-    .update(peerRounds)
-    .set({ phase: 'running', startedAt: now, deadlineAt: now + roundDeadlineMs(deps, stored), members, groups, topology })
-    .where(and(eq(peerRounds.taskId, taskId), eq(peerRounds.number, row.number), eq(peerRounds.phase, 'gathering')))
-    .run();
-  if (started.changes) notifier(db).emit(`task:${taskId}`);
+  // Outside a transaction first: most calls find nothing to do.
+  const seen = await latestRound(db, taskId);
+  if (!seen || seen.phase !== 'gathering') return;
+  const stored = await loadTask(db, taskId);
+  if (!(await startingMembers(deps, db, stored, seen, now))) return;
+  await transaction(db, async (tx) => {
+    await lockTask(tx, taskId);
+    const row = await latestRound(tx, taskId);
+    if (!row || row.phase !== 'gathering') return;
+    const ready = await startingMembers(deps, tx, stored, row, now);
+    if (!ready) return;
+    // Secure tasks: all-to-all at any size (roundGroups), at most 255 members.
+    const { members, topology, groups } = roundGroups(ready, row.number, stored.task);
+    const { orm, tables: t } = tx;
+    const started = await orm
+      .update(t.peerRounds)
+      .set({ phase: 'running', startedAt: now, deadlineAt: now + roundDeadlineMs(deps, stored), members, groups, topology })
+      .where(and(eq(t.peerRounds.taskId, taskId), eq(t.peerRounds.number, row.number), eq(t.peerRounds.phase, 'gathering')))
+      .returning({ number: t.peerRounds.number });
+    if (started.length) await notify(deps, tx, `task:${taskId}`);
+  });
 }
 
 /** `peers.join`: the participant's view of the task's latest round (null before the first). */
-export function peerJoin(deps: SignallingDeps, participant: ParticipantRow, now = Date.now()): PeerRoundInfo | null {
-  requireDecentralized(deps.db, participant.taskId);
-  advance(deps, participant.taskId, now);
-  const row = latestRound(deps.db, participant.taskId);
+export async function peerJoin(deps: SignallingDeps, participant: ParticipantRow, now = Date.now()): Promise<PeerRoundInfo | null> {
+  await requireDecentralized(deps.db, participant.taskId);
+  await advance(deps, participant.taskId, now);
+  const row = await latestRound(deps.db, participant.taskId);
   return row ? roundInfo(deps, row, participant.id, now) : null;
 }
 
@@ -238,42 +287,58 @@ export function peerJoin(deps: SignallingDeps, participant: ParticipantRow, now 
  * round (gathering) if it is the next one; a round further ahead is refused, an older one answered with
  * the latest round (the caller is behind and must catch up from a neighbour).
  */
-export function markReady(deps: SignallingDeps, participant: ParticipantRow, round: number, metrics: Record<string, number> | undefined, now = Date.now()): PeerRoundInfo {
+export async function markReady(
+  deps: SignallingDeps,
+  participant: ParticipantRow,
+  round: number,
+  metrics: Record<string, number> | undefined,
+  now = Date.now(),
+): Promise<PeerRoundInfo> {
   const { db } = deps;
   const taskId = participant.taskId;
-  requireDecentralized(db, taskId);
-  db.transaction((tx) => {
-    const latest = latestRound(tx, taskId);
+  await requireDecentralized(db, taskId);
+  await transaction(db, async (tx) => {
+    const { orm, tables: t } = tx;
+    const latest = await latestRound(tx, taskId);
     const next = (latest?.number ?? 0) + 1;
     if (round > next)
       throw new DiscoApiError('WRONG_ROUND', `round ${round} cannot start yet: the latest round of task "${taskId}" is ${latest?.number ?? 0}`);
+    // Two instances opening the same round: the primary key keeps the first.
     if (round === next)
-      tx.insert(peerRounds)
+      await orm
+        .insert(t.peerRounds)
         .values({ taskId, number: round, phase: 'gathering', openedAt: now, gatherUntil: now + optionsOf(deps).gatherMs })
-        .onConflictDoNothing()
-        .run();
-    tx.insert(peerReady)
-      .values({ taskId, round, participantId: participant.id, readyAt: now, metrics: metrics ?? null })
-      .onConflictDoNothing()
-      .run();
+        .onConflictDoNothing();
+    await orm.insert(t.peerReady).values({ taskId, round, participantId: participant.id, readyAt: now, metrics: metrics ?? null }).onConflictDoNothing();
+    // Being ready is a sign of life too.
+    await orm.update(t.participants).set({ lastHeartbeatAt: now }).where(eq(t.participants.id, participant.id));
+    await notify(deps, tx, `task:${taskId}`);
   });
-  // Being ready is a sign of life too.
-  db.update(participants).set({ lastHeartbeatAt: now }).where(eq(participants.id, participant.id)).run();
-  advance(deps, taskId, now);
-  notifier(db).emit(`task:${taskId}`);
+  await advance(deps, taskId, now);
   // The latest round: `round` itself, or a later one when the caller is behind.
-  return roundInfo(deps, latestRound(db, taskId) as PeerRoundRow, participant.id, now);
+  return roundInfo(deps, (await latestRound(db, taskId)) as PeerRoundRow, participant.id, now);
+}
+
+/** The bytes of a stored signal's JSON, as the dialect stores it. */
+function payloadBytes(db: Db) {
+  const payload = db.tables.peerSignals.payload;
+  return db.dialect === 'postgres' ? sql`octet_length(${payload}::text)` : sql`length(cast(${payload} as blob))`;
 }
 
 /**
  * `peers.signal`: stores a signal for another participant of the same task. The sender is the token's
  * participant, never a field of the message; anyone outside the task (or unknown, or gone) is refused.
  */
-export function sendSignal(deps: SignallingDeps, participant: ParticipantRow, to: string, signal: PeerSignal, now = Date.now()): void {
+export async function sendSignal(deps: SignallingDeps, participant: ParticipantRow, to: string, signal: PeerSignal, now = Date.now()): Promise<void> {
   const { db } = deps;
-  requireDecentralized(db, participant.taskId);
+  await requireDecentralized(db, participant.taskId);
   if (to === participant.id) throw new DiscoApiError('BAD_REQUEST', 'a participant cannot signal itself');
-  const target = db.select({ taskId: participants.taskId, leftAt: participants.leftAt }).from(participants).where(eq(participants.id, to)).get();
+  const { orm, tables: t } = db;
+  const [target] = await orm
+    .select({ taskId: t.participants.taskId, leftAt: t.participants.leftAt })
+    .from(t.participants)
+    .where(eq(t.participants.id, to))
+    .limit(1);
   // One message for "unknown" and "another task": whether an id exists elsewhere is none of the sender's business.
   if (!target || target.taskId !== participant.taskId)
     throw new DiscoApiError('FORBIDDEN', `cannot signal "${to}": it is not a participant of task "${participant.taskId}" (signals stay within a task)`);
@@ -287,34 +352,40 @@ export function sendSignal(deps: SignallingDeps, participant: ParticipantRow, to
       'TOO_MANY_REQUESTS',
       `participant "${participant.id}" sent more than ${maxSignalsPerMinute} signals in a minute (signalling.maxSignalsPerMinute): try again in ${Math.ceil(wait / 1000)} s`,
     );
-  db.delete(peerSignals).where(lt(peerSignals.createdAt, now - signalTtlMs)).run();
-  const pending = db.select({ n: sql<number>`count(*)` }).from(peerSignals).where(eq(peerSignals.toId, to)).get()?.n ?? 0;
-  if (pending >= maxPendingSignals) throw new DiscoApiError('TOO_MANY_REQUESTS', `"${to}" has ${pending} signals waiting: try again later`);
   const size = Buffer.byteLength(JSON.stringify(signal));
-  const stored =
-    db
-      .select({ bytes: sql<number>`coalesce(sum(length(cast(${peerSignals.payload} as blob))), 0)` })
-      .from(peerSignals)
-      .where(eq(peerSignals.taskId, participant.taskId))
-      .get()?.bytes ?? 0;
-  if (stored + size > maxSignalBytesPerTask)
-    throw new DiscoApiError(
-      'TOO_MANY_REQUESTS',
-      `task "${participant.taskId}" holds ${stored} bytes of undelivered signals; this one (${size} bytes) would pass the limit of ${maxSignalBytesPerTask} (signalling.maxSignalBytesPerTask): try again once they are delivered`,
-    );
-  db.insert(peerSignals).values({ taskId: participant.taskId, fromId: participant.id, toId: to, payload: signal, createdAt: now }).run();
-  notifier(db).emit(`peer:${to}`);
+  // Checked and stored in one transaction (SQLite: one at a time). On PostgreSQL two senders at once may each pass
+  // a limit by their own signal: the limits bound what a task holds, they are not exact quotas.
+  await transaction(db, async (tx) => {
+    const { orm, tables: t } = tx;
+    await orm.delete(t.peerSignals).where(lt(t.peerSignals.createdAt, now - signalTtlMs));
+    const pending = (await orm.select({ n: count() }).from(t.peerSignals).where(eq(t.peerSignals.toId, to)))[0]?.n ?? 0;
+    if (pending >= maxPendingSignals) throw new DiscoApiError('TOO_MANY_REQUESTS', `"${to}" has ${pending} signals waiting: try again later`);
+    const [held] = await orm
+      .select({ bytes: sql<number>`coalesce(sum(${payloadBytes(tx)}), 0)`.mapWith(Number) })
+      .from(t.peerSignals)
+      .where(eq(t.peerSignals.taskId, participant.taskId));
+    const stored = held?.bytes ?? 0;
+    if (stored + size > maxSignalBytesPerTask)
+      throw new DiscoApiError(
+        'TOO_MANY_REQUESTS',
+        `task "${participant.taskId}" holds ${stored} bytes of undelivered signals; this one (${size} bytes) would pass the limit of ${maxSignalBytesPerTask} (signalling.maxSignalBytesPerTask): try again once they are delivered`,
+      );
+    await orm.insert(t.peerSignals).values({ taskId: participant.taskId, fromId: participant.id, toId: to, payload: signal, createdAt: now });
+    await notify(deps, tx, `peer:${to}`);
+  });
 }
 
 /**
  * `peers.onEvent`: the signals addressed to `participant` (each delivered once, then deleted) and its view
- * of the latest round whenever it changes, until `signal` aborts.
+ * of the latest round whenever it changes, until `signal` aborts. Its wake-ups come from the notifications
+ * of every instance's writes and from the poller; whatever woke it, it reads the rows.
  */
 export async function* watchPeer(deps: SignallingDeps, participant: ParticipantRow, signal?: AbortSignal): AsyncGenerator<PeerServerEvent> {
   const { db } = deps;
+  const { orm, tables: t } = db;
   const taskId = participant.taskId;
-  requireDecentralized(db, taskId);
-  const emitter = notifier(db);
+  await requireDecentralized(db, taskId);
+  const emitter = hub(db).emitter;
   let wake: (() => void) | null = null;
   let dirty = true;
   const onWake = () => {
@@ -324,28 +395,23 @@ export async function* watchPeer(deps: SignallingDeps, participant: ParticipantR
   const keys = [`peer:${participant.id}`, `task:${taskId}`];
   for (const key of keys) emitter.on(key, onWake);
   signal?.addEventListener('abort', onWake);
-  const unwatch = watchTask(deps, taskId);
+  let unwatch: (() => void) | undefined;
   let lastRound = '';
   try {
+    unwatch = await watchTask(deps, taskId);
     while (!signal?.aborted) {
       dirty = false;
-      const signals = db
-        .select()
-        .from(peerSignals)
-        .where(eq(peerSignals.toId, participant.id))
-        .orderBy(asc(peerSignals.id))
-        .limit(200)
-        .all();
+      const signals = await orm.select().from(t.peerSignals).where(eq(t.peerSignals.toId, participant.id)).orderBy(asc(t.peerSignals.id)).limit(200);
       for (const row of signals) yield { type: 'signal', from: row.fromId, signal: row.payload as PeerSignal };
       if (signals.length)
-        db.delete(peerSignals)
-          .where(and(eq(peerSignals.toId, participant.id), inArray(peerSignals.id, signals.map((s) => s.id))))
-          .run();
+        await orm
+          .delete(t.peerSignals)
+          .where(and(eq(t.peerSignals.toId, participant.id), inArray(t.peerSignals.id, signals.map((s) => s.id))));
       const now = Date.now();
-      advance(deps, taskId, now);
-      const row = latestRound(db, taskId);
+      await advance(deps, taskId, now);
+      const row = await latestRound(db, taskId);
       if (row) {
-        const info = roundInfo(deps, row, participant.id, now);
+        const info = await roundInfo(deps, row, participant.id, now);
         // Compare without the countdowns, which change at every look.
         const key = JSON.stringify({ ...info, deadlineInMs: undefined, startsInMs: undefined });
         if (key !== lastRound) {
@@ -354,18 +420,19 @@ export async function* watchPeer(deps: SignallingDeps, participant: ParticipantR
         }
       }
       if (signals.length === 200 || dirty) continue;
-      // Woken by this process's writes or by the shared poller: no timer per subscription.
+      // Woken by a notification (from any instance) or by the shared poller: no timer per subscription.
       await new Promise<void>((resolve) => (wake = resolve));
       wake = null;
     }
   } finally {
-    unwatch();
+    unwatch?.();
     for (const key of keys) emitter.off(key, onWake);
     signal?.removeEventListener('abort', onWake);
   }
 }
 
 /** Signals waiting for a participant (tests and diagnostics). */
-export function pendingSignals(db: Db, participantId: string): number {
-  return db.select({ n: sql<number>`count(*)` }).from(peerSignals).where(eq(peerSignals.toId, participantId)).get()?.n ?? 0;
+export async function pendingSignals(db: Db, participantId: string): Promise<number> {
+  const { orm, tables: t } = db;
+  return (await orm.select({ n: count() }).from(t.peerSignals).where(eq(t.peerSignals.toId, participantId)))[0]?.n ?? 0;
 }

@@ -3,6 +3,8 @@ import { DiscoApiError } from '@disco/core';
 /**
  * Caps on open subscriptions (`federation.onRound`, `peers.onEvent`): per WebSocket connection and per
  * participant token, so that one client cannot open thousands on one socket, nor spread them over many.
+ * Each instance counts the subscriptions it holds (a WebSocket lives on one): behind a balancer, a token may
+ * hold the cap on each instance it reaches.
  */
 export class SubscriptionLimits {
   private readonly perConnection = new WeakMap<object, number>();
