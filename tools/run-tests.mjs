@@ -31,6 +31,28 @@ if (missing.length) {
   process.exit(1);
 }
 
+/**
+ * packages/api/test files that run a second time on PostgreSQL (`DISCO_TEST_DB=postgres`). Not secure.e2e: a server
+ * on PostgreSQL refuses federated secure aggregation (decision 0015), as routers.test.ts checks.
+ */
+const POSTGRES_TEST_FILES = [
+  'routers',
+  'capacity',
+  'peers-signalling',
+  'rounds.e2e',
+  'updates.e2e',
+  'async.e2e',
+  'privacy.e2e',
+  'server.e2e',
+  'server-optimizer.e2e',
+  'bounded-influence.e2e',
+  'aggregation-off-thread.e2e',
+  'models.e2e',
+  'federation.e2e',
+  'serving.e2e',
+  'multi-instance',
+];
+
 const SUITE_TIMEOUT_MS = Number(process.env.DISCO_SUITE_TIMEOUT_MS ?? 15 * 60_000);
 const scratch = mkdtempSync(path.join(tmpdir(), 'disco-tests-'));
 const suites = [
@@ -41,6 +63,16 @@ const suites = [
   // sockets, so two overlap well on 2 cores (api: 530 s → 398 s, every test passing).
   { name: 'core (node)', cwd: 'packages/core', cmd: ['node', '../../tools/node-test.mjs', 'src'], kind: 'node', env: { DISCO_TEST_CONCURRENCY: '2' } },
   { name: 'api (node)', cwd: 'packages/api', cmd: ['node', '../../tools/node-test.mjs', 'src', 'test'], kind: 'node', env: { DISCO_TEST_CONCURRENCY: '2' } },
+  // The router and service tests again on PostgreSQL (test/helpers.ts gives each server and app a fresh database
+  // of a throwaway cluster per test file), with the many-instances tests that only run there. Not the CLI and
+  // peer-process files: they exercise clients and processes, which the database does not change.
+  {
+    name: 'api (postgres)',
+    cwd: 'packages/api',
+    cmd: ['node', '../../tools/node-test.mjs', ...POSTGRES_TEST_FILES.map((f) => `test/${f}.test.ts`)],
+    kind: 'node',
+    env: { DISCO_TEST_DB: 'postgres', DISCO_TEST_CONCURRENCY: '2' },
+  },
   { name: 'core (chromium)', cwd: 'packages/core', cmd: ['npx', 'web-test-runner'], kind: 'wtr' },
   { name: 'elements (chromium)', cwd: 'packages/elements', cmd: ['npx', 'web-test-runner'], kind: 'wtr' },
   { name: 'end to end (chromium + server)', cwd: 'e2e', cmd: ['node', '../tools/node-test.mjs', '.'], kind: 'node' },

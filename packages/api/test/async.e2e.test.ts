@@ -1,10 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
-import Database from 'better-sqlite3';
 import { decodeWeights, DiscoApiError, type RoundState } from '@disco/core';
 import { startServer } from '../src/server.js';
-import { ADMIN, encodeUpdate, fakeToolkit, INITIAL, joinAll, putUpdate, roundHistory, tempDir, testServer, testTask, waitFor } from './helpers.js';
+import { ADMIN, encodeUpdate, fakeToolkit, freshDb, INITIAL, joinAll, putUpdate, roundHistory, sqlRows, tempDir, testServer, testTask, waitFor } from './helpers.js';
 
 /** An asynchronous test task (decision 0013): one participant is enough, K updates a version. */
 function asyncTask(settings: { bufferSize?: number; maxStaleness?: number; strategy?: 'fedavg' | 'median' } = {}) {
@@ -98,7 +96,7 @@ test('a participant leaving mid-training stalls nobody: a one-update-each buffer
 test('a server restart in async mode loses no accepted update and no version', async (t) => {
   const tmp = tempDir();
   t.after(() => tmp.remove());
-  const options = { port: 0, dbPath: path.join(tmp.dir, 'disco.sqlite'), adminToken: ADMIN, modelToolkit: fakeToolkit, builtinTasks: [asyncTask({ bufferSize: 3 })], timings: { tickMs: 50 } };
+  const options = { port: 0, db: await freshDb(tmp.dir), adminToken: ADMIN, modelToolkit: fakeToolkit, builtinTasks: [asyncTask({ bufferSize: 3 })], timings: { tickMs: 50 } };
   const first = await startServer(options);
   const before = await joinAll(first, 2, t);
   await before.api.submitUpdate(before.joined[0].token, 1, encodeUpdate(fill(1), { samples: 10 }));
@@ -119,16 +117,14 @@ test('a server restart in async mode loses no accepted update and no version', a
   // All three updates are in version 1: (10·1 + 10·2 + 20·6) / 40 = 3.75.
   const v1 = decodeWeights(await after.api.downloadWeights('test-task', 1)).weights.values;
   v1.forEach((value, i) => assert.ok(Math.abs(value - (INITIAL[i] + 3.75)) < 1e-5, `${value}`));
-  const db = new Database(options.dbPath, { readonly: true });
-  t.after(() => db.close());
   // The version's transaction cleared the buffered bytes; the rows stay as its history.
-  assert.deepEqual(db.prepare('SELECT count(*) AS rows, count(delta) AS bytes FROM async_updates').get(), { rows: 3, bytes: 0 });
+  assert.deepEqual(await sqlRows(options.db, 'SELECT count(*) AS rows, count(delta) AS bytes FROM async_updates'), [{ rows: 3, bytes: 0 }]);
 });
 
 test('a buffer caught aggregating by a restart is aggregated at start-up from its stored updates', async (t) => {
   const tmp = tempDir();
   t.after(() => tmp.remove());
-  const options = { port: 0, dbPath: path.join(tmp.dir, 'disco.sqlite'), adminToken: ADMIN, modelToolkit: fakeToolkit, builtinTasks: [asyncTask({ bufferSize: 3 })], timings: { tickMs: 50 } };
+  const options = { port: 0, db: await freshDb(tmp.dir), adminToken: ADMIN, modelToolkit: fakeToolkit, builtinTasks: [asyncTask({ bufferSize: 3 })], timings: { tickMs: 50 } };
   const first = await startServer(options);
   const { api, joined } = await joinAll(first, 2, t);
   await api.submitUpdate(joined[0].token, 1, encodeUpdate(fill(1)));
@@ -136,9 +132,7 @@ test('a buffer caught aggregating by a restart is aggregated at start-up from it
   api.close();
   await first.close();
   // As if the process had ended between `aggregating` and the version's transaction.
-  const db = new Database(options.dbPath);
-  db.prepare("UPDATE rounds SET phase = 'aggregating' WHERE number = 1").run();
-  db.close();
+  await sqlRows(options.db, "UPDATE rounds SET phase = 'aggregating' WHERE number = 1");
 
   const second = await startServer(options);
   t.after(() => second.close());

@@ -43,7 +43,7 @@ const ATTACK = new Array(9).fill(-50) as number[];
 test('a claim above the task bound is refused with BAD_META naming the claim and the bound, and nothing is stored', async (t) => {
   const { server, joined } = await start(t, bounded(), 2);
   await putUpdate(server.url, joined[0].token, 1, encodeUpdate(new Array(9).fill(1), { samples: 10 }));
-  const before = storedUpdates(server);
+  const before = await storedUpdates(server);
 
   for (const samples of [BOUND + 1, 1e12]) {
     const refused = await putUpdate(server.url, joined[1].token, 1, encodeUpdate(new Array(9).fill(1), { samples }));
@@ -54,7 +54,7 @@ test('a claim above the task bound is refused with BAD_META naming the claim and
     });
   }
 
-  assert.deepEqual(storedUpdates(server), before);
+  assert.deepEqual(await storedUpdates(server), before);
   assert.deepEqual(before, { updates: 1, submitted: 1 });
   // A claim of exactly the bound is accepted (and closes the round: both participants submitted).
   const accepted = await putUpdate(server.url, joined[1].token, 1, encodeUpdate(new Array(9).fill(1), { samples: BOUND }));

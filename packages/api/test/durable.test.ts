@@ -1,54 +1,64 @@
+// Durable commits on SQLite (decision 0014): what src/db/client.test.ts does not cover of `transaction(…,
+// { durable: true })`: nested in a caller's transaction (the outermost commit decides), and a failed one (rolled
+// back, the connection back to NORMAL). PostgreSQL's commits are all durable: nothing to check there.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
-import { durableTransaction, openDb } from '../src/db/client.js';
+import { openDb, transaction, type Db, type OpenDb } from '../src/db/client.js';
 
-const level = (db: Parameters<typeof durableTransaction>[0]) => db.get<{ synchronous: number }>(sql`PRAGMA synchronous`).synchronous;
+const level = async (db: Db) => (await db.orm.all<{ synchronous: number }>(sql`PRAGMA synchronous`))[0].synchronous;
+const rows = async (db: Db) => (await db.orm.all<{ n: number }>(sql`SELECT count(*) AS n FROM t`))[0].n;
 
-test('a durable transaction commits with synchronous FULL (1 → 2), then the connection is back to NORMAL', async () => {
+async function withDb(body: (opened: OpenDb) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(path.join(tmpdir(), 'disco-durable-'));
-  const opened = openDb(path.join(dir, 'db.sqlite'));
-  const { db } = opened;
+  const opened = await openDb(path.join(dir, 'db.sqlite'));
   try {
-    db.run(sql`CREATE TABLE t (x INTEGER)`);
-    const inside: number[] = [];
-
-    durableTransaction(db, (tx) => {
-      tx.run(sql`INSERT INTO t VALUES (1)`);
-      inside.push(level(tx));
-    });
-
-    assert.deepEqual(inside, [2]);
-    assert.equal(level(db), 1);
-    assert.equal(db.get<{ n: number }>(sql`SELECT count(*) AS n FROM t`).n, 1);
+    await opened.db.orm.run(sql`CREATE TABLE t (x INTEGER)`);
+    await body(opened);
   } finally {
-    opened.close();
+    await opened.close();
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+test("a durable transaction inside a caller's joins it: the outermost commit decides the level", async () => {
+  await withDb(async ({ db }) => {
+    const inside: number[] = [];
+    await transaction(db, async (outer) =>
+      transaction(
+        outer,
+        async (tx) => {
+          await tx.orm.run(sql`INSERT INTO t VALUES (1)`);
+          inside.push(await level(tx));
+        },
+        { durable: true },
+      ),
+    );
+    assert.deepEqual(inside, [1], 'NORMAL: the outer transaction was not durable');
+    await transaction(db, async (outer) => transaction(outer, async (tx) => void inside.push(await level(tx))), { durable: true });
+    assert.deepEqual(inside, [1, 2], 'FULL: the outer one was');
+    assert.equal(await rows(db), 1);
+    assert.equal(await level(db), 1);
+  });
 });
 
-test("inside a caller's transaction it nests (that transaction's commit decides) and a failure rolls back", async () => {
-  const dir = await mkdtemp(path.join(tmpdir(), 'disco-durable-'));
-  const opened = openDb(path.join(dir, 'db.sqlite'));
-  const { db } = opened;
-  try {
-    db.run(sql`CREATE TABLE t (x INTEGER)`);
-
-    db.transaction((outer) => durableTransaction(outer, (tx) => tx.run(sql`INSERT INTO t VALUES (1)`)));
-    assert.throws(() =>
-      durableTransaction(db, (tx) => {
-        tx.run(sql`INSERT INTO t VALUES (2)`);
-        throw new Error('no');
-      }),
+test('a durable transaction that fails rolls back, and the connection is back to NORMAL', async () => {
+  await withDb(async ({ db }) => {
+    await assert.rejects(
+      transaction(
+        db,
+        async (tx) => {
+          await tx.orm.run(sql`INSERT INTO t VALUES (2)`);
+          throw new Error('no');
+        },
+        { durable: true },
+      ),
+      /no/,
     );
-
-    assert.equal(db.get<{ n: number }>(sql`SELECT count(*) AS n FROM t`).n, 1);
-    assert.equal(level(db), 1);
-  } finally {
-    opened.close();
-    await rm(dir, { recursive: true, force: true });
-  }
+    assert.equal(await rows(db), 0);
+    assert.equal(await level(db), 1);
+  });
 });

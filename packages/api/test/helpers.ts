@@ -1,18 +1,90 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { after } from 'node:test';
 import Database from 'better-sqlite3';
+import pg from 'pg';
 import WebSocket from 'ws';
 import { closeDiscoClient, createDiscoClient, createFederationApi } from '@disco/client';
 import { encodeWeights, parseTask, type FederationApi, type FlatWeights, type JoinResult, type Task, type TaskInput } from '@disco/core';
 import { createApp, startServer, type App, type RunningServer, type ServerOptions } from '../src/server.js';
 import type { ModelToolkit } from '../src/services/model-toolkit.js';
 import { parseUploadedModel } from '../src/services/model-toolkit.js';
+import { startPostgres, type PostgresCluster } from './support/postgres.js';
 
 /** A fresh temporary folder, removed by the returned function. */
 export function tempDir(): { dir: string; remove(): void } {
   const dir = mkdtempSync(path.join(tmpdir(), 'disco-api-test-'));
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * The engine the servers and apps of this test process run on: SQLite (default), or PostgreSQL with
+ * `DISCO_TEST_DB=postgres` (`npm test`'s "api (postgres)" pass), on a throwaway cluster of this process.
+ */
+export const TEST_DB: 'sqlite' | 'postgres' = process.env.DISCO_TEST_DB === 'postgres' ? 'postgres' : 'sqlite';
+
+let cluster: Promise<{ cluster: PostgresCluster; template: string }> | undefined;
+let databases = 0;
+
+/**
+ * The PostgreSQL cluster of this test process, started at first use (stopped after its last test) with a
+ * template database the server's own migrations were applied to, so that each fresh database is a file copy.
+ */
+export function testCluster(): Promise<{ cluster: PostgresCluster; template: string }> {
+  return (cluster ??= (async () => {
+    const started = await startPostgres({ database: 'disco_template' });
+    try {
+      const { openDb } = await import('../src/db/client.js');
+      const migrated = await openDb(started.url);
+      await migrated.close();
+    } catch (error) {
+      await started.stop();
+      throw error;
+    }
+    return { cluster: started, template: 'disco_template' };
+  })());
+}
+// Root-level: after every test of the file that imported this module (the servers are closed by then).
+after(async () => {
+  if (cluster) await (await cluster.catch(() => undefined))?.cluster.stop();
+});
+
+/**
+ * A new, migrated and empty database for one server or app: a SQLite file in `dir`, or a PostgreSQL database
+ * of this process's cluster (its URL), as `DISCO_TEST_DB` says. What `createApp`'s `db` option takes.
+ */
+export async function freshDb(dir: string, name = 'disco'): Promise<string> {
+  if (TEST_DB === 'sqlite') return path.join(dir, `${name}.sqlite`);
+  const { cluster: c, template } = await testCluster();
+  return c.createDatabase(`test_${process.pid}_${++databases}`, { template });
+}
+
+/**
+ * Rows of a raw SQL query on a database (a SQLite path or a PostgreSQL URL), for checks of what is stored.
+ * Write `?` placeholders and portable SQL; quote camelCase aliases (`AS "closedAt"`). PostgreSQL's bigints
+ * (count(*), `*_at`) come back as numbers, as SQLite's integers do.
+ */
+export async function sqlRows<T>(db: string, text: string, params: unknown[] = []): Promise<T[]> {
+  if (!/^postgres(ql)?:\/\//.test(db)) {
+    const sqlite = new Database(db);
+    try {
+      const statement = sqlite.prepare(text);
+      return (statement.reader ? statement.all(...params) : (statement.run(...params), [])) as T[];
+    } finally {
+      sqlite.close();
+    }
+  }
+  let n = 0;
+  const INT8 = 20; // PostgreSQL's bigint, which node-postgres leaves as a string
+  const getTypeParser = ((oid: number, format?: 'text' | 'binary') => (oid === INT8 ? Number : (pg.types.getTypeParser(oid, format) as unknown))) as typeof pg.types.getTypeParser;
+  const client = new pg.Client({ connectionString: db, types: { getTypeParser } });
+  await client.connect();
+  try {
+    return (await client.query(text.replace(/\?/g, () => `$${++n}`), params)).rows as T[];
+  } finally {
+    await client.end();
+  }
 }
 
 /** Shapes of the fake model every test task has: 2×3 kernel + 3 bias = 9 parameters. */
@@ -53,15 +125,18 @@ export function testTask(overrides: Partial<TaskInput> = {}): Task {
 
 export const ADMIN = 'admin-secret';
 
-/** A server on 127.0.0.1:0 with a fresh SQLite file, the fake toolkit, `tasks` seeded as built-ins. */
+/**
+ * A server on 127.0.0.1:0 with a fresh database ({@link freshDb}: SQLite or PostgreSQL), the fake toolkit,
+ * `tasks` seeded as built-ins. `options.db` (or its alias `dbPath`): that database instead (a restart).
+ */
 export async function testServer(
   options: Partial<ServerOptions> & { tasks?: Task[] } = {},
-): Promise<RunningServer & { dbPath: string; cleanup(): Promise<void> }> {
+): Promise<RunningServer & { db: string; dbPath: string; cleanup(): Promise<void> }> {
   const tmp = tempDir();
-  const dbPath = options.dbPath ?? path.join(tmp.dir, 'disco.sqlite');
+  const db = options.db ?? options.dbPath ?? (await freshDb(tmp.dir));
   const server = await startServer({
     port: 0,
-    dbPath,
+    db,
     adminToken: ADMIN,
     modelToolkit: fakeToolkit,
     builtinTasks: options.tasks ?? [testTask()],
@@ -70,7 +145,8 @@ export async function testServer(
   });
   return {
     ...server,
-    dbPath,
+    db,
+    dbPath: db,
     async cleanup() {
       await server.close();
       tmp.remove();
@@ -88,23 +164,25 @@ export async function joinAll(server: { url: string }, n: number, t: { after(fn:
 }
 
 /**
- * An app without HTTP (call it through `createCaller`) on a fresh SQLite file, with the fake toolkit, the
- * admin token and one test task as built-in (unless `options` says otherwise); closed and removed after `t`.
+ * An app without HTTP (call it through `createCaller`) on a fresh database ({@link freshDb}), with the fake
+ * toolkit, the admin token and one test task as built-in (unless `options` says otherwise); closed and
+ * removed after `t`. `db`: that database (for {@link sqlRows}).
  */
-export async function testApp(t: { after(fn: () => void): void }, options: Parameters<typeof createApp>[0] = {}): Promise<App> {
+export async function testApp(t: { after(fn: () => unknown): void }, options: Parameters<typeof createApp>[0] = {}): Promise<App & { db: string }> {
   const tmp = tempDir();
+  const db = await freshDb(tmp.dir);
   const app = await createApp({
-    dbPath: path.join(tmp.dir, 'disco.sqlite'),
+    db,
     adminToken: ADMIN,
     modelToolkit: fakeToolkit,
     builtinTasks: options.builtinTasks ?? [testTask()],
     ...options,
   });
-  t.after(() => {
-    app.close();
+  t.after(async () => {
+    await app.close();
     tmp.remove();
   });
-  return app;
+  return Object.assign(app, { db });
 }
 
 /** Encodes a delta as a client would send it. */
@@ -157,17 +235,11 @@ export async function roundHistory(server: { url: string }, taskId = 'test-task'
   }
 }
 
-/** What the database holds of round 1 of a task: every update row, and the round's count (read straight from SQLite). */
-export function storedUpdates(server: { dbPath: string }, taskId = 'test-task'): { updates: number; submitted: number } {
-  const db = new Database(server.dbPath, { readonly: true });
-  try {
-    return {
-      updates: (db.prepare('SELECT count(*) AS n FROM updates').get() as { n: number }).n,
-      submitted: (db.prepare('SELECT submitted FROM rounds WHERE task_id = ? AND number = 1').get(taskId) as { submitted: number }).submitted,
-    };
-  } finally {
-    db.close();
-  }
+/** What the database holds of round 1 of a task: every update row, and the round's count (read straight from the database). */
+export async function storedUpdates(server: { db: string }, taskId = 'test-task'): Promise<{ updates: number; submitted: number }> {
+  const [{ n }] = await sqlRows<{ n: number }>(server.db, 'SELECT count(*) AS n FROM updates');
+  const [{ submitted }] = await sqlRows<{ submitted: number }>(server.db, 'SELECT submitted FROM rounds WHERE task_id = ? AND number = 1', [taskId]);
+  return { updates: n, submitted };
 }
 
 export { WebSocket };

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { parseTask, titanic } from '@disco/core';
 import { startServer, type RunningServer } from '../src/server.js';
 import type { RoundTimings } from '../src/services/rounds/coordinator.js';
-import { tempDir } from './helpers.js';
+import { freshDb, tempDir } from './helpers.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -19,7 +19,7 @@ export async function titanicServer(
   const tmp = tempDir();
   const privacy = secure ? { secureAggregation: true, clippingNorm: 10 } : {};
   const task = parseTask({ ...titanic, id: 'titanic-p2p', scheme: 'decentralized', minParticipants: peers, privacy, training: { ...titanic.training, rounds } });
-  const running = await startServer({ port: 0, dbPath: path.join(tmp.dir, 'disco.sqlite'), builtinTasks: [task], timings });
+  const running = await startServer({ port: 0, db: await freshDb(tmp.dir), builtinTasks: [task], timings });
   t.after(async () => {
     await running.close();
     tmp.remove();

@@ -4,7 +4,6 @@ import { TRPCError } from '@trpc/server';
 import type { DiscoApiError, PeerServerEvent } from '@disco/core';
 import { createCaller } from '../src/router.js';
 import { createApp, type App } from '../src/server.js';
-import { peerSignals } from '../src/db/schema.js';
 import { pendingSignals } from '../src/services/signalling.js';
 import { SubscriptionLimits } from '../src/services/subscriptions.js';
 import type { Context } from '../src/trpc.js';
@@ -14,7 +13,7 @@ const peerTask = testTask({ id: 'peer-task', scheme: 'decentralized', minPartici
 const otherPeerTask = testTask({ id: 'other-peer-task', scheme: 'decentralized' });
 const federatedTask = testTask({ id: 'fed-task' });
 
-function fresh(t: { after(fn: () => void): void }, options: Parameters<typeof createApp>[0] = {}): Promise<App> {
+function fresh(t: { after(fn: () => unknown): void }, options: Parameters<typeof createApp>[0] = {}): Promise<App> {
   return testApp(t, { builtinTasks: [peerTask, otherPeerTask, federatedTask], iceServers: [{ urls: 'stun:127.0.0.1:3478' }], ...options });
 }
 
@@ -88,7 +87,7 @@ test('a signal reaches its addressee through the subscription, with the sender t
     inbox.events.filter((e) => e.type === 'signal'),
     [{ type: 'signal', from: a.id, signal: offer }],
   );
-  assert.equal(pendingSignals(app.deps.db, b.id), 0, 'delivered signals are deleted');
+  assert.equal(await pendingSignals(app.deps.db, b.id), 0, 'delivered signals are deleted');
 });
 
 test('a signal addressed to a participant of another task is refused', async (t) => {
@@ -98,7 +97,7 @@ test('a signal addressed to a participant of another task is refused', async (t)
 
   await refused(a.api.peers.signal({ to: stranger.id, signal: offer }), 'FORBIDDEN', 'FORBIDDEN', /it is not a participant of task "peer-task" \(signals stay within a task\)/);
   await refused(a.api.peers.signal({ to: 'p_nobody', signal: offer }), 'FORBIDDEN', 'FORBIDDEN', /"p_nobody": it is not a participant of task "peer-task"/);
-  assert.equal(pendingSignals(app.deps.db, stranger.id), 0);
+  assert.equal(await pendingSignals(app.deps.db, stranger.id), 0);
 });
 
 test('a token cannot impersonate another participant: signals, readiness and subscriptions follow the token', async (t) => {
@@ -139,7 +138,7 @@ test('malformed signals are refused by the schema', async (t) => {
 
   for (const signal of [huge, { kind: 'rtc', connection: 'c', data: { type: 'bogus' } }, { kind: 'weights', data: [1, 2, 3] }])
     await assert.rejects(a.api.peers.signal({ to: b.id, signal } as never), (e: TRPCError) => e.code === 'BAD_REQUEST');
-  assert.equal(pendingSignals(app.deps.db, b.id), 0);
+  assert.equal(await pendingSignals(app.deps.db, b.id), 0);
 });
 
 test('peers of a federated task are refused with a clear error', async (t) => {
@@ -304,7 +303,7 @@ test('signals: a sender is rate-limited, and a task holds a bounded number of un
   await refused(a.api.peers.signal({ to: c.id, signal: offer }), 'TOO_MANY_REQUESTS', 'TOO_MANY_REQUESTS', /sent more than 5 signals in a minute \(signalling.maxSignalsPerMinute\)/);
   // The limit is the sender's: another participant still signals.
   await c.api.peers.signal({ to: a.id, signal: offer });
-  assert.deepEqual([pendingSignals(app.deps.db, b.id), pendingSignals(app.deps.db, c.id)], [3, 1]);
+  assert.deepEqual([await pendingSignals(app.deps.db, b.id), await pendingSignals(app.deps.db, c.id)], [3, 1]);
 });
 
 test('subscriptions share one poller: opening many adds no timer each, and another instance\'s signal still arrives', async (t) => {
@@ -318,7 +317,7 @@ test('subscriptions share one poller: opening many adds no timer each, and anoth
 
   assert.ok(timers() - before <= 2, `${timers() - before} timers for 40 subscriptions`);
   // A row written by another instance (no in-process wake-up): the shared poller finds it.
-  app.deps.db.insert(peerSignals).values({ taskId: 'peer-task', fromId: a.id, toId: b.id, payload: offer, createdAt: Date.now() }).run();
+  await app.deps.db.orm.insert(app.deps.db.tables.peerSignals).values({ taskId: 'peer-task', fromId: a.id, toId: b.id, payload: offer, createdAt: Date.now() });
   await Promise.any(inboxes.map((inbox) => inbox.until((events) => events.some((e) => e.type === 'signal'))));
   await Promise.all(inboxes.map((inbox) => inbox.stop()));
 });

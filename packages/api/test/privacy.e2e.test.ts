@@ -1,10 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { clipToNorm, computeEpsilon, decodeWeights, encodeWeights, type FederationApi, type Task } from '@disco/core';
 import { closeDiscoClient, createDiscoClient, createFederationApi, toDiscoApiError } from '@disco/client';
 import type { ModelToolkit } from '../src/services/model-toolkit.js';
-import { ADMIN, encodeUpdate, fakeToolkit, INITIAL, joinAll, putUpdate, roundHistory, tempDir, testServer, testTask, waitFor, WebSocket } from './helpers.js';
+import { ADMIN, encodeUpdate, fakeToolkit, freshDb, INITIAL, joinAll, putUpdate, roundHistory, tempDir, testServer, testTask, waitFor, WebSocket } from './helpers.js';
 
 // Client-level differential privacy over real HTTP (decision 0011): central clipping and noise, the accountant
 // stored with each closed round, the budget rule, and sampling with skipRound.
@@ -72,10 +71,10 @@ test('central DP: an update of norm 10·C is clipped (counted), every update wei
 test('rounds.list: the clipped count, and ε per closed round equal to computeEpsilon(q, z, k, δ); the accountant survives a restart', async (t) => {
   const tmp = tempDir();
   t.after(() => tmp.remove());
-  const dbPath = path.join(tmp.dir, 'disco.sqlite');
+  const db = await freshDb(tmp.dir);
   const task = dp({ clippingNorm: 1, noiseMultiplier: 1.1, delta: 1e-6 });
   const epsilon = (steps: number) => computeEpsilon({ q: 1, z: 1.1, steps, delta: 1e-6 }).epsilon;
-  const first = await testServer({ tasks: [task], dbPath, timings: { heartbeatTimeoutMs: 60_000, roundDeadlineMs: 30_000 } });
+  const first = await testServer({ tasks: [task], db, timings: { heartbeatTimeoutMs: 60_000, roundDeadlineMs: 30_000 } });
   const api = createFederationApi(first.url, { WebSocket });
   const joined = [await api.join('test-task'), await api.join('test-task')];
   for (let round = 1; round <= 2; round++) {
@@ -99,7 +98,7 @@ test('rounds.list: the clipped count, and ε per closed round equal to computeEp
   await first.close();
 
   // A restarted server reads the same ε and goes on from the stored accountant.
-  const second = await testServer({ tasks: [task], dbPath, timings: { heartbeatTimeoutMs: 60_000, roundDeadlineMs: 30_000 } });
+  const second = await testServer({ tasks: [task], db, timings: { heartbeatTimeoutMs: 60_000, roundDeadlineMs: 30_000 } });
   t.after(() => second.cleanup());
   const again = createFederationApi(second.url, { WebSocket });
   t.after(() => again.close());

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeWeights, type FederationApi } from '@disco/core';
 import { createFederationApi } from '@disco/client';
-import { encodeUpdate, INITIAL, joinAll, roundHistory, testServer, testTask, waitFor, WebSocket } from './helpers.js';
+import { encodeUpdate, INITIAL, joinAll, roundHistory, sqlRows, testServer, testTask, waitFor, WebSocket } from './helpers.js';
 
 /** Keeps a participant alive until the returned function is called. */
 function heartbeating(api: FederationApi, token: string, everyMs = 100): () => void {
@@ -95,7 +95,7 @@ test('with nobody left, a round waits without a deadline instead of failing in a
 
 test('a server restart between rounds resumes training; closed rounds and versions are intact', async (t) => {
   const first = await testServer({ tasks: [testTask({ minParticipants: 2 })] });
-  const dbPath = first.dbPath;
+  const db = first.db;
   const { api, joined } = await joinAll(first, 2, t);
   await api.submitUpdate(joined[0].token, 1, encodeUpdate(new Array(9).fill(1)));
   await api.submitUpdate(joined[1].token, 1, encodeUpdate(new Array(9).fill(1)));
@@ -103,7 +103,7 @@ test('a server restart between rounds resumes training; closed rounds and versio
   const before = await roundHistory(first);
   await first.close();
 
-  const second = await testServer({ dbPath, tasks: [testTask({ minParticipants: 2 })] });
+  const second = await testServer({ db, tasks: [testTask({ minParticipants: 2 })] });
   t.after(async () => {
     await second.cleanup();
     await first.cleanup();
@@ -122,25 +122,58 @@ test('a server restart between rounds resumes training; closed rounds and versio
   assert.deepEqual(Array.from(v2), Array.from(INITIAL.map((g) => g + 1 + 1)));
 });
 
-test('a restart during a round fails that round (its updates were in memory) and opens the next from the same version', async (t) => {
+test('a restart during a round loses no accepted update: the round carries on and closes with every update (stored deltas, decision 0015)', async (t) => {
   const first = await testServer({ tasks: [testTask({ minParticipants: 2 })] });
   const { api, joined } = await joinAll(first, 2, t);
   await api.submitUpdate(joined[0].token, 1, encodeUpdate(new Array(9).fill(1)));
   await first.close();
 
-  const second = await testServer({ dbPath: first.dbPath, tasks: [testTask({ minParticipants: 2 })] });
+  const second = await testServer({ db: first.db, tasks: [testTask({ minParticipants: 2 })] });
+  t.after(async () => {
+    await second.cleanup();
+    await first.cleanup();
+  });
+  const api2 = createFederationApi(second.url, { WebSocket });
+  t.after(() => api2.close());
+
+  const [open] = await roundHistory(second);
+  assert.deepEqual([open.number, open.phase, open.submitted], [1, 'open', 1], 'round 1 is still open with its update');
+  const rejoined = await api2.join('test-task', { token: joined[1].token });
+  assert.deepEqual([rejoined.state.round, rejoined.state.submitted], [1, 1]);
+  await api2.submitUpdate(joined[1].token, 1, encodeUpdate(new Array(9).fill(3)));
+  await waitFor('round 2', () => api2.heartbeat(joined[0].token), (s) => s.round === 2);
+
+  const [round2, round1] = await roundHistory(second);
+  assert.deepEqual([round1.phase, round1.submitted, round1.modelVersion], ['closed', 2, 1]);
+  assert.deepEqual([round2.number, round2.phase, round2.baseVersion], [2, 'open', 1]);
+  // Both updates are in version 1, the one sent before the restart included: the mean of 1 and 3.
+  const v1 = decodeWeights(await api2.downloadWeights('test-task', 1)).weights.values;
+  v1.forEach((value, i) => assert.ok(Math.abs(value - (INITIAL[i] + 2)) < 1e-6, `${value} at ${i}`));
+  assert.deepEqual(await sqlRows(second.db, 'SELECT count(*) AS n, count(delta) AS kept FROM updates'), [{ n: 2, kept: 0 }], 'the close cleared the stored deltas');
+});
+
+test('a round caught aggregating by a restart is aggregated again at start-up from its stored updates', async (t) => {
+  const first = await testServer({ tasks: [testTask({ minParticipants: 2 })] });
+  const { api, joined } = await joinAll(first, 3, t);
+  await api.submitUpdate(joined[0].token, 1, encodeUpdate(new Array(9).fill(1)));
+  await api.submitUpdate(joined[1].token, 1, encodeUpdate(new Array(9).fill(3)));
+  await first.close();
+  // As if the process had ended between `aggregating` and the close's transaction.
+  await sqlRows(first.db, "UPDATE rounds SET phase = 'aggregating' WHERE number = 1");
+
+  const second = await testServer({ db: first.db, tasks: [testTask({ minParticipants: 2 })] });
   t.after(async () => {
     await second.cleanup();
     await first.cleanup();
   });
 
-  const [round2, round1] = await roundHistory(second);
-  assert.deepEqual([round1.phase, round1.submitted, round1.failureReason], [
-    'failed',
-    1,
-    'the server restarted during the round: its 1 update(s) were lost; the next round starts from version 0',
-  ]);
-  assert.deepEqual([round2.number, round2.phase, round2.baseVersion], [2, 'open', 0]);
+  const [round2, round1] = await waitFor('round 1 closed', () => roundHistory(second), (rounds) => rounds[rounds.length - 1].phase === 'closed');
+  assert.deepEqual([round1.phase, round1.submitted, round1.modelVersion], ['closed', 2, 1]);
+  assert.deepEqual([round2.number, round2.phase, round2.baseVersion], [2, 'open', 1]);
+  const api2 = createFederationApi(second.url, { WebSocket });
+  t.after(() => api2.close());
+  const v1 = decodeWeights(await api2.downloadWeights('test-task', 1)).weights.values;
+  v1.forEach((value, i) => assert.ok(Math.abs(value - (INITIAL[i] + 2)) < 1e-6, `${value} at ${i}`));
 });
 
 test('a participant joining after the first update of a round is waited for from the next round', async (t) => {

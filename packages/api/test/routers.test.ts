@@ -2,12 +2,11 @@ import { test } from 'node:test';
 import { DiscoApiError } from '@disco/core';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import path from 'node:path';
 import { TRPCError } from '@trpc/server';
 import { createCaller } from '../src/router.js';
 import { createApp, type App } from '../src/server.js';
 import type { Context } from '../src/trpc.js';
-import { ADMIN, fakeToolkit, SHAPES, tempDir, testApp, testTask } from './helpers.js';
+import { ADMIN, fakeToolkit, freshDb, SHAPES, sqlRows, tempDir, TEST_DB, testApp, testTask } from './helpers.js';
 
 function caller(app: App, token: string | null = null, address = '10.0.0.1') {
   const ctx: Context = { deps: app.deps, token, address };
@@ -29,12 +28,11 @@ async function refused(promise: Promise<unknown>, trpcCode: string, apiCode: str
   return error.cause;
 }
 
-const tableCounts = (app: App) =>
+const tableCounts = async (app: { db: string }) =>
   Object.fromEntries(
-    ['tasks', 'model_versions', 'rounds', 'participants', 'updates'].map((table) => [
-      table,
-      (app.database.sqlite.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n,
-    ]),
+    await Promise.all(
+      ['tasks', 'model_versions', 'rounds', 'participants', 'updates'].map(async (table) => [table, (await sqlRows<{ n: number }>(app.db, `SELECT count(*) AS n FROM ${table}`))[0].n] as const),
+    ),
   );
 
 test('a seeded built-in task is listed with its participants, rounds and current round', async (t) => {
@@ -54,12 +52,11 @@ test('a seeded built-in task is listed with its participants, rounds and current
 test('built-in tasks are seeded once in the life of a database: a deleted one stays deleted', async (t) => {
   const tmp = tempDir();
   t.after(() => tmp.remove());
-  const dbPath = path.join(tmp.dir, 'disco.sqlite');
-  const options = { dbPath, adminToken: ADMIN, modelToolkit: fakeToolkit, builtinTasks: [testTask()] };
+  const options = { db: await freshDb(tmp.dir), adminToken: ADMIN, modelToolkit: fakeToolkit, builtinTasks: [testTask()] };
   const first = await createApp(options);
   assert.deepEqual(first.seeded, ['test-task']);
   await caller(first, ADMIN).tasks.delete({ id: 'test-task' });
-  first.close();
+  await first.close();
 
   const second = await createApp({ ...options, builtinTasks: [testTask(), testTask({ id: 'added-later' })] });
   t.after(() => second.close());
@@ -75,12 +72,12 @@ test('creating a task needs the admin token', async (t) => {
   await refused(caller(app).tasks.create({ task }), 'UNAUTHORIZED', 'UNAUTHORIZED', 'this needs the admin token (Authorization: Bearer <admin token>)');
   await refused(caller(app, 'guess').tasks.create({ task }), 'FORBIDDEN', 'FORBIDDEN', 'wrong admin token');
   await refused(caller(app, 'guess').tasks.delete({ id: 'test-task' }), 'FORBIDDEN', 'FORBIDDEN', 'wrong admin token');
-  assert.equal(tableCounts(app).tasks, 1);
+  assert.equal((await tableCounts(app)).tasks, 1);
 });
 
 test('an invalid task is refused with every issue at once, and nothing is stored', async (t) => {
   const app = await testApp(t);
-  const before = tableCounts(app);
+  const before = await tableCounts(app);
   const bad = { id: 'Bad Id', title: '', description: 'x', dataType: 'tabular', model: { source: 'builtin', architecture: 'mnist-cnn' }, training: { batchSize: 0 } };
 
   const error = await refused(caller(app, ADMIN).tasks.create({ task: bad }), 'BAD_REQUEST', 'INVALID_TASK', /^Invalid task:\n/);
@@ -93,7 +90,7 @@ test('an invalid task is refused with every issue at once, and nothing is stored
     'model.architecture: "mnist-cnn" is built for image data, not tabular',
   ]);
   assert.equal(error.message, `Invalid task:\n${error.issues.map((i) => `  - ${i}`).join('\n')}`);
-  assert.deepEqual(tableCounts(app), before);
+  assert.deepEqual(await tableCounts(app), before);
 });
 
 test('a task naming a strategy this build does not implement is refused with the ones it does', async (t) => {
@@ -109,14 +106,19 @@ test('a task naming a strategy this build does not implement is refused with the
   assert.deepEqual(error.issues, ['aggregation.strategy: Invalid option: expected one of "fedavg"|"median"|"trimmed-mean"|"krum"|"multi-krum"|"centered-clipping"']);
 });
 
-test('secure tasks are created, federated and decentralized (secure aggregation is enforced by both)', async (t) => {
+test('secure tasks are created, decentralized, and federated on SQLite (secure aggregation is enforced by both); PostgreSQL refuses a federated one', async (t) => {
   const app = await testApp(t);
   const privacy = { secureAggregation: true, clippingNorm: 1, noiseMultiplier: 1.1 };
 
   const peers = await caller(app, ADMIN).tasks.create({ task: { ...testTask({ id: 'private', scheme: 'decentralized', minParticipants: 3 }), privacy } });
-  const created = await caller(app, ADMIN).tasks.create({ task: { ...testTask({ id: 'secure', minParticipants: 3 }), privacy } });
+  const federated = caller(app, ADMIN).tasks.create({ task: { ...testTask({ id: 'secure', minParticipants: 3 }), privacy } });
 
-  assert.deepEqual([peers.task.privacy.secureAggregation, created.task.privacy.secureAggregation], [true, true]);
+  assert.equal(peers.task.privacy.secureAggregation, true);
+  if (TEST_DB === 'sqlite') assert.equal((await federated).task.privacy.secureAggregation, true);
+  // A secure round's state lives in one process: on PostgreSQL, where several instances may serve the task, the
+  // server refuses it (decision 0015). The peers of a decentralized task run it themselves.
+  else await refused(federated, 'BAD_REQUEST', 'BAD_REQUEST', /^task "secure" uses secure aggregation \(privacy.secureAggregation\), which this server does not run on PostgreSQL/);
+  assert.equal((await tableCounts(app)).tasks, TEST_DB === 'sqlite' ? 3 : 2);
 });
 
 test('a created task gets version 0 of its model and an open first round; a second one with its id conflicts', async (t) => {
@@ -149,14 +151,14 @@ test('a task with an uploaded TF.js model starts from the uploaded weights', asy
 
   assert.equal(summary.uploadedModel, true);
   const { getVersionWeights } = await import('../src/services/models.js');
-  const v0 = getVersionWeights(app.deps.db, 'uploaded', 0);
+  const v0 = await getVersionWeights(app.deps.db, 'uploaded', 0);
   assert.deepEqual(Array.from(v0.values), values);
   assert.deepEqual(v0.shapes, SHAPES);
 });
 
 test('a malformed model upload is refused with every problem, and nothing is stored', async (t) => {
   const app = await testApp(t);
-  const before = tableCounts(app);
+  const before = await tableCounts(app);
   const create = (model: { modelJson: Record<string, unknown> | string; weightsBase64: string }) => caller(app, ADMIN).tasks.create({ task: tfjsTask(), model });
   const fits = /^The uploaded model does not fit the task:\n/;
 
@@ -181,7 +183,7 @@ test('a malformed model upload is refused with every problem, and nothing is sto
   assert.deepEqual(error.issues, ['model.json: weightsManifest[0].weights[0] (k): dtype int32 is not supported (float32 only)']);
   error = await refused(caller(app, ADMIN).tasks.create({ task: tfjsTask() }), 'BAD_REQUEST', 'INVALID_TASK', /Invalid task/);
   assert.deepEqual(error.issues, ['model: a task whose model.source is "tfjs" needs an uploaded model (model.json and weights.bin)']);
-  assert.deepEqual(tableCounts(app), before);
+  assert.deepEqual(await tableCounts(app), before);
 });
 
 test('deleting a task removes its versions, rounds and participants', async (t) => {
@@ -190,7 +192,7 @@ test('deleting a task removes its versions, rounds and participants', async (t) 
 
   assert.deepEqual(await caller(app, ADMIN).tasks.delete({ id: 'test-task' }), { deleted: 'test-task' });
 
-  assert.deepEqual(tableCounts(app), { tasks: 0, model_versions: 0, rounds: 0, participants: 0, updates: 0 });
+  assert.deepEqual(await tableCounts(app), { tasks: 0, model_versions: 0, rounds: 0, participants: 0, updates: 0 });
   await refused(caller(app).tasks.get({ id: 'test-task' }), 'NOT_FOUND', 'NOT_FOUND', 'task "test-task" does not exist');
 });
 
@@ -206,7 +208,7 @@ test('join returns a token, the task and the round state; the token hash, not th
   assert.equal(joined.state.participants, 1);
   assert.ok(joined.state.deadline! > Date.now(), 'the round clock starts with the first participant');
   assert.equal(joined.maxUpdateBytes, 9 * 4 + JSON.stringify(SHAPES).length * 2 + 2 * 64 + 65536);
-  const stored = app.database.sqlite.prepare('SELECT token_hash, address FROM participants').get() as { token_hash: string; address: string };
+  const [stored] = await sqlRows<{ token_hash: string; address: string }>(app.db, 'SELECT token_hash, address FROM participants');
   assert.equal(stored.token_hash, createHash('sha256').update(joined.token, 'utf8').digest('hex'));
   assert.equal(stored.address, '10.0.0.1');
 });

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import Database from 'better-sqlite3';
 import { createFederationApi } from '@disco/client';
 import { decodeSum, decodeWeights, prepareSecureUpdate, runSecureRound, secureEncoding, sumModular, type RoundState, type Task } from '@disco/core';
-import { INITIAL, roundHistory, testServer, testTask, waitFor, WebSocket } from './helpers.js';
+import { INITIAL, roundHistory, sqlRows, TEST_DB, testServer, testTask, waitFor, WebSocket } from './helpers.js';
 
 // Secure federated rounds over real HTTP (decision 0010): four or five real clients (the @disco/client port)
 // run the steps; the server must store exactly the decoded sum of the inputs the clients encoded, and nothing
@@ -101,21 +100,20 @@ test('a secure round of 4 real clients stores exactly the decoded plain sum of t
   assert.deepEqual([closed.phase, closed.samples, closed.submitted, closed.metrics], ['closed', expected.samples, 4, null]);
   assert.equal(expected.samples, 10 + 11 + 12 + 13);
   // What the database holds of the round: who took part and the bytes each sent; no samples, no metrics, no input.
-  const db = new Database(server.dbPath, { readonly: true });
-  try {
-    const rows = db.prepare('SELECT samples, metrics, bytes FROM updates ORDER BY id').all() as { samples: number; metrics: string | null; bytes: number }[];
-    assert.equal(rows.length, 4);
-    for (const row of rows) {
-      assert.equal(row.samples, 0);
-      assert.equal(row.metrics, null);
-      // keys 130 B + 3 sealed shares of 92 B + 10 words of masked input + 4 revealed shares of 32 B.
-      assert.equal(row.bytes, 130 + 3 * 92 + 4 * (INITIAL.length + 1) + 4 * 32);
-    }
-    const columns = (db.prepare("SELECT name FROM pragma_table_info('updates')").all() as { name: string }[]).map((c) => c.name);
-    assert.deepEqual(columns.sort(), ['bytes', 'id', 'metrics', 'participant_id', 'received_at', 'round_id', 'samples']);
-  } finally {
-    db.close();
+  const rows = await sqlRows<{ samples: number; metrics: string | null; bytes: number; delta: Buffer | null }>(server.db, 'SELECT samples, metrics, bytes, delta FROM updates ORDER BY id');
+  assert.equal(rows.length, 4);
+  for (const row of rows) {
+    assert.equal(row.samples, 0);
+    assert.equal(row.metrics, null);
+    assert.equal(row.delta, null, 'a secure round stores no update');
+    // keys 130 B + 3 sealed shares of 92 B + 10 words of masked input + 4 revealed shares of 32 B.
+    assert.equal(row.bytes, 130 + 3 * 92 + 4 * (INITIAL.length + 1) + 4 * 32);
   }
+  const columns = await sqlRows<{ name: string }>(
+    server.db,
+    TEST_DB === 'postgres' ? "SELECT column_name AS name FROM information_schema.columns WHERE table_name = 'updates'" : "SELECT name FROM pragma_table_info('updates')",
+  );
+  assert.deepEqual(columns.map((c) => c.name).sort(), ['bytes', 'delta', 'id', 'metrics', 'participant_id', 'received_at', 'round_id', 'samples']);
   console.log(`secure round, bytes per client (sent, received): ${results.map((r) => `${r.stats.bytesSent}/${r.stats.bytesReceived}`).join(', ')}`);
 });
 
@@ -179,7 +177,7 @@ test('a restart during a secure round fails it (never unmasked from partial stat
   }
   assert.deepEqual(stopped.map((r) => r.status), ['vanished', 'vanished', 'vanished', 'vanished']);
   await first.close();
-  const second = await testServer({ dbPath: first.dbPath, tasks: [task] });
+  const second = await testServer({ db: first.db, tasks: [task] });
   t.after(async () => {
     await second.cleanup();
     await first.cleanup();

@@ -1,9 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import Database from 'better-sqlite3';
 import { decodeServerOptimizerState, decodeWeights, type FederationApi, type JoinResult } from '@disco/core';
 import { createFederationApi } from '@disco/client';
-import { encodeUpdate, INITIAL, roundHistory, testServer, testTask, waitFor, WebSocket } from './helpers.js';
+import { encodeUpdate, INITIAL, roundHistory, sqlRows, testServer, testTask, waitFor, WebSocket } from './helpers.js';
 
 // Issue 10: the task's server optimizer moves the global model (its state stored with the last closed round and
 // restored after a restart), and a participant that keeps missing rounds stops holding them to their deadline.
@@ -37,14 +36,12 @@ test('momentum on the server: each version moves by η·m, m = β·m + Δ, and m
   await first.close();
 
   // One state is kept (the last closed round's): m = 2.5 for each of the 9 parameters, 8 + 4 × 9 bytes.
-  const db = new Database(first.dbPath, { readonly: true });
-  const stored = db.prepare('SELECT number, optimizer_state AS state FROM rounds WHERE optimizer_state IS NOT NULL').all() as { number: number; state: Buffer }[];
-  db.close();
+  const stored = await sqlRows<{ number: number; state: Buffer }>(first.db, 'SELECT number, optimizer_state AS state FROM rounds WHERE optimizer_state IS NOT NULL');
   assert.deepEqual(stored.map((r) => [r.number, r.state.byteLength]), [[2, 44]]);
   assert.deepEqual(Array.from(decodeServerOptimizerState(stored[0].state).m!), new Array(9).fill(2.5));
 
   // After a restart, round 3 starts from the stored m: Δ = 0 → m = 1.25; version 3 = INITIAL + 4.75.
-  const second = await testServer({ tasks: [task], dbPath: first.dbPath });
+  const second = await testServer({ tasks: [task], db: first.db });
   t.after(async () => {
     await second.cleanup();
     await first.cleanup();

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { DiscoApiError } from '@disco/core';
 import { createDiscoClient, closeDiscoClient, toDiscoApiError } from '@disco/client';
 import { serveCommand } from '../src/cli/serve.js';
-import { ADMIN, tempDir, testServer, testTask, WebSocket } from './helpers.js';
+import { ADMIN, freshDb, tempDir, testServer, testTask, WebSocket } from './helpers.js';
 
 test('GET /healthz answers 200 while the database answers', async (t) => {
   const server = await testServer();
@@ -110,7 +110,8 @@ test('disco serve prints the URL once listening, a generated admin token once, a
   const stop = new AbortController();
   const previous = { ...process.env };
   delete process.env.DISCO_ADMIN_TOKEN;
-  process.env.DISCO_DB = path.join(tmp.dir, 'serve.sqlite');
+  const db = await freshDb(tmp.dir, 'serve');
+  process.env.DISCO_DB = db;
   process.env.DISCO_PORT = '0';
   t.after(() => Object.assign(process.env, previous));
 
@@ -120,7 +121,7 @@ test('disco serve prints the URL once listening, a generated admin token once, a
   assert.ok(!parsed.help);
   assert.deepEqual(parsed.options.cors, ['https://a.example', 'https://b.example']);
   assert.equal(parsed.options.port, 0);
-  assert.equal(parsed.options.dbPath, path.join(tmp.dir, 'serve.sqlite'));
+  assert.equal(parsed.options.db, db);
   assert.equal(parsed.options.adminToken, undefined);
 
   const exit = await serveCommand(['--port', 'x'], { out: (l) => lines.push(l), err: (l) => errors.push(l) });

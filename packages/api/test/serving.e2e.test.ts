@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import http, { type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { clientAddressOf } from '../src/http/client-address.js';
-import { testServer, testTask, WebSocket } from './helpers.js';
+import { sqlRows, testServer, testTask, WebSocket } from './helpers.js';
 
 /** What the tests read of an answer: a tRPC result or error, or a `{ code, message }` of the server's own routes. */
 interface Answer {
@@ -130,13 +130,7 @@ test('--trust-proxy 1: through a real proxy hop, a spoofed X-Forwarded-For does 
   );
   assert.equal(answers[2].body.error?.message, 'too many joins from 127.0.0.1: try again in 60 s');
   // The client the proxy saw, not what it claimed.
-  const { default: Database } = await import('better-sqlite3');
-  const db = new Database(server.dbPath, { readonly: true });
-  t.after(() => db.close());
-  assert.deepEqual(
-    db.prepare('SELECT DISTINCT address FROM participants').all(),
-    [{ address: '127.0.0.1' }],
-  );
+  assert.deepEqual(await sqlRows(server.db, 'SELECT DISTINCT address FROM participants'), [{ address: '127.0.0.1' }]);
 });
 
 test('the client address is read from the right of X-Forwarded-For, skipping only trusted hops', () => {

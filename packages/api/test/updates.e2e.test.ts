@@ -100,7 +100,7 @@ test('every bad update is refused with its exact code and message, and nothing i
     const { status: actualStatus, body } = await response;
     assert.deepEqual({ name, status: actualStatus, body }, { name, status, body: { code, message } });
   }
-  assert.deepEqual(stored(), { updates: 0, submitted: 0 });
+  assert.deepEqual(await stored(), { updates: 0, submitted: 0 });
   assert.equal((await fetch(`${url}/healthz`)).status, 200);
 });
 
@@ -112,7 +112,7 @@ test('a duplicate is refused, and an update for a closed round names the current
     status: 409,
     body: { code: 'DUPLICATE_UPDATE', message: 'this participant already submitted an update for round 1' },
   });
-  assert.deepEqual(stored(), { updates: 1, submitted: 1 });
+  assert.deepEqual(await stored(), { updates: 1, submitted: 1 });
   await api.submitUpdate(b.token, 1, good());
   await waitFor('round 2', () => api.heartbeat(a.token), (s) => s.round === 2);
 
@@ -195,5 +195,5 @@ test('a streamed body without Content-Length is cut off at the limit', async (t)
     code: 'PAYLOAD_TOO_LARGE',
     message: `the body exceeds the limit of ${MESSAGE_LIMIT} bytes for an update of task "test-task" (9 parameters)`,
   });
-  assert.deepEqual(stored(), { updates: 0, submitted: 0 });
+  assert.deepEqual(await stored(), { updates: 0, submitted: 0 });
 });
