@@ -160,7 +160,10 @@ function processNotifier(): Notifier {
   const emitter = new EventEmitter();
   emitter.setMaxListeners(0);
   return {
-    notify: async (_db, channel, payload) => void emitter.emit(channel, payload),
+    notify(_db, channel, payload) {
+      emitter.emit(channel, payload);
+      return Promise.resolve();
+    },
     listen(channel, handler) {
       emitter.on(channel, handler);
       return () => emitter.off(channel, handler);
