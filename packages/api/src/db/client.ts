@@ -377,6 +377,10 @@ function openSqlite(file: string): OpenDb {
     // the commits since the last checkpoint, never corrupt the database; a process crash loses nothing (SQLite's
     // PRAGMA synchronous documentation). Each update is a commit; a round's close is synced (durable transaction).
     sqlite.pragma('synchronous = NORMAL');
+    // Each synchronous update writes its delta (4 MB for 1M parameters, decision 0015): at the default 1,000
+    // pages every such update would checkpoint (two fsyncs). 16,384 pages (64 MiB) let a round's updates
+    // accumulate in the WAL between checkpoints (a bare 4 MB insert: 55–114 ms → 26 ms, measured).
+    sqlite.pragma('wal_autocheckpoint = 16384');
     sqlite.pragma('foreign_keys = ON');
     // A second process writing the file makes this one wait (blocking) up to 5 s rather than fail at once.
     sqlite.pragma('busy_timeout = 5000');
