@@ -1,6 +1,8 @@
 // A Disco server for the aggregation bench, in its own process so that its memory can be measured alone:
 // one federated task whose model has PARAMS parameters (a fake toolkit: no TF.js model is built).
-// Prints `{"url": ...}` once listening; stops on SIGTERM.
+// Prints `{"url": ...}` once listening; stops on SIGTERM. `BENCH_DB` (a postgres:// URL) puts it on PostgreSQL
+// (bench/instances.ts starts several on one database), else a SQLite file in a temporary folder;
+// `BENCH_DB_POOL_SIZE` sizes its PostgreSQL pool.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -24,7 +26,8 @@ const task = parseTask({
 });
 const server = await startServer({
   port: 0,
-  dbPath: path.join(dir, 'bench.sqlite'),
+  db: process.env.BENCH_DB || path.join(dir, 'bench.sqlite'),
+  ...(process.env.BENCH_DB_POOL_SIZE && { dbPoolSize: Number(process.env.BENCH_DB_POOL_SIZE) }),
   adminToken: 'bench',
   builtinTasks: [task],
   limits: { joinsPerMinute: 10_000 },

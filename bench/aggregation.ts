@@ -19,12 +19,12 @@ const CONCURRENCY = 4;
 const MB = 1024 * 1024;
 
 /** CPU time (user + system, all threads) of process `pid` so far, in seconds. */
-function cpuSeconds(pid: number): number {
+export function cpuSeconds(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-function rssBytes(pid: number): number {
+export function rssBytes(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
 }
@@ -36,7 +36,7 @@ const samples = (i: number) => 10 + ((i % 8) % 5);
  * One update `PUT`, as `createFederationApi` sends it, through node:http on a kept-alive socket: undici's `fetch`
  * costs this process 3–5× more CPU per 4 MB upload, taken from the 2 cores the server is measured on.
  */
-function put(agent: http.Agent, url: string, token: string, body: Uint8Array): Promise<void> {
+export function put(agent: http.Agent, url: string, token: string, body: Uint8Array): Promise<void> {
   return new Promise((resolve, reject) => {
     const request = http.request(
       url,

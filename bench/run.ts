@@ -9,7 +9,7 @@ import type { BenchResult } from './lib.js';
 
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const benches = ['trainer-vs-fit', 'federated-overhead', 'aggregation', 'strategies', 'attacks', 'secure-aggregation', 'decentralized', 'language-model', 'async', 'bundle-size'];
+const benches = ['trainer-vs-fit', 'federated-overhead', 'aggregation', 'instances', 'strategies', 'attacks', 'secure-aggregation', 'decentralized', 'language-model', 'async', 'bundle-size'];
 const only = process.argv.slice(2);
 
 const all: { bench: string; results: BenchResult[]; error?: string; seconds: number }[] = [];
