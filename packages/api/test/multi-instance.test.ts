@@ -19,7 +19,6 @@ const skip = TEST_DB !== 'postgres' && 'PostgreSQL only (several instances share
 let dir: string;
 let shards: string[];
 const running: DiscoProcess[] = [];
-const balancers: Nginx[] = [];
 
 /** Titanic split into `n` CSV files, rows dealt round-robin (the file is sorted by class). */
 function writeShards(n: number): string[] {
@@ -48,13 +47,6 @@ async function createTask(url: string, task: Task): Promise<void> {
   } finally {
     closeDiscoClient(admin);
   }
-}
-
-/** `disco serve` on the database `db`, on a free port. */
-async function serve(db: string): Promise<DiscoProcess & { url: string; port: number }> {
-  const server = await startServe(['--port', '0', '--db', db, '--admin-token', ADMIN]);
-  running.push(server);
-  return Object.assign(server, { port: Number(new URL(server.url).port) });
 }
 
 function train(url: string, taskId: string, data: string, out: string): DiscoProcess {
@@ -98,36 +90,62 @@ before(() => {
   dir = mkdtempSync(path.join(tmpdir(), 'disco-multi-instance-'));
   shards = writeShards(4);
 });
+// The clients of a test end with it; the servers are shared by the tests of the describe below.
 afterEach(async () => {
   await Promise.all(running.splice(0).map((p) => stop(p, 'SIGKILL')));
-  await Promise.all(balancers.splice(0).map((n) => n.stop()));
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('two disco serve instances on one PostgreSQL behind nginx', { skip }, () => {
+  // One database for every run: `disco serve` seeds the built-in tasks (TF.js builds their models) on a
+  // database's first start only, so instance A, then B, then the kill test, start in seconds rather than tens.
+  let db: string;
+  let a: Server | undefined;
+  let b: Server | undefined;
+  let nginx: Nginx | undefined;
+  const servers: Server[] = [];
+  const instances = async () => {
+    a ??= await serve(db);
+    b ??= await serve(db);
+    nginx ??= await startNginx({ upstreams: [a.port, b.port] });
+    return { a, b, nginx };
+  };
+  type Server = DiscoProcess & { url: string; port: number };
+  const serve = async (database: string): Promise<Server> => {
+    const started = await startServe(['--port', '0', '--db', database, '--admin-token', ADMIN]);
+    const server = Object.assign(started, { port: Number(new URL(started.url).port) });
+    servers.push(server);
+    return server;
+  };
+  before(async () => {
+    db = await freshDb(dir);
+  });
+  after(async () => {
+    await Promise.all(servers.map((p) => stop(p, 'SIGKILL')));
+    await nginx?.stop();
+  });
+
   test('federated Titanic, 4 client processes through nginx: byte-identical weights to the same seeded run on 1 instance', async () => {
+    // One instance: A alone, every request to it.
+    a = await serve(db);
+    const single = titanicTask('titanic-single', 4, 2);
+    await createTask(a.url, single);
+    const alone = await trainAll(a.url, single, 'single');
+    const singleVersion = await versionBytes(a.url, single.id, 2);
+
+    // Two instances, every request balanced between them by nginx; the same task under another id (the
+    // initial weights and the shuffles come from training.seed, not from the id).
+    const { a: first, b: second, nginx: balancer } = await instances();
     const task = titanicTask('titanic-multi', 4, 2);
+    await createTask(balancer.url, task);
+    const together = await trainAll(balancer.url, task, 'multi');
 
-    // One instance, its own database.
-    const single = await serve(await freshDb(dir));
-    await createTask(single.url, task);
-    const alone = await trainAll(single.url, task, 'single');
-    const singleVersion = await versionBytes(single.url, task.id, 2);
-
-    // Two instances on another database, every request balanced between them by nginx.
-    const db = await freshDb(dir);
-    const [a, b] = [await serve(db), await serve(db)];
-    const nginx = await startNginx({ upstreams: [a.port, b.port] });
-    balancers.push(nginx);
-    await createTask(nginx.url, task);
-    const together = await trainAll(nginx.url, task, 'multi');
-
-    const served = new Set(nginx.accessLog().filter((e) => e.uri.includes('/update')).map((e) => e.upstream));
+    const served = new Set(balancer.accessLog().filter((e) => e.uri.includes(`/${task.id}/`) && e.uri.endsWith('/update')).map((e) => e.upstream));
     assert.equal(served.size, 2, `the updates went to both instances: ${[...served].join(', ')}`);
     for (const weights of together.weights) assert.ok(weights.equals(together.weights[0]), 'the 4 clients of the 2-instance run saved the same model');
     for (const weights of alone.weights) assert.ok(weights.equals(alone.weights[0]), 'the 4 clients of the 1-instance run saved the same model');
     assert.ok(together.weights[0].equals(alone.weights[0]), 'the clients of both runs saved byte-identical weights');
-    for (const url of [a.url, b.url]) assert.ok((await versionBytes(url, task.id, 2)).equals(singleVersion), `version 2 on ${url} is byte-identical to the 1-instance run's`);
+    for (const url of [first.url, second.url]) assert.ok((await versionBytes(url, task.id, 2)).equals(singleVersion), `version 2 on ${url} is byte-identical to the 1-instance run's`);
     assert.deepEqual(
       (await storedRounds(db, task.id)).filter((r) => r.phase !== 'open').map((r) => [r.number, r.phase, r.submitted, r.stored, r.version]),
       [
@@ -138,26 +156,23 @@ describe('two disco serve instances on one PostgreSQL behind nginx', { skip }, (
   });
 
   test('one instance killed (SIGKILL) mid-round: the round still closes, the clients finish, every accepted update is stored', async () => {
+    const { a: victim, b: survivor, nginx: balancer } = await instances();
     const task = titanicTask('titanic-killed', 4, 3);
-    const db = await freshDb(dir);
-    const [a, b] = [await serve(db), await serve(db)];
-    const nginx = await startNginx({ upstreams: [a.port, b.port] });
-    balancers.push(nginx);
-    await createTask(nginx.url, task);
+    await createTask(balancer.url, task);
     const outs = shards.map((_, i) => path.join(dir, `killed-${i + 1}`));
-    const clients = shards.map((data, i) => train(nginx.url, task.id, data, outs[i]));
+    const clients = shards.map((data, i) => train(balancer.url, task.id, data, outs[i]));
 
     // Mid-round: round 2 holds some accepted updates, not all.
     const [, round2] = await waitFor('round 2 with an accepted update', () => storedRounds(db, task.id), (r) => r.length >= 2 && r[1].stored >= 1 && r[1].phase === 'open', 90_000);
-    a.child.kill('SIGKILL');
-    await a.exited;
+    victim.child.kill('SIGKILL');
+    await victim.exited;
     const codes = await Promise.all(clients.map((c) => c.exited));
 
     assert.deepEqual(codes, [0, 0, 0, 0], clients.map((c, i) => `client ${i + 1}: ${c.stderr()}`).join('\n'));
     for (const client of clients) assert.equal((client.events.at(-1) as { modelVersion: number }).modelVersion, 3);
     const weights = outs.map((out) => readFileSync(path.join(out, 'weights.bin')));
     for (const w of weights) assert.ok(w.equals(weights[0]), 'every client saved the same model');
-    assert.ok((await versionBytes(b.url, task.id, 3)).equals(weights[0]), 'the surviving instance serves that model as version 3');
+    assert.ok((await versionBytes(survivor.url, task.id, 3)).equals(weights[0]), 'the surviving instance serves that model as version 3');
     const rounds = await storedRounds(db, task.id);
     assert.ok(round2.stored < 4, `the instance was killed with ${round2.stored} of round 2's updates in`);
     // Every round closed once, with all 4 updates counted and stored (the ones accepted before the kill included).
