@@ -73,6 +73,8 @@ interface Hub {
   watched: Map<string, { count: number; seen?: string }>;
   /** The highest signal id the poller has seen (its safety net for a notification that never came). */
   lastSignalId: number;
+  /** When this process last deleted stale signals. */
+  sweptAt: number;
   timer?: ReturnType<typeof setInterval>;
   polling: boolean;
   /** Stops this process's listener of `disco_signals` (listening while anyone subscribes). */
@@ -85,7 +87,7 @@ function hub(db: Db): Hub {
   if (!h) {
     const emitter = new EventEmitter();
     emitter.setMaxListeners(0);
-    h = { emitter, watched: new Map(), lastSignalId: 0, polling: false };
+    h = { emitter, watched: new Map(), lastSignalId: 0, sweptAt: 0, polling: false };
     hubs.set(db, h);
   }
   return h;
@@ -137,7 +139,9 @@ async function watchTask(deps: SignallingDeps, taskId: string): Promise<() => vo
       poll(deps, h)
         .catch((error: Error) => {
           // A closed database (shutdown): nothing left to watch. Anything else: the next look tries again.
-          if (/not open|after calling end/.test(error.message)) stop();
+          // drizzle wraps the driver's error (PostgreSQL's pool: "Cannot use a pool after calling end").
+          const cause = error.cause instanceof Error ? error.cause.message : '';
+          if (/not open|after calling end/.test(`${error.message} ${cause}`)) stop();
           else console.error('disco: signalling poll failed', error);
         })
         .finally(() => (h.polling = false));
@@ -353,26 +357,36 @@ export async function sendSignal(deps: SignallingDeps, participant: ParticipantR
       `participant "${participant.id}" sent more than ${maxSignalsPerMinute} signals in a minute (signalling.maxSignalsPerMinute): try again in ${Math.ceil(wait / 1000)} s`,
     );
   const size = Buffer.byteLength(JSON.stringify(signal));
-  // Checked and stored in one transaction (SQLite: one at a time). On PostgreSQL two senders at once may each pass
-  // a limit by their own signal: the limits bound what a task holds, they are not exact quotas.
-  await transaction(db, async (tx) => {
-    const { orm, tables: t } = tx;
+  // Stale signals are deleted by a sender, at most once per poll interval on each instance; the limits ignore them meanwhile.
+  if (now - h.sweptAt >= optionsOf(deps).pollMs) {
+    h.sweptAt = now;
     await orm.delete(t.peerSignals).where(lt(t.peerSignals.createdAt, now - signalTtlMs));
-    const pending = (await orm.select({ n: count() }).from(t.peerSignals).where(eq(t.peerSignals.toId, to)))[0]?.n ?? 0;
-    if (pending >= maxPendingSignals) throw new DiscoApiError('TOO_MANY_REQUESTS', `"${to}" has ${pending} signals waiting: try again later`);
-    const [held] = await orm
-      .select({ bytes: sql<number>`coalesce(sum(${payloadBytes(tx)}), 0)`.mapWith(Number) })
-      .from(t.peerSignals)
-      .where(eq(t.peerSignals.taskId, participant.taskId));
-    const stored = held?.bytes ?? 0;
-    if (stored + size > maxSignalBytesPerTask)
-      throw new DiscoApiError(
-        'TOO_MANY_REQUESTS',
-        `task "${participant.taskId}" holds ${stored} bytes of undelivered signals; this one (${size} bytes) would pass the limit of ${maxSignalBytesPerTask} (signalling.maxSignalBytesPerTask): try again once they are delivered`,
-      );
-    await orm.insert(t.peerSignals).values({ taskId: participant.taskId, fromId: participant.id, toId: to, payload: signal, createdAt: now });
+  }
+  // One query for both limits (the addressee is in the sender's task).
+  const [held] = await orm
+    .select({
+      pending: sql<number>`coalesce(sum(case when ${t.peerSignals.toId} = ${to} then 1 else 0 end), 0)`.mapWith(Number),
+      bytes: sql<number>`coalesce(sum(${payloadBytes(db)}), 0)`.mapWith(Number),
+    })
+    .from(t.peerSignals)
+    .where(and(eq(t.peerSignals.taskId, participant.taskId), gte(t.peerSignals.createdAt, now - signalTtlMs)));
+  const pending = held?.pending ?? 0;
+  if (pending >= maxPendingSignals) throw new DiscoApiError('TOO_MANY_REQUESTS', `"${to}" has ${pending} signals waiting: try again later`);
+  const stored = held?.bytes ?? 0;
+  if (stored + size > maxSignalBytesPerTask)
+    throw new DiscoApiError(
+      'TOO_MANY_REQUESTS',
+      `task "${participant.taskId}" holds ${stored} bytes of undelivered signals; this one (${size} bytes) would pass the limit of ${maxSignalBytesPerTask} (signalling.maxSignalBytesPerTask): try again once they are delivered`,
+    );
+  // The limits bound what a task holds; they are not exact quotas (two senders at once may each pass one by a
+  // signal). A signal is one statement and one notification: each round trip counts when peers connect.
+  const store = async (tx: Db) => {
+    await tx.orm.insert(tx.tables.peerSignals).values({ taskId: participant.taskId, fromId: participant.id, toId: to, payload: signal, createdAt: now });
     await notify(deps, tx, `peer:${to}`);
-  });
+  };
+  // SQLite: in a transaction of its own, or it would join whichever transaction is open on the shared connection.
+  // PostgreSQL: the insert commits by itself (a transaction would cost two more round trips).
+  await (db.dialect === 'sqlite' ? transaction(db, store) : store(db));
 }
 
 /**
@@ -387,47 +401,64 @@ export async function* watchPeer(deps: SignallingDeps, participant: ParticipantR
   await requireDecentralized(db, taskId);
   const emitter = hub(db).emitter;
   let wake: (() => void) | null = null;
-  let dirty = true;
-  const onWake = () => {
-    dirty = true;
+  // What to read again: the signals (a `peer:` wake-up) or the round too (a `task:` one, the poller, the start).
+  let signalsDirty = true;
+  let roundDirty = true;
+  const onSignal = () => {
+    signalsDirty = true;
     wake?.();
   };
-  const keys = [`peer:${participant.id}`, `task:${taskId}`];
-  for (const key of keys) emitter.on(key, onWake);
-  signal?.addEventListener('abort', onWake);
+  const onRound = () => {
+    roundDirty = true;
+    wake?.();
+  };
+  const peerKey = `peer:${participant.id}`;
+  const taskKey = `task:${taskId}`;
+  emitter.on(peerKey, onSignal);
+  emitter.on(taskKey, onRound);
+  signal?.addEventListener('abort', onRound);
   let unwatch: (() => void) | undefined;
   let lastRound = '';
   try {
     unwatch = await watchTask(deps, taskId);
     while (!signal?.aborted) {
-      dirty = false;
-      const signals = await orm.select().from(t.peerSignals).where(eq(t.peerSignals.toId, participant.id)).orderBy(asc(t.peerSignals.id)).limit(200);
-      for (const row of signals) yield { type: 'signal', from: row.fromId, signal: row.payload as PeerSignal };
-      if (signals.length)
-        await orm
-          .delete(t.peerSignals)
-          .where(and(eq(t.peerSignals.toId, participant.id), inArray(t.peerSignals.id, signals.map((s) => s.id))));
-      const now = Date.now();
-      await advance(deps, taskId, now);
-      const row = await latestRound(db, taskId);
-      if (row) {
-        const info = await roundInfo(deps, row, participant.id, now);
-        // Compare without the countdowns, which change at every look.
-        const key = JSON.stringify({ ...info, deadlineInMs: undefined, startsInMs: undefined });
-        if (key !== lastRound) {
-          lastRound = key;
-          yield { type: 'round', round: info };
+      let more = false;
+      if (signalsDirty) {
+        signalsDirty = false;
+        const signals = await orm.select().from(t.peerSignals).where(eq(t.peerSignals.toId, participant.id)).orderBy(asc(t.peerSignals.id)).limit(200);
+        for (const row of signals) yield { type: 'signal', from: row.fromId, signal: row.payload as PeerSignal };
+        if (signals.length)
+          await orm
+            .delete(t.peerSignals)
+            .where(and(eq(t.peerSignals.toId, participant.id), inArray(t.peerSignals.id, signals.map((s) => s.id))));
+        more = signals.length === 200;
+      }
+      if (roundDirty) {
+        roundDirty = false;
+        const now = Date.now();
+        await advance(deps, taskId, now);
+        const row = await latestRound(db, taskId);
+        if (row) {
+          const info = await roundInfo(deps, row, participant.id, now);
+          // Compare without the countdowns, which change at every look.
+          const key = JSON.stringify({ ...info, deadlineInMs: undefined, startsInMs: undefined });
+          if (key !== lastRound) {
+            lastRound = key;
+            yield { type: 'round', round: info };
+          }
         }
       }
-      if (signals.length === 200 || dirty) continue;
+      if (more) signalsDirty = true;
+      if (signalsDirty || roundDirty) continue;
       // Woken by a notification (from any instance) or by the shared poller: no timer per subscription.
       await new Promise<void>((resolve) => (wake = resolve));
       wake = null;
     }
   } finally {
     unwatch?.();
-    for (const key of keys) emitter.off(key, onWake);
-    signal?.removeEventListener('abort', onWake);
+    emitter.off(peerKey, onSignal);
+    emitter.off(taskKey, onRound);
+    signal?.removeEventListener('abort', onRound);
   }
 }
 
