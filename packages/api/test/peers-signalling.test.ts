@@ -7,7 +7,7 @@ import { createApp, type App } from '../src/server.js';
 import { pendingSignals } from '../src/services/signalling.js';
 import { SubscriptionLimits } from '../src/services/subscriptions.js';
 import type { Context } from '../src/trpc.js';
-import { encodeUpdate, putUpdate, testApp, testServer, testTask } from './helpers.js';
+import { encodeUpdate, putUpdate, TEST_DB, testApp, testServer, testTask } from './helpers.js';
 
 const peerTask = testTask({ id: 'peer-task', scheme: 'decentralized', minParticipants: 2 });
 const otherPeerTask = testTask({ id: 'other-peer-task', scheme: 'decentralized' });
@@ -315,7 +315,10 @@ test('subscriptions share one poller: opening many adds no timer each, and anoth
   const inboxes = await Promise.all(Array.from({ length: 40 }, () => subscribe(app, b.token)));
   await new Promise((r) => setTimeout(r, 100)); // every subscription waiting (a fresh task has no round to announce)
 
-  assert.ok(timers() - before <= 2, `${timers() - before} timers for 40 subscriptions`);
+  // On PostgreSQL, node-postgres's pool also keeps one idle timer per idle connection: up to its 10 more, while
+  // a timer per subscription would be 40.
+  const pool = TEST_DB === 'postgres' ? 10 : 0;
+  assert.ok(timers() - before <= 2 + pool, `${timers() - before} timers for 40 subscriptions`);
   // A row written by another instance (no in-process wake-up): the shared poller finds it.
   await app.deps.db.orm.insert(app.deps.db.tables.peerSignals).values({ taskId: 'peer-task', fromId: a.id, toId: b.id, payload: offer, createdAt: Date.now() });
   await Promise.any(inboxes.map((inbox) => inbox.until((events) => events.some((e) => e.type === 'signal'))));
