@@ -43,7 +43,8 @@ const suites = [
   { name: 'api (node)', cwd: 'packages/api', cmd: ['node', '../../tools/node-test.mjs', 'src', 'test'], kind: 'node', env: { DISCO_TEST_CONCURRENCY: '2' } },
   { name: 'core (chromium)', cwd: 'packages/core', cmd: ['npx', 'web-test-runner'], kind: 'wtr' },
   { name: 'elements (chromium)', cwd: 'packages/elements', cmd: ['npx', 'web-test-runner'], kind: 'wtr' },
-  { name: 'end to end (chromium + server)', cwd: 'e2e', cmd: ['node', '../tools/node-test.mjs', '.'], kind: 'node' },
+  // Two at a time too: support/lock.ts keeps the files' shared builds apart.
+  { name: 'end to end (chromium + server)', cwd: 'e2e', cmd: ['node', '../tools/node-test.mjs', '.'], kind: 'node', env: { DISCO_TEST_CONCURRENCY: '2' } },
 ].filter((s) => existsSync(path.join(root, s.cwd)) && (!process.env.DISCO_SUITES || process.env.DISCO_SUITES.split(',').some((n) => s.name.startsWith(n))));
 
 let passed = 0;
