@@ -39,12 +39,13 @@ const suites = [
   { name: 'lint', cwd: '.', cmd: ['npm', 'run', '--silent', 'lint'], kind: 'check' },
   // Two test files at a time: much of a file's time is loading modules and waiting on servers, processes and
   // sockets, so two overlap well on 2 cores (api: 530 s → 398 s, every test passing).
-  { name: 'core (node)', cwd: 'packages/core', cmd: ['node', '../../tools/node-test.mjs', 'src'], kind: 'node', env: { DISCO_TEST_CONCURRENCY: '2' } },
-  { name: 'api (node)', cwd: 'packages/api', cmd: ['node', '../../tools/node-test.mjs', 'src', 'test'], kind: 'node', env: { DISCO_TEST_CONCURRENCY: '2' } },
+  { name: 'core (node)', cwd: 'packages/core', cmd: ['node', '../../tools/node-test.mjs', 'src'], kind: 'node', env: { DISCO_TEST_CONCURRENCY: '2', DISCO_TEST_TIMEOUT_MS: '480000' } },
+  { name: 'api (node)', cwd: 'packages/api', cmd: ['node', '../../tools/node-test.mjs', 'src', 'test'], kind: 'node', env: { DISCO_TEST_CONCURRENCY: '2', DISCO_TEST_TIMEOUT_MS: '480000' } },
   { name: 'core (chromium)', cwd: 'packages/core', cmd: ['npx', 'web-test-runner'], kind: 'wtr' },
   { name: 'elements (chromium)', cwd: 'packages/elements', cmd: ['npx', 'web-test-runner'], kind: 'wtr' },
-  // Two at a time too: support/lock.ts keeps the files' shared builds apart.
-  { name: 'end to end (chromium + server)', cwd: 'e2e', cmd: ['node', '../tools/node-test.mjs', '.'], kind: 'node', env: { DISCO_TEST_CONCURRENCY: '2' } },
+  // Two at a time too: support/lock.ts keeps the files' shared builds apart (a file may wait for the other's
+  // Storybook build: 8 minutes a file).
+  { name: 'end to end (chromium + server)', cwd: 'e2e', cmd: ['node', '../tools/node-test.mjs', '.'], kind: 'node', env: { DISCO_TEST_CONCURRENCY: '2', DISCO_TEST_TIMEOUT_MS: '480000' } },
 ].filter((s) => existsSync(path.join(root, s.cwd)) && (!process.env.DISCO_SUITES || process.env.DISCO_SUITES.split(',').some((n) => s.name.startsWith(n))));
 
 let passed = 0;
