@@ -3,13 +3,12 @@
 // (tables, charts, logs, code) scrolls inside its own box. A full-page screenshot of each page is kept as an
 // artifact (e2e/dist/small-screen/, or $DISCO_ARTIFACTS/small-screen/): checked for its width, not its pixels.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { RunningServer } from '@disco/api';
-import { buildDemo, currentKit, launchChromium, root, scratchDir, startPortal } from './support/portal.js';
+import { buildDemo, currentKit, currentStorybook, launchChromium, root, scratchDir, startPortal } from './support/portal.js';
 
 const width = 375;
 const artifacts = path.join(process.env.DISCO_ARTIFACTS ?? path.join(root, 'e2e', 'dist'), 'small-screen');
@@ -34,21 +33,9 @@ let server: RunningServer;
 let browser: Browser;
 let context: BrowserContext;
 
-/** Runs a command without blocking the event loop. */
-function run(args: string[], cwd: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(args[0], args.slice(1), { cwd, env: { ...process.env, STORYBOOK_DISABLE_TELEMETRY: '1' } });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (status) => (status === 0 ? resolve(output) : reject(new Error(`${args.join(' ')} failed (${status}):\n${output}`))));
-  });
-}
-
 before(async () => {
   buildDemo(currentKit(), site);
-  await run([path.join(root, 'node_modules', '.bin', 'storybook'), 'build', '--disable-telemetry', '--quiet', '-o', path.join(site, 'storybook')], path.join(root, 'stories'));
+  cpSync(currentStorybook(), path.join(site, 'storybook'), { recursive: true });
   server = await startPortal(scratch.dir, site);
   browser = await launchChromium();
   context = await browser.newContext({ viewport: { width, height: 812 }, deviceScaleFactor: 1, isMobile: true, hasTouch: true });

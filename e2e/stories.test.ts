@@ -1,4 +1,4 @@
-// Storybook builds offline from the current sources, and every story of the build renders in Chromium, play
+// Storybook builds offline from the current sources (support/portal.ts's currentStorybook), and every story of the build renders in Chromium, play
 // function included (the worker trains, the fake API federates, models are tested), without a page error
 // or a request outside the machine. The Live stories talk to a real Disco server started here (SQLite in a
 // temporary folder, the built-in tasks). By hand: `npm run build-storybook && npm run check-stories -w stories`.
@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { startServer, type RunningServer } from '@disco/api';
-import { root, scratchDir } from './support/portal.js';
+import { currentStorybook, root, scratchDir } from './support/portal.js';
 
 const scratch = scratchDir();
 let server: RunningServer | undefined;
@@ -30,12 +30,8 @@ function run(args: string[], cwd: string): Promise<{ status: number | null; outp
 }
 
 test('Storybook builds and every story renders, the Live ones against a real server', { timeout: 300_000 }, async (t) => {
-  const out = path.join(scratch.dir, 'storybook');
+  const out = currentStorybook();
   const stories = path.join(root, 'stories');
-  const manifest = await run(['npm', 'run', 'manifest', '--prefix', path.join(root, 'packages', 'elements')], root);
-  assert.equal(manifest.status, 0, manifest.output);
-  const build = await run([path.join(root, 'node_modules', '.bin', 'storybook'), 'build', '--disable-telemetry', '--quiet', '-o', out], stories);
-  assert.equal(build.status, 0, build.output);
 
   // What the Live stories expect (support/live.ts): the admin token `story-admin`, calls from Storybook's origin.
   server = await startServer({ host: '127.0.0.1', port: 0, dbPath: path.join(scratch.dir, 'disco.sqlite'), adminToken: 'story-admin', cors: ['*'] });

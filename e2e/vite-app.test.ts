@@ -15,6 +15,7 @@ import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import type { RunningServer } from '@disco/api';
 import type {} from '@disco/elements'; // types the elements' tags and disco-* events inside page functions
+import { withLock } from './support/lock.js';
 import { monorepoLock, packInto, runOutside } from './support/outside.js';
 import { launchChromium, root, scratchDir, startPortal, trainTitanicInPage } from './support/portal.js';
 
@@ -57,7 +58,7 @@ before(async () => {
   mkdirSync(path.join(app, 'public', 'tfjs-wasm'), { recursive: true });
   // The packages' dist/ (JavaScript and declarations) from the current sources. A type error is the
   // typecheck's to report, not this test's: `tsc -b` (TS >= 5.6) still writes the JavaScript.
-  spawnSync(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-b', 'packages/client', 'packages/elements'], { cwd: root });
+  withLock('packages', () => spawnSync(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-b', 'packages/client', 'packages/elements'], { cwd: root }));
   // Vite at the monorepo's version, like every other dependency.
   packInto(packages, tarballs, app, { type: 'module', devDependencies: { vite: monorepoLock()['node_modules/vite'].version } });
   runOutside('npm', ['install', '--offline', '--ignore-scripts', '--no-audit', '--no-fund'], app);

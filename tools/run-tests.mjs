@@ -61,8 +61,8 @@ const suites = [
   { name: 'lint', cwd: '.', cmd: ['npm', 'run', '--silent', 'lint'], kind: 'check' },
   // Two test files at a time: much of a file's time is loading modules and waiting on servers, processes and
   // sockets, so two overlap well on 2 cores (api: 530 s → 398 s, every test passing).
-  { name: 'core (node)', cwd: 'packages/core', cmd: ['node', '../../tools/node-test.mjs', 'src'], kind: 'node', env: { DISCO_TEST_CONCURRENCY: '2' } },
-  { name: 'api (node)', cwd: 'packages/api', cmd: ['node', '../../tools/node-test.mjs', 'src', 'test'], kind: 'node', env: { DISCO_TEST_CONCURRENCY: '2' } },
+  { name: 'core (node)', cwd: 'packages/core', cmd: ['node', '../../tools/node-test.mjs', 'src'], kind: 'node', env: { DISCO_TEST_CONCURRENCY: '2', DISCO_TEST_TIMEOUT_MS: '480000' } },
+  { name: 'api (node)', cwd: 'packages/api', cmd: ['node', '../../tools/node-test.mjs', 'src', 'test'], kind: 'node', env: { DISCO_TEST_CONCURRENCY: '2', DISCO_TEST_TIMEOUT_MS: '480000' } },
   // The router and service tests again on PostgreSQL (test/helpers.ts gives each server and app a fresh database
   // of a throwaway cluster per test file), with the many-instances tests that only run there. Not the CLI and
   // peer-process files: they exercise clients and processes, which the database does not change.
@@ -71,11 +71,13 @@ const suites = [
     cwd: 'packages/api',
     cmd: ['node', '../../tools/node-test.mjs', ...POSTGRES_TEST_FILES.map((f) => `test/${f}.test.ts`)],
     kind: 'node',
-    env: { DISCO_TEST_DB: 'postgres', DISCO_TEST_CONCURRENCY: '2' },
+    env: { DISCO_TEST_DB: 'postgres', DISCO_TEST_CONCURRENCY: '2', DISCO_TEST_TIMEOUT_MS: '480000' },
   },
   { name: 'core (chromium)', cwd: 'packages/core', cmd: ['npx', 'web-test-runner'], kind: 'wtr' },
   { name: 'elements (chromium)', cwd: 'packages/elements', cmd: ['npx', 'web-test-runner'], kind: 'wtr' },
-  { name: 'end to end (chromium + server)', cwd: 'e2e', cmd: ['node', '../tools/node-test.mjs', '.'], kind: 'node' },
+  // Two at a time too: support/lock.ts keeps the files' shared builds apart (a file may wait for the other's
+  // Storybook build: 8 minutes a file).
+  { name: 'end to end (chromium + server)', cwd: 'e2e', cmd: ['node', '../tools/node-test.mjs', '.'], kind: 'node', env: { DISCO_TEST_CONCURRENCY: '2', DISCO_TEST_TIMEOUT_MS: '480000' } },
 ].filter((s) => existsSync(path.join(root, s.cwd)) && (!process.env.DISCO_SUITES || process.env.DISCO_SUITES.split(',').some((n) => s.name.startsWith(n))));
 
 let passed = 0;

@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { withLock } from './lock.js';
 
 // Not portal.ts's `root`: that module loads the API and Chromium, which a packed install must not borrow.
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -32,7 +33,8 @@ export function runOutside(command: string, args: string[], cwd: string, extraEn
  * --offline` needs no registry.
  */
 export function packInto(packages: string[], tarballs: string, app: string, extra: Record<string, unknown> = {}): void {
-  runOutside('npm', ['pack', '--silent', '--pack-destination', tarballs, ...packages.flatMap((p) => ['-w', `packages/${p}`])], root);
+  // Not while another test file writes the packages' dist/ (vite-app.test.ts's build).
+  withLock('packages', () => runOutside('npm', ['pack', '--silent', '--pack-destination', tarballs, ...packages.flatMap((p) => ['-w', `packages/${p}`])], root));
   const packed = readdirSync(tarballs);
   const dependencies = Object.fromEntries(
     packages.map((p) => {

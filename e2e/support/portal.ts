@@ -9,6 +9,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { holdOut, parseTabular, titanic, womenSurviveAccuracy } from '@disco/core';
 import { startServer, type RunningServer, type ServerOptions } from '@disco/api';
 import type {} from '@disco/elements'; // types the elements' tags and disco-* events inside page functions
+import { withLock } from './lock.js';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -19,7 +20,7 @@ export function scratchDir(): { dir: string; cleanup: () => void } {
 }
 
 function run(command: string, args: string[], cwd: string): void {
-  const result = spawnSync(command, args, { cwd, encoding: 'utf8', env: { ...process.env, VITE_CONFIG_NATIVE_IGNORE_WARNING: 'true' } });
+  const result = spawnSync(command, args, { cwd, encoding: 'utf8', env: { ...process.env, VITE_CONFIG_NATIVE_IGNORE_WARNING: 'true', STORYBOOK_DISABLE_TELEMETRY: '1' } });
   if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (${result.status}):\n${result.stdout}\n${result.stderr}`);
 }
 
@@ -40,16 +41,35 @@ function newest(dir: string): number {
 }
 
 /**
- * The kit built from the current sources, in e2e/dist/kit (git-ignored): rebuilt only when a source of
- * the elements or core, the build configuration or the lockfile changed since the last build, so that
- * the test files of one run share one build.
+ * `out` built by `build` from the current sources: rebuilt only when one of `inputs` changed since `marker` (a
+ * file of the build) was written, so that the test files of one run share one build (and wait for it).
  */
+function builtOnce(out: string, marker: string, inputs: string[], build: () => void): string {
+  return withLock(path.basename(out), () => {
+    const built = existsSync(path.join(out, marker)) ? statSync(path.join(out, marker)).mtimeMs : 0;
+    if (inputs.some((input) => (statSync(input).isDirectory() ? newest(input) : statSync(input).mtimeMs) > built)) build();
+    return out;
+  });
+}
+
+/** The kit built from the current sources, in e2e/dist/kit (git-ignored), once per run (see builtOnce). */
 export function currentKit(): string {
   const kit = path.join(root, 'e2e', 'dist', 'kit');
-  const built = existsSync(path.join(kit, 'disco.js')) ? statSync(path.join(kit, 'disco.js')).mtimeMs : 0;
   const inputs = [path.join(root, 'packages', 'elements'), path.join(root, 'packages', 'core', 'src'), path.join(root, 'package-lock.json')];
-  if (inputs.some((input) => (statSync(input).isDirectory() ? newest(input) : statSync(input).mtimeMs) > built)) buildKit(kit);
-  return kit;
+  return builtOnce(kit, 'disco.js', inputs, () => buildKit(kit));
+}
+
+/**
+ * Storybook built offline from the current sources (the elements' manifest first: the stories import it), in
+ * e2e/dist/storybook (git-ignored), once per run: the stories test and the small-screen test share it.
+ */
+export function currentStorybook(): string {
+  const out = path.join(root, 'e2e', 'dist', 'storybook');
+  const inputs = [path.join(root, 'stories'), path.join(root, 'packages', 'elements'), path.join(root, 'packages', 'core', 'src'), path.join(root, 'package-lock.json')];
+  return builtOnce(out, 'index.json', inputs, () => {
+    run('npm', ['run', '--silent', 'manifest', '--prefix', path.join(root, 'packages', 'elements')], root);
+    run(path.join(root, 'node_modules', '.bin', 'storybook'), ['build', '--disable-telemetry', '--quiet', '-o', out], path.join(root, 'stories'));
+  });
 }
 
 /** Assembles the demo portal with the kit of `kitDir` into `outDir`, as `npm start` does into demo/dist. */
