@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
 import { decodeWeights, getBuiltinTask, holdOut, parseTabular, womenSurviveAccuracy, type Dataset, type Task } from '@disco/core';
-import { titanicCsvPath } from '@disco/core/node';
 import { closeDiscoClient, createDiscoClient, createFederationApi } from '@disco/client';
-import { disco, startDisco, startServe, stop, type DiscoProcess } from './cli-helpers.js';
+import { createTaskAsAdmin, disco, startFederatedTrain, startServe, stop, writeTitanicShards, type DiscoProcess } from './cli-helpers.js';
 
 /**
  * Several `disco train --scheme federated` processes against a real `disco serve`: the same global
@@ -19,16 +18,6 @@ const ADMIN = 'cli-federated-admin';
 let dir: string;
 let shards: string[];
 const running: DiscoProcess[] = [];
-
-/** Titanic split into `n` CSV files, rows dealt round-robin (the file is sorted by class). */
-function writeShards(n: number): string[] {
-  const [header, ...rows] = readFileSync(titanicCsvPath, 'utf8').trim().split('\n');
-  return Array.from({ length: n }, (_, i) => {
-    const file = path.join(dir, `passengers-${i + 1}.csv`);
-    writeFileSync(file, [header, ...rows.filter((_, r) => r % n === i)].join('\n'));
-    return file;
-  });
-}
 
 /** The passengers a client with this file holds out (the task's validation split, 20 % with its seed): nobody trains on them. */
 function heldOutOf(file: string): Dataset {
@@ -48,17 +37,12 @@ async function createTask(url: string, id: string, overrides: { rounds: number; 
     roundDeadlineSeconds: overrides.roundDeadlineSeconds,
     training: { ...titanic.training, rounds: overrides.rounds, epochsPerRound: 2 },
   };
-  const admin = createDiscoClient(url, { token: ADMIN });
-  try {
-    await admin.tasks.create.mutate({ task });
-  } finally {
-    closeDiscoClient(admin);
-  }
+  await createTaskAsAdmin(url, ADMIN, task);
   return task;
 }
 
 function train(url: string, taskId: string, data: string, out: string): DiscoProcess {
-  const proc = startDisco(['train', '--server', url, '--task', taskId, '--data', data, '--scheme', 'federated', '--json', '--out', out]);
+  const proc = startFederatedTrain(url, taskId, data, out);
   running.push(proc);
   return proc;
 }
@@ -86,7 +70,7 @@ function freePort(): Promise<number> {
 
 before(() => {
   dir = mkdtempSync(path.join(tmpdir(), 'disco-cli-federated-'));
-  shards = writeShards(3);
+  shards = writeTitanicShards(dir, 3);
 });
 afterEach(async () => {
   await Promise.all(running.splice(0).map((p) => stop(p, 'SIGKILL')));

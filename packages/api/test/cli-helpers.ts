@@ -1,4 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Task } from '@disco/core';
+import { titanicCsvPath } from '@disco/core/node';
+import { closeDiscoClient, createDiscoClient } from '@disco/client';
 import { fileURLToPath } from 'node:url';
 
 /** The `disco` bin, run the way a user runs it (no build, TypeScript through tsx). */
@@ -118,4 +123,29 @@ export async function stop(proc: DiscoProcess | undefined, signal: NodeJS.Signal
   if (!proc || proc.child.exitCode !== null || proc.child.signalCode !== null) return;
   proc.child.kill(signal);
   await proc.exited;
+}
+
+/** Titanic split into `n` CSV files in `dir`, rows dealt round-robin (the file is sorted by class). */
+export function writeTitanicShards(dir: string, n: number): string[] {
+  const [header, ...rows] = readFileSync(titanicCsvPath, 'utf8').trim().split('\n');
+  return Array.from({ length: n }, (_, i) => {
+    const file = path.join(dir, `passengers-${i + 1}.csv`);
+    writeFileSync(file, [header, ...rows.filter((_, r) => r % n === i)].join('\n'));
+    return file;
+  });
+}
+
+/** Creates `task` on the server at `url` with the admin token. */
+export async function createTaskAsAdmin(url: string, adminToken: string, task: Task): Promise<void> {
+  const admin = createDiscoClient(url, { token: adminToken });
+  try {
+    await admin.tasks.create.mutate({ task });
+  } finally {
+    closeDiscoClient(admin);
+  }
+}
+
+/** `disco train --scheme federated --json` with this participant's data, saving the model into `out`. */
+export function startFederatedTrain(url: string, taskId: string, data: string, out: string): DiscoProcess {
+  return startDisco(['train', '--server', url, '--task', taskId, '--data', data, '--scheme', 'federated', '--json', '--out', out]);
 }

@@ -2,14 +2,13 @@
 // processes behind a real nginx, real `disco train` client processes, a throwaway PostgreSQL cluster, and two
 // in-process instances racing to close the same round. PostgreSQL only: the SQLite passes skip this file.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { decodeWeights, getBuiltinTask, type Task } from '@disco/core';
-import { titanicCsvPath } from '@disco/core/node';
-import { closeDiscoClient, createDiscoClient, createFederationApi } from '@disco/client';
-import { startDisco, startServe, stop, type DiscoProcess } from './cli-helpers.js';
+import { createFederationApi } from '@disco/client';
+import { createTaskAsAdmin, startFederatedTrain, startServe, stop, writeTitanicShards, type DiscoProcess } from './cli-helpers.js';
 import { encodeUpdate, freshDb, joinAll, putUpdate, roundHistory, sqlRows, tempDir, TEST_DB, testServer, testTask, waitFor, WebSocket } from './helpers.js';
 import { startNginx, type Nginx } from './support/nginx.js';
 
@@ -19,16 +18,6 @@ const skip = TEST_DB !== 'postgres' && 'PostgreSQL only (several instances share
 let dir: string;
 let shards: string[];
 const running: DiscoProcess[] = [];
-
-/** Titanic split into `n` CSV files, rows dealt round-robin (the file is sorted by class). */
-function writeShards(n: number): string[] {
-  const [header, ...rows] = readFileSync(titanicCsvPath, 'utf8').trim().split('\n');
-  return Array.from({ length: n }, (_, i) => {
-    const file = path.join(dir, `passengers-${i + 1}.csv`);
-    writeFileSync(file, [header, ...rows.filter((_, r) => r % n === i)].join('\n'));
-    return file;
-  });
-}
 
 /**
  * A federated Titanic whose every round waits for all `clients` (minParticipants = clients): each round
@@ -40,17 +29,8 @@ function titanicTask(id: string, clients: number, rounds: number): Task {
   return { ...titanic, id, minParticipants: clients, roundDeadlineSeconds: 60, training: { ...titanic.training, rounds, epochsPerRound: 1 } };
 }
 
-async function createTask(url: string, task: Task): Promise<void> {
-  const admin = createDiscoClient(url, { token: ADMIN });
-  try {
-    await admin.tasks.create.mutate({ task });
-  } finally {
-    closeDiscoClient(admin);
-  }
-}
-
 function train(url: string, taskId: string, data: string, out: string): DiscoProcess {
-  const proc = startDisco(['train', '--server', url, '--task', taskId, '--data', data, '--scheme', 'federated', '--json', '--out', out]);
+  const proc = startFederatedTrain(url, taskId, data, out);
   running.push(proc);
   return proc;
 }
@@ -88,7 +68,7 @@ async function storedRounds(db: string, taskId: string) {
 
 before(() => {
   dir = mkdtempSync(path.join(tmpdir(), 'disco-multi-instance-'));
-  shards = writeShards(4);
+  shards = writeTitanicShards(dir, 4);
 });
 // The clients of a test end with it; the servers are shared by the tests of the describe below.
 afterEach(async () => {
@@ -129,7 +109,7 @@ describe('two disco serve instances on one PostgreSQL behind nginx', { skip }, (
     // One instance: A alone, every request to it.
     a = await serve(db);
     const single = titanicTask('titanic-single', 4, 2);
-    await createTask(a.url, single);
+    await createTaskAsAdmin(a.url, ADMIN, single);
     const alone = await trainAll(a.url, single, 'single');
     const singleVersion = await versionBytes(a.url, single.id, 2);
 
@@ -137,7 +117,7 @@ describe('two disco serve instances on one PostgreSQL behind nginx', { skip }, (
     // initial weights and the shuffles come from training.seed, not from the id).
     const { a: first, b: second, nginx: balancer } = await instances();
     const task = titanicTask('titanic-multi', 4, 2);
-    await createTask(balancer.url, task);
+    await createTaskAsAdmin(balancer.url, ADMIN, task);
     const together = await trainAll(balancer.url, task, 'multi');
 
     const served = new Set(balancer.accessLog().filter((e) => e.uri.includes(`/${task.id}/`) && e.uri.endsWith('/update')).map((e) => e.upstream));
@@ -158,7 +138,7 @@ describe('two disco serve instances on one PostgreSQL behind nginx', { skip }, (
   test('one instance killed (SIGKILL) mid-round: the round still closes, the clients finish, every accepted update is stored', async () => {
     const { a: victim, b: survivor, nginx: balancer } = await instances();
     const task = titanicTask('titanic-killed', 4, 3);
-    await createTask(balancer.url, task);
+    await createTaskAsAdmin(balancer.url, ADMIN, task);
     const outs = shards.map((_, i) => path.join(dir, `killed-${i + 1}`));
     const clients = shards.map((data, i) => train(balancer.url, task.id, data, outs[i]));
 
