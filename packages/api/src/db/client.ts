@@ -245,14 +245,19 @@ class LocalNotifier {
 
 function sqliteNotifier(local: LocalNotifier): Notifier {
   return {
-    async notify(db, channel, payload) {
+    notify(db, channel, payload) {
       const { connection, tx: own } = attachment(db);
-      if (own && !own.active) throw new Error('this transaction has ended: notify with the database');
-      checkPayload(payload);
+      if (own && !own.active) return Promise.reject(new Error('this transaction has ended: notify with the database'));
+      try {
+        checkPayload(payload);
+      } catch (error) {
+        return Promise.reject(error);
+      }
       // The database within a body is in the transaction (as on PostgreSQL): its notification waits for the commit too.
       const tx = own ?? ambientTx(connection);
       if (tx) tx.pending.push([channel, payload]);
       else local.deliver(channel, payload);
+      return Promise.resolve();
     },
     listen: (channel, handler) => local.listen(channel, handler),
   };
@@ -317,23 +322,25 @@ class PgListener {
   }
 
   private retry(): void {
-    this.timer = setTimeout(async () => {
-      this.timer = undefined;
-      if (this.closed) return;
-      try {
-        const client = await this.connect();
-        if (this.closed) {
-          await client.end().catch(() => {});
-          return;
-        }
-        this.client = client;
-        this.retryMs = 100;
-      } catch {
-        this.retryMs = Math.min(this.retryMs * 2, 5000);
-        this.retry();
-      }
-    }, this.retryMs);
+    this.timer = setTimeout(() => void this.reconnect(), this.retryMs);
     this.timer.unref();
+  }
+
+  private async reconnect(): Promise<void> {
+    this.timer = undefined;
+    if (this.closed) return;
+    try {
+      const client = await this.connect();
+      if (this.closed) {
+        await client.end().catch(() => {});
+        return;
+      }
+      this.client = client;
+      this.retryMs = 100;
+    } catch {
+      this.retryMs = Math.min(this.retryMs * 2, 5000);
+      this.retry();
+    }
   }
 
   async close(): Promise<void> {
@@ -394,8 +401,9 @@ function openSqlite(file: string): OpenDb {
     return {
       db: connection.root,
       notifier: sqliteNotifier(local),
-      async ping() {
+      ping() {
         sqlite.prepare('SELECT 1').get();
+        return Promise.resolve();
       },
       async close() {
         if (closed) return;
@@ -445,7 +453,7 @@ function withinTransactions(connection: Connection, pool: NodePgDatabase<typeof 
     get(target, property) {
       const orm = (ambientTx(connection)?.db.orm ?? target) as object;
       const value = Reflect.get(orm, property, orm) as unknown;
-      return typeof value === 'function' ? value.bind(orm) : value;
+      return typeof value === 'function' ? (value.bind(orm) as unknown) : value;
     },
   });
 }

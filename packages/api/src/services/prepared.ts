@@ -36,7 +36,7 @@ const caches = new WeakMap<Db, Map<string, Map<string, unknown>>>();
 export function connectionCache<V>(db: Db, name: string): Map<string, V> {
   const root = rootDb(db);
   let byName = caches.get(root);
-  if (!byName) caches.set(root, (byName = new Map()));
+  if (!byName) caches.set(root, (byName = new Map<string, Map<string, unknown>>()));
   let cache = byName.get(name) as Map<string, V> | undefined;
   if (!cache) byName.set(name, (cache = new Map<string, V>()));
   return cache;

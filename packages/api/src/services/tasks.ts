@@ -174,7 +174,7 @@ export async function deleteTask(db: Db, deps: { coordinator: RoundCoordinator }
   const ids = await roundIds(db, id);
   await orm.delete(t.tasks).where(eq(t.tasks.id, id));
   connectionCache<StoredTask>(db, 'tasks').delete(id);
-  await deps.coordinator.forgetTask(id, ids);
+  deps.coordinator.forgetTask(id, ids);
 }
 
 const SEEDED_KEY = 'builtinTasksSeeded';
