@@ -29,7 +29,7 @@ function run(args: string[], cwd: string): Promise<{ status: number | null; outp
   });
 }
 
-test('Storybook builds and every story renders, the Live ones against a real server', { timeout: 300_000 }, async (t) => {
+test('Storybook builds and every story renders, the Live ones against a real server', { timeout: 450_000 }, async (t) => {
   const out = currentStorybook();
   const stories = path.join(root, 'stories');
 
