@@ -159,6 +159,14 @@ export const PrivacyUnavailable: Story = {
   },
 };
 
+/** A server on PostgreSQL, which refuses federated tasks with secure aggregation (decision 0015): the secure presets are disabled with its reason. */
+export const PrivacyRefusedByServer: Story = {
+  args: { api: () => fakeApi({ federatedSecureAggregation: false }) },
+  play: async ({ canvasElement }) => {
+    formIn(canvasElement).setValues(heartDisease);
+  },
+};
+
 /** "Custom": every privacy setting; here central differential privacy with a budget that one round exceeds, refused inline. */
 export const PrivacyCustom: Story = {
   play: async ({ canvasElement }) => {

@@ -13,3 +13,4 @@ export type { TaskSummary } from './services/tasks.js';
 export type { ModelVersionInfo } from './services/models.js';
 export type { JoinResponse } from './routers/federation.js';
 export type { ModelVersionListing } from './routers/models.js';
+export type { ServerCapabilities } from './routers/tasks.js';

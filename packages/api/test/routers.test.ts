@@ -49,6 +49,14 @@ test('a seeded built-in task is listed with its participants, rounds and current
   assert.equal(summary.parameterCount, 9);
 });
 
+test("the server's capabilities say its engine and whether federated tasks may use secure aggregation", async (t) => {
+  const app = await testApp(t);
+
+  const capabilities = await caller(app).tasks.capabilities();
+
+  assert.deepEqual(capabilities, { database: TEST_DB, federatedSecureAggregation: TEST_DB === 'sqlite' });
+});
+
 test('built-in tasks are seeded once in the life of a database: a deleted one stays deleted', async (t) => {
   const tmp = tempDir();
   t.after(() => tmp.remove());

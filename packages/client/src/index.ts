@@ -5,4 +5,4 @@ export { createFederationApi } from './federation.js';
 export { createSignallingApi } from './signalling.js';
 export { countingTransport } from './transfer.js';
 export { toDiscoApiError, responseError } from './errors.js';
-export type { AppRouter, RouterInputs, RouterOutputs, TaskSummary, RoundInfo, ModelVersionInfo, CreateTaskInput } from './types.js';
+export type { AppRouter, RouterInputs, RouterOutputs, TaskSummary, RoundInfo, ModelVersionInfo, CreateTaskInput, ServerCapabilities } from './types.js';

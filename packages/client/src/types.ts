@@ -14,5 +14,7 @@ export type TaskSummary = RouterOutputs['tasks']['list'][number];
 export type RoundInfo = RouterOutputs['rounds']['list'][number];
 /** One stored version of a task's global model (`models.list`). */
 export type ModelVersionInfo = RouterOutputs['models']['list'][number];
+/** What this server supports when it runs tasks (`tasks.capabilities`). */
+export type ServerCapabilities = RouterOutputs['tasks']['capabilities'];
 /** What `tasks.create` takes: the task, and optionally a TF.js model in its two files. */
 export type CreateTaskInput = RouterInputs['tasks']['create'];

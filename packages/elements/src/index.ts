@@ -13,7 +13,7 @@ export { configure, getConfig, type DiscoConfig } from './config.js';
 export type { DiscoEvent, DiscoEventDetails, DiscoEventMap, DiscoEventName, DiscoErrorCode, FinalMetrics, TrainEnd } from './events.js';
 
 export { DiscoApiError, type ApiErrorCode } from '@disco/core';
-export type { DiscoApi, ModelUpload, ModelVersionInfo, RoundInfo, TaskSummary } from './api/disco-api.js';
+export type { DiscoApi, ModelUpload, ModelVersionInfo, RoundInfo, ServerCapabilities, TaskSummary } from './api/disco-api.js';
 export { FakeDiscoApi, type FakeDiscoApiOptions } from './api/fake-api.js';
 export { createRemoteApi, remoteApiFor } from './api/remote-api.js';
 

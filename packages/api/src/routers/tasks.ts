@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DiscoApiError } from '@disco/core';
+import { supportsFederatedSecureAggregation } from '../services/rounds/secure-rounds.js';
 import { createTask, deleteTask, listTasks, loadTask, summarise, type TaskSummary } from '../services/tasks.js';
 import { adminProcedure, publicProcedure, router } from '../trpc.js';
 
@@ -25,7 +26,21 @@ function decodeUpload(model: z.infer<typeof uploadedModel>): { modelJson: unknow
   return { modelJson, weights: new Uint8Array(Buffer.from(model.weightsBase64, 'base64')) };
 }
 
+/** What this server enforces or supports when it runs tasks, so that a client offers only what it would accept. */
+export interface ServerCapabilities {
+  /** The database engine: with `postgres`, several instances may serve one task (decision 0015). */
+  database: 'sqlite' | 'postgres';
+  /** Whether a federated task may use `privacy.secureAggregation` (refused on PostgreSQL, decision 0015). */
+  federatedSecureAggregation: boolean;
+}
+
 export const tasksRouter = router({
+  /** What this server supports when it runs tasks: its database engine and whether federated tasks may use secure aggregation. */
+  capabilities: publicProcedure.query(({ ctx }): ServerCapabilities => ({
+    database: ctx.deps.db.dialect,
+    federatedSecureAggregation: supportsFederatedSecureAggregation(ctx.deps.db),
+  })),
+
   /** Every task with its participants now, the rounds closed so far and its current round. */
   list: publicProcedure.query(async ({ ctx }): Promise<TaskSummary[]> => {
     const timeout = ctx.deps.coordinator.timings.heartbeatTimeoutMs;

@@ -1,7 +1,7 @@
 import type { FederationApi, RoundInfo, SignallingApi, Task, TaskInput } from '@disco/core';
-import type { ModelVersionInfo, TaskSummary } from '@disco/client';
+import type { ModelVersionInfo, ServerCapabilities, TaskSummary } from '@disco/client';
 
-export type { ModelVersionInfo, RoundInfo, TaskSummary };
+export type { ModelVersionInfo, RoundInfo, ServerCapabilities, TaskSummary };
 
 /** A TF.js LayersModel in its standard two files, as uploaded with a task. */
 export interface ModelUpload {
@@ -22,6 +22,11 @@ export interface DiscoApi {
   /** The tasks and how lively each is (`tasks.list`). */
   listTasks(): Promise<TaskSummary[]>;
   getTask(taskId: string): Promise<Task>;
+  /**
+   * What the server supports when it runs tasks (`tasks.capabilities`), e.g. whether a federated task may use
+   * secure aggregation (not on PostgreSQL, decision 0015). Optional: without it, everything is assumed supported.
+   */
+  capabilities?(): Promise<ServerCapabilities>;
   /** Creates a task; needs the server's admin token. Rejects with a `DiscoApiError` listing every problem in `issues`. */
   createTask(task: TaskInput, options: { adminToken: string; model?: ModelUpload }): Promise<Task>;
   /** A task's rounds, newest first (`rounds.list`). */

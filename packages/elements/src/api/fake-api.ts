@@ -1,6 +1,6 @@
 import { DiscoApiError, parseTask, taskCreationIssues, unenforcedSettings, type FederationApi, type RoundInfo, type SignallingApi, type Task, type TaskInput } from '@disco/core';
 import { InMemoryFederation, InMemorySignalling } from '@disco/core/testing';
-import type { DiscoApi, ModelUpload, ModelVersionInfo, TaskSummary } from './disco-api.js';
+import type { DiscoApi, ModelUpload, ModelVersionInfo, ServerCapabilities, TaskSummary } from './disco-api.js';
 
 /** Options of {@link FakeDiscoApi}. */
 export interface FakeDiscoApiOptions {
@@ -18,6 +18,11 @@ export interface FakeDiscoApiOptions {
   failWith?: DiscoApiError;
   /** The admin token `createTask` accepts. Default `admin`. */
   adminToken?: string;
+  /**
+   * Whether federated tasks may use secure aggregation (`tasks.capabilities`); `false` plays a server on
+   * PostgreSQL, which refuses them (decision 0015). Default `true`.
+   */
+  federatedSecureAggregation?: boolean;
 }
 
 /**
@@ -39,6 +44,8 @@ export class FakeDiscoApi implements DiscoApi {
   /** Uploaded TF.js models, by task id. */
   readonly uploads = new Map<string, ModelUpload>();
   latencyMs: number;
+  /** What `capabilities()` says about federated secure aggregation; `createTask` refuses such a task when `false`, as the server on PostgreSQL does. */
+  federatedSecureAggregation: boolean;
   failWith: DiscoApiError | undefined;
   private readonly adminToken: string;
   private readonly createdAt = new Map<string, number>();
@@ -59,6 +66,7 @@ export class FakeDiscoApi implements DiscoApi {
     for (const [id, models] of Object.entries(options.models ?? {})) this.models.set(id, models);
     for (const [id, count] of Object.entries(options.participants ?? {})) this.participants.set(id, count);
     this.latencyMs = options.latencyMs ?? 0;
+    this.federatedSecureAggregation = options.federatedSecureAggregation ?? true;
     this.failWith = options.failWith;
     this.adminToken = options.adminToken ?? 'admin';
     const tasks = (taskId: string) => this.tasks.get(taskId);
@@ -91,6 +99,11 @@ export class FakeDiscoApi implements DiscoApi {
     return structuredClone(this.task(taskId));
   }
 
+  async capabilities(): Promise<ServerCapabilities> {
+    await this.answer();
+    return { database: this.federatedSecureAggregation ? 'sqlite' : 'postgres', federatedSecureAggregation: this.federatedSecureAggregation };
+  }
+
   async createTask(input: TaskInput, options: { adminToken: string; model?: ModelUpload }): Promise<Task> {
     await this.answer();
     if (!options.adminToken) throw new DiscoApiError('UNAUTHORIZED', 'this needs the admin token (Authorization: Bearer <admin token>)');
@@ -100,6 +113,11 @@ export class FakeDiscoApi implements DiscoApi {
     if (!checked.ok) throw new DiscoApiError('INVALID_TASK', `Invalid task:\n${checked.errors.map((e) => `  - ${e}`).join('\n')}`, checked.errors);
     const task = checked.task;
     if (this.tasks.has(task.id)) throw new DiscoApiError('CONFLICT', `task "${task.id}" already exists`, [`id: a task "${task.id}" already exists`]);
+    if (!this.federatedSecureAggregation && task.scheme === 'federated' && task.privacy.secureAggregation)
+      throw new DiscoApiError(
+        'BAD_REQUEST',
+        `task "${task.id}" uses secure aggregation (privacy.secureAggregation), which this server does not run on PostgreSQL (decision 0015)`,
+      );
     if (options.model) this.uploads.set(task.id, options.model);
     this.add(task);
     return structuredClone(task);

@@ -38,6 +38,8 @@ export function createRemoteApi(url: string): DiscoApi {
   return {
     listTasks: () => call(() => trpc().tasks.list.query()),
 
+    capabilities: () => call(() => trpc().tasks.capabilities.query()),
+
     getTask: (taskId) => call(async () => (await trpc().tasks.get.query({ id: taskId })).task),
 
     createTask: (task, options) =>

@@ -387,6 +387,7 @@ export const templates: TemplateMap = {
   'task-form.privacy-preset': 'Préréglage de confidentialité',
   'task-form.custom': 'Personnalisé',
   'task-form.secure': 'Agrégation sécurisée',
+  'task-form.secure-refused-by-server': 'ce serveur ne fait pas d’agrégation sécurisée pour les tâches fédérées (il fonctionne sur PostgreSQL, où plusieurs instances peuvent servir une tâche)',
   'task-form.clipping-norm': 'Norme d’écrêtage C (facultatif)',
   'task-form.clipping-norm-hint': 'Chaque modification du modèle est réduite à cette taille (norme L2).',
   'task-form.noise': 'Multiplicateur de bruit z (facultatif)',

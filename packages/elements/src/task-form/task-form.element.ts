@@ -25,7 +25,7 @@ import {
   type TaskInput,
 } from '@disco/core';
 import { DiscoApiError } from '@disco/core';
-import type { DiscoApi, ModelUpload } from '../api/disco-api.js';
+import type { DiscoApi, ModelUpload, ServerCapabilities } from '../api/disco-api.js';
 import { DiscoElement } from '../base/disco-element.js';
 import { dataTypeLabels, schemeExplanations, schemeLabels } from '../base/labels.js';
 import { errorCode, errorMessage } from '../base/states.js';
@@ -237,6 +237,8 @@ const UPLOAD_ALIASES = { 'model.json': 'model', 'weights.bin': 'model', weightsM
  * and what those require (a clipping norm, at least 3 participants, a bound on the examples an update claims);
  * a preset the task cannot take (a local task, a strategy other than FedAvg) is disabled with core's reason.
  * "Custom" shows every privacy setting.
+ * For a federated task, secure aggregation (its presets and its checkbox) is disabled with the server's reason when
+ * the server says it would refuse it (`tasks.capabilities`: a server on PostgreSQL, decision 0015), and never sent.
  *
  * The aggregation settings: every strategy core implements, each with a one-line explanation (those the privacy
  * settings refuse, with secure aggregation or noise, are disabled with core's reason); the strategy's parameter
@@ -295,7 +297,12 @@ export class DiscoTaskForm extends DiscoElement {
   /** The user chose "Custom" privacy (otherwise the preset the values match, or custom when none). */
   @state() private customPrivacy = false;
 
+  /** What the server says it supports (`capabilities()`), once it answered; `undefined` assumes everything. */
+  @state() private capabilities: ServerCapabilities | undefined;
+
   private readonly apiController = new ApiController(this);
+  /** The API whose capabilities were asked for (asked again when the `api` or `server` changes). */
+  private capabilitiesOf: DiscoApi | undefined;
   /** The client-side problems of the draft being rendered. */
   private renderedIssues = new Map<string, string[]>();
 
@@ -315,7 +322,7 @@ export class DiscoTaskForm extends DiscoElement {
     this.submitted = true;
     this.created = undefined;
     const token = this.adminToken || this.tokenInput;
-    const local = draftIssues(this.draft);
+    const local = this.localIssues(this.draft);
     if (!token) local.push(`adminToken: ${msg('the admin token is required to create a task', { id: 'task-form.token-required' })}`);
     if (this.values['model.source'] === 'tfjs' && !this.upload) local.push(`model: ${msg('choose the model.json and weights.bin of a TF.js model', { id: 'task-form.model-required' })}`);
     if (local.length) {
@@ -372,9 +379,40 @@ export class DiscoTaskForm extends DiscoElement {
     return [...Object.keys(this.values), 'preprocessing', ...stepFields, 'model', 'adminToken'];
   }
 
+  /**
+   * Why the server would refuse secure aggregation for the task as it stands (a federated task on a server that
+   * says it does not run it: PostgreSQL, decision 0015), or `undefined`.
+   */
+  private get secureAggregationRefusal(): string | undefined {
+    if (this.values.scheme !== 'federated' || this.capabilities?.federatedSecureAggregation !== false) return undefined;
+    return msg('this server does not run secure aggregation for federated tasks (it runs on PostgreSQL, where several instances may serve a task)', {
+      id: 'task-form.secure-refused-by-server',
+    });
+  }
+
+  /** Core's problems with the draft, and secure aggregation when the server would refuse it. */
+  private localIssues(draft: TaskInput): string[] {
+    const refusal = this.secureAggregationRefusal;
+    return [...draftIssues(draft), ...(refusal && draft.privacy?.secureAggregation ? [`privacy.secureAggregation: ${refusal}`] : [])];
+  }
+
+  /** Asks the API for its capabilities when it changed (the answer re-renders; a failure assumes everything). */
+  protected override willUpdate(): void {
+    const api = this.apiController.api;
+    if (api === this.capabilitiesOf) return;
+    this.capabilitiesOf = api;
+    this.capabilities = undefined;
+    api?.capabilities?.().then(
+      (capabilities) => {
+        if (this.capabilitiesOf === api) this.capabilities = capabilities;
+      },
+      () => undefined,
+    );
+  }
+
   /** Client-side problems by field, shown for the fields touched (all after a submission). */
   private get clientIssues(): Map<string, string[]> {
-    const issues = draftIssues(this.draft);
+    const issues = this.localIssues(this.draft);
     return issues.length ? issuesByField(issues, this.fieldList()) : new Map();
   }
 
@@ -968,6 +1006,8 @@ export class DiscoTaskForm extends DiscoElement {
   private renderPrivacy(issues: (path: string) => string[]) {
     const draft = this.draft;
     const preset = this.preset;
+    const secureRefusal = this.secureAggregationRefusal;
+    const secureOn = this.values['privacy.secureAggregation'] === 'true';
     const privacyFields = ['privacy.secureAggregation', 'privacy.clippingNorm', 'privacy.noiseMultiplier', 'privacy.samplingRate', 'privacy.delta', 'privacy.budget.epsilon'];
     const showFields = preset === 'custom' || privacyFields.some((f) => issues(f).length > 0);
     const rounds = Number(this.values['training.rounds']) || 0;
@@ -993,7 +1033,7 @@ export class DiscoTaskForm extends DiscoElement {
       <fieldset class="presets" part="presets">
         <legend class="visually-hidden">${msg('Privacy preset', { id: 'task-form.privacy-preset' })}</legend>
         ${([...(Object.keys(privacyPresets) as PrivacyPreset[]), 'custom'] as const).map((p) => {
-          const refused = p === 'custom' ? [] : presetIssues(draft, p);
+          const refused = p === 'custom' ? [] : [...presetIssues(draft, p), ...(secureRefusal && privacyPresets[p].privacy.secureAggregation ? [secureRefusal] : [])];
           const id = `preset-${p}`;
           return html`<label>
             <input type="radio" name="privacy-preset" value=${p} .checked=${preset === p} ?disabled=${refused.length > 0 && preset !== p}
@@ -1011,9 +1051,10 @@ export class DiscoTaskForm extends DiscoElement {
               issues,
               'privacy.secureAggregation',
               msg('Secure aggregation', { id: 'task-form.secure' }),
-              html`<input id="f-privacy-secureAggregation" type="checkbox" name="privacy.secureAggregation" .checked=${this.values['privacy.secureAggregation'] === 'true'}
-                aria-describedby="f-privacy-secureAggregation-errors" aria-invalid=${this.invalid('privacy.secureAggregation')} />`,
+              html`<input id="f-privacy-secureAggregation" type="checkbox" name="privacy.secureAggregation" .checked=${secureOn} ?disabled=${secureRefusal !== undefined && !secureOn}
+                aria-describedby="f-privacy-secureAggregation-errors${secureRefusal ? ' f-privacy-secureAggregation-note' : ''}" aria-invalid=${this.invalid('privacy.secureAggregation')} />`,
               'checkbox',
+              secureRefusal && msg(str`Not available: ${secureRefusal}`, { id: 'task-form.not-available' }),
             )}
             ${this.field(issues, 'privacy.clippingNorm', msg('Clipping norm C (optional)', { id: 'task-form.clipping-norm' }), this.number('privacy.clippingNorm', { min: 0, step: 0.1, hint: msg('Each model change is scaled down to this size (L2 norm).', { id: 'task-form.clipping-norm-hint' }) }))}
             ${this.field(issues, 'privacy.noiseMultiplier', msg('Noise multiplier z (optional)', { id: 'task-form.noise' }), this.number('privacy.noiseMultiplier', { min: 0, step: 0.1, hint: msg('Gaussian noise of standard deviation z × C on the sum.', { id: 'task-form.noise-hint' }) }))}
@@ -1061,7 +1102,7 @@ export class DiscoTaskForm extends DiscoElement {
     const errors = issues(path);
     return html`<div class="field ${variant ?? ''}">
       ${variant === 'checkbox' ? html`${control}<label for=${id}>${label}</label>` : html`<label for=${id}>${label}</label>${control}`}
-      ${hint ? html`<span class="hint">${hint}</span>` : nothing}
+      ${hint ? html`<span class="hint" id="${id}-note">${hint}</span>` : nothing}
       <span class="error" id="${id}-errors">${errors.join('\n')}</span>
     </div>`;
   }

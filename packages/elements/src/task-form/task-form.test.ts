@@ -223,6 +223,28 @@ describe('<disco-task-form>', () => {
       expect(el.shadowRoot!.querySelector('#preset-secure-refused')!.textContent).to.contain('"median" needs each update on its own, which secure aggregation hides; use "fedavg"');
     });
 
+    it('does not offer secure aggregation for a federated task when the server says it would refuse it (PostgreSQL), with the reason', async () => {
+      const api = new FakeDiscoApi({ federatedSecureAggregation: false });
+      const el = await render(api);
+      await fillMinimalTabular(el);
+      await waitUntil(() => preset(el, 'secure').disabled, 'the secure presets are disabled once the server answered');
+      expect(preset(el, 'secure-dp').disabled).to.equal(true);
+      expect(el.shadowRoot!.querySelector('#preset-secure-refused')!.textContent).to.contain('this server does not run secure aggregation for federated tasks');
+      el.shadowRoot!.querySelector<HTMLInputElement>('[name="privacy-preset"][value="custom"]')!.click();
+      await el.updateComplete;
+      expect(control(el, 'privacy.secureAggregation').disabled).to.equal(true);
+      expect(el.shadowRoot!.querySelector('#f-privacy-secureAggregation-note')!.textContent).to.contain('Not available:').and.contain('PostgreSQL');
+      expect(control(el, 'privacy.secureAggregation').getAttribute('aria-describedby')).to.contain('f-privacy-secureAggregation-note');
+      // Set anyway (e.g. by setValues): never submitted, the reason shown next to the field.
+      el.setValues({ 'privacy.secureAggregation': 'true' });
+      expect(await el.submit()).to.equal(undefined);
+      expect(api.tasks.size).to.equal(0);
+      expect(errorOf(el, 'privacy.secureAggregation')).to.contain('this server does not run secure aggregation');
+      // A decentralized task is not concerned.
+      await fill(el, 'scheme', 'decentralized');
+      expect(preset(el, 'secure').disabled).to.equal(false);
+    });
+
     it('"Custom" shows every setting; central differential privacy is created as typed, and the statement follows', async () => {
       const api = new FakeDiscoApi();
       const el = await render(api);

@@ -53,13 +53,21 @@ export interface SecureRoundHost {
 }
 
 /**
+ * Whether this server runs federated tasks with secure aggregation: only on SQLite (one instance). The one source
+ * of truth for {@link refuseSecureAggregation} and for `tasks.capabilities`, which lets a form stop offering it.
+ */
+export function supportsFederatedSecureAggregation(db: Db): boolean {
+  return db.dialect !== 'postgres';
+}
+
+/**
  * Refuses secure aggregation on PostgreSQL: a secure round's keys, shares and running masked sum are in the
  * memory of the one process that received them, whereas with PostgreSQL several instances may serve the
  * task, any of which may receive a participant's next message or run the next step, and none of which can
  * see another's state (decision 0015). Refusing the task is honest where silently failing its rounds is not.
  */
 export function refuseSecureAggregation(db: Db, task: Task): void {
-  if (db.dialect === 'postgres' && task.privacy.secureAggregation)
+  if (!supportsFederatedSecureAggregation(db) && task.privacy.secureAggregation)
     throw new DiscoApiError(
       'BAD_REQUEST',
       `task "${task.id}" uses secure aggregation (privacy.secureAggregation), which this server does not run on PostgreSQL: ` +
