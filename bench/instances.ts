@@ -106,7 +106,7 @@ async function startInstance(db: string | undefined, index: number): Promise<{ c
   });
   const line = await new Promise<string>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`bench server ${index} exited (${code})`)));
-    createInterface({ input: child.stdout! }).once('line', resolve);
+    createInterface({ input: child.stdout }).once('line', resolve);
   });
   const { url } = JSON.parse(line) as { url: string };
   return { child, url, port: Number(new URL(url).port) };
