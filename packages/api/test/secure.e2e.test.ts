@@ -100,12 +100,13 @@ test('a secure round of 4 real clients stores exactly the decoded plain sum of t
   assert.deepEqual([closed.phase, closed.samples, closed.submitted, closed.metrics], ['closed', expected.samples, 4, null]);
   assert.equal(expected.samples, 10 + 11 + 12 + 13);
   // What the database holds of the round: who took part and the bytes each sent; no samples, no metrics, no input.
-  const rows = await sqlRows<{ samples: number; metrics: string | null; bytes: number; delta: Buffer | null }>(server.db, 'SELECT samples, metrics, bytes, delta FROM updates ORDER BY id');
+  const rows = await sqlRows<{ samples: number; metrics: string | null; bytes: number; delta: Buffer | null; file: string | null }>(server.db, 'SELECT samples, metrics, bytes, delta, file FROM updates ORDER BY id');
   assert.equal(rows.length, 4);
   for (const row of rows) {
     assert.equal(row.samples, 0);
     assert.equal(row.metrics, null);
     assert.equal(row.delta, null, 'a secure round stores no update');
+    assert.equal(row.file, null, 'nor a file of one');
     // keys 130 B + 3 sealed shares of 92 B + 10 words of masked input + 4 revealed shares of 32 B.
     assert.equal(row.bytes, 130 + 3 * 92 + 4 * (INITIAL.length + 1) + 4 * 32);
   }
@@ -113,7 +114,7 @@ test('a secure round of 4 real clients stores exactly the decoded plain sum of t
     server.db,
     TEST_DB === 'postgres' ? "SELECT column_name AS name FROM information_schema.columns WHERE table_name = 'updates'" : "SELECT name FROM pragma_table_info('updates')",
   );
-  assert.deepEqual(columns.map((c) => c.name).sort(), ['bytes', 'delta', 'id', 'metrics', 'participant_id', 'received_at', 'round_id', 'samples']);
+  assert.deepEqual(columns.map((c) => c.name).sort(), ['bytes', 'delta', 'file', 'id', 'metrics', 'participant_id', 'received_at', 'round_id', 'samples']);
   console.log(`secure round, bytes per client (sent, received): ${results.map((r) => `${r.stats.bytesSent}/${r.stats.bytesReceived}`).join(', ')}`);
 });
 

@@ -12,6 +12,7 @@ import type { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core';
 import pg from 'pg';
 import * as schema from './schema.js';
 import * as pgSchema from './schema.pg.js';
+import { UpdateFiles } from './update-files.js';
 
 /** The tables under `schema.ts`'s names; `schema.pg.ts` has the same names and row types. */
 export type Tables = typeof schema;
@@ -84,6 +85,8 @@ interface Connection {
   pgOrm?: NodePgDatabase<typeof pgSchema>;
   /** SQLite: where a committed transaction's notifications go. */
   local?: LocalNotifier;
+  /** SQLite: the files that hold accepted updates until their round closes (decision 0016). */
+  files?: UpdateFiles;
 }
 
 interface TxState {
@@ -92,6 +95,8 @@ interface TxState {
   active: boolean;
   /** SQLite: notifications to deliver once the transaction committed. */
   pending: Array<[NotifyChannel, string]>;
+  /** What {@link afterCommit} asked to run once the transaction committed. */
+  committed: Array<() => void>;
 }
 
 const attached = new WeakMap<Db, { connection: Connection; tx?: TxState }>();
@@ -113,6 +118,32 @@ function makeDb(connection: Connection, orm: Orm, tables: Tables, tx?: Omit<TxSt
 /** The database a Db (or a transaction on it) belongs to: the key of per-connection caches. */
 export function rootDb(db: Db): Db {
   return attachment(db).connection.root;
+}
+
+/** SQLite: where accepted updates are kept until their round closes (decision 0016); undefined on PostgreSQL, which keeps them in their rows. */
+export function updateFiles(db: Db): UpdateFiles | undefined {
+  return attachment(db).connection.files;
+}
+
+/**
+ * Runs `action` once the transaction `db` is in (a `tx`, or the database within a body) has committed, never
+ * after a rollback; at once outside a transaction. For what must not happen before the commit, e.g. removing
+ * the files of updates whose rows the transaction clears. `action` must not throw.
+ */
+export function afterCommit(db: Db, action: () => void): void {
+  const { connection, tx: own } = attachment(db);
+  const tx = own ?? ambientTx(connection);
+  if (tx?.active) tx.committed.push(action);
+  else action();
+}
+
+function runCommitted(state: TxState): void {
+  for (const action of state.committed)
+    try {
+      action();
+    } catch (error) {
+      console.error('disco: an after-commit action failed', error);
+    }
 }
 
 /** One holder at a time, in the order they asked. */
@@ -160,7 +191,7 @@ export async function transaction<T>(db: Db, body: (tx: Db) => Promise<T>, optio
 async function sqliteTransaction<T>(connection: Connection, body: (tx: Db) => Promise<T>, durable: boolean): Promise<T> {
   const sqlite = connection.sqlite!;
   const release = await connection.lock!.acquire();
-  const state: Omit<TxState, 'db' | 'connection'> = { active: true, pending: [] };
+  const state: Omit<TxState, 'db' | 'connection'> = { active: true, pending: [], committed: [] };
   const tx = makeDb(connection, connection.root.orm, connection.root.tables, state);
   const txState = attachment(tx).tx!;
   let synced = false;
@@ -179,6 +210,7 @@ async function sqliteTransaction<T>(connection: Connection, body: (tx: Db) => Pr
       throw error;
     }
     for (const [channel, payload] of txState.pending) connection.local!.deliver(channel, payload);
+    runCommitted(txState);
     return result;
   } finally {
     txState.active = false;
@@ -188,15 +220,18 @@ async function sqliteTransaction<T>(connection: Connection, body: (tx: Db) => Pr
 }
 
 async function pgTransaction<T>(connection: Connection, body: (tx: Db) => Promise<T>): Promise<T> {
-  return connection.pgOrm!.transaction(async (pgTx) => {
-    const tx = makeDb(connection, pgTx as unknown as Orm, connection.root.tables, { active: true, pending: [] });
-    const txState = attachment(tx).tx!;
+  let txState: TxState | undefined;
+  const result = await connection.pgOrm!.transaction(async (pgTx) => {
+    const tx = makeDb(connection, pgTx as unknown as Orm, connection.root.tables, { active: true, pending: [], committed: [] });
+    txState = attachment(tx).tx!;
     try {
       return await ambient.run(txState, () => body(tx));
     } finally {
       txState.active = false;
     }
   });
+  if (txState) runCommitted(txState);
+  return result;
 }
 
 /**
@@ -394,7 +429,8 @@ function openSqlite(file: string): OpenDb {
     const orm = drizzleSqlite(sqlite, { schema });
     migrateSqlite(orm, { migrationsFolder });
     const local = new LocalNotifier();
-    const connection: Connection = { dialect: 'sqlite', root: undefined as unknown as Db, sqlite, lock: new Mutex(), local };
+    const files = UpdateFiles.forDatabase(file);
+    const connection: Connection = { dialect: 'sqlite', root: undefined as unknown as Db, sqlite, lock: new Mutex(), local, files };
     // better-sqlite3's builders run synchronously and are also awaitable (drizzle's QueryPromise): the async typing holds.
     connection.root = makeDb(connection, orm as unknown as Orm, schema);
     let closed = false;
@@ -411,6 +447,7 @@ function openSqlite(file: string): OpenDb {
         // A transaction still running finishes first: closing under it would fail its next statement.
         const release = await connection.lock!.acquire();
         sqlite.close();
+        files.close();
         release();
       },
     };

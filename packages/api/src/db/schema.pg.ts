@@ -130,6 +130,8 @@ export const updates = pgTable(
     bytes: integer('bytes').notNull(),
     receivedAt: epochMs('received_at').notNull(),
     delta: bytea('delta'),
+    /** Always null here: SQLite's file of the update (schema.ts). */
+    file: text('file'),
   },
   (t) => [uniqueIndex('updates_round_participant').on(t.roundId, t.participantId), index('updates_participant').on(t.participantId)],
 );
@@ -151,6 +153,8 @@ export const asyncUpdates = pgTable(
     samples: doublePrecision('samples').notNull(),
     metrics: jsonb('metrics'),
     delta: bytea('delta'),
+    /** Always null here: SQLite's file of the update (schema.ts). */
+    file: text('file'),
     bytes: integer('bytes').notNull(),
     receivedAt: epochMs('received_at').notNull(),
   },

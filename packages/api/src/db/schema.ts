@@ -133,8 +133,10 @@ export const updates = sqliteTable(
     metrics: text('metrics', { mode: 'json' }),
     bytes: integer('bytes').notNull(),
     receivedAt: integer('received_at', { mode: 'number' }).notNull(),
-    /** The update itself until its round closes or fails; null after (and for secure rounds' rows). */
+    /** The update's delta (float32) until its round closes or fails, on PostgreSQL; null after (and for secure rounds' rows). */
     delta: blob('delta', { mode: 'buffer' }),
+    /** SQLite: the file holding the update as it was received until its round closes or fails (decision 0016); null after. */
+    file: text('file'),
   },
   // By participant: the last round each one sent an update for (maxMissedRounds).
   (t) => [uniqueIndex('updates_round_participant').on(t.roundId, t.participantId), index('updates_participant').on(t.participantId)],
@@ -168,6 +170,8 @@ export const asyncUpdates = sqliteTable(
     metrics: text('metrics', { mode: 'json' }),
     /** The update itself until its version is stored; null after. */
     delta: blob('delta', { mode: 'buffer' }),
+    /** SQLite: the file holding the update as it was received, until its version is stored (decision 0016). */
+    file: text('file'),
     bytes: integer('bytes').notNull(),
     receivedAt: integer('received_at', { mode: 'number' }).notNull(),
   },

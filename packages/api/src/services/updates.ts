@@ -57,6 +57,6 @@ export async function submitUpdate(
     baseVersion: round.baseVersion,
     maxSamples: stored.task.aggregation.maxSamplesPerUpdate,
   });
-  const after = await coordinator.submit(round, participant.id, delta, samples, metrics, input.body.byteLength);
+  const after = await coordinator.submit(round, participant.id, { message: input.body, delta, samples, metrics });
   return { round: round.number, submitted: after.submitted };
 }

@@ -1,4 +1,4 @@
-import { and, asc, count, eq, gte, inArray, isNotNull, isNull, sql } from 'drizzle-orm';
+import { and, asc, count, eq, gte, inArray, isNotNull, isNull, or, sql } from 'drizzle-orm';
 import {
   admitAsyncUpdate,
   allowsRepeatUpdates,
@@ -22,6 +22,7 @@ import type { ParticipantRow } from '../participants.js';
 import { loadTask, type StoredTask } from '../tasks.js';
 import type { Collect, Collected } from './coordinator.js';
 import * as q from './queries.js';
+import { keepUpdate, releaseKeptUpdates, storedDeltas } from './stored-updates.js';
 import type { RoundRow } from './queries.js';
 
 /**
@@ -121,6 +122,7 @@ export class AsyncRounds {
     const candidate = { participantId: participant.id, baseVersion: admission.baseVersion, checksum };
     await this.refuseDuplicate(this.host.db, task, round, candidate, admission.version);
     const now = this.host.now();
+    const kept = await keepUpdate(this.host.db, round.id, body, delta);
     const updated = await transaction(this.host.db, async (tx) => {
       const { orm, tables: t } = tx;
       const counted = (
@@ -141,12 +143,14 @@ export class AsyncRounds {
         weight: admission.weight,
         samples,
         metrics,
-        // A view of the checked body: the driver copies it when it sends the statement, within this call.
-        delta: Buffer.from(delta.buffer, delta.byteOffset, delta.byteLength),
+        ...kept.columns,
         bytes: body.byteLength,
         receivedAt: now,
       });
       return counted;
+    }).catch(async (error: unknown) => {
+      await kept.discard();
+      throw error;
     });
     await this.host.publish(task.id);
     await this.host.serial(task.id, async () => {
@@ -220,21 +224,20 @@ export class AsyncRounds {
    */
   private async collect(tx: Db, aggregating: RoundRow, task: Task): Promise<Collected> {
     const { orm, tables: t } = tx;
-    const clearBuffer = async (db: Db) => {
-      await db.orm.update(db.tables.asyncUpdates).set({ delta: null }).where(eq(db.tables.asyncUpdates.roundId, aggregating.id));
-    };
+    const clearBuffer = (db: Db) => releaseKeptUpdates(db, 'async_updates', aggregating.id);
     const buffer = await orm
-      .select()
+      .select({ id: t.asyncUpdates.id, file: t.asyncUpdates.file, participantId: t.asyncUpdates.participantId, samples: t.asyncUpdates.samples, weight: t.asyncUpdates.weight, metrics: t.asyncUpdates.metrics })
       .from(t.asyncUpdates)
-      .where(and(eq(t.asyncUpdates.roundId, aggregating.id), isNotNull(t.asyncUpdates.delta)))
+      .where(and(eq(t.asyncUpdates.roundId, aggregating.id), or(isNotNull(t.asyncUpdates.delta), isNotNull(t.asyncUpdates.file))))
       .orderBy(asc(t.asyncUpdates.id));
     try {
       if (buffer.length === 0) throw new Error('its buffer is empty');
-      const aggregator = createBufferAggregator(task, (buffer[0].delta as Buffer).byteLength / 4);
-      for (const row of buffer) {
-        const bytes = row.delta as Buffer;
-        // Copied: a Buffer read from the database need not be 4-byte aligned.
-        aggregator.add(new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)), row.samples, row.weight);
+      const { parameterCount } = await loadTask(tx, task.id);
+      const aggregator = createBufferAggregator(task, parameterCount);
+      let index = 0;
+      for await (const delta of storedDeltas(tx, 'async_updates', buffer)) {
+        const row = buffer[index++];
+        aggregator.add(delta, row.samples, row.weight);
       }
       const metrics = weightedMetrics(buffer.map((row) => ({ samples: row.samples, metrics: (row.metrics as ClientMetrics | null) ?? null })));
       // A version's participants are its contributors; its clipping count is its buffer's.

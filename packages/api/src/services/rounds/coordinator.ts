@@ -32,6 +32,8 @@ import { AsyncRounds } from './async-rounds.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import * as q from './queries.js';
 import type { RoundRow } from './queries.js';
+import { RunningSums } from './running-sums.js';
+import { keepUpdate, LostUpdate, releaseKeptUpdates, storedDeltas, sweepUpdateFiles } from './stored-updates.js';
 import { interruptedSecureRounds, refuseSecureAggregation, restartReason, secureRoundRows, SecureRounds } from './secure-rounds.js';
 
 /**
@@ -190,6 +192,8 @@ export class RoundCoordinator {
   readonly secure: SecureRounds;
   /** Asynchronous (FedBuff) tasks' buffers, all in the database (async-rounds.ts, decision 0013). */
   readonly async: AsyncRounds;
+  /** The sums of open rounds' updates as this process recorded them: a cache of what is stored (running-sums.ts). */
+  private readonly running = new RunningSums();
 
   constructor(
     private readonly db: Db,
@@ -243,6 +247,7 @@ export class RoundCoordinator {
   async start(): Promise<void> {
     this.stopped = false;
     this.unlisten ??= this.notifier.listen('disco_rounds', (payload) => this.received(payload));
+    await sweepUpdateFiles(this.db);
     await this.recover();
     this.timer = setInterval(() => void this.tick(), this.timings.tickMs);
     this.timer.unref();
@@ -384,6 +389,8 @@ export class RoundCoordinator {
       return;
     }
     if (typeof notice?.taskId !== 'string') return;
+    // A round closed or failed (here or on another instance): its running sum, if this instance kept one, is done.
+    if (typeof notice.closed === 'number') this.running.forgetTask(notice.taskId, notice.closed);
     // Each instance's tick announces a changed participant count once: every instance learns it was announced.
     if (notice.participants !== undefined) this.announcedParticipants.set(notice.taskId, notice.participants);
     void this.announcements.run(notice.taskId, () => this.announce(notice)).catch((error) => console.error(`disco: round announcement of ${notice.taskId} failed`, error));
@@ -464,12 +471,13 @@ export class RoundCoordinator {
   }
 
   /**
-   * Records a checked update (`delta` against the round's base version), its delta included, in one
-   * transaction that counts it in the round only while the round is open (`q.recordUpdate`); then applies
-   * the round policy, which closes the round when that was the last one expected. `delta` may be a view of
-   * the request's body: it is copied into the database before this returns. Nothing is kept in memory.
+   * Records a checked update (`delta` against the round's base version, `message` the body it was read from):
+   * kept first (stored-updates.ts: a file on SQLite, the row on PostgreSQL), then recorded in one transaction
+   * that counts it in the round only while the round is open (`q.recordUpdate`); then applies the round
+   * policy, which closes the round when that was the last one expected. `delta` and `message` may be views of
+   * the request's body: nothing keeps them past this call. Nothing is kept in memory.
    */
-  async submit(round: RoundRow, participantId: string, delta: Float32Array, samples: number, metrics: ClientMetrics, bytes: number): Promise<RoundRow> {
+  async submit(round: RoundRow, participantId: string, update: { message: Uint8Array; delta: Float32Array; samples: number; metrics: ClientMetrics }): Promise<RoundRow> {
     const stored = await loadTask(this.db, round.taskId);
     const limit = this.participantLimit(stored);
     // A participant that dropped out and came back may exceed the join-time bound: the bound holds anyway
@@ -477,12 +485,23 @@ export class RoundCoordinator {
     if (round.submitted >= limit) throw this.fullError(stored, limit);
     if (await q.hasSkipped(this.db, round.id, participantId))
       throw new DiscoApiError('WRONG_ROUND', `this participant sat round ${round.number} out (sampling): it sends no update for it; wait for round ${round.number + 1}`);
-    const updated = await q.recordUpdate(
-      this.db,
-      { roundId: round.id, participantId, samples, metrics, bytes, receivedAt: this.clock(), delta },
-      limit,
-      () => this.fullError(stored, limit),
-    );
+    const { samples, metrics } = update;
+    const kept = await keepUpdate(this.db, round.id, update.message, update.delta);
+    let updated: RoundRow;
+    try {
+      updated = await q.recordUpdate(
+        this.db,
+        { roundId: round.id, participantId, samples, metrics, bytes: update.message.byteLength, receivedAt: this.clock(), kept: kept.columns },
+        limit,
+        () => this.fullError(stored, limit),
+        // Summed as it is recorded, before any close can read the round (decision 0016).
+        (updateId) => this.running.add(stored, round.id, round.number, updateId, update.delta, samples),
+      );
+    } catch (error) {
+      this.running.forget(round.id);
+      await kept.discard();
+      throw error;
+    }
     const announced = await this.serial(round.taskId, () => this.evaluateLocked(updated));
     // Announced here while the round still collects updates; the update that completes it is announced by the
     // round's close (one state fewer per round for every subscriber).
@@ -602,19 +621,19 @@ export class RoundCoordinator {
 
   /**
    * A synchronous round's updates, as the closer reads them: each stored delta in participant-id order into
-   * the task's aggregator (central clipping, the strategy, noise), one at a time so that memory holds one
-   * delta besides the aggregate. The same order on every instance and engine gives the same bytes.
+   * the task's aggregator (central clipping, the strategy, noise), streamed (stored-updates.ts) so that memory
+   * holds two deltas besides the aggregate. The same order on every instance and engine gives the same bytes.
    * Clipping happens here, so the round's `clipped` count is written with its close.
    */
   private async collectDeltas(tx: Db, aggregating: RoundRow, task: Task, parameterCount: number): Promise<Collected> {
     const order = await q.deltaOrder(tx, aggregating.id);
     // Fewer deltas than counted updates: accepted by a server version that kept them in memory, before a restart.
     if (order.length === 0 || order.length < aggregating.submitted) throw new RoundFailure('the updates of this round were lost (server restart)');
-    const aggregator = createRoundAggregator(task, parameterCount);
-    for (const update of order) {
-      const delta = await q.readDelta(tx, update.id);
-      if (!delta) throw new RoundFailure('the updates of this round were lost (server restart)');
-      aggregator.add(delta, update.samples);
+    let aggregator = this.running.take(aggregating.id, order);
+    if (!aggregator) {
+      aggregator = createRoundAggregator(task, parameterCount);
+      let index = 0;
+      for await (const delta of storedDeltas(tx, 'updates', order)) aggregator.add(delta, order[index++].samples);
     }
     const metrics = weightedMetrics(await q.updateMetrics(tx, aggregating.id));
     return {
@@ -726,7 +745,7 @@ export class RoundCoordinator {
 
   /** Why a round fails when collecting or computing its aggregate threw. */
   private reasonOf(error: unknown, round: RoundRow, task: Task): string {
-    if (error instanceof RoundFailure) return error.message;
+    if (error instanceof RoundFailure || error instanceof LostUpdate) return error.message;
     console.error(`disco: aggregation of round ${round.number} of ${task.id} failed`, error);
     return `aggregation failed: ${(error as Error).message}`;
   }
@@ -786,7 +805,7 @@ export class RoundCoordinator {
     const account = accountRound(task, await q.lastAccountant(tx, task.id));
     if (account) Object.assign(closing, account);
     await this.transition(tx, aggregating, 'closed', closing);
-    await q.clearDeltas(tx, aggregating.id);
+    await releaseKeptUpdates(tx, 'updates', aggregating.id);
     // The budget rule: no round opens that would take ε above the task's budget; the task is finished.
     if (!(account && privacyState(task, account.accountant)?.exhausted)) await this.insertRound(tx, task, aggregating.number + 1, version, now);
     return undefined;
@@ -811,11 +830,12 @@ export class RoundCoordinator {
 
   /** In a transaction holding the task's lock: `round` → failed, its deltas cleared, the next round opened from the same version. */
   private async failIn(tx: Db, round: RoundRow, task: Task, reason: string): Promise<void> {
+    this.running.forget(round.id);
     const now = this.clock();
     const participantsCount = await this.expectedCount(tx, round, task, now);
     const metrics = weightedMetrics(await q.updateMetrics(tx, round.id));
     await this.transition(tx, round, 'failed', { closedAt: now, failureReason: reason, participants: participantsCount, metrics, deadlineAt: null });
-    await q.clearDeltas(tx, round.id);
+    await releaseKeptUpdates(tx, 'updates', round.id);
     await this.insertRound(tx, task, round.number + 1, round.baseVersion, now);
   }
 
@@ -854,6 +874,7 @@ export class RoundCoordinator {
   /** Forgets a deleted task's in-memory state (secure rounds, announcements). */
   forgetTask(taskId: string, roundIds: number[]): void {
     for (const id of roundIds) this.secure.forget(id);
+    this.running.forgetTask(taskId);
     this.announcedParticipants.delete(taskId);
   }
 }

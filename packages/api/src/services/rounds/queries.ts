@@ -1,7 +1,8 @@
-import { and, asc, count, desc, eq, gte, inArray, isNotNull, isNull, lt, lte, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gte, inArray, isNotNull, isNull, lt, lte, or, sql } from 'drizzle-orm';
 import { DiscoApiError, type AccountantState, type ClientMetrics } from '@disco/core';
 import { transaction, type Db } from '../../db/client.js';
 import type { RoundPhaseName, rounds } from '../../db/schema.js';
+import type { KeptUpdate } from './stored-updates.js';
 
 /**
  * Every query on rounds and updates, and the participant counts rounds are decided on: the round
@@ -198,19 +199,22 @@ export async function hasSubmitted(db: Db, roundId: number, participantId: strin
 }
 
 /**
- * Records an accepted update of a synchronous round, its delta (float32, little-endian) included, and counts
- * it (and its samples) in its round, in one transaction; the updated round. The count comes first and only
- * while the round is open and below `limit` updates: that UPDATE takes the round's row, so that a close on
- * any instance (which moves the phase with a conditional UPDATE of the same row) comes wholly before or
- * wholly after it, and an update is never stored into a round that is already aggregating. Refuses
- * (nothing stored) with ROUND_NOT_OPEN, `full()` at the limit, DUPLICATE_UPDATE when the participant's
- * update for the round got in first (a retry racing itself, possibly through another instance).
+ * Records an accepted update of a synchronous round, the columns that hold it included (`kept`, from
+ * stored-updates.ts's `keepUpdate`), and counts it (and its samples) in its round, in one transaction; the
+ * updated round. The count comes first and only while the round is open and below `limit` updates: that
+ * UPDATE takes the round's row, so that a close on any instance (which moves the phase with a conditional
+ * UPDATE of the same row) comes wholly before or wholly after it, and an update is never stored into a round
+ * that is already aggregating. Refuses (nothing recorded) with ROUND_NOT_OPEN, `full()` at the limit,
+ * DUPLICATE_UPDATE when the participant's update for the round got in first (a retry racing itself, possibly
+ * through another instance).
  */
 export async function recordUpdate(
   db: Db,
-  update: { roundId: number; participantId: string; samples: number; metrics: ClientMetrics; bytes: number; receivedAt: number; delta: Float32Array },
+  update: { roundId: number; participantId: string; samples: number; metrics: ClientMetrics; bytes: number; receivedAt: number; kept: KeptUpdate },
   limit: number,
   full: () => Error,
+  /** Called within the transaction once the row is inserted (before the commit), with the row's id. */
+  recorded?: (updateId: number) => void,
 ): Promise<RoundRow> {
   return transaction(db, async (tx) => {
     const { orm, tables: t } = tx;
@@ -231,41 +235,25 @@ export async function recordUpdate(
     // After the round's row is taken: a concurrent submission of the same participant has committed by now.
     if (await hasSubmitted(tx, update.roundId, update.participantId))
       throw new DiscoApiError('DUPLICATE_UPDATE', `this participant already submitted an update for round ${counted.number}`);
-    const { delta, ...row } = update;
-    // A view of the checked body: the driver copies it when it sends the statement, within this call.
-    await orm.insert(t.updates).values({ ...row, delta: Buffer.from(delta.buffer, delta.byteOffset, delta.byteLength) });
+    const { kept, ...row } = update;
+    const [{ id }] = await orm.insert(t.updates).values({ ...row, ...kept }).returning({ id: t.updates.id });
+    recorded?.(id);
     return counted;
   });
 }
 
 /**
- * The updates with a stored delta in the round, in the order their deltas are aggregated: by participant id,
- * compared by UTF-16 code units here rather than by the database's collation (PostgreSQL's may differ from
+ * The updates kept for the round (stored-updates.ts), in the order their deltas are aggregated: by participant
+ * id, compared by UTF-16 code units here rather than by the database's collation (PostgreSQL's may differ from
  * SQLite's binary order), so that one order holds on either engine and on any number of instances.
  */
-export async function deltaOrder(db: Db, roundId: number): Promise<{ id: number; participantId: string; samples: number }[]> {
+export async function deltaOrder(db: Db, roundId: number): Promise<{ id: number; participantId: string; samples: number; file: string | null }[]> {
   const { orm, tables: t } = db;
   const rows = await orm
-    .select({ id: t.updates.id, participantId: t.updates.participantId, samples: t.updates.samples })
+    .select({ id: t.updates.id, participantId: t.updates.participantId, samples: t.updates.samples, file: t.updates.file })
     .from(t.updates)
-    .where(and(eq(t.updates.roundId, roundId), isNotNull(t.updates.delta)));
+    .where(and(eq(t.updates.roundId, roundId), or(isNotNull(t.updates.delta), isNotNull(t.updates.file))));
   return rows.sort(byParticipant);
-}
-
-/** One stored delta (float32), aligned for a Float32Array view; undefined once cleared. */
-export async function readDelta(db: Db, updateId: number): Promise<Float32Array | undefined> {
-  const { orm, tables: t } = db;
-  const bytes = (await orm.select({ delta: t.updates.delta }).from(t.updates).where(eq(t.updates.id, updateId)).limit(1))[0]?.delta;
-  if (!bytes) return undefined;
-  // A Buffer a driver returns need not be 4-byte aligned (a slice of a larger read): copied then.
-  if (bytes.byteOffset % 4 === 0) return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
-  return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-}
-
-/** Clears a round's stored deltas (in the transaction that closes or fails it). */
-export async function clearDeltas(db: Db, roundId: number): Promise<void> {
-  const { orm, tables: t } = db;
-  await orm.update(t.updates).set({ delta: null }).where(and(eq(t.updates.roundId, roundId), isNotNull(t.updates.delta)));
 }
 
 /** The samples and metrics of a round's updates, by participant id (the deltas' order: one sum on any instance). */
