@@ -4,7 +4,7 @@
 // Also: bytes on the wire per parameter of one update, float32 and int8 (codec framing included).
 import { spawn } from 'node:child_process';
 import http from 'node:http';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +15,7 @@ import type { BenchResult } from './lib.js';
 
 const PARAMS = 1_000_000;
 const CLIENTS = 100;
-const CONCURRENCY = 4;
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4);
 /** Rounds in a row on one server: the first warms the process, the figure is the median of the others. */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const MB = 1024 * 1024;
@@ -24,6 +24,15 @@ const MB = 1024 * 1024;
 export function cpuSeconds(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** CPU time of process `pid`'s main thread (its event loop: user, system) and of its other threads, in ms. */
+export function threadCpuMs(pid: number): { loopUser: number; loopSystem: number; otherThreads: number } {
+  const ticks = (stat: string) => stat.split(') ')[1].split(' ').slice(11, 13).map((tick) => Number(tick) * 10);
+  const [loopUser, loopSystem] = ticks(readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8'));
+  let otherThreads = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) if (Number(tid) !== pid) otherThreads += ticks(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')).reduce((a, b) => a + b, 0);
+  return { loopUser, loopSystem, otherThreads };
 }
 
 export function rssBytes(pid: number): number {
@@ -85,11 +94,12 @@ export async function run(): Promise<BenchResult[]> {
     let peak = idle;
     const sampler = setInterval(() => (peak = Math.max(peak, rssBytes(pid))), 10);
 
-    const rounds: { seconds: number; serverCpuMs: number; clientCpuMs: number; load: number }[] = [];
+    const rounds: { seconds: number; serverCpuMs: number; clientCpuMs: number; load: number; threads: ReturnType<typeof threadCpuMs> }[] = [];
     for (let round = 1; round <= ROUNDS; round++) {
       // Encoded before the clock starts (8 distinct ones, reused): the figure is the server's work, not the clients'.
       const encoded = Array.from({ length: 8 }, (_, i) => update(i, 'float32', round - 1));
       const serverCpu = cpuSeconds(pid);
+      const threadsBefore = threadCpuMs(pid);
       const clientCpu = process.cpuUsage();
       const load = os.loadavg()[0];
       const started = performance.now();
@@ -109,7 +119,9 @@ export async function run(): Promise<BenchResult[]> {
       }
       const seconds = (performance.now() - started) / 1000;
       const { user, system } = process.cpuUsage(clientCpu);
-      rounds.push({ seconds, serverCpuMs: (cpuSeconds(pid) - serverCpu) * 1000, clientCpuMs: (user + system) / 1000, load });
+      const threadsAfter = threadCpuMs(pid);
+      const threads = { loopUser: threadsAfter.loopUser - threadsBefore.loopUser, loopSystem: threadsAfter.loopSystem - threadsBefore.loopSystem, otherThreads: threadsAfter.otherThreads - threadsBefore.otherThreads };
+      rounds.push({ seconds, serverCpuMs: (cpuSeconds(pid) - serverCpu) * 1000, clientCpuMs: (user + system) / 1000, load, threads });
     }
     clearInterval(sampler);
     peak = Math.max(peak, rssBytes(pid));
@@ -149,6 +161,9 @@ export async function run(): Promise<BenchResult[]> {
           // The server's CPU time per update is what its own work costs, whatever the neighbours on a shared machine do.
           serverCpuMsPerUpdate,
           serverCpuMsPerUpdateByRound: rounds.map((r) => (r.serverCpuMs / CLIENTS).toFixed(1)).join(', '),
+          // Where the server's CPU goes, per update: its event loop (user, system), then its other threads (libuv's pool writing the files, the collector).
+          eventLoopMsPerUpdateByRound: rounds.map((r) => `${(r.threads.loopUser / CLIENTS).toFixed(1)} + ${(r.threads.loopSystem / CLIENTS).toFixed(1)}`).join(', '),
+          otherThreadsMsPerUpdateByRound: rounds.map((r) => (r.threads.otherThreads / CLIENTS).toFixed(1)).join(', '),
           updatesPerServerCpuSecond: 1000 / serverCpuMsPerUpdate,
           clientCpuMsPerUpdate: median(warm.map((r) => r.clientCpuMs)) / CLIENTS,
           loadAverage: rounds.map((r) => r.load.toFixed(1)).join(', '),

@@ -1,6 +1,7 @@
 import { and, asc, count, desc, eq, gte, inArray, isNotNull, isNull, lt, lte, or, sql } from 'drizzle-orm';
 import { DiscoApiError, type AccountantState, type ClientMetrics } from '@disco/core';
 import { transaction, type Db } from '../../db/client.js';
+import { prepared } from '../prepared.js';
 import type { RoundPhaseName, rounds } from '../../db/schema.js';
 import type { KeptUpdate } from './stored-updates.js';
 
@@ -14,8 +15,10 @@ export type RoundRow = typeof rounds.$inferSelect;
 
 /** The task's latest round (the open one while training goes on), if any. */
 export async function currentRound(db: Db, taskId: string): Promise<RoundRow | undefined> {
-  const { orm, tables: t } = db;
-  return (await orm.select().from(t.rounds).where(eq(t.rounds.taskId, taskId)).orderBy(desc(t.rounds.number)).limit(1))[0];
+  const statement = prepared(db, 'currentRound', ({ orm, tables: t }) =>
+    orm.select().from(t.rounds).where(eq(t.rounds.taskId, sql.placeholder('taskId'))).orderBy(desc(t.rounds.number)).limit(1).prepare(),
+  );
+  return (await statement.execute({ taskId }))[0];
 }
 
 /** A task's rounds, newest first: `limit` of them, before round number `before` when given (paging). */
@@ -37,8 +40,8 @@ export async function roundByNumber(db: Db, taskId: string, number: number): Pro
 
 /** A round by id. */
 export async function roundById(db: Db, id: number): Promise<RoundRow | undefined> {
-  const { orm, tables: t } = db;
-  return (await orm.select().from(t.rounds).where(eq(t.rounds.id, id)).limit(1))[0];
+  const statement = prepared(db, 'roundById', ({ orm, tables: t }) => orm.select().from(t.rounds).where(eq(t.rounds.id, sql.placeholder('id'))).limit(1).prepare());
+  return (await statement.execute({ id }))[0];
 }
 
 /** Every open round, oldest first (the scheduler checks their deadlines). */
@@ -142,12 +145,14 @@ export async function updateRoundPhase(db: Db, round: RoundRow, to: RoundPhaseNa
 
 /** Participants whose heartbeat is at or after `since` and who have not left. */
 export async function activeParticipantCount(db: Db, taskId: string, since: number): Promise<number> {
-  const { orm, tables: t } = db;
-  const rows = await orm
-    .select({ n: count() })
-    .from(t.participants)
-    .where(and(eq(t.participants.taskId, taskId), isNull(t.participants.leftAt), gte(t.participants.lastHeartbeatAt, since)));
-  return rows[0]?.n ?? 0;
+  const statement = prepared(db, 'activeParticipantCount', ({ orm, tables: t }) =>
+    orm
+      .select({ n: count() })
+      .from(t.participants)
+      .where(and(eq(t.participants.taskId, sql.placeholder('taskId')), isNull(t.participants.leftAt), gte(t.participants.lastHeartbeatAt, sql.placeholder('since'))))
+      .prepare(),
+  );
+  return (await statement.execute({ taskId, since }))[0]?.n ?? 0;
 }
 
 /**
@@ -160,8 +165,8 @@ export async function pendingParticipants(
   round: Pick<RoundRow, 'id' | 'taskId' | 'number'>,
   since: number,
 ): Promise<{ firstRound: number; lastRound: number | null }[]> {
-  const { orm, tables: t } = db;
-  const rows = await orm
+  const statement = prepared(db, 'pendingParticipants', ({ orm, tables: t }) =>
+    orm
     .select({
       firstRound: t.participants.firstRound,
       // Secure rounds' submissions are update rows too (without weights).
@@ -171,15 +176,17 @@ export async function pendingParticipants(
     .from(t.participants)
     .where(
       and(
-        eq(t.participants.taskId, round.taskId),
+        eq(t.participants.taskId, sql.placeholder('taskId')),
         isNull(t.participants.leftAt),
-        gte(t.participants.lastHeartbeatAt, since),
-        lte(t.participants.firstRound, round.number),
-        sql`NOT EXISTS (SELECT 1 FROM ${t.updates} WHERE ${t.updates.roundId} = ${round.id} AND ${t.updates.participantId} = ${t.participants.id})`,
+        gte(t.participants.lastHeartbeatAt, sql.placeholder('since')),
+        lte(t.participants.firstRound, sql.placeholder('round')),
+        sql`NOT EXISTS (SELECT 1 FROM ${t.updates} WHERE ${t.updates.roundId} = ${sql.placeholder('roundId')} AND ${t.updates.participantId} = ${t.participants.id})`,
         // Participants that sat the round out (sampling) are not waited for either.
-        sql`NOT EXISTS (SELECT 1 FROM ${t.roundSkips} WHERE ${t.roundSkips.roundId} = ${round.id} AND ${t.roundSkips.participantId} = ${t.participants.id})`,
+        sql`NOT EXISTS (SELECT 1 FROM ${t.roundSkips} WHERE ${t.roundSkips.roundId} = ${sql.placeholder('roundId')} AND ${t.roundSkips.participantId} = ${t.participants.id})`,
       ),
-    );
+    ).prepare(),
+  );
+  const rows = await statement.execute({ taskId: round.taskId, roundId: round.id, since, round: round.number });
   return rows.map((row) => {
     // PostgreSQL hands max() of an integer over as a number, SQLite too; Number() keeps either exact.
     const last = Math.max(Number(row.lastUpdate ?? 0), Number(row.lastSkip ?? 0));
@@ -189,13 +196,15 @@ export async function pendingParticipants(
 
 /** Whether the participant already sent an update for the round. */
 export async function hasSubmitted(db: Db, roundId: number, participantId: string): Promise<boolean> {
-  const { orm, tables: t } = db;
-  const rows = await orm
-    .select({ id: t.updates.id })
-    .from(t.updates)
-    .where(and(eq(t.updates.roundId, roundId), eq(t.updates.participantId, participantId)))
-    .limit(1);
-  return rows.length > 0;
+  const statement = prepared(db, 'hasSubmitted', ({ orm, tables: t }) =>
+    orm
+      .select({ id: t.updates.id })
+      .from(t.updates)
+      .where(and(eq(t.updates.roundId, sql.placeholder('roundId')), eq(t.updates.participantId, sql.placeholder('participantId'))))
+      .limit(1)
+      .prepare(),
+  );
+  return (await statement.execute({ roundId, participantId })).length > 0;
 }
 
 /**
@@ -273,13 +282,15 @@ export async function recordSkip(db: Db, roundId: number, participantId: string,
 
 /** Whether the participant said it sits the round out. */
 export async function hasSkipped(db: Db, roundId: number, participantId: string): Promise<boolean> {
-  const { orm, tables: t } = db;
-  const rows = await orm
-    .select({ roundId: t.roundSkips.roundId })
-    .from(t.roundSkips)
-    .where(and(eq(t.roundSkips.roundId, roundId), eq(t.roundSkips.participantId, participantId)))
-    .limit(1);
-  return rows.length > 0;
+  const statement = prepared(db, 'hasSkipped', ({ orm, tables: t }) =>
+    orm
+      .select({ roundId: t.roundSkips.roundId })
+      .from(t.roundSkips)
+      .where(and(eq(t.roundSkips.roundId, sql.placeholder('roundId')), eq(t.roundSkips.participantId, sql.placeholder('participantId'))))
+      .limit(1)
+      .prepare(),
+  );
+  return (await statement.execute({ roundId, participantId })).length > 0;
 }
 
 /** The accountant state stored with a task's last accounted (closed, noisy) round; null before the first. */
@@ -298,9 +309,10 @@ export async function lastAccountant(db: Db, taskId: string): Promise<Accountant
 
 /** Participants that sat the round out. */
 export async function skipCount(db: Db, roundId: number): Promise<number> {
-  const { orm, tables: t } = db;
-  const rows = await orm.select({ n: count() }).from(t.roundSkips).where(eq(t.roundSkips.roundId, roundId));
-  return rows[0]?.n ?? 0;
+  const statement = prepared(db, 'skipCount', ({ orm, tables: t }) =>
+    orm.select({ n: count() }).from(t.roundSkips).where(eq(t.roundSkips.roundId, sql.placeholder('roundId'))).prepare(),
+  );
+  return (await statement.execute({ roundId }))[0]?.n ?? 0;
 }
 
 /**
