@@ -7,6 +7,7 @@ import { latestVersion, storeVersion } from './models.js';
 import { connectionCache, prepared } from './prepared.js';
 import type { RoundCoordinator } from './rounds/coordinator.js';
 import { activeParticipantCount, closedRoundCount, currentRound, roundIds } from './rounds/queries.js';
+import { removeRoundFiles } from './rounds/stored-updates.js';
 
 export type TaskRow = typeof tasks.$inferSelect;
 
@@ -175,6 +176,7 @@ export async function deleteTask(db: Db, deps: { coordinator: RoundCoordinator }
   await orm.delete(t.tasks).where(eq(t.tasks.id, id));
   connectionCache<StoredTask>(db, 'tasks').delete(id);
   deps.coordinator.forgetTask(id, ids);
+  removeRoundFiles(db, ids);
 }
 
 const SEEDED_KEY = 'builtinTasksSeeded';

@@ -46,8 +46,14 @@ export async function keepUpdate(db: Db, roundId: number, message: Uint8Array, d
 export async function releaseKeptUpdates(tx: Db, table: UpdateTable, roundId: number): Promise<void> {
   const rows = table === 'updates' ? tx.tables.updates : tx.tables.asyncUpdates;
   await tx.orm.update(rows).set({ delta: null, file: null }).where(and(eq(rows.roundId, roundId), or(isNotNull(rows.delta), isNotNull(rows.file))));
-  const files = updateFiles(tx);
-  if (files) afterCommit(tx, () => void files.removeRound(roundId).catch((error) => console.error(`disco: removing the update files of round ${roundId} failed`, error)));
+  afterCommit(tx, () => removeRoundFiles(tx, [roundId]));
+}
+
+/** After a task's deletion (its rows gone with it): removes the files of its rounds (`roundIds`). */
+export function removeRoundFiles(db: Db, roundIds: readonly number[]): void {
+  const files = updateFiles(db);
+  for (const roundId of files ? roundIds : [])
+    void files!.removeRound(roundId).catch((error) => console.error(`disco: removing the update files of round ${roundId} failed`, error));
 }
 
 /**
