@@ -1,8 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { decodeWeights, DiscoApiError, type RoundState } from '@disco/core';
 import { startServer } from '../src/server.js';
-import { ADMIN, encodeUpdate, fakeToolkit, freshDb, INITIAL, joinAll, putUpdate, roundHistory, sqlRows, tempDir, testServer, testTask, waitFor } from './helpers.js';
+import { ADMIN, encodeUpdate, fakeToolkit, freshDb, INITIAL, joinAll, putUpdate, roundHistory, sqlRows, tempDir, TEST_DB, testServer, testTask, waitFor } from './helpers.js';
 
 /** An asynchronous test task (decision 0013): one participant is enough, K updates a version. */
 function asyncTask(settings: { bufferSize?: number; maxStaleness?: number; strategy?: 'fedavg' | 'median' } = {}) {
@@ -118,7 +120,33 @@ test('a server restart in async mode loses no accepted update and no version', a
   const v1 = decodeWeights(await after.api.downloadWeights('test-task', 1)).weights.values;
   v1.forEach((value, i) => assert.ok(Math.abs(value - (INITIAL[i] + 3.75)) < 1e-5, `${value}`));
   // The version's transaction cleared the buffered bytes; the rows stay as its history.
-  assert.deepEqual(await sqlRows(options.db, 'SELECT count(*) AS rows, count(delta) AS bytes FROM async_updates'), [{ rows: 3, bytes: 0 }]);
+  assert.deepEqual(await sqlRows(options.db, 'SELECT count(*) AS rows, count(delta) AS bytes, count(file) AS files FROM async_updates'), [{ rows: 3, bytes: 0, files: 0 }]);
+});
+
+test("a buffer's updates are kept until its version is stored (files of the buffer on SQLite, rows on PostgreSQL), then let go", async (t) => {
+  const server = await testServer({ tasks: [asyncTask({ bufferSize: 2 })] });
+  t.after(() => server.cleanup());
+  const { api, joined } = await joinAll(server, 2, t);
+  const sent = encodeUpdate(fill(1), { samples: 10 });
+  await api.submitUpdate(joined[0].token, 1, sent);
+  const [{ id }] = await sqlRows<{ id: number }>(server.db, "SELECT id FROM rounds WHERE task_id = 'test-task' AND number = 1");
+  const kept = () =>
+    sqlRows<{ file: string | null; hasDelta: number }>(server.db, 'SELECT file, CASE WHEN delta IS NULL THEN 0 ELSE 1 END AS "hasDelta" FROM async_updates WHERE round_id = ? ORDER BY id', [id]);
+  const folder = path.join(`${server.db}.updates`, String(id));
+
+  const [during] = await kept();
+  if (TEST_DB === 'sqlite') {
+    assert.match(during.file ?? '', new RegExp(`^${id}/[0-9a-f-]{36}\\.update$`));
+    assert.equal(during.hasDelta, 0);
+    assert.deepEqual(new Uint8Array(readFileSync(path.join(`${server.db}.updates`, during.file!))), sent, 'the file holds the update as it was sent');
+  } else assert.deepEqual([during.file, during.hasDelta], [null, 1]);
+  await api.submitUpdate(joined[1].token, 1, encodeUpdate(fill(3), { samples: 10 }));
+  await waitFor('version 1', () => api.heartbeat(joined[0].token), (s) => s.modelVersion === 1);
+
+  assert.deepEqual(await kept(), [{ file: null, hasDelta: 0 }, { file: null, hasDelta: 0 }], 'the version let the buffer go; its rows stay as its history');
+  if (TEST_DB === 'sqlite') await waitFor("the buffer's folder removed", () => existsSync(folder), (exists) => !exists);
+  const v1 = decodeWeights(await api.downloadWeights('test-task', 1)).weights.values;
+  v1.forEach((value, i) => assert.ok(Math.abs(value - (INITIAL[i] + 2)) < 1e-6, `${value}`));
 });
 
 test('a buffer caught aggregating by a restart is aggregated at start-up from its stored updates', async (t) => {
