@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync, truncateSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { decodeWeights, readWeightsHeader, type FederationApi } from '@disco/core';
-import { createFederationApi } from '@disco/client';
-import { encodeUpdate, INITIAL, joinAll, roundHistory, sqlRows, TEST_DB, testServer, testTask, waitFor, WebSocket } from './helpers.js';
+import { closeDiscoClient, createDiscoClient, createFederationApi } from '@disco/client';
+import { ADMIN, encodeUpdate, INITIAL, joinAll, roundHistory, sqlRows, TEST_DB, testServer, testTask, waitFor, WebSocket } from './helpers.js';
 
 /** Keeps a participant alive until the returned function is called. */
 function heartbeating(api: FederationApi, token: string, everyMs = 100): () => void {
@@ -303,7 +303,9 @@ for (const { how, damage, reason } of damages)
 
 test("a round closed in-process (its running sum) and one read back after a restart (its stored updates) give byte-identical versions", async (t) => {
   const task = testTask({ minParticipants: 3 });
-  // Values that are not round numbers, weighted by unequal sample counts.
+  // Values that are not round numbers, weighted by unequal sample counts. Each weighted value needs under 30 bits and
+  // their exponents lie within 8 of each other, so the float64 sum is exact in any order (decision 0016: the two
+  // orders may differ by a last bit only where that sum is inexact): the versions must be equal byte for byte.
   const values = [0, 1, 2].map((k) => Float32Array.from({ length: 9 }, (_, i) => Math.sin(k * 9 + i + 1) / (k + 1.7)));
   const samples = [7, 13, 29];
   const expected = INITIAL.map((g, i) => g + values.reduce((sum, v, k) => sum + v[i] * samples[k], 0) / (7 + 13 + 29));
@@ -397,4 +399,20 @@ test('a start removes the update files no unfinished round names, and keeps thos
   await waitFor('round 2', () => api2.heartbeat(joined[1].token), (s) => s.round === 2);
   const v1 = decodeWeights(await api2.downloadWeights('test-task', 1)).weights.values;
   v1.forEach((value, i) => assert.ok(Math.abs(value - (INITIAL[i] + 2)) < 1e-6, `${value} at ${i}`));
+});
+
+test("deleting a task mid-round removes its rounds' update files", { skip: TEST_DB !== 'sqlite' && 'SQLite keeps updates in files' }, async (t) => {
+  const server = await testServer({ tasks: [testTask({ minParticipants: 2 })] });
+  t.after(() => server.cleanup());
+  const { api, joined } = await joinAll(server, 2, t);
+  await api.submitUpdate(joined[0].token, 1, encodeUpdate(fill(1)));
+  const id = await roundId(server.db, 1);
+  assert.equal(readdirSync(updateFolder(server.db, id)).length, 1);
+
+  const admin = createDiscoClient(server.url, { token: ADMIN });
+  t.after(() => closeDiscoClient(admin));
+  await admin.tasks.delete.mutate({ id: 'test-task' });
+
+  assert.deepEqual(await sqlRows(server.db, 'SELECT count(*) AS n FROM updates'), [{ n: 0 }]);
+  await waitFor("the deleted task's update files removed", () => existsSync(updateFolder(server.db, id)), (exists) => !exists, 2000);
 });
