@@ -85,6 +85,15 @@ test('reading a missing file gives undefined; remove and removeRound delete what
   assert.deepEqual(new Uint8Array((await files.read(again, buffer))!), bytes(10, 4));
 });
 
+test("a write whose round's folder was removed meanwhile (the round closing) makes it again instead of failing", async (t) => {
+  const files = UpdateFiles.forDatabase(path.join(folder(t), 'disco.sqlite'));
+  await files.write(4, bytes(10, 1));
+  // What a close's removeRound does between a late update's folder check and its open().
+  rmSync(path.join(files.root, '4'), { recursive: true });
+  const name = await files.write(4, bytes(10, 2));
+  assert.deepEqual(new Uint8Array(readFileSync(path.join(files.root, name))), bytes(10, 2));
+});
+
 test('wroteItself is true only for files this instance of the store wrote', async (t) => {
   const database = path.join(folder(t), 'disco.sqlite');
   const before = UpdateFiles.forDatabase(database);

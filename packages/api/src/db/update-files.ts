@@ -47,7 +47,12 @@ export class UpdateFiles {
     // A fresh name each time: two racing submissions of one participant never write the same file.
     const name = `${roundId}/${randomUUID()}.update`;
     // One write call (fs.writeFile would cut 4 MB into eight 512 KiB jobs of the thread pool).
-    const handle = await open(path.join(this.root, name), 'w');
+    const handle = await open(path.join(this.root, name), 'w').catch(async (error: NodeJS.ErrnoException) => {
+      // The round's close removed its folder meanwhile: written anyway, its recording then refuses it (ROUND_NOT_OPEN).
+      if (error.code !== 'ENOENT') throw error;
+      await mkdir(folder, { recursive: true });
+      return open(path.join(this.root, name), 'w');
+    });
     try {
       let written = 0;
       while (written < message.byteLength) written += (await handle.write(message, written, message.byteLength - written, written)).bytesWritten;
@@ -102,7 +107,8 @@ export class UpdateFiles {
     const prefix = `${roundId}/`;
     for (const name of this.written) if (name.startsWith(prefix)) this.written.delete(name);
     this.folders.delete(roundId);
-    await rm(path.join(this.root, String(roundId)), { recursive: true, force: true });
+    // Retried: an update written late into a closing round (then refused) may appear while the folder goes.
+    await rm(path.join(this.root, String(roundId)), { recursive: true, force: true, maxRetries: 3 });
   }
 
   /**

@@ -488,6 +488,7 @@ export class RoundCoordinator {
     const { samples, metrics } = update;
     const kept = await keepUpdate(this.db, round.id, update.message, update.delta);
     let updated: RoundRow;
+    let summed = false;
     try {
       updated = await q.recordUpdate(
         this.db,
@@ -495,10 +496,14 @@ export class RoundCoordinator {
         limit,
         () => this.fullError(stored, limit),
         // Summed as it is recorded, before any close can read the round (decision 0016).
-        (updateId) => this.running.add(stored, round.id, round.number, updateId, update.delta, samples),
+        (updateId) => {
+          summed = true;
+          this.running.add(stored, round.id, round.number, updateId, update.delta, samples);
+        },
       );
     } catch (error) {
-      this.running.forget(round.id);
+      // Summed but not committed: the running sum no longer matches what is stored (a refusal before it is kept).
+      if (summed) this.running.forget(round.id);
       await kept.discard();
       throw error;
     }

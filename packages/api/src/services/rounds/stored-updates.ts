@@ -101,13 +101,18 @@ export async function* storedDeltas(db: Db, table: UpdateTable, rows: readonly S
     return name ? files.read(name, buffers[index % 2]) : Promise.resolve(undefined);
   };
   let next = rows.length ? read(0) : undefined;
-  for (let index = 0; index < rows.length; index++) {
-    const bytes = await next!;
-    // Read ahead into the other buffer while this delta is being added.
-    next = index + 1 < rows.length ? read(index + 1) : undefined;
-    const name = rows[index].file;
-    if (!bytes || !name) throw new LostUpdate(lostMessage);
-    yield deltaOf(bytes, files.wroteItself(name));
+  try {
+    for (let index = 0; index < rows.length; index++) {
+      const bytes = await next!;
+      // Read ahead into the other buffer while this delta is being added.
+      next = index + 1 < rows.length ? read(index + 1) : undefined;
+      const name = rows[index].file;
+      if (!bytes || !name) throw new LostUpdate(lostMessage);
+      yield deltaOf(bytes, files.wroteItself(name));
+    }
+  } finally {
+    // Left early (a lost update, a consumer's error): the read ahead is not wanted, nor is its failure.
+    next?.catch(() => {});
   }
 }
 
