@@ -634,12 +634,12 @@ export class RoundCoordinator {
     const order = await q.deltaOrder(tx, aggregating.id);
     // Fewer deltas than counted updates: accepted by a server version that kept them in memory, before a restart.
     if (order.length === 0 || order.length < aggregating.submitted) throw new RoundFailure('the updates of this round were lost (server restart)');
-    let aggregator = this.running.take(aggregating.id, order);
-    if (!aggregator) {
-      aggregator = createRoundAggregator(task, parameterCount);
-      let index = 0;
-      for await (const delta of storedDeltas(tx, 'updates', order)) aggregator.add(delta, order[index++].samples);
-    }
+    // This instance's running sum, if it kept one, and the updates it does not hold (other instances'; all without one).
+    const running = this.running.take(aggregating.id, order);
+    const aggregator = running?.aggregator ?? createRoundAggregator(task, parameterCount);
+    const missing = running ? order.filter((update) => !running.holds.has(update.id)) : order;
+    let index = 0;
+    for await (const delta of storedDeltas(tx, 'updates', missing)) aggregator.add(delta, missing[index++].samples);
     const metrics = weightedMetrics(await q.updateMetrics(tx, aggregating.id));
     return {
       aggregator,

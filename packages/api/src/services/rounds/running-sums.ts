@@ -14,11 +14,11 @@ interface RunningSum {
  * added to its round's aggregator in the transaction that records it, so that the close, usually a moment
  * after the last update, has only the result to compute instead of reading every stored update back.
  *
- * A cache, never the truth: the stored updates are. A close uses a running sum only when it holds exactly the
- * round's stored updates (same row ids); otherwise (a restart, updates recorded by another instance, a
- * failed recording) the close reads the stored updates in participant-id order as before. Only for streaming
+ * A cache, never the truth: the stored updates are. A close uses a running sum when every update it holds is
+ * stored (row ids), and reads the round's other stored updates (recorded by other instances) into it, in
+ * participant-id order; with no running sum (a restart, a failed recording, a robust rule) it reads them all. Only for streaming
  * strategies (FedAvg's sum: O(model) memory); a robust rule keeps every update, so it reads them at the close.
- * Both orders sum the same float32 values in float64 and round once to float32.
+ * Every order sums the same float32 values in float64 and rounds once to float32 (decision 0016).
  */
 export class RunningSums {
   private readonly sums = new Map<number, RunningSum>();
@@ -36,14 +36,18 @@ export class RunningSums {
   }
 
   /**
-   * The round's running aggregator, when it holds exactly the `stored` updates (by row id); forgotten either
-   * way (the close that asks computes the aggregate once).
+   * The round's running aggregator and the stored updates it already holds, when it holds only stored ones
+   * (`stored`, by row id): the close adds the others (recorded by other instances) to it. Forgotten either way
+   * (the close that asks computes the aggregate once); undefined when there is none or it holds an update that
+   * is not stored.
    */
-  take(roundId: number, stored: readonly { id: number }[]): RoundAggregator | undefined {
+  take(roundId: number, stored: readonly { id: number }[]): { aggregator: RoundAggregator; holds: Set<number> } | undefined {
     const sum = this.sums.get(roundId);
     this.sums.delete(roundId);
-    if (!sum || sum.ids.size !== stored.length || !stored.every((row) => sum.ids.has(row.id))) return undefined;
-    return sum.aggregator;
+    if (!sum) return undefined;
+    const ids = new Set(stored.map((row) => row.id));
+    for (const id of sum.ids) if (!ids.has(id)) return undefined;
+    return { aggregator: sum.aggregator, holds: sum.ids };
   }
 
   /** Drops a round's sum (a recording failed, the round failed). */

@@ -78,8 +78,8 @@ export async function sweepUpdateFiles(db: Db): Promise<void> {
  * The deltas of `rows`, in their order, each a Float32Array valid until the next one is asked for (buffers are
  * reused; a consumer adds or copies each before going on). Memory holds two updates at a time. SQLite: each file
  * read while the previous delta is being added; a file this process wrote is the update it checked, read
- * as it is; one from before a restart is checked again in full (checksum, finite values). PostgreSQL: the
- * deltas `PREFETCH` rows at a time. Throws {@link LostUpdate} for one that is missing or damaged.
+ * as it is; one from before a restart is checked again in full (checksum, finite values). PostgreSQL: one
+ * query per `PREFETCH` rows. Throws {@link LostUpdate} for one that is missing or damaged.
  */
 export async function* storedDeltas(db: Db, table: UpdateTable, rows: readonly StoredUpdateRow[]): AsyncGenerator<Float32Array> {
   const files = updateFiles(db);
@@ -116,8 +116,11 @@ export async function* storedDeltas(db: Db, table: UpdateTable, rows: readonly S
   }
 }
 
-/** PostgreSQL rows fetched per query at a close: 4 deltas of 1M parameters are 16 MB in flight. */
-const PREFETCH = 4;
+/**
+ * PostgreSQL rows fetched per query at a close. One: node-postgres receives a bytea as hex text (8 MB for 1M
+ * parameters) then decodes it, so each row in flight costs ~3× its size in memory (4 at a time: +187 MB, measured).
+ */
+const PREFETCH = 1;
 
 const lostMessage = 'an update of this round was lost (its stored copy is missing or damaged: a server restart after a power loss?)';
 
