@@ -184,4 +184,4 @@ export async function run(): Promise<BenchResult[]> {
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) console.log(await run());
+if (import.meta.url === `file://${process.argv[1]}`) console.log(process.env.BENCH_JSON ? JSON.stringify(await run()) : await run());
