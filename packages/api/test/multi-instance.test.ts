@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { decodeWeights, getBuiltinTask, type Task } from '@disco/core';
-import { createFederationApi } from '@disco/client';
+import { closeDiscoClient, createDiscoClient, createFederationApi } from '@disco/client';
 import { createTaskAsAdmin, startFederatedTrain, startServe, stop, writeTitanicShards, type DiscoProcess } from './cli-helpers.js';
-import { encodeUpdate, freshDb, joinAll, putUpdate, roundHistory, sqlRows, tempDir, TEST_DB, testServer, testTask, waitFor, WebSocket } from './helpers.js';
+import { ADMIN as TEST_SERVER_ADMIN, encodeUpdate, freshDb, joinAll, putUpdate, roundHistory, sqlRows, tempDir, TEST_DB, testServer, testTask, waitFor, WebSocket } from './helpers.js';
 import { startNginx, type Nginx } from './support/nginx.js';
 
 const ADMIN = 'multi-instance-admin';
@@ -164,6 +164,31 @@ describe('two disco serve instances on one PostgreSQL behind nginx', { skip }, (
         [3, 'closed', 4, 4, 3],
       ],
     );
+  });
+});
+
+describe('a task deleted through one instance', { skip }, () => {
+  test('ends the subscriptions to it that other instances hold', async (t) => {
+    const tmp = tempDir();
+    t.after(() => tmp.remove());
+    const db = await freshDb(tmp.dir);
+    const a = await testServer({ db, tasks: [testTask()] });
+    t.after(() => a.cleanup());
+    const b = await testServer({ db, tasks: [testTask()] });
+    t.after(() => b.cleanup());
+    // A participant watching the rounds through instance b.
+    const { api, joined } = await joinAll(b, 1, t);
+    const states: number[] = [];
+    const stop = api.watchRounds('test-task', joined[0].token, (state) => states.push(state.round));
+    t.after(stop);
+    await waitFor('the subscription held by instance b', () => b.deps.events.watched('test-task'), (watched) => watched);
+
+    const admin = createDiscoClient(a.url, { token: TEST_SERVER_ADMIN });
+    t.after(() => closeDiscoClient(admin));
+    await admin.tasks.delete.mutate({ id: 'test-task' });
+
+    await waitFor('instance b ended it', () => b.deps.events.watched('test-task'), (watched) => !watched);
+    assert.ok(states.length >= 1, 'the subscription had received the current state');
   });
 });
 

@@ -175,7 +175,7 @@ export async function deleteTask(db: Db, deps: { coordinator: RoundCoordinator }
   const ids = await roundIds(db, id);
   await orm.delete(t.tasks).where(eq(t.tasks.id, id));
   connectionCache<StoredTask>(db, 'tasks').delete(id);
-  deps.coordinator.forgetTask(id, ids);
+  await deps.coordinator.taskDeleted(id, ids);
   removeRoundFiles(db, ids);
 }
 

@@ -155,6 +155,8 @@ interface RoundNotice {
   taskId: string;
   closed?: number;
   participants?: number;
+  /** The task was deleted: every instance ends its subscriptions to it. */
+  deleted?: true;
 }
 
 /** Notifications within this process only: for a coordinator built without the database's notifier (SQLite). */
@@ -391,9 +393,18 @@ export class RoundCoordinator {
     if (typeof notice?.taskId !== 'string') return;
     // A round closed or failed (here or on another instance): its running sum, if this instance kept one, is done.
     if (typeof notice.closed === 'number') this.running.forgetTask(notice.taskId, notice.closed);
+    if (notice.deleted) {
+      this.forgetTask(notice.taskId, []);
+      this.events.endTask(notice.taskId);
+      return;
+    }
     // Each instance's tick announces a changed participant count once: every instance learns it was announced.
     if (notice.participants !== undefined) this.announcedParticipants.set(notice.taskId, notice.participants);
-    void this.announcements.run(notice.taskId, () => this.announce(notice)).catch((error) => console.error(`disco: round announcement of ${notice.taskId} failed`, error));
+    void this.announcements.run(notice.taskId, () => this.announce(notice)).catch((error) => {
+      // Deleted meanwhile (its own notice ends the subscriptions; this covers one that did not arrive).
+      if (error instanceof DiscoApiError && error.code === 'NOT_FOUND') return this.events.endTask(notice.taskId);
+      console.error(`disco: round announcement of ${notice.taskId} failed`, error);
+    });
   }
 
   private async announce(notice: RoundNotice): Promise<void> {
@@ -876,7 +887,16 @@ export class RoundCoordinator {
     }
   }
 
-  /** Forgets a deleted task's in-memory state (secure rounds, announcements). */
+  /**
+   * A task was deleted here: forgets its state and tells every instance (this one included) to end its
+   * subscriptions to it and forget it too.
+   */
+  async taskDeleted(taskId: string, roundIds: number[]): Promise<void> {
+    this.forgetTask(taskId, roundIds);
+    await this.notify({ taskId, deleted: true });
+  }
+
+  /** Forgets a deleted task's in-memory state (secure rounds, announcements, running sums). */
   forgetTask(taskId: string, roundIds: number[]): void {
     for (const id of roundIds) this.secure.forget(id);
     this.running.forgetTask(taskId);
