@@ -7,9 +7,9 @@
 //   npx tsx --conditions=source bench/instances.ts
 // INSTANCES_CLIENTS (100), INSTANCES_PARAMS (1,000,000), INSTANCES_REPEATS (2), INSTANCES_SETUPS
 // (sqlite-1,postgres-1,postgres-2-nginx; postgres-1-nginx also exists), BENCH_CPU_PROF=<dir> profiles every
-// instance (node --cpu-prof). The cluster has the tests' settings: fsync, synchronous_commit and full_page_writes
-// off (given on its command line, which ALTER SYSTEM cannot override), so PostgreSQL's commits cost no disk
-// flush here while SQLite's checkpoints and durable closes do: PostgreSQL's figures are upper bounds.
+// instance (node --cpu-prof). The cluster keeps PostgreSQL's durable defaults (fsync, synchronous_commit and
+// full_page_writes on; startPostgres's `durable`), as SQLite's commits here are real: INSTANCES_PG_THROWAWAY=1
+// gives the tests' settings instead (no flush: PostgreSQL's upper bound).
 import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -228,7 +228,7 @@ export async function run(): Promise<BenchResult[]> {
     return encodeWeights(weights, { taskId: 'bench', modelVersion: 0, dtype: 'float32', meta: { samples: samples(i), loss: 0.5, accuracy: 0.8 } });
   });
 
-  const cluster = setups.some((s) => s.engine === 'postgres') ? await startPostgres({ database: 'bench' }) : undefined;
+  const cluster = setups.some((s) => s.engine === 'postgres') ? await startPostgres({ database: 'bench', durable: !process.env.INSTANCES_PG_THROWAWAY }) : undefined;
   const rounds = new Map<string, Round[]>(setups.map((s) => [s.name, []]));
   try {
     let serial = 0;
@@ -294,7 +294,9 @@ export async function run(): Promise<BenchResult[]> {
         nginxCpuMsPerUpdate: s.nginxCpuMsPerUpdate,
         benchCpuMsPerUpdate: s.benchCpuMsPerUpdate,
         loadAverage: s.loads,
-        ...(setup.engine === 'postgres' && { postgres: 'the test cluster: fsync, synchronous_commit, full_page_writes off, shared_buffers 32MB' }),
+        ...(setup.engine === 'postgres' && {
+          postgres: process.env.INSTANCES_PG_THROWAWAY ? 'the test cluster: fsync, synchronous_commit, full_page_writes off, shared_buffers 32MB' : 'durable defaults (fsync, synchronous_commit, full_page_writes on), shared_buffers 32MB',
+        }),
       },
     });
     results.push({

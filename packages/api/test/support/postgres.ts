@@ -31,6 +31,11 @@ export interface PostgresCluster {
 export interface PostgresOptions {
   /** The database to create (default `disco`). */
   database?: string;
+  /**
+   * PostgreSQL's durable defaults (fsync, synchronous_commit and full_page_writes on) instead of the tests'
+   * throwaway settings: for benchmarks whose figures must hold for a real deployment.
+   */
+  durable?: boolean;
 }
 
 const SUPERUSER = 'disco';
@@ -77,7 +82,7 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
       const port = await freePort();
       const log = openSync(logFile, 'w');
       // setpriv --pdeathsig: a test process killed outright (SIGKILL, no exit handler) takes its server with it.
-      const server = [path.join(bin, 'postgres'), '-D', data, '-p', String(port), '-k', folder, ...settings()];
+      const server = [path.join(bin, 'postgres'), '-D', data, '-p', String(port), '-k', folder, ...settings(!!options.durable)];
       const command = existsSync('/usr/bin/setpriv') ? ['/usr/bin/setpriv', '--pdeathsig', 'QUIT', '--', ...server] : server;
       const child = spawn(command[0], command.slice(1), { stdio: ['ignore', log, log], uid: user?.uid, gid: user?.gid });
       closeSync(log);
@@ -122,15 +127,14 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
 }
 
 /**
- * Throwaway settings: no fsync nor full-page writes (a crash of the test machine loses a cluster nobody keeps),
- * no TCP but on loopback, a small buffer pool (several clusters may run at once on a small machine).
+ * Throwaway settings: no fsync nor full-page writes (a crash of the test machine loses a cluster nobody keeps;
+ * `durable` keeps PostgreSQL's defaults), no TCP but on loopback, a small buffer pool (several clusters may run
+ * at once on a small machine).
  */
-function settings(): string[] {
+function settings(durable: boolean): string[] {
   const values = {
     listen_addresses: '127.0.0.1',
-    fsync: 'off',
-    synchronous_commit: 'off',
-    full_page_writes: 'off',
+    ...(!durable && { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' }),
     shared_buffers: '32MB',
     max_connections: '200',
   };
