@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync, truncateSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { decodeWeights, readWeightsHeader, type FederationApi } from '@disco/core';
+import { decodeWeights, readWeightsHeader, type FederationApi, type Task } from '@disco/core';
 import { closeDiscoClient, createDiscoClient, createFederationApi } from '@disco/client';
 import { ADMIN, encodeUpdate, INITIAL, joinAll, roundHistory, sqlRows, TEST_DB, testServer, testTask, waitFor, WebSocket } from './helpers.js';
 
@@ -32,6 +32,19 @@ function keptUpdates(db: string, id: number): Promise<{ participantId: string; f
 async function versionBytes(api: FederationApi, version: number): Promise<Buffer> {
   const { values } = decodeWeights(await api.downloadWeights('test-task', version)).weights;
   return Buffer.from(values.buffer, values.byteOffset, values.byteLength);
+}
+
+
+/** A second server on the first one's database (a restart: `first` is closed), and a client of it; both cleaned up after the test. */
+async function restart(first: Awaited<ReturnType<typeof testServer>>, tasks: Task[], t: { after(fn: () => unknown): void }) {
+  const second = await testServer({ db: first.db, tasks });
+  t.after(async () => {
+    await second.cleanup();
+    await first.cleanup();
+  });
+  const api2 = createFederationApi(second.url, { WebSocket });
+  t.after(() => api2.close());
+  return { second, api2 };
 }
 
 test('a round closes at its deadline with the others when a client stops heartbeating', async (t) => {
@@ -152,13 +165,7 @@ test('a restart during a round loses no accepted update: the round carries on an
   await api.submitUpdate(joined[0].token, 1, encodeUpdate(new Array(9).fill(1)));
   await first.close();
 
-  const second = await testServer({ db: first.db, tasks: [testTask({ minParticipants: 2 })] });
-  t.after(async () => {
-    await second.cleanup();
-    await first.cleanup();
-  });
-  const api2 = createFederationApi(second.url, { WebSocket });
-  t.after(() => api2.close());
+  const { second, api2 } = await restart(first, [testTask({ minParticipants: 2 })], t);
 
   const [open] = await roundHistory(second);
   assert.deepEqual([open.number, open.phase, open.submitted], [1, 'open', 1], 'round 1 is still open with its update');
@@ -275,13 +282,7 @@ for (const { how, damage, reason } of damages)
     const [kept] = await keptUpdates(first.db, id);
     damage(path.join(`${first.db}.updates`, kept.file!));
 
-    const second = await testServer({ db: first.db, tasks: [testTask({ minParticipants: 2 })] });
-    t.after(async () => {
-      await second.cleanup();
-      await first.cleanup();
-    });
-    const api2 = createFederationApi(second.url, { WebSocket });
-    t.after(() => api2.close());
+    const { second, api2 } = await restart(first, [testTask({ minParticipants: 2 })], t);
     await api2.join('test-task', { token: joined[1].token });
     await api2.submitUpdate(joined[1].token, 1, encodeUpdate(fill(3)));
     const [round2, round1] = await waitFor('round 2', () => roundHistory(second), (rounds) => rounds[0].number === 2);
@@ -338,13 +339,7 @@ test("a round closed in-process (its running sum) and one read back after a rest
   await b.api.submitUpdate(b.joined[0].token, 1, update(0));
   await b.api.submitUpdate(b.joined[1].token, 1, update(1));
   await first.close();
-  const second = await testServer({ db: first.db, tasks: [task] });
-  t.after(async () => {
-    await second.cleanup();
-    await first.cleanup();
-  });
-  const api2 = createFederationApi(second.url, { WebSocket });
-  t.after(() => api2.close());
+  const { second, api2 } = await restart(first, [task], t);
   await api2.join('test-task', { token: b.joined[2].token });
   await api2.submitUpdate(b.joined[2].token, 1, update(2));
   await waitFor('round 2 (restarted)', () => api2.heartbeat(b.joined[2].token), (s) => s.round === 2);
