@@ -49,12 +49,13 @@ import { interruptedSecureRounds, refuseSecureAggregation, restartReason, secure
  * round is followed by a new one from the same version. Later phases (key exchange, masked submission,
  * unmasking of drop-outs for secure aggregation) slot in before `aggregating` through {@link transitions}.
  *
- * **State.** Everything lives in the database, the accepted updates of the open round included (`updates.delta`,
- * float32, written in the transaction that accepts the update; decision 0015). Whichever process closes a round
- * reads its deltas ordered by participant id and aggregates them there (core's `createRoundAggregator`), so
- * that one instance or several give the same bytes, and a restart or a killed instance loses no accepted
- * update: an open round carries on, an `aggregating` one is aggregated again. Only secure rounds keep state in
- * memory (their masked sum; secure-rounds.ts), which is why a server on PostgreSQL refuses them.
+ * **State.** Everything lives in the database, the accepted updates of the open round included (decisions 0015
+ * and 0016: kept before the transaction that records them, a file beside the SQLite database or the row's delta
+ * on PostgreSQL; stored-updates.ts). Whichever process closes a round aggregates its updates there (core's
+ * `createRoundAggregator`): from the running sum it kept of those it recorded itself (a cache, running-sums.ts)
+ * and the others read back in participant-id order. A restart or a killed instance loses no accepted update:
+ * an open round carries on, an `aggregating` one is aggregated again. Only secure rounds keep state in memory
+ * (their masked sum; secure-rounds.ts), which is why a server on PostgreSQL refuses them.
  *
  * **Concurrency.** Within a process, one task's evaluations, closes and failures run one at a time (a keyed
  * mutex, {@link RoundCoordinator.serial}); across processes, every close, failure and opening happens in a
@@ -486,7 +487,7 @@ export class RoundCoordinator {
    * kept first (stored-updates.ts: a file on SQLite, the row on PostgreSQL), then recorded in one transaction
    * that counts it in the round only while the round is open (`q.recordUpdate`); then applies the round
    * policy, which closes the round when that was the last one expected. `delta` and `message` may be views of
-   * the request's body: nothing keeps them past this call. Nothing is kept in memory.
+   * the request's body: nothing keeps them past this call. In memory, only the round's running sum (a cache).
    */
   async submit(round: RoundRow, participantId: string, update: { message: Uint8Array; delta: Float32Array; samples: number; metrics: ClientMetrics }): Promise<RoundRow> {
     const stored = await loadTask(this.db, round.taskId);
@@ -513,7 +514,8 @@ export class RoundCoordinator {
         },
       );
     } catch (error) {
-      // Summed but not committed: the running sum no longer matches what is stored (a refusal before it is kept).
+      // Summed, then not committed: the running sum holds an update that is not stored. A refusal before the
+      // sum (a duplicate, a closed round) leaves it as it was.
       if (summed) this.running.forget(round.id);
       await kept.discard();
       throw error;
@@ -636,10 +638,10 @@ export class RoundCoordinator {
   }
 
   /**
-   * A synchronous round's updates, as the closer reads them: each stored delta in participant-id order into
-   * the task's aggregator (central clipping, the strategy, noise), streamed (stored-updates.ts) so that memory
-   * holds two deltas besides the aggregate. The same order on every instance and engine gives the same bytes.
-   * Clipping happens here, so the round's `clipped` count is written with its close.
+   * A synchronous round's updates, as the closer aggregates them: this instance's running sum of the updates
+   * it recorded (decision 0016), then every other stored update in participant-id order into the task's
+   * aggregator (central clipping, the strategy, noise), streamed (stored-updates.ts) so that memory holds two
+   * updates besides the aggregate. Without a running sum (a restart, a robust rule), all of them in that order.
    */
   private async collectDeltas(tx: Db, aggregating: RoundRow, task: Task, parameterCount: number): Promise<Collected> {
     const order = await q.deltaOrder(tx, aggregating.id);
