@@ -49,7 +49,7 @@ export async function releaseKeptUpdates(tx: Db, table: UpdateTable, roundId: nu
   afterCommit(tx, () => removeRoundFiles(tx, [roundId]));
 }
 
-/** After a task's deletion (its rows gone with it): removes the files of its rounds (`roundIds`). */
+/** Removes the files of rounds whose rows no longer name them (after a close's commit, or a task's deletion). */
 export function removeRoundFiles(db: Db, roundIds: readonly number[]): void {
   const files = updateFiles(db);
   for (const roundId of files ? roundIds : [])
