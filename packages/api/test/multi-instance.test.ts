@@ -143,7 +143,8 @@ describe('two disco serve instances on one PostgreSQL behind nginx', { skip }, (
     const clients = shards.map((data, i) => train(balancer.url, task.id, data, outs[i]));
 
     // Mid-round: round 2 holds some accepted updates, not all.
-    const [, round2] = await waitFor('round 2 with an accepted update', () => storedRounds(db, task.id), (r) => r.length >= 2 && r[1].stored >= 1 && r[1].phase === 'open', 90_000);
+    // (Fewer than 4: the last update is recorded a moment before the close that it triggers commits.)
+    const [, round2] = await waitFor('round 2 with an accepted update', () => storedRounds(db, task.id), (r) => r.length >= 2 && r[1].stored >= 1 && r[1].stored < 4 && r[1].phase === 'open', 90_000);
     victim.child.kill('SIGKILL');
     await victim.exited;
     const codes = await Promise.all(clients.map((c) => c.exited));
