@@ -339,7 +339,7 @@ test("a round closed in-process (its running sum) and one read back after a rest
   await b.api.submitUpdate(b.joined[0].token, 1, update(0));
   await b.api.submitUpdate(b.joined[1].token, 1, update(1));
   await first.close();
-  const { second, api2 } = await restart(first, [task], t);
+  const { api2 } = await restart(first, [task], t);
   await api2.join('test-task', { token: b.joined[2].token });
   await api2.submitUpdate(b.joined[2].token, 1, update(2));
   await waitFor('round 2 (restarted)', () => api2.heartbeat(b.joined[2].token), (s) => s.round === 2);
