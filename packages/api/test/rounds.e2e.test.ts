@@ -28,6 +28,17 @@ function keptUpdates(db: string, id: number): Promise<{ participantId: string; f
   return sqlRows(db, 'SELECT participant_id AS "participantId", file, CASE WHEN delta IS NULL THEN 0 ELSE 1 END AS "hasDelta" FROM updates WHERE round_id = ? ORDER BY id', [id]);
 }
 
+/** A server stopped with round 1 open and the first of its 2 participants' updates kept: what a restart finds. */
+async function stoppedMidRound(t: { after(fn: () => unknown): void }) {
+  const first = await testServer({ tasks: [testTask({ minParticipants: 2 })] });
+  const { api, joined } = await joinAll(first, 2, t);
+  await api.submitUpdate(joined[0].token, 1, encodeUpdate(fill(1)));
+  await first.close();
+  const id = await roundId(first.db, 1);
+  const [kept] = await keptUpdates(first.db, id);
+  return { first, joined, id, kept };
+}
+
 /** A version's values as stored, byte for byte. */
 async function versionBytes(api: FederationApi, version: number): Promise<Buffer> {
   const { values } = decodeWeights(await api.downloadWeights('test-task', version)).weights;
@@ -274,12 +285,7 @@ const damages: Array<{ how: string; damage: (file: string) => void; reason: RegE
 
 for (const { how, damage, reason } of damages)
   test(`a restart mid-round after which a stored update file ${how} fails the round as a lost update; the next round opens from the same version`, { skip: TEST_DB !== 'sqlite' && 'SQLite keeps updates in files' }, async (t) => {
-    const first = await testServer({ tasks: [testTask({ minParticipants: 2 })] });
-    const { api, joined } = await joinAll(first, 2, t);
-    await api.submitUpdate(joined[0].token, 1, encodeUpdate(fill(1)));
-    await first.close();
-    const id = await roundId(first.db, 1);
-    const [kept] = await keptUpdates(first.db, id);
+    const { first, joined, id, kept } = await stoppedMidRound(t);
     damage(path.join(`${first.db}.updates`, kept.file!));
 
     const { second, api2 } = await restart(first, [testTask({ minParticipants: 2 })], t);
@@ -364,12 +370,7 @@ test('a robust rule keeps no running sum: its close reads every stored update ba
 });
 
 test('a start removes the update files no unfinished round names, and keeps those of its accepted updates', { skip: TEST_DB !== 'sqlite' && 'SQLite keeps updates in files' }, async (t) => {
-  const first = await testServer({ tasks: [testTask({ minParticipants: 2 })] });
-  const { api, joined } = await joinAll(first, 2, t);
-  await api.submitUpdate(joined[0].token, 1, encodeUpdate(fill(1)));
-  await first.close();
-  const id = await roundId(first.db, 1);
-  const [kept] = await keptUpdates(first.db, id);
+  const { first, joined, id, kept } = await stoppedMidRound(t);
   // What a crash leaves: a file written but never named by a row (an hour old), the folder of a round that is no more.
   const store = `${first.db}.updates`;
   const orphan = path.join(updateFolder(first.db, id), '00000000-0000-4000-8000-000000000000.update');

@@ -2,22 +2,11 @@
 // knows are stored.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseTask, type TaskInput } from '@disco/core';
+import type { TaskInput } from '@disco/core';
+import { testTask } from '../../../test/helpers.js';
 import { RunningSums } from './running-sums.js';
 
-const task = (overrides: Partial<TaskInput> = {}) => ({
-  task: parseTask({
-    id: 'sums',
-    title: 'Sums',
-    description: 'For tests.',
-    dataType: 'tabular',
-    tabular: { inputColumns: ['a'], outputColumn: 'y', labels: ['0', '1'] },
-    model: { source: 'builtin', architecture: 'tabular-mlp' },
-    minParticipants: 2,
-    ...overrides,
-  }),
-  parameterCount: 2,
-});
+const task = (overrides: Partial<TaskInput> = {}) => ({ task: testTask(overrides), parameterCount: 2 });
 
 test('a running sum holds the recorded updates: the close gets their weighted mean and which rows it holds', () => {
   const sums = new RunningSums();
@@ -47,7 +36,7 @@ test('robust rules keep no running sum (they need every update at the close); fo
     [4, 3],
   ])
     sums.add(task(), roundId, round, roundId * 10, Float32Array.of(1, 2), 1);
-  sums.forgetTask('sums', 2);
+  sums.forgetTask('test-task', 2);
   assert.equal(sums.take(2, [{ id: 20 }]), undefined, 'round 1 closed');
   assert.equal(sums.take(3, [{ id: 30 }]), undefined, 'round 2 closed');
   assert.ok(sums.take(4, [{ id: 40 }]), 'round 3 still open');
